@@ -1,0 +1,45 @@
+//! Server-side helpers for server functions: the app state, the request's metadata, the
+//! session and the signed-in actor.
+
+use crate::domain::AppError;
+use crate::services::auth::actor_from_session;
+use crate::services::{Actor, AppState, RequestMeta};
+use leptos::prelude::*;
+use tower_sessions::Session;
+
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from server function context");
+        AppError::internal()
+    })
+}
+
+pub async fn meta() -> RequestMeta {
+    leptos_axum::extract::<axum::Extension<RequestMeta>>()
+        .await
+        .map(|axum::Extension(m)| m)
+        .unwrap_or_default()
+}
+
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|e| {
+        tracing::error!(error = %e, "session layer missing");
+        AppError::internal()
+    })
+}
+
+/// The signed-in actor, or UNAUTHENTICATED (ending a session that is no longer valid).
+pub async fn actor() -> Result<Actor, AppError> {
+    let state = state()?;
+    let session = session().await?;
+    let meta = meta().await;
+    actor_from_session(&state, &session, &meta).await?.ok_or_else(AppError::unauthenticated)
+}
+
+/// Where to go after signing in: only paths on this site, never `//other.host`.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_string(),
+        _ => "/".to_string(),
+    }
+}

@@ -1,0 +1,30 @@
+//! `#[server]` functions: each extracts the session actor, calls one service and returns
+//! its result. `AppError` travels to the browser as JSON, so forms can show field errors.
+
+pub mod auth;
+pub mod overview;
+
+#[cfg(feature = "ssr")]
+pub mod ctx;
+
+use crate::domain::{AppError, ErrorCode};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::new(
+                ErrorCode::TransientFailure,
+                "Could not reach the server. Check your connection and try again.",
+            ),
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) | ServerFnErrorErr::Deserialization(m) => {
+                AppError::bad_request(format!("The form could not be read: {m}"))
+            }
+            ServerFnErrorErr::MiddlewareError(m) => AppError::new(ErrorCode::PermissionDenied, m),
+            _ => AppError::internal(),
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! The signed-in layout: navigation (only sections that exist), organisation name, account
+//! menu with sign-out, and the page outlet with an error boundary.
+
+use crate::api::auth::{get_session_state, CurrentUser, Logout};
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, Redirect, A};
+use leptos_router::hooks::use_location;
+
+/// Navigation entries: (path, label). Add a section here when its pages exist.
+const NAV: &[(&str, &str)] = &[("/", "Overview")];
+
+#[component]
+pub fn AppShell() -> impl IntoView {
+    let state = Resource::new(|| (), |_| get_session_state());
+    view! {
+        <Suspense fallback=|| view! { <div class="page-loading" role="status">"Loading…"</div> }>
+            {move || Suspend::new(async move {
+                match state.await {
+                    Ok(s) if s.needs_setup => view! { <Redirect path="/setup"/> }.into_any(),
+                    Ok(s) => match s.user {
+                        Some(user) => view! { <SignedIn user/> }.into_any(),
+                        None => view! { <Redirect path="/login"/> }.into_any(),
+                    },
+                    Err(e) => view! { <div class="banner banner-error" role="alert">{e.message}</div> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SignedIn(user: CurrentUser) -> impl IntoView {
+    provide_context(user.clone());
+    let location = use_location();
+    let logout = ServerAction::<Logout>::new();
+    let initials: String = user
+        .display_name
+        .split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(2)
+        .collect::<String>()
+        .to_uppercase();
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <div class="app">
+            <aside class="sidebar">
+                <div class="brand">
+                    <span class="brand-mark" aria-hidden="true">"M"</span>
+                    <span class="brand-name">"Mandate"</span>
+                </div>
+                <p class="org-name" title="Organisation">{user.org_name.clone()}</p>
+                <nav aria-label="Main">
+                    <ul class="nav">
+                        {NAV
+                            .iter()
+                            .map(|(href, label)| {
+                                let href = *href;
+                                let current = move || location.pathname.get() == href;
+                                view! {
+                                    <li>
+                                        <A href=href attr:class="nav-link" attr:aria-current=move || current().then_some("page")>
+                                            {*label}
+                                        </A>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                </nav>
+            </aside>
+            <div class="main-column">
+                <header class="topbar">
+                    <div class="topbar-spacer"></div>
+                    <details class="account-menu">
+                        <summary aria-label="Account menu" data-testid="account-menu">
+                            <span class="avatar" aria-hidden="true">{initials}</span>
+                            <span class="account-name">{user.display_name.clone()}</span>
+                        </summary>
+                        <div class="menu" role="menu">
+                            <div class="menu-header">
+                                <strong>{user.display_name.clone()}</strong>
+                                <span class="muted">{user.email.clone()}</span>
+                                <span class="badge">{user.role.clone()}</span>
+                            </div>
+                            <ActionForm action=logout>
+                                <button type="submit" class="menu-item" role="menuitem">"Sign out"</button>
+                            </ActionForm>
+                        </div>
+                    </details>
+                </header>
+                <main id="main" class="content" tabindex="-1">
+                    <ErrorBoundary fallback=|errors| {
+                        view! {
+                            <div class="banner banner-error" role="alert">
+                                <p>"This page could not be shown."</p>
+                                <ul>
+                                    {move || errors.get().into_iter().map(|(_, e)| view! { <li>{e.to_string()}</li> }).collect_view()}
+                                </ul>
+                            </div>
+                        }
+                    }>
+                        <Outlet/>
+                    </ErrorBoundary>
+                </main>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,12 @@
+//! Pure domain logic and types: no I/O, no clock, no database, no HTTP. Everything here
+//! builds for wasm too, so the browser and the server share one definition of each rule.
+//!
+//! What must not live here: SeaORM or axum types, `now()` calls, randomness.
+
+pub mod audit;
+pub mod error;
+pub mod org;
+pub mod password;
+pub mod permission;
+
+pub use error::{AppError, ErrorCode, FieldError};

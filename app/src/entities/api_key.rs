@@ -1,0 +1,28 @@
+use sea_orm::entity::prelude::*;
+
+/// `kind`: management (acts with `role` in the org) | agent (bound to a store; later).
+/// Only the SHA-256 of the secret is stored; `prefix` is the visible start of the key.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "api_keys")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub prefix: String,
+    pub key_hash: String,
+    pub kind: String,
+    pub role: Option<String>,
+    pub store_id: Option<String>,
+    pub assistant_id: Option<String>,
+    pub created_by: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub last_used_at: Option<DateTimeUtc>,
+    pub expires_at: Option<DateTimeUtc>,
+    pub revoked_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

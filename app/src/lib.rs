@@ -1,0 +1,70 @@
+//! Mandate's Leptos application, compiled twice: with `ssr` for the server (pages rendered
+//! there, server functions, services, entities) and with `hydrate` for the browser.
+//!
+//! Map: `domain` (pure rules) ← `services` (use-cases over the database, ssr) ← `api`
+//! (server functions) ← `pages` + `components` (the UI).
+
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod components;
+pub mod domain;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod entities;
+#[cfg(feature = "ssr")]
+pub mod services;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+/// The HTML document around the app (server side only).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// Set to true once the browser has hydrated the page; exposed as `data-hydrated` on the
+/// root so people and tests can tell when the page is interactive.
+#[derive(Clone, Copy)]
+pub struct Hydrated(pub RwSignal<bool>);
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let hydrated = RwSignal::new(false);
+    provide_context(Hydrated(hydrated));
+    Effect::new(move |_| hydrated.set(true));
+
+    view! {
+        <Stylesheet id="mandate" href="/pkg/mandate.css"/>
+        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
+        <Title formatter=|t: String| if t.is_empty() { "Mandate".to_string() } else { format!("{t} · Mandate") }/>
+        <div id="root" data-hydrated=move || hydrated.get().to_string()>
+            <Router>
+                <Routes fallback=|| view! { <pages::not_found::NotFound/> }>
+                    <Route path=path!("/setup") view=pages::setup::SetupPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
+                    <ParentRoute path=path!("") view=components::shell::AppShell ssr=SsrMode::Async>
+                        <Route path=path!("") view=pages::overview::OverviewPage/>
+                    </ParentRoute>
+                </Routes>
+            </Router>
+        </div>
+    }
+}

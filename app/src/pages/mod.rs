@@ -1,0 +1,6 @@
+//! One module per route.
+
+pub mod login;
+pub mod not_found;
+pub mod overview;
+pub mod setup;

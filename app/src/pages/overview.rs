@@ -1,0 +1,130 @@
+//! `/`: the organisation at a glance, what to do next, and the latest audit events.
+
+use crate::api::auth::CurrentUser;
+use crate::api::overview::{get_overview, Overview};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn OverviewPage() -> impl IntoView {
+    let overview = Resource::new(|| (), |_| get_overview());
+    let user = use_context::<CurrentUser>();
+    let first_name = user
+        .as_ref()
+        .and_then(|u| u.display_name.split_whitespace().next().map(str::to_string))
+        .unwrap_or_default();
+    view! {
+        <Title text="Overview"/>
+        <div class="page-header">
+            <h1>"Overview"</h1>
+            <p class="muted">{format!("Welcome, {first_name}.")}</p>
+        </div>
+        <Suspense fallback=|| view! { <div class="page-loading" role="status">"Loading overview…"</div> }>
+            {move || Suspend::new(async move { overview.await.map(|o| view! { <OverviewBody o/> }) })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn OverviewBody(o: Overview) -> impl IntoView {
+    let chain_ok = o.chain.ok;
+    let chain_text = if chain_ok {
+        format!("Intact, {} events", o.chain.events)
+    } else {
+        let b = o.chain.first_broken.clone();
+        format!(
+            "Broken at event {}: {}",
+            b.as_ref().map(|b| b.seq).unwrap_or_default(),
+            b.map(|b| b.reason).unwrap_or_default()
+        )
+    };
+    let slug = o.org_slug.clone();
+    view! {
+        <section class="stats" aria-label="Summary">
+            <div class="stat card">
+                <span class="stat-label">"People"</span>
+                <span class="stat-value" data-testid="stat-users">{o.users}</span>
+            </div>
+            <div class="stat card">
+                <span class="stat-label">"Active API keys"</span>
+                <span class="stat-value" data-testid="stat-api-keys">{o.api_keys}</span>
+            </div>
+            <div class="stat card">
+                <span class="stat-label">"Audit trail"</span>
+                <span class="stat-value stat-small" class:ok=chain_ok class:bad=!chain_ok data-testid="chain-status">
+                    {chain_text}
+                </span>
+            </div>
+        </section>
+
+        <section class="card" aria-labelledby="next-steps">
+            <h2 id="next-steps">"What to do next"</h2>
+            <ol class="steps">
+                <li class:done=move || { o.api_keys > 0 }>
+                    <strong>"Connect your first integration."</strong>
+                    " On the server, create an API key and give it to your agent runtime:"
+                    <pre><code>{format!("mandate api-key create --org {slug} --name \"My assistant\" --role Owner")}</code></pre>
+                    "The key is shown once. Check it works with "
+                    <code>"GET /api/v1/me"</code>
+                    " and the header "
+                    <code>"Authorization: Bearer <key>"</code>
+                    "."
+                </li>
+                <li>
+                    <strong>"Check the audit trail."</strong>
+                    " Every sign-in and change is recorded in a tamper-evident log. Run "
+                    <code>"mandate audit verify"</code>
+                    " at any time to prove nothing was altered."
+                </li>
+            </ol>
+        </section>
+
+        <section class="card" aria-labelledby="recent">
+            <h2 id="recent">"Recent activity"</h2>
+            {if o.recent.is_empty() {
+                view! { <p class="muted">"Nothing has happened yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table">
+                        <thead>
+                            <tr>
+                                <th scope="col">"When (UTC)"</th>
+                                <th scope="col">"Who"</th>
+                                <th scope="col">"What"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {o
+                                .recent
+                                .into_iter()
+                                .map(|e| {
+                                    view! {
+                                        <tr>
+                                            <td class="nowrap">{e.occurred_at.get(..19).unwrap_or(&e.occurred_at).replace('T', " ")}</td>
+                                            <td>{e.actor}</td>
+                                            <td>{describe_action(&e.action)}</td>
+                                        </tr>
+                                    }
+                                })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                }
+                    .into_any()
+            }}
+        </section>
+    }
+}
+
+/// Plain words for audit verbs.
+fn describe_action(action: &str) -> String {
+    match action {
+        "org.created" => "Created the organisation".into(),
+        "user.created" => "Added a user".into(),
+        "auth.login" => "Signed in".into(),
+        "auth.logout" => "Signed out".into(),
+        "auth.login_failed" => "Failed sign-in attempt".into(),
+        "api_key.created" => "Created an API key".into(),
+        other => other.to_string(),
+    }
+}

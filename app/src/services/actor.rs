@@ -1,0 +1,54 @@
+//! Who is acting, and from where. Built from a session (a person) or an API key (an
+//! integration) at the edge, then passed into every service call.
+
+use crate::domain::audit::AuditActor;
+use crate::domain::permission::BuiltInRole;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActorKind {
+    User,
+    ApiKey,
+}
+
+/// The request's origin, recorded in audit events and logs.
+#[derive(Clone, Debug, Default)]
+pub struct RequestMeta {
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub org_id: String,
+    pub org_slug: String,
+    pub kind: ActorKind,
+    /// User id or API key id.
+    pub id: String,
+    /// Email or key name.
+    pub label: String,
+    pub role: BuiltInRole,
+    pub meta: RequestMeta,
+}
+
+impl Actor {
+    pub fn audit_actor(&self) -> AuditActor {
+        AuditActor {
+            kind: match self.kind {
+                ActorKind::User => "user",
+                ActorKind::ApiKey => "api_key",
+            }
+            .to_string(),
+            id: Some(self.id.clone()),
+            label: self.label.clone(),
+        }
+    }
+}
+
+/// The actor for events the system causes itself (CLI, start-up tasks).
+pub fn system_actor() -> AuditActor {
+    AuditActor {
+        kind: "system".into(),
+        id: None,
+        label: "system".into(),
+    }
+}

@@ -1,0 +1,321 @@
+//! Signing in and out, the sign-in throttle, and turning a session into an `Actor`.
+//!
+//! Failed sign-ins are counted per account (email) and per client IP; past the limit the
+//! key is locked for a while. The wrong-credentials message is the same whether the email
+//! exists or not, and an unknown email still costs one argon2 verification.
+
+use super::audit::{self, NewEvent};
+use super::db::{begin_write, db_err, now};
+use super::passwords::{dummy_hash, verify_password};
+use super::{Actor, ActorKind, RequestMeta};
+use crate::domain::audit::AuditActor;
+use crate::domain::org::normalize_email;
+use crate::domain::permission::BuiltInRole;
+use crate::domain::{AppError, FieldError};
+use crate::entities::{auth_throttle, org, user};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+
+/// Failures per account within the window before it is locked.
+pub const ACCOUNT_MAX_FAILURES: i32 = 5;
+/// Failures per client IP within the window before it is locked.
+pub const IP_MAX_FAILURES: i32 = 20;
+/// Window for counting failures, and lock duration once the limit is reached.
+pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
+
+pub const WRONG_CREDENTIALS: &str = "Email or password is wrong.";
+
+/// What the session stores about the signed-in person.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SessionUser {
+    pub user_id: String,
+    pub org_id: String,
+    /// Unix seconds of sign-in, for the absolute session lifetime.
+    pub login_at: i64,
+}
+
+/// The session key under which `SessionUser` is stored.
+pub const SESSION_KEY: &str = "auth";
+
+fn account_key(email: &str) -> String {
+    format!("account:{email}")
+}
+
+fn ip_key(ip: &str) -> String {
+    format!("ip:{ip}")
+}
+
+fn throttle_keys(email: &str, meta: &RequestMeta) -> Vec<(String, i32)> {
+    let mut keys = vec![(account_key(email), ACCOUNT_MAX_FAILURES)];
+    if let Some(ip) = &meta.ip {
+        keys.push((ip_key(ip), IP_MAX_FAILURES));
+    }
+    keys
+}
+
+/// Refuses the attempt while any of its keys is locked.
+async fn check_throttle(db: &DatabaseConnection, keys: &[(String, i32)], at: DateTime<Utc>) -> Result<(), AppError> {
+    let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
+    let rows = auth_throttle::Entity::find()
+        .filter(auth_throttle::Column::Key.is_in(names))
+        .all(db)
+        .await
+        .map_err(db_err)?;
+    let locked_until = rows.iter().filter_map(|r| r.locked_until).filter(|u| *u > at).max();
+    if let Some(until) = locked_until {
+        let secs = (until - at).num_seconds().max(1) as u64;
+        let minutes = secs.div_ceil(60);
+        return Err(AppError::rate_limited(
+            format!(
+                "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
+                if minutes == 1 { "" } else { "s" }
+            ),
+            secs,
+        ));
+    }
+    Ok(())
+}
+
+/// Counts one failure for each key; locks a key that reaches its limit.
+async fn record_failure(db: &DatabaseConnection, keys: &[(String, i32)], at: DateTime<Utc>) -> Result<(), AppError> {
+    let window = Duration::minutes(THROTTLE_WINDOW_MINUTES);
+    let tx = begin_write(db).await?;
+    for (key, max) in keys {
+        auth_throttle::Entity::insert(auth_throttle::ActiveModel {
+            key: Set(key.clone()),
+            failures: Set(0),
+            window_started_at: Set(at),
+            locked_until: Set(None),
+        })
+        .on_conflict_do_nothing_on([auth_throttle::Column::Key])
+        .exec(&tx)
+        .await
+        .map_err(db_err)?;
+        let row = auth_throttle::Entity::find_by_id(key.clone())
+            .lock_exclusive()
+            .one(&tx)
+            .await
+            .map_err(db_err)?
+            .ok_or_else(AppError::internal)?;
+        let (failures, started) = if row.window_started_at + window < at {
+            (1, at)
+        } else {
+            (row.failures + 1, row.window_started_at)
+        };
+        let locked_until = if failures >= *max { Some(at + window) } else { row.locked_until };
+        auth_throttle::ActiveModel {
+            key: Set(key.clone()),
+            failures: Set(if failures >= *max { 0 } else { failures }),
+            window_started_at: Set(if failures >= *max { at } else { started }),
+            locked_until: Set(locked_until),
+        }
+        .update(&tx)
+        .await
+        .map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)
+}
+
+async fn clear_account_throttle(db: &DatabaseConnection, email: &str) -> Result<(), AppError> {
+    auth_throttle::Entity::delete_by_id(account_key(email))
+        .exec(db)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+#[derive(Clone, Debug)]
+pub struct LoginInput {
+    pub email: String,
+    pub password: String,
+    /// Needed only when the email belongs to several organisations.
+    pub org_slug: Option<String>,
+}
+
+/// Checks the credentials and records the sign-in (or the failure). On success the caller
+/// cycles the session id and stores the returned `SessionUser`.
+pub async fn login(db: &DatabaseConnection, input: LoginInput, meta: &RequestMeta) -> Result<(SessionUser, user::Model, org::Model), AppError> {
+    let email = normalize_email(&input.email);
+    if email.is_empty() || input.password.is_empty() {
+        return Err(AppError::unauthenticated_with(WRONG_CREDENTIALS));
+    }
+    let at = now();
+    let keys = throttle_keys(&email, meta);
+    check_throttle(db, &keys, at).await?;
+
+    let org_slug = input.org_slug.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let mut candidates = users_with_email(db, &email).await?;
+    if let Some(slug) = org_slug {
+        candidates.retain(|(_, o)| o.slug == slug);
+    }
+
+    let mut matched = Vec::new();
+    if candidates.is_empty() {
+        verify_password(input.password.clone(), dummy_hash().to_string()).await;
+    }
+    for (u, o) in candidates.iter() {
+        let ok = match &u.password_hash {
+            Some(h) => verify_password(input.password.clone(), h.clone()).await,
+            None => false,
+        };
+        if ok {
+            matched.push((u.clone(), o.clone()));
+        }
+    }
+
+    let active: Vec<_> = matched.iter().filter(|(u, _)| u.status == user::STATUS_ACTIVE).cloned().collect();
+    if active.is_empty() {
+        record_failure(db, &keys, at).await?;
+        // Record the failure in the chain of each org where this email exists.
+        for (u, o) in &candidates {
+            let tx = begin_write(db).await?;
+            let reason = if matched.iter().any(|(m, _)| m.id == u.id) {
+                format!("account is {}", u.status)
+            } else {
+                "wrong password".to_string()
+            };
+            let actor = AuditActor { kind: "anonymous".into(), id: None, label: email.clone() };
+            audit::append(
+                &tx,
+                &o.id,
+                &actor,
+                meta,
+                NewEvent::new("auth.login_failed", "user", Some(&u.id)).after(serde_json::json!({"reason": reason})),
+            )
+            .await?;
+            tx.commit().await.map_err(db_err)?;
+        }
+        if candidates.is_empty() {
+            tracing::info!(email = %email, "sign-in failed: unknown email");
+        }
+        return Err(AppError::unauthenticated_with(WRONG_CREDENTIALS));
+    }
+    if active.len() > 1 {
+        return Err(AppError::invalid_fields(vec![FieldError {
+            field: "org".into(),
+            message: "This email belongs to several organisations. Enter the short name of the one to sign in to.".into(),
+        }]));
+    }
+    let (u, o) = active.into_iter().next().ok_or_else(AppError::internal)?;
+
+    let tx = begin_write(db).await?;
+    let mut am: user::ActiveModel = u.clone().into();
+    am.last_login_at = Set(Some(at));
+    let u = am.update(&tx).await.map_err(db_err)?;
+    let actor = AuditActor { kind: "user".into(), id: Some(u.id.clone()), label: u.email.clone() };
+    audit::append(&tx, &o.id, &actor, meta, NewEvent::new("auth.login", "user", Some(&u.id))).await?;
+    tx.commit().await.map_err(db_err)?;
+    clear_account_throttle(db, &email).await?;
+
+    Ok((
+        SessionUser { user_id: u.id.clone(), org_id: o.id.clone(), login_at: at.timestamp() },
+        u,
+        o,
+    ))
+}
+
+/// Records a sign-out in the org's chain.
+pub async fn record_logout(db: &DatabaseConnection, actor: &Actor) -> Result<(), AppError> {
+    let tx = begin_write(db).await?;
+    audit::append(&tx, &actor.org_id, &actor.audit_actor(), &actor.meta, NewEvent::new("auth.logout", "user", Some(&actor.id))).await?;
+    tx.commit().await.map_err(db_err)
+}
+
+/// The signed-in person, if the session is still valid: within its absolute lifetime, and the
+/// user still exists and is active. None means the caller should end the session.
+pub async fn session_actor(
+    db: &DatabaseConnection,
+    session: &SessionUser,
+    absolute_lifetime: Duration,
+    meta: &RequestMeta,
+) -> Result<Option<(Actor, user::Model, org::Model)>, AppError> {
+    let at = now();
+    if at.timestamp() - session.login_at > absolute_lifetime.num_seconds() {
+        return Ok(None);
+    }
+    let Some(u) = user::Entity::find_by_id(session.user_id.clone()).one(db).await.map_err(db_err)? else {
+        return Ok(None);
+    };
+    if u.status != user::STATUS_ACTIVE || u.org_id != session.org_id {
+        return Ok(None);
+    }
+    let Some(o) = org::Entity::find_by_id(u.org_id.clone()).one(db).await.map_err(db_err)? else {
+        return Ok(None);
+    };
+    let actor = Actor {
+        org_id: o.id.clone(),
+        org_slug: o.slug.clone(),
+        kind: ActorKind::User,
+        id: u.id.clone(),
+        label: u.email.clone(),
+        role: BuiltInRole::Owner,
+        meta: meta.clone(),
+    };
+    Ok(Some((actor, u, o)))
+}
+
+/// Every account with this email, in any org, with its org.
+async fn users_with_email(db: &DatabaseConnection, email: &str) -> Result<Vec<(user::Model, org::Model)>, AppError> {
+    let users = user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .limit(50)
+        .all(db)
+        .await
+        .map_err(db_err)?;
+    let mut out = Vec::with_capacity(users.len());
+    for u in users {
+        if let Some(o) = org::Entity::find_by_id(u.org_id.clone()).one(db).await.map_err(db_err)? {
+            out.push((u, o));
+        }
+    }
+    Ok(out)
+}
+
+fn session_err(e: tower_sessions::session::Error) -> AppError {
+    tracing::error!(error = %e, "session store error");
+    AppError::internal()
+}
+
+/// Signs the session in: a new session id (so a planted id is useless) holding `user`.
+pub async fn start_session(session: &tower_sessions::Session, user: SessionUser) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_err)?;
+    session.insert(SESSION_KEY, user).await.map_err(session_err)?;
+    Ok(())
+}
+
+/// The signed-in user of this session; ends the session when it is no longer valid.
+pub async fn user_from_session(
+    state: &super::AppState,
+    session: &tower_sessions::Session,
+    meta: &RequestMeta,
+) -> Result<Option<(Actor, user::Model, org::Model)>, AppError> {
+    let Some(su) = session.get::<SessionUser>(SESSION_KEY).await.map_err(session_err)? else {
+        return Ok(None);
+    };
+    match session_actor(&state.db, &su, state.auth.session_absolute, meta).await? {
+        Some(found) => Ok(Some(found)),
+        None => {
+            session.flush().await.map_err(session_err)?;
+            Ok(None)
+        }
+    }
+}
+
+pub async fn actor_from_session(
+    state: &super::AppState,
+    session: &tower_sessions::Session,
+    meta: &RequestMeta,
+) -> Result<Option<Actor>, AppError> {
+    Ok(user_from_session(state, session, meta).await?.map(|(actor, _, _)| actor))
+}
+
+/// Signs out: records it and deletes the session (store row and cookie).
+pub async fn end_session(state: &super::AppState, session: &tower_sessions::Session, meta: &RequestMeta) -> Result<(), AppError> {
+    if let Some(actor) = actor_from_session(state, session, meta).await? {
+        record_logout(&state.db, &actor).await?;
+    }
+    session.flush().await.map_err(session_err)
+}

@@ -1,0 +1,104 @@
+//! Connecting, migrating and transaction helpers shared by every service.
+
+use crate::domain::AppError;
+use chrono::{DateTime, SubsecRound, Utc};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use std::time::Duration;
+
+/// Opens the pool. For SQLite: creates the file's directory, WAL, foreign keys on,
+/// `synchronous=FULL` (an acknowledged write survives a power cut) and a busy timeout so
+/// concurrent writers wait instead of failing.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(url.to_string());
+    opts.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30));
+    if is_sqlite(url) {
+        if let Some(dir) = sqlite_file_path(url).and_then(|p| p.parent().map(|d| d.to_path_buf())) {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(&dir).map_err(|e| {
+                    DbErr::Custom(format!("cannot create database directory {}: {e}", dir.display()))
+                })?;
+            }
+        }
+        opts.max_connections(8).min_connections(1);
+        opts.map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(15))
+                .create_if_missing(true)
+        });
+    } else {
+        opts.max_connections(20).min_connections(1);
+    }
+    Database::connect(opts).await
+}
+
+pub fn is_sqlite(url: &str) -> bool {
+    url.starts_with("sqlite:")
+}
+
+/// The file behind a `sqlite://path?query` URL (None for in-memory databases).
+pub fn sqlite_file_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty() || path == ":memory:" {
+        None
+    } else {
+        Some(std::path::PathBuf::from(path))
+    }
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// Starts a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`, taking the write
+/// lock up front so two writers never deadlock upgrading read locks; on PostgreSQL the rows a
+/// service locks (`SELECT … FOR UPDATE`) serialise what must be serialised.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, AppError> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    db.begin_with_options(options).await.map_err(db_err)
+}
+
+/// Maps a database error to `AppError`: logged in full, shown as a generic message.
+/// A busy or locked database is transient (503) so clients retry.
+pub fn db_err(err: DbErr) -> AppError {
+    let text = err.to_string();
+    if text.contains("database is locked") || text.contains("could not serialize") || text.contains("deadlock") {
+        tracing::warn!(error = %text, "database busy");
+        return AppError::transient("The database is busy. Try again in a moment.");
+    }
+    tracing::error!(error = %text, "database error");
+    AppError::internal()
+}
+
+/// True when the error is a unique-constraint violation.
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    let text = err.to_string().to_lowercase();
+    text.contains("unique") || text.contains("duplicate key")
+}
+
+/// The current time at the precision both databases store (microseconds), so a value
+/// read back equals the value written — the audit chain's hashes depend on it.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// Time-ordered unique ids for new rows (UUID v7 text).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+pub fn backend(db: &DatabaseConnection) -> DbBackend {
+    sea_orm::ConnectionTrait::get_database_backend(db)
+}

@@ -1,0 +1,20 @@
+//! Use-cases. Each entry point takes a database handle and an `Actor` (or, for sign-in and
+//! set-up, the request's metadata), calls `authz::authorize` once, does its work in one
+//! transaction and appends the audit event in that same transaction.
+//!
+//! Server functions and REST handlers call these; they never build queries themselves.
+
+pub mod actor;
+pub mod api_keys;
+pub mod audit;
+pub mod auth;
+pub mod authz;
+pub mod db;
+pub mod orgs;
+pub mod passwords;
+pub mod session_store;
+pub mod setup;
+pub mod state;
+
+pub use actor::{Actor, ActorKind, RequestMeta};
+pub use state::AppState;

@@ -1,0 +1,22 @@
+//! What the server hands to server functions and handlers as context.
+
+use super::setup::SetupGate;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+#[derive(Clone, Debug)]
+pub struct AuthSettings {
+    /// A session ends this long after sign-in, however active.
+    pub session_absolute: chrono::Duration,
+    /// A session ends after this long without a request.
+    pub session_idle: chrono::Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub setup: Arc<SetupGate>,
+    pub auth: Arc<AuthSettings>,
+    /// Encrypts secrets at rest (AES-256-GCM); from MANDATE_SECRET_KEY or the data dir.
+    pub secret_key: Arc<[u8; 32]>,
+}

@@ -1,0 +1,17 @@
+//! Database migrations: the one schema for SQLite and PostgreSQL.
+//!
+//! Every migration must run on both databases; seed data (catalog, built-in roles) is a
+//! migration too, so a fresh database is complete after `mandate migrate`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_foundation;
+
+pub struct Migrator;
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_foundation::Migration)]
+    }
+}

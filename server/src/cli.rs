@@ -1,0 +1,201 @@
+//! The `mandate` command line (DESIGN.md §6).
+
+use crate::config::Config;
+use crate::startup::{connect_and_migrate, Application};
+use app::domain::audit::AuditActor;
+use app::domain::permission::BuiltInRole;
+use app::services::actor::system_actor;
+use app::services::orgs::{self, NewOwner};
+use app::services::{api_keys, audit, RequestMeta};
+use clap::{Parser, Subcommand};
+use std::io::BufRead;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "mandate", version, about = "Decides what AI assistants and automations may do on a merchant's behalf.")]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Apply migrations, then serve pages and the API.
+    Serve,
+    /// Apply migrations and exit.
+    Migrate,
+    /// Create the organisation if missing and an Owner in it. The password comes from
+    /// MANDATE_ADMIN_PASSWORD or the first line of standard input. Idempotent per email.
+    CreateAdmin {
+        /// Organisation short name (slug), e.g. acme-store.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        /// Display name (default: the part of the email before @).
+        #[arg(long)]
+        name: Option<String>,
+        /// Organisation display name when it is created (default: the slug).
+        #[arg(long)]
+        org_name: Option<String>,
+    },
+    /// Manage API keys.
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+    /// Audit trail tools.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ApiKeyCommand {
+    /// Create a management key acting with --role in the organisation. Prints the secret once.
+    Create {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+        /// The key's role. This version has one: Owner.
+        #[arg(long)]
+        role: String,
+        /// Print {"id": ..., "key": ...} instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Recompute every organisation's hash chain; exit 1 and name the first broken event.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+type CliResult = Result<ExitCode, Box<dyn std::error::Error>>;
+
+fn cli_actor() -> AuditActor {
+    AuditActor { label: "mandate CLI".into(), ..system_actor() }
+}
+
+fn read_password() -> Result<String, Box<dyn std::error::Error>> {
+    if let Ok(p) = std::env::var("MANDATE_ADMIN_PASSWORD") {
+        return Ok(p);
+    }
+    eprintln!("Password (one line on standard input):");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        return Err("no password given: set MANDATE_ADMIN_PASSWORD or type it on standard input".into());
+    }
+    Ok(password)
+}
+
+fn show_app_error(e: app::domain::AppError) -> Box<dyn std::error::Error> {
+    let mut text = e.message.clone();
+    for f in &e.fields {
+        text.push_str(&format!("\n  {}: {}", f.field, f.message));
+    }
+    text.into()
+}
+
+impl Cli {
+    pub async fn run(self) -> CliResult {
+        let config = self.config;
+        match self.command.unwrap_or(Command::Serve) {
+            Command::Serve => {
+                for (name, value) in config.describe() {
+                    tracing::info!("config {name} = {value}");
+                }
+                let app = Application::build(config).await?;
+                app.run_until_stopped().await?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Migrate => {
+                connect_and_migrate(&config).await?;
+                println!("Migrations applied.");
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::CreateAdmin { org, email, name, org_name } => {
+                app::domain::org::check_slug(&org).map_err(|m| format!("--org: {m}"))?;
+                let db = connect_and_migrate(&config).await?;
+                let password = read_password()?;
+                let display_name = name.unwrap_or_else(|| email.split('@').next().unwrap_or("Owner").to_string());
+                let owner = NewOwner { email: email.clone(), display_name, password };
+                let meta = RequestMeta::default();
+                match orgs::find_by_slug(&db, &org).await.map_err(show_app_error)? {
+                    Some(existing) => {
+                        let (user, created) =
+                            orgs::ensure_owner(&db, &existing, owner, &cli_actor(), &meta).await.map_err(show_app_error)?;
+                        if created {
+                            println!("Created Owner {} in organisation {}.", user.email, existing.slug);
+                        } else {
+                            println!("{} already exists in organisation {}; nothing changed.", user.email, existing.slug);
+                        }
+                    }
+                    None => {
+                        let display = org_name.unwrap_or_else(|| org.clone());
+                        let (o, user) = orgs::create_org_with_owner(&db, &display, Some(&org), owner, &cli_actor(), &meta)
+                            .await
+                            .map_err(show_app_error)?;
+                        println!("Created organisation {} with Owner {}.", o.slug, user.email);
+                    }
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::ApiKey(ApiKeyCommand::Create { org, name, role, json }) => {
+                let role = BuiltInRole::parse(&role).map_err(|m| format!("--role: {m}"))?;
+                let db = connect_and_migrate(&config).await?;
+                let o = orgs::find_by_slug(&db, &org)
+                    .await
+                    .map_err(show_app_error)?
+                    .ok_or_else(|| format!("no organisation with the short name \"{org}\""))?;
+                let created = api_keys::create_management_key(&db, &o, &name, role, &cli_actor(), &RequestMeta::default())
+                    .await
+                    .map_err(show_app_error)?;
+                if json {
+                    println!("{}", serde_json::json!({"id": created.key.id, "key": created.secret}));
+                } else {
+                    println!("API key \"{}\" ({} in {}):", created.key.name, role.name(), o.slug);
+                    println!("{}", created.secret);
+                    println!("Store it now: it is not shown again.");
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Audit(AuditCommand::Verify { json }) => {
+                let db = connect_and_migrate(&config).await?;
+                let reports = audit::verify_all(&db).await.map_err(show_app_error)?;
+                let all_ok = reports.iter().all(|(_, r)| r.ok);
+                if json {
+                    let list: Vec<_> = reports
+                        .iter()
+                        .map(|(o, r)| serde_json::json!({"org": o.slug, "ok": r.ok, "events": r.events, "first_broken": r.first_broken}))
+                        .collect();
+                    println!("{}", serde_json::json!({"ok": all_ok, "orgs": list}));
+                } else {
+                    if reports.is_empty() {
+                        println!("No organisations yet: nothing to verify.");
+                    }
+                    for (o, r) in &reports {
+                        match &r.first_broken {
+                            None => println!("{}: intact, {} events", o.slug, r.events),
+                            Some(b) => println!(
+                                "{}: BROKEN at event seq {}{}: {}",
+                                o.slug,
+                                b.seq,
+                                b.event_id.map(|id| format!(" (id {id})")).unwrap_or_default(),
+                                b.reason
+                            ),
+                        }
+                    }
+                }
+                Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            }
+        }
+    }
+}
