@@ -23,22 +23,25 @@ pub struct SessionState {
 
 #[server(endpoint = "session_state")]
 pub async fn get_session_state() -> Result<SessionState, AppError> {
-    use super::ctx;
-    use crate::services::auth::user_from_session;
-    use crate::services::setup::needs_setup;
-    let state = ctx::state()?;
-    let needs_setup = needs_setup(&state.db, &state.setup).await?;
-    let session = ctx::session().await?;
-    let meta = ctx::meta().await;
-    let user = user_from_session(&state, &session, &meta).await?.map(|(actor, u, o)| CurrentUser {
-        id: u.id,
-        email: u.email,
-        display_name: u.display_name,
-        org_name: o.name,
-        org_slug: o.slug,
-        role: actor.role.name().to_string(),
-    });
-    Ok(SessionState { needs_setup, user })
+    super::ctx::finish(async move {
+        use super::ctx;
+        use crate::services::auth::user_from_session;
+        use crate::services::setup::needs_setup;
+        let state = ctx::state()?;
+        let needs_setup = needs_setup(&state.db, &state.setup).await?;
+        let session = ctx::session().await?;
+        let meta = ctx::meta().await;
+        let user = user_from_session(&state, &session, &meta).await?.map(|(actor, u, o)| CurrentUser {
+            id: u.id,
+            email: u.email,
+            display_name: u.display_name,
+            org_name: o.name,
+            org_slug: o.slug,
+            role: actor.role.name().to_string(),
+        });
+        Ok(SessionState { needs_setup, user })
+    }
+    .await)
 }
 
 #[server(endpoint = "setup")]
@@ -50,54 +53,63 @@ pub async fn setup(
     password: String,
     password_confirm: String,
 ) -> Result<(), AppError> {
-    use super::ctx;
-    use crate::domain::error::Validator;
-    use crate::domain::password::check_confirmation;
-    use crate::services::auth::{start_session, SessionUser};
-    use crate::services::orgs::NewOwner;
-    use crate::services::setup::{complete_setup, SetupInput};
-    let state = ctx::state()?;
-    let meta = ctx::meta().await;
-    Validator::new()
-        .add("password_confirm", check_confirmation(&password, &password_confirm))
-        .finish()?;
-    let input = SetupInput {
-        token,
-        org_name,
-        owner: NewOwner { email, display_name, password },
-    };
-    let (org, user) = complete_setup(&state.db, &state.setup, input, &meta).await?;
-    let session = ctx::session().await?;
-    start_session(
-        &session,
-        SessionUser { user_id: user.id, org_id: org.id, login_at: crate::services::db::now().timestamp() },
-    )
-    .await?;
-    leptos_axum::redirect("/");
-    Ok(())
+    super::ctx::finish(async move {
+        use super::ctx;
+        use crate::domain::error::Validator;
+        use crate::domain::password::check_confirmation;
+        use crate::services::auth::{start_session, SessionUser};
+        use crate::services::orgs::NewOwner;
+        use crate::services::setup::{complete_setup, SetupInput};
+        let state = ctx::state()?;
+        let meta = ctx::meta().await;
+        Validator::new()
+            .add("password_confirm", check_confirmation(&password, &password_confirm))
+            .finish()?;
+        let input = SetupInput {
+            token,
+            org_name,
+            owner: NewOwner { email, display_name, password },
+        };
+        let (org, user) = complete_setup(&state.db, &state.setup, input, &meta).await?;
+        let session = ctx::session().await?;
+        start_session(
+            &session,
+            SessionUser { user_id: user.id, org_id: org.id, login_at: crate::services::db::now().timestamp() },
+        )
+        .await?;
+        leptos_axum::redirect("/");
+        Ok(())
+    }
+    .await)
 }
 
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String, org: Option<String>, next: Option<String>) -> Result<(), AppError> {
-    use super::ctx;
-    use crate::services::auth::{login, start_session, LoginInput};
-    let state = ctx::state()?;
-    let meta = ctx::meta().await;
-    let (session_user, _, _) = login(&state.db, LoginInput { email, password, org_slug: org }, &meta).await?;
-    let session = ctx::session().await?;
-    start_session(&session, session_user).await?;
-    leptos_axum::redirect(&ctx::safe_next(next.as_deref()));
-    Ok(())
+    super::ctx::finish(async move {
+        use super::ctx;
+        use crate::services::auth::{login, start_session, LoginInput};
+        let state = ctx::state()?;
+        let meta = ctx::meta().await;
+        let (session_user, _, _) = login(&state.db, LoginInput { email, password, org_slug: org }, &meta).await?;
+        let session = ctx::session().await?;
+        start_session(&session, session_user).await?;
+        leptos_axum::redirect(&ctx::safe_next(next.as_deref()));
+        Ok(())
+    }
+    .await)
 }
 
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    use super::ctx;
-    use crate::services::auth::end_session;
-    let state = ctx::state()?;
-    let session = ctx::session().await?;
-    let meta = ctx::meta().await;
-    end_session(&state, &session, &meta).await?;
-    leptos_axum::redirect("/login");
-    Ok(())
+    super::ctx::finish(async move {
+        use super::ctx;
+        use crate::services::auth::end_session;
+        let state = ctx::state()?;
+        let session = ctx::session().await?;
+        let meta = ctx::meta().await;
+        end_session(&state, &session, &meta).await?;
+        leptos_axum::redirect("/login");
+        Ok(())
+    }
+    .await)
 }

@@ -43,3 +43,21 @@ pub fn safe_next(next: Option<&str>) -> String {
         _ => "/".to_string(),
     }
 }
+
+/// Ends a server function: a failure answers with its error's HTTP status (422, 401, 429…)
+/// instead of a blanket 500, so logs, proxies and tests see what happened.
+pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(e) = &result {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(status) = http::StatusCode::from_u16(e.http_status()) {
+                response.set_status(status);
+            }
+            if let Some(secs) = e.retry_after_secs {
+                if let Ok(v) = http::HeaderValue::from_str(&secs.to_string()) {
+                    response.insert_header(http::header::RETRY_AFTER, v);
+                }
+            }
+        }
+    }
+    result
+}

@@ -26,29 +26,32 @@ pub struct Overview {
 
 #[server(endpoint = "overview")]
 pub async fn get_overview() -> Result<Overview, AppError> {
-    use super::ctx;
-    use crate::services::{audit, orgs};
-    let state = ctx::state()?;
-    let actor = ctx::actor().await?;
-    let o = orgs::overview(&state.db, &actor).await?;
-    let chain = audit::verify_for(&state.db, &actor).await?;
-    let recent = audit::recent_events(&state.db, &actor, 10)
-        .await?
-        .into_iter()
-        .map(|e| RecentEvent {
-            seq: e.seq,
-            occurred_at: e.occurred_at,
-            actor: e.actor.label,
-            action: e.action,
+    super::ctx::finish(async move {
+        use super::ctx;
+        use crate::services::{audit, orgs};
+        let state = ctx::state()?;
+        let actor = ctx::actor().await?;
+        let o = orgs::overview(&state.db, &actor).await?;
+        let chain = audit::verify_for(&state.db, &actor).await?;
+        let recent = audit::recent_events(&state.db, &actor, 10)
+            .await?
+            .into_iter()
+            .map(|e| RecentEvent {
+                seq: e.seq,
+                occurred_at: e.occurred_at,
+                actor: e.actor.label,
+                action: e.action,
+            })
+            .collect();
+        Ok(Overview {
+            org_name: o.org_name,
+            org_slug: o.org_slug,
+            users: o.users,
+            api_keys: o.api_keys,
+            audit_events: o.audit_events,
+            chain,
+            recent,
         })
-        .collect();
-    Ok(Overview {
-        org_name: o.org_name,
-        org_slug: o.org_slug,
-        users: o.users,
-        api_keys: o.api_keys,
-        audit_events: o.audit_events,
-        chain,
-        recent,
-    })
+    }
+    .await)
 }

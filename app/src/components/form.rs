@@ -66,13 +66,15 @@ pub fn Field(
     }
 }
 
-/// The general message of a failed action (field errors are shown next to their fields).
+/// The general message of a failed action. Field errors are shown next to their fields
+/// instead, so the banner stays out of the way when there are any.
 #[component]
 pub fn ErrorBanner(error: ActionError) -> impl IntoView {
     view! {
         {move || {
             error
                 .get()
+                .filter(|e| e.fields.is_empty())
                 .map(|e| {
                     view! {
                         <div class="banner banner-error" role="alert" data-testid="form-error">

@@ -31,62 +31,14 @@ pub fn AppShell() -> impl IntoView {
 #[component]
 fn SignedIn(user: CurrentUser) -> impl IntoView {
     provide_context(user.clone());
-    let location = use_location();
-    let logout = ServerAction::<Logout>::new();
-    let initials: String = user
-        .display_name
-        .split_whitespace()
-        .filter_map(|w| w.chars().next())
-        .take(2)
-        .collect::<String>()
-        .to_uppercase();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <div class="app">
-            <aside class="sidebar">
-                <div class="brand">
-                    <span class="brand-mark" aria-hidden="true">"M"</span>
-                    <span class="brand-name">"Mandate"</span>
-                </div>
-                <p class="org-name" title="Organisation">{user.org_name.clone()}</p>
-                <nav aria-label="Main">
-                    <ul class="nav">
-                        {NAV
-                            .iter()
-                            .map(|(href, label)| {
-                                let href = *href;
-                                let current = move || location.pathname.get() == href;
-                                view! {
-                                    <li>
-                                        <A href=href attr:class="nav-link" attr:aria-current=move || current().then_some("page")>
-                                            {*label}
-                                        </A>
-                                    </li>
-                                }
-                            })
-                            .collect_view()}
-                    </ul>
-                </nav>
-            </aside>
+            <Sidebar org_name=user.org_name.clone()/>
             <div class="main-column">
                 <header class="topbar">
                     <div class="topbar-spacer"></div>
-                    <details class="account-menu">
-                        <summary aria-label="Account menu" data-testid="account-menu">
-                            <span class="avatar" aria-hidden="true">{initials}</span>
-                            <span class="account-name">{user.display_name.clone()}</span>
-                        </summary>
-                        <div class="menu" role="menu">
-                            <div class="menu-header">
-                                <strong>{user.display_name.clone()}</strong>
-                                <span class="muted">{user.email.clone()}</span>
-                                <span class="badge">{user.role.clone()}</span>
-                            </div>
-                            <ActionForm action=logout>
-                                <button type="submit" class="menu-item" role="menuitem">"Sign out"</button>
-                            </ActionForm>
-                        </div>
-                    </details>
+                    <AccountMenu user/>
                 </header>
                 <main id="main" class="content" tabindex="-1">
                     <ErrorBoundary fallback=|errors| {
@@ -105,4 +57,69 @@ fn SignedIn(user: CurrentUser) -> impl IntoView {
             </div>
         </div>
     }
+    .into_any()
+}
+
+#[component]
+fn Sidebar(org_name: String) -> impl IntoView {
+    let location = use_location();
+    view! {
+        <aside class="sidebar">
+            <div class="brand">
+                <span class="brand-mark" aria-hidden="true">"M"</span>
+                <span class="brand-name">"Mandate"</span>
+            </div>
+            <p class="org-name" title="Organisation">{org_name}</p>
+            <nav aria-label="Main">
+                <ul class="nav">
+                    {NAV
+                        .iter()
+                        .map(|(href, label)| {
+                            let href = *href;
+                            let current = move || location.pathname.get() == href;
+                            view! {
+                                <li>
+                                    <A href=href attr:class="nav-link" attr:aria-current=move || current().then_some("page")>
+                                        {*label}
+                                    </A>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </nav>
+        </aside>
+    }
+    .into_any()
+}
+
+#[component]
+fn AccountMenu(user: CurrentUser) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    let initials: String = user
+        .display_name
+        .split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(2)
+        .collect::<String>()
+        .to_uppercase();
+    view! {
+        <details class="account-menu">
+            <summary aria-label="Account menu" data-testid="account-menu">
+                <span class="avatar" aria-hidden="true">{initials}</span>
+                <span class="account-name">{user.display_name.clone()}</span>
+            </summary>
+            <div class="menu">
+                <div class="menu-header">
+                    <strong>{user.display_name.clone()}</strong>
+                    <span class="muted">{user.email.clone()}</span>
+                    <span class="badge">{user.role.clone()}</span>
+                </div>
+                <ActionForm action=logout>
+                    <button type="submit" class="menu-item">"Sign out"</button>
+                </ActionForm>
+            </div>
+        </details>
+    }
+    .into_any()
 }
