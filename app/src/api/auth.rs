@@ -23,7 +23,7 @@ pub struct SessionState {
 
 #[server(endpoint = "session_state")]
 pub async fn get_session_state() -> Result<SessionState, AppError> {
-    super::ctx::finish(async move {
+    super::ctx::run(async move {
         use super::ctx;
         use crate::services::auth::user_from_session;
         use crate::services::setup::needs_setup;
@@ -40,8 +40,8 @@ pub async fn get_session_state() -> Result<SessionState, AppError> {
             role: actor.role.name().to_string(),
         });
         Ok(SessionState { needs_setup, user })
-    }
-    .await)
+    })
+    .await
 }
 
 #[server(endpoint = "setup")]
@@ -53,7 +53,7 @@ pub async fn setup(
     password: String,
     password_confirm: String,
 ) -> Result<(), AppError> {
-    super::ctx::finish(async move {
+    super::ctx::run(async move {
         use super::ctx;
         use crate::domain::error::Validator;
         use crate::domain::password::check_confirmation;
@@ -79,13 +79,13 @@ pub async fn setup(
         .await?;
         leptos_axum::redirect("/");
         Ok(())
-    }
-    .await)
+    })
+    .await
 }
 
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String, org: Option<String>, next: Option<String>) -> Result<(), AppError> {
-    super::ctx::finish(async move {
+    super::ctx::run(async move {
         use super::ctx;
         use crate::services::auth::{login, start_session, LoginInput};
         let state = ctx::state()?;
@@ -95,13 +95,13 @@ pub async fn login(email: String, password: String, org: Option<String>, next: O
         start_session(&session, session_user).await?;
         leptos_axum::redirect(&ctx::safe_next(next.as_deref()));
         Ok(())
-    }
-    .await)
+    })
+    .await
 }
 
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    super::ctx::finish(async move {
+    super::ctx::run(async move {
         use super::ctx;
         use crate::services::auth::end_session;
         let state = ctx::state()?;
@@ -110,6 +110,6 @@ pub async fn logout() -> Result<(), AppError> {
         end_session(&state, &session, &meta).await?;
         leptos_axum::redirect("/login");
         Ok(())
-    }
-    .await)
+    })
+    .await
 }

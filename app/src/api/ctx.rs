@@ -44,20 +44,22 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-/// Ends a server function: a failure answers with its error's HTTP status (422, 401, 429…)
-/// instead of a blanket 500, so logs, proxies and tests see what happened.
-pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(e) = &result {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            if let Ok(status) = http::StatusCode::from_u16(e.http_status()) {
-                response.set_status(status);
-            }
-            if let Some(secs) = e.retry_after_secs {
-                if let Ok(v) = http::HeaderValue::from_str(&secs.to_string()) {
-                    response.insert_header(http::header::RETRY_AFTER, v);
-                }
+/// Runs a server function's body. A failure answers with its error's HTTP status (422, 401,
+/// 429…) instead of a blanket 500, carries the request id, and sets Retry-After when rate
+/// limited.
+pub async fn run<T>(body: impl std::future::Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
+    let result = body.await;
+    let Err(mut e) = result else { return result };
+    e.request_id = meta().await.request_id;
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        if let Ok(status) = http::StatusCode::from_u16(e.http_status()) {
+            response.set_status(status);
+        }
+        if let Some(secs) = e.retry_after_secs {
+            if let Ok(v) = http::HeaderValue::from_str(&secs.to_string()) {
+                response.insert_header(http::header::RETRY_AFTER, v);
             }
         }
     }
-    result
+    Err(e)
 }

@@ -26,7 +26,7 @@ pub struct Overview {
 
 #[server(endpoint = "overview")]
 pub async fn get_overview() -> Result<Overview, AppError> {
-    super::ctx::finish(async move {
+    super::ctx::run(async move {
         use super::ctx;
         use crate::services::{audit, orgs};
         let state = ctx::state()?;
@@ -52,6 +52,6 @@ pub async fn get_overview() -> Result<Overview, AppError> {
             chain,
             recent,
         })
-    }
-    .await)
+    })
+    .await
 }

@@ -1,6 +1,6 @@
 //! Form building blocks: a labelled field with hint and inline error, and the error banner.
 
-use crate::domain::AppError;
+use crate::domain::{AppError, ErrorCode};
 use leptos::prelude::*;
 
 /// The last error of a server action, as a signal.
@@ -79,6 +79,10 @@ pub fn ErrorBanner(error: ActionError) -> impl IntoView {
                     view! {
                         <div class="banner banner-error" role="alert" data-testid="form-error">
                             {e.message.clone()}
+                            {(e.code == ErrorCode::InternalError)
+                                .then(|| e.request_id.clone())
+                                .flatten()
+                                .map(|id| view! { <span class="request-ref">" Reference: " <code>{id}</code></span> })}
                         </div>
                     }
                 })

@@ -110,6 +110,10 @@ pub struct AppError {
     /// Seconds until a rate-limited request may be retried.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_secs: Option<u64>,
+    /// The request that failed, so a person can quote it to an administrator; set at the
+    /// edge (problem+json, server functions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl AppError {
@@ -120,6 +124,7 @@ impl AppError {
             fields: Vec::new(),
             status: None,
             retry_after_secs: None,
+            request_id: None,
         }
     }
 

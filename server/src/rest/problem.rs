@@ -26,7 +26,7 @@ impl IntoResponse for ApiError {
             "status": status.as_u16(),
             "detail": e.message,
             "code": e.code.as_str(),
-            "request_id": current_request_id(),
+            "request_id": e.request_id.clone().or_else(current_request_id),
         });
         if !e.fields.is_empty() {
             body["errors"] = json!(e.fields.iter().map(|f| json!({"field": f.field, "message": f.message})).collect::<Vec<_>>());
