@@ -3,6 +3,7 @@
 //!
 //! What must not live here: SeaORM or axum types, `now()` calls, randomness.
 
+pub mod access;
 pub mod audit;
 pub mod error;
 pub mod org;

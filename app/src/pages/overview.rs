@@ -85,6 +85,7 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                 view! { <p class="muted">"Nothing has happened yet."</p> }.into_any()
             } else {
                 view! {
+                    <div class="table-wrap">
                     <table class="table">
                         <thead>
                             <tr>
@@ -109,6 +110,7 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                                 .collect_view()}
                         </tbody>
                     </table>
+                    </div>
                 }
                     .into_any()
             }}
