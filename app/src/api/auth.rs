@@ -37,7 +37,7 @@ pub async fn get_session_state() -> Result<SessionState, AppError> {
             display_name: u.display_name,
             org_name: o.name,
             org_slug: o.slug,
-            role: actor.role.name().to_string(),
+            role: actor.access.role_names().join(", "),
         });
         Ok(SessionState { needs_setup, user })
     })

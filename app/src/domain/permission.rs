@@ -36,6 +36,10 @@ pub enum Permission {
 }
 
 impl Permission {
+    pub fn from_key(key: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|p| p.key() == key)
+    }
+
     pub const ALL: [Permission; 14] = [
         Permission::OrgManage,
         Permission::UsersManage,
@@ -73,33 +77,60 @@ impl Permission {
     }
 }
 
-/// The roles that exist in this version. Until custom roles and assignments arrive, every
-/// user is an Owner and management API keys carry the Owner role.
+/// The built-in roles (seeded by migration with fixed ids; their permissions live in the
+/// database like every role's). Custom roles are rows with an `org_id`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BuiltInRole {
     Owner,
+    Admin,
+    StoreManager,
+    Approver,
+    Auditor,
+    Viewer,
 }
 
 impl BuiltInRole {
+    pub const ALL: [BuiltInRole; 6] = [
+        BuiltInRole::Owner,
+        BuiltInRole::Admin,
+        BuiltInRole::StoreManager,
+        BuiltInRole::Approver,
+        BuiltInRole::Auditor,
+        BuiltInRole::Viewer,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             BuiltInRole::Owner => "Owner",
+            BuiltInRole::Admin => "Admin",
+            BuiltInRole::StoreManager => "Store manager",
+            BuiltInRole::Approver => "Approver",
+            BuiltInRole::Auditor => "Auditor",
+            BuiltInRole::Viewer => "Viewer",
         }
     }
 
-    pub fn parse(name: &str) -> Result<BuiltInRole, String> {
-        match name {
-            "Owner" => Ok(BuiltInRole::Owner),
-            other => Err(format!(
-                "Unknown role \"{other}\". This version has one role: Owner."
-            )),
-        }
-    }
-
-    pub fn grants(self, _permission: Permission) -> bool {
+    /// The seeded row id in `roles`.
+    pub fn id(self) -> &'static str {
         match self {
-            BuiltInRole::Owner => true,
+            BuiltInRole::Owner => "role-owner",
+            BuiltInRole::Admin => "role-admin",
+            BuiltInRole::StoreManager => "role-store-manager",
+            BuiltInRole::Approver => "role-approver",
+            BuiltInRole::Auditor => "role-auditor",
+            BuiltInRole::Viewer => "role-viewer",
         }
+    }
+
+    /// Accepts a built-in role's name, case-insensitively ("Owner", "store manager").
+    pub fn parse(name: &str) -> Result<BuiltInRole, String> {
+        let wanted = name.trim().to_lowercase().replace(['_', '-'], " ");
+        BuiltInRole::ALL.into_iter().find(|r| r.name().to_lowercase() == wanted).ok_or_else(|| {
+            format!(
+                "Unknown role \"{name}\". Built-in roles: {}.",
+                BuiltInRole::ALL.map(|r| r.name()).join(", ")
+            )
+        })
     }
 }
 
@@ -115,9 +146,18 @@ mod tests {
     }
 
     #[test]
-    fn owner_has_every_permission_and_only_owner_parses() {
-        assert!(Permission::ALL.iter().all(|p| BuiltInRole::Owner.grants(*p)));
+    fn built_in_roles_parse_by_name() {
         assert_eq!(BuiltInRole::parse("Owner"), Ok(BuiltInRole::Owner));
-        assert!(BuiltInRole::parse("Admin").is_err());
+        assert_eq!(BuiltInRole::parse("store manager"), Ok(BuiltInRole::StoreManager));
+        assert_eq!(BuiltInRole::parse("store_manager"), Ok(BuiltInRole::StoreManager));
+        assert!(BuiltInRole::parse("Emperor").unwrap_err().contains("Viewer"));
+    }
+
+    #[test]
+    fn permission_keys_parse_back() {
+        for p in Permission::ALL {
+            assert_eq!(Permission::from_key(p.key()), Some(p));
+        }
+        assert_eq!(Permission::from_key("nope"), None);
     }
 }

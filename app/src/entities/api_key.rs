@@ -1,6 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-/// `kind`: management (acts with `role` in the org) | agent (bound to a store; later).
+/// `kind`: management (acts with `role_id` at `scope_type`/`scope_id`) | agent (bound to a
+/// store and optionally an assistant). `role` keeps the role's name at creation, for display.
 /// Only the SHA-256 of the secret is stored; `prefix` is the visible start of the key.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "api_keys")]
@@ -20,6 +21,9 @@ pub struct Model {
     pub last_used_at: Option<DateTimeUtc>,
     pub expires_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
+    pub role_id: Option<String>,
+    pub scope_type: Option<String>,
+    pub scope_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,8 @@ pub struct Model {
     pub name: String,
     pub slug: String,
     pub created_at: DateTimeUtc,
+    /// Members must enrol TOTP before they can use the app.
+    pub require_mfa: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,7 @@ pub struct Model {
     pub mfa_enabled: bool,
     pub mfa_secret_enc: Option<String>,
     pub last_login_at: Option<DateTimeUtc>,
+    pub team_id: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
@@ -27,3 +28,5 @@ pub enum Relation {}
 impl ActiveModelBehavior for ActiveModel {}
 
 pub const STATUS_ACTIVE: &str = "active";
+pub const STATUS_INVITED: &str = "invited";
+pub const STATUS_SUSPENDED: &str = "suspended";

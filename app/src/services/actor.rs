@@ -2,7 +2,8 @@
 //! integration) at the edge, then passed into every service call.
 
 use crate::domain::audit::AuditActor;
-use crate::domain::permission::BuiltInRole;
+use super::access::Access;
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ActorKind {
@@ -26,7 +27,8 @@ pub struct Actor {
     pub id: String,
     /// Email or key name.
     pub label: String,
-    pub role: BuiltInRole,
+    /// What the actor may do, loaded when the actor was built.
+    pub access: Arc<Access>,
     pub meta: RequestMeta,
 }
 

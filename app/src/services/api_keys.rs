@@ -71,6 +71,9 @@ pub async fn create_management_key(
         last_used_at: Set(None),
         expires_at: Set(None),
         revoked_at: Set(None),
+        role_id: Set(Some(role.id().to_string())),
+        scope_type: Set(Some("org".to_string())),
+        scope_id: Set(Some(org.id.clone())),
     }
     .insert(&tx)
     .await
@@ -107,10 +110,6 @@ pub async fn authenticate(db: &DatabaseConnection, secret: &str, meta: &RequestM
         return Err(invalid());
     }
     let org = org::Entity::find_by_id(key.org_id.clone()).one(db).await.map_err(db_err)?.ok_or_else(invalid)?;
-    let role = match key.role.as_deref() {
-        Some(r) => BuiltInRole::parse(r).map_err(|_| invalid())?,
-        None => return Err(AppError::permission_denied("This key has no role.")),
-    };
     if key.last_used_at.is_none_or(|t| at - t > Duration::seconds(LAST_USED_RESOLUTION_SECS)) {
         let mut am: api_key::ActiveModel = key.clone().into();
         am.last_used_at = Set(Some(at));
@@ -125,7 +124,7 @@ pub async fn authenticate(db: &DatabaseConnection, secret: &str, meta: &RequestM
         kind: ActorKind::ApiKey,
         id: key.id.clone(),
         label: key.name.clone(),
-        role,
+        access: std::sync::Arc::new(super::access::key_access(db, &key).await?),
         meta: meta.clone(),
     };
     Ok((actor, key))

@@ -2,7 +2,8 @@
 //! transaction of the change it records (use `db::begin_write`), so the event and the change
 //! commit together or not at all.
 
-use super::authz::{authorize, Scope};
+use super::authz::authorize;
+use crate::domain::access::ScopeRef;
 use super::db::{db_err, now};
 use super::{Actor, RequestMeta};
 use crate::domain::audit::{
@@ -213,7 +214,7 @@ pub async fn verify_all(db: &DatabaseConnection) -> Result<Vec<(org::Model, Chai
 
 /// The chain status of the actor's org (needs `audit.read`).
 pub async fn verify_for(db: &DatabaseConnection, actor: &Actor) -> Result<ChainReport, AppError> {
-    authorize(actor, Permission::AuditRead, Scope::Org(&actor.org_id))?;
+    authorize(actor, Permission::AuditRead, &ScopeRef::Org)?;
     verify_org(db, &actor.org_id).await
 }
 
@@ -239,7 +240,7 @@ pub async fn recent_events(
     actor: &Actor,
     limit: u64,
 ) -> Result<Vec<AuditEventView>, AppError> {
-    authorize(actor, Permission::AuditRead, Scope::Org(&actor.org_id))?;
+    authorize(actor, Permission::AuditRead, &ScopeRef::Org)?;
     let rows = audit_event::Entity::find()
         .filter(audit_event::Column::OrgId.eq(actor.org_id.as_str()))
         .order_by_desc(audit_event::Column::Seq)

@@ -10,7 +10,6 @@ use super::passwords::{dummy_hash, verify_password};
 use super::{Actor, ActorKind, RequestMeta};
 use crate::domain::audit::AuditActor;
 use crate::domain::org::normalize_email;
-use crate::domain::permission::BuiltInRole;
 use crate::domain::{AppError, FieldError};
 use crate::entities::{auth_throttle, org, user};
 use chrono::{DateTime, Duration, Utc};
@@ -251,7 +250,7 @@ pub async fn session_actor(
         kind: ActorKind::User,
         id: u.id.clone(),
         label: u.email.clone(),
-        role: BuiltInRole::Owner,
+        access: std::sync::Arc::new(super::access::user_access(db, &o.id, &u.id).await?),
         meta: meta.clone(),
     };
     Ok(Some((actor, u, o)))

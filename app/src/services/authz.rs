@@ -1,30 +1,42 @@
-//! The one authorization choke point. Every service entry point that touches tenant data
-//! calls `authorize` first.
+//! The one authorization choke point. Every service entry point calls `authorize` (or, for
+//! org-wide summaries, `authorize_somewhere`) before it reads or changes anything.
+//!
+//! Tenancy is enforced before this: services load entities filtered by `actor.org_id`, so
+//! another org's ids answer NOT_FOUND and never reach here.
 
 use super::Actor;
-use crate::domain::permission::Permission;
+use crate::domain::access::{allows, allows_somewhere, Need, ScopeRef};
 use crate::domain::AppError;
 
-/// What a permission is checked against.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Scope<'a> {
-    Org(&'a str),
+fn denied(need: Need) -> AppError {
+    match need {
+        Need::View => AppError::permission_denied("You don't have access to this."),
+        Need::Permission(p) => AppError::permission_denied(format!("You need the {} permission for this.", p.key())),
+    }
 }
 
-/// Allows or refuses `actor` to use `permission` on `scope`. Another org's scope answers
-/// NOT_FOUND (never PERMISSION_DENIED) so ids leak nothing about other tenants.
-pub fn authorize(actor: &Actor, permission: Permission, scope: Scope<'_>) -> Result<(), AppError> {
-    match scope {
-        Scope::Org(org_id) if org_id != actor.org_id => Err(AppError::not_found("Organisation")),
-        Scope::Org(_) => {
-            if actor.role.grants(permission) {
-                Ok(())
-            } else {
-                Err(AppError::permission_denied(format!(
-                    "You need the {} permission for this.",
-                    permission.key()
-                )))
-            }
-        }
+/// Allows `actor` to do what `need` says at `target`, or answers PERMISSION_DENIED.
+pub fn authorize(actor: &Actor, need: impl Into<Need>, target: &ScopeRef) -> Result<(), AppError> {
+    let need = need.into();
+    if allows(&actor.access.grants, &actor.access.tree, need, target) {
+        Ok(())
+    } else {
+        Err(denied(need))
     }
+}
+
+/// For lists and summaries that show only what the actor may see: passes when the actor
+/// holds `need` at some scope (the service then filters the rows).
+pub fn authorize_somewhere(actor: &Actor, need: impl Into<Need>) -> Result<(), AppError> {
+    let need = need.into();
+    if allows_somewhere(&actor.access.grants, need) {
+        Ok(())
+    } else {
+        Err(denied(need))
+    }
+}
+
+/// The same rule as a yes/no, for showing or hiding controls.
+pub fn can(actor: &Actor, need: impl Into<Need>, target: &ScopeRef) -> bool {
+    allows(&actor.access.grants, &actor.access.tree, need.into(), target)
 }

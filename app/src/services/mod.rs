@@ -4,6 +4,7 @@
 //!
 //! Server functions and REST handlers call these; they never build queries themselves.
 
+pub mod access;
 pub mod actor;
 pub mod api_keys;
 pub mod audit;

@@ -2,7 +2,9 @@
 //! `mandate create-admin`), and the org overview.
 
 use super::audit::{self, NewEvent};
-use super::authz::{authorize, Scope};
+use super::access::insert_assignment;
+use super::authz::authorize_somewhere;
+use crate::domain::access::{Need, ScopeRef};
 use super::db::{begin_write, db_err, is_unique_violation, new_id, now};
 use super::passwords::hash_password;
 use super::{Actor, RequestMeta};
@@ -10,9 +12,9 @@ use crate::domain::audit::AuditActor;
 use crate::domain::error::Validator;
 use crate::domain::org::{check_display_name, check_email, check_org_name, check_slug, normalize_email, slugify};
 use crate::domain::password::check_password;
-use crate::domain::permission::Permission;
+use crate::domain::permission::BuiltInRole;
 use crate::domain::AppError;
-use crate::entities::{api_key, audit_event, org, user};
+use crate::entities::{api_key, audit_event, org, role, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
     QueryFilter, Set,
@@ -105,6 +107,7 @@ pub async fn create_org_with_owner(
         name: Set(org_name.trim().to_string()),
         slug: Set(slug),
         created_at: Set(created),
+        require_mfa: Set(false),
     }
     .insert(&tx)
     .await
@@ -176,6 +179,7 @@ async fn insert_owner<C: ConnectionTrait>(
         mfa_enabled: Set(false),
         mfa_secret_enc: Set(None),
         last_login_at: Set(None),
+        team_id: Set(None),
         created_at: Set(at),
         updated_at: Set(at),
     }
@@ -188,9 +192,12 @@ async fn insert_owner<C: ConnectionTrait>(
             db_err(e)
         }
     })?;
-    let mut after = user_snapshot(&user);
-    after["role"] = json!("Owner");
-    audit::append(conn, &org.id, by, meta, NewEvent::new("user.created", "user", Some(&user.id)).after(after)).await?;
+    audit::append(conn, &org.id, by, meta, NewEvent::new("user.created", "user", Some(&user.id)).after(user_snapshot(&user))).await?;
+    let owner = role::Entity::find_by_id(BuiltInRole::Owner.id()).one(conn).await.map_err(db_err)?.ok_or_else(|| {
+        tracing::error!("built-in Owner role missing: migrations incomplete");
+        AppError::internal()
+    })?;
+    insert_assignment(conn, &org.id, &user.id, &owner, &ScopeRef::Org, by, meta).await?;
     Ok(user)
 }
 
@@ -205,7 +212,7 @@ pub struct OrgOverview {
 }
 
 pub async fn overview(db: &DatabaseConnection, actor: &Actor) -> Result<OrgOverview, AppError> {
-    authorize(actor, Permission::UsageRead, Scope::Org(&actor.org_id))?;
+    authorize_somewhere(actor, Need::View)?;
     let org = org::Entity::find_by_id(actor.org_id.clone())
         .one(db)
         .await

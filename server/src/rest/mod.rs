@@ -26,7 +26,8 @@ async fn me(ApiActor { actor, key }: ApiActor) -> Json<Value> {
         "org": {"id": actor.org_id, "slug": actor.org_slug},
         "kind": key.kind,
         "key": {"id": key.id, "name": key.name, "prefix": key.prefix},
-        "role": actor.role.name(),
+        "role": actor.access.role_names().first(),
+        "scope": {"type": key.scope_type, "id": key.scope_id},
         "store_id": key.store_id,
         "assistant_id": key.assistant_id,
     }))

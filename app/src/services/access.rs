@@ -1,0 +1,154 @@
+//! Loading what an actor may do: its grants (role assignments resolved to permission sets)
+//! and the org's tree (teams, stores) they are inherited through. Built once per request
+//! when the actor is built; `authz::authorize` decides with it.
+
+use super::audit::{self, NewEvent};
+use super::db::{db_err, new_id, now};
+use super::RequestMeta;
+use crate::domain::access::{Grant, OrgTree, ScopeRef};
+use crate::domain::audit::AuditActor;
+use crate::domain::permission::Permission;
+use crate::domain::AppError;
+use crate::entities::{api_key, role, role_assignment, role_permission, team};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde_json::json;
+use std::collections::{BTreeSet, HashMap};
+
+/// An actor's grants and the tree they apply over.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Access {
+    pub grants: Vec<Grant>,
+    pub tree: OrgTree,
+}
+
+impl Access {
+    /// Distinct role names, for display ("Owner", "Viewer, Approver").
+    pub fn role_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for g in &self.grants {
+            if !names.contains(&g.role_name) {
+                names.push(g.role_name.clone());
+            }
+        }
+        names
+    }
+}
+
+/// The org's teams (and, once stores exist, stores) as a parent map.
+pub async fn load_tree<C: ConnectionTrait>(db: &C, org_id: &str) -> Result<OrgTree, AppError> {
+    let teams = team::Entity::find().filter(team::Column::OrgId.eq(org_id)).all(db).await.map_err(db_err)?;
+    Ok(OrgTree {
+        team_parent: teams.into_iter().map(|t| (t.id, t.parent_team_id)).collect(),
+        store_team: HashMap::new(),
+    })
+}
+
+/// Role id → (name, permissions), for the given roles.
+async fn resolve_roles<C: ConnectionTrait>(
+    db: &C,
+    role_ids: Vec<String>,
+) -> Result<HashMap<String, (String, BTreeSet<Permission>)>, AppError> {
+    if role_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let roles = role::Entity::find().filter(role::Column::Id.is_in(role_ids.clone())).all(db).await.map_err(db_err)?;
+    let perms = role_permission::Entity::find()
+        .filter(role_permission::Column::RoleId.is_in(role_ids))
+        .all(db)
+        .await
+        .map_err(db_err)?;
+    let mut out: HashMap<String, (String, BTreeSet<Permission>)> =
+        roles.into_iter().map(|r| (r.id, (r.name, BTreeSet::new()))).collect();
+    for rp in perms {
+        if let (Some(entry), Some(p)) = (out.get_mut(&rp.role_id), Permission::from_key(&rp.permission)) {
+            entry.1.insert(p);
+        }
+    }
+    Ok(out)
+}
+
+fn scope_of(scope_type: &str, scope_id: &str) -> Option<ScopeRef> {
+    ScopeRef::parse(scope_type, Some(scope_id)).ok()
+}
+
+/// Everything a user may do in their org.
+pub async fn user_access<C: ConnectionTrait>(db: &C, org_id: &str, user_id: &str) -> Result<Access, AppError> {
+    let assignments = role_assignment::Entity::find()
+        .filter(role_assignment::Column::OrgId.eq(org_id))
+        .filter(role_assignment::Column::UserId.eq(user_id))
+        .all(db)
+        .await
+        .map_err(db_err)?;
+    let roles = resolve_roles(db, assignments.iter().map(|a| a.role_id.clone()).collect()).await?;
+    let grants = assignments
+        .iter()
+        .filter_map(|a| {
+            let (name, permissions) = roles.get(&a.role_id)?;
+            Some(Grant { role_name: name.clone(), permissions: permissions.clone(), scope: scope_of(&a.scope_type, &a.scope_id)? })
+        })
+        .collect();
+    Ok(Access { grants, tree: load_tree(db, org_id).await? })
+}
+
+/// What a management key may do: its one role at its scope.
+pub async fn key_access<C: ConnectionTrait>(db: &C, key: &api_key::Model) -> Result<Access, AppError> {
+    let mut grants = Vec::new();
+    if let (Some(role_id), Some(scope_type)) = (&key.role_id, &key.scope_type) {
+        let roles = resolve_roles(db, vec![role_id.clone()]).await?;
+        let scope_id = key.scope_id.clone().unwrap_or_else(|| key.org_id.clone());
+        if let (Some((name, permissions)), Some(scope)) = (roles.get(role_id), scope_of(scope_type, &scope_id)) {
+            grants.push(Grant { role_name: name.clone(), permissions: permissions.clone(), scope });
+        }
+    }
+    Ok(Access { grants, tree: load_tree(db, &key.org_id).await? })
+}
+
+/// The stored form of a scope: org scopes point at the org id.
+pub fn scope_columns(org_id: &str, scope: &ScopeRef) -> (String, String) {
+    (scope.kind().to_string(), scope.id().unwrap_or(org_id).to_string())
+}
+
+/// Records that `user_id` holds `role_id` at `scope`, with its audit event, inside the
+/// caller's transaction. Callers check authorization and that the scope exists.
+pub async fn insert_assignment<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    user_id: &str,
+    role: &role::Model,
+    scope: &ScopeRef,
+    by: &AuditActor,
+    meta: &RequestMeta,
+) -> Result<role_assignment::Model, AppError> {
+    let (scope_type, scope_id) = scope_columns(org_id, scope);
+    let assignment = role_assignment::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id.to_string()),
+        user_id: Set(user_id.to_string()),
+        role_id: Set(role.id.clone()),
+        scope_type: Set(scope_type.clone()),
+        scope_id: Set(scope_id.clone()),
+        created_by: Set(by.id.clone()),
+        created_at: Set(now()),
+    }
+    .insert(conn)
+    .await
+    .map_err(|e| {
+        if super::db::is_unique_violation(&e) {
+            AppError::conflict("This person already has that role there.")
+        } else {
+            db_err(e)
+        }
+    })?;
+    audit::append(
+        conn,
+        org_id,
+        by,
+        meta,
+        NewEvent::new("role_assignment.created", "role_assignment", Some(&assignment.id)).after(json!({
+            "id": assignment.id, "user_id": user_id, "role_id": role.id, "role": role.name,
+            "scope_type": scope_type, "scope_id": scope_id,
+        })),
+    )
+    .await?;
+    Ok(assignment)
+}
