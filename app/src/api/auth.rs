@@ -12,7 +12,17 @@ pub struct CurrentUser {
     pub display_name: String,
     pub org_name: String,
     pub org_slug: String,
+    /// Role names, e.g. "Owner" or "Viewer, Approver".
     pub role: String,
+    /// Permission keys the user holds at some scope: the pages use them to show or hide
+    /// navigation and controls. The server checks again on every request.
+    pub permissions: Vec<String>,
+}
+
+impl CurrentUser {
+    pub fn has(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|p| p == permission)
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -38,6 +48,13 @@ pub async fn get_session_state() -> Result<SessionState, AppError> {
             org_name: o.name,
             org_slug: o.slug,
             role: actor.access.role_names().join(", "),
+            permissions: {
+                let mut keys: Vec<String> =
+                    actor.access.grants.iter().flat_map(|g| g.permissions.iter().map(|p| p.key().to_string())).collect();
+                keys.sort();
+                keys.dedup();
+                keys
+            },
         });
         Ok(SessionState { needs_setup, user })
     })

@@ -6,8 +6,15 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 use leptos_router::hooks::use_location;
 
-/// Navigation entries: (path, label). Add a section here when its pages exist.
-const NAV: &[(&str, &str)] = &[("/", "Overview")];
+/// A navigation entry, shown when the user holds `permission` somewhere (None: everyone).
+struct NavItem {
+    href: &'static str,
+    label: &'static str,
+    permission: Option<&'static str>,
+}
+
+/// Navigation sections in order. Add an entry when its page exists.
+const NAV: &[NavItem] = &[NavItem { href: "/", label: "Overview", permission: None }];
 
 #[component]
 pub fn AppShell() -> impl IntoView {
@@ -34,7 +41,7 @@ fn SignedIn(user: CurrentUser) -> impl IntoView {
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <div class="app">
-            <Sidebar org_name=user.org_name.clone()/>
+            <Sidebar user=user.clone()/>
             <div class="main-column">
                 <header class="topbar">
                     <div class="topbar-spacer"></div>
@@ -61,8 +68,9 @@ fn SignedIn(user: CurrentUser) -> impl IntoView {
 }
 
 #[component]
-fn Sidebar(org_name: String) -> impl IntoView {
+fn Sidebar(user: CurrentUser) -> impl IntoView {
     let location = use_location();
+    let org_name = user.org_name.clone();
     view! {
         <aside class="sidebar">
             <div class="brand">
@@ -74,13 +82,17 @@ fn Sidebar(org_name: String) -> impl IntoView {
                 <ul class="nav">
                     {NAV
                         .iter()
-                        .map(|(href, label)| {
-                            let href = *href;
-                            let current = move || location.pathname.get() == href;
+                        .filter(|item| item.permission.is_none_or(|p| user.has(p)))
+                        .map(|item| {
+                            let (href, label) = (item.href, item.label);
+                            let current = move || {
+                                let path = location.pathname.get();
+                                if href == "/" { path == "/" } else { path == href || path.starts_with(&format!("{href}/")) }
+                            };
                             view! {
                                 <li>
                                     <A href=href attr:class="nav-link" attr:aria-current=move || current().then_some("page")>
-                                        {*label}
+                                        {label}
                                     </A>
                                 </li>
                             }

@@ -2,22 +2,40 @@
 //! (`ApiActor`), call one service, answer JSON or problem+json.
 
 pub mod auth;
+pub mod json;
 pub mod problem;
 
 use crate::startup::ServerState;
 use app::services::audit;
 use auth::ApiActor;
 use axum::extract::State;
-use axum::routing::get;
 use axum::{Json, Router};
 use problem::ApiError;
 use serde_json::{json, Value};
 
-pub fn router() -> Router<ServerState> {
-    Router::new()
-        .route("/me", get(me))
-        .route("/audit/verify", get(audit_verify))
-        .fallback(|| async { ApiError::from(app::domain::AppError::not_found("API endpoint")) })
+/// Declares the REST routes once: builds the router and lists (method, path) in `ROUTES`,
+/// which the permission-matrix test walks so no route can be added without a row there.
+macro_rules! rest_routes {
+    ($($method:ident $path:literal => $handler:path),* $(,)?) => {
+        /// Every REST route under /api/v1 as (method, path).
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+
+        pub fn router() -> Router<ServerState> {
+            let mut router = Router::new();
+            $(router = router.route($path, rest_routes!(@method $method, $handler));)*
+            router.fallback(|| async { ApiError::from(app::domain::AppError::not_found("API endpoint")) })
+        }
+    };
+    (@method GET, $h:path) => { axum::routing::get($h) };
+    (@method POST, $h:path) => { axum::routing::post($h) };
+    (@method PUT, $h:path) => { axum::routing::put($h) };
+    (@method PATCH, $h:path) => { axum::routing::patch($h) };
+    (@method DELETE, $h:path) => { axum::routing::delete($h) };
+}
+
+rest_routes! {
+    GET "/me" => me,
+    GET "/audit/verify" => audit_verify,
 }
 
 /// Who the key is: its org, kind and role.
