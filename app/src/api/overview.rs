@@ -20,29 +20,32 @@ pub struct Overview {
     pub users: u64,
     pub api_keys: u64,
     pub audit_events: u64,
-    pub chain: ChainReport,
-    pub recent: Vec<RecentEvent>,
+    /// The audit sections, for those who may read the audit trail.
+    pub chain: Option<ChainReport>,
+    pub recent: Option<Vec<RecentEvent>>,
 }
 
 #[server(endpoint = "overview")]
 pub async fn get_overview() -> Result<Overview, AppError> {
     super::ctx::run(async move {
         use super::ctx;
-        use crate::services::{audit, orgs};
+        use crate::domain::access::ScopeRef;
+        use crate::domain::permission::Permission;
+        use crate::services::{audit, authz, orgs};
         let state = ctx::state()?;
         let actor = ctx::actor().await?;
         let o = orgs::overview(&state.db, &actor).await?;
-        let chain = audit::verify_for(&state.db, &actor).await?;
-        let recent = audit::recent_events(&state.db, &actor, 10)
-            .await?
-            .into_iter()
-            .map(|e| RecentEvent {
-                seq: e.seq,
-                occurred_at: e.occurred_at,
-                actor: e.actor.label,
-                action: e.action,
-            })
-            .collect();
+        let (chain, recent) = if authz::can(&actor, Permission::AuditRead, &ScopeRef::Org) {
+            let chain = audit::verify_for(&state.db, &actor).await?;
+            let recent = audit::recent_events(&state.db, &actor, 10)
+                .await?
+                .into_iter()
+                .map(|e| RecentEvent { seq: e.seq, occurred_at: e.occurred_at, actor: e.actor.label, action: e.action })
+                .collect();
+            (Some(chain), Some(recent))
+        } else {
+            (None, None)
+        };
         Ok(Overview {
             org_name: o.org_name,
             org_slug: o.org_slug,

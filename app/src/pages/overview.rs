@@ -27,17 +27,19 @@ pub fn OverviewPage() -> impl IntoView {
 
 #[component]
 fn OverviewBody(o: Overview) -> impl IntoView {
-    let chain_ok = o.chain.ok;
-    let chain_text = if chain_ok {
-        format!("Intact, {} events", o.chain.events)
-    } else {
-        let b = o.chain.first_broken.clone();
-        format!(
-            "Broken at event {}: {}",
-            b.as_ref().map(|b| b.seq).unwrap_or_default(),
-            b.map(|b| b.reason).unwrap_or_default()
-        )
-    };
+    let chain = o.chain.clone().map(|c| {
+        let text = if c.ok {
+            format!("Intact, {} events", c.events)
+        } else {
+            let b = c.first_broken.clone();
+            format!(
+                "Broken at event {}: {}",
+                b.as_ref().map(|b| b.seq).unwrap_or_default(),
+                b.map(|b| b.reason).unwrap_or_default()
+            )
+        };
+        (c.ok, text)
+    });
     let slug = o.org_slug.clone();
     view! {
         <section class="stats" aria-label="Summary">
@@ -49,12 +51,14 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                 <span class="stat-label">"Active API keys"</span>
                 <span class="stat-value" data-testid="stat-api-keys">{o.api_keys}</span>
             </div>
-            <div class="stat card">
-                <span class="stat-label">"Audit trail"</span>
-                <span class="stat-value stat-small" class:ok=chain_ok class:bad=!chain_ok data-testid="chain-status">
-                    {chain_text}
-                </span>
-            </div>
+            {chain.map(|(ok, text)| view! {
+                <div class="stat card">
+                    <span class="stat-label">"Audit trail"</span>
+                    <span class="stat-value stat-small" class:ok=ok class:bad=!ok data-testid="chain-status">
+                        {text}
+                    </span>
+                </div>
+            })}
         </section>
 
         <section class="card" aria-labelledby="next-steps">
@@ -79,9 +83,10 @@ fn OverviewBody(o: Overview) -> impl IntoView {
             </ol>
         </section>
 
+        {o.recent.map(|recent| view! {
         <section class="card" aria-labelledby="recent">
             <h2 id="recent">"Recent activity"</h2>
-            {if o.recent.is_empty() {
+            {if recent.is_empty() {
                 view! { <p class="muted">"Nothing has happened yet."</p> }.into_any()
             } else {
                 view! {
@@ -95,8 +100,7 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                             </tr>
                         </thead>
                         <tbody>
-                            {o
-                                .recent
+                            {recent
                                 .into_iter()
                                 .map(|e| {
                                     view! {
@@ -115,6 +119,7 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                     .into_any()
             }}
         </section>
+        })}
     }
 }
 
