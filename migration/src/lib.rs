@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_foundation;
 pub mod m20261123_000002_rbac;
+mod m20261123_000007_mfa;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_rbac::Migration),
+            Box::new(m20261123_000007_mfa::Migration),
         ]
     }
 }

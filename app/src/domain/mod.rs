@@ -9,5 +9,6 @@ pub mod error;
 pub mod org;
 pub mod password;
 pub mod permission;
+pub mod totp;
 
 pub use error::{AppError, ErrorCode, FieldError};

@@ -4,6 +4,7 @@ pub mod api_key;
 pub mod audit_event;
 pub mod audit_head;
 pub mod auth_throttle;
+pub mod mfa_totp_step;
 pub mod org;
 pub mod outbox;
 pub mod recovery_code;

@@ -47,7 +47,7 @@ fn ip_key(ip: &str) -> String {
     format!("ip:{ip}")
 }
 
-fn throttle_keys(email: &str, meta: &RequestMeta) -> Vec<(String, i32)> {
+pub(crate) fn throttle_keys(email: &str, meta: &RequestMeta) -> Vec<(String, i32)> {
     let mut keys = vec![(account_key(email), ACCOUNT_MAX_FAILURES)];
     if let Some(ip) = &meta.ip {
         keys.push((ip_key(ip), IP_MAX_FAILURES));
@@ -56,7 +56,7 @@ fn throttle_keys(email: &str, meta: &RequestMeta) -> Vec<(String, i32)> {
 }
 
 /// Refuses the attempt while any of its keys is locked.
-async fn check_throttle(db: &DatabaseConnection, keys: &[(String, i32)], at: DateTime<Utc>) -> Result<(), AppError> {
+pub(crate) async fn check_throttle(db: &DatabaseConnection, keys: &[(String, i32)], at: DateTime<Utc>) -> Result<(), AppError> {
     let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
     let rows = auth_throttle::Entity::find()
         .filter(auth_throttle::Column::Key.is_in(names))
@@ -79,7 +79,7 @@ async fn check_throttle(db: &DatabaseConnection, keys: &[(String, i32)], at: Dat
 }
 
 /// Counts one failure for each key; locks a key that reaches its limit.
-async fn record_failure(db: &DatabaseConnection, keys: &[(String, i32)], at: DateTime<Utc>) -> Result<(), AppError> {
+pub(crate) async fn record_failure(db: &DatabaseConnection, keys: &[(String, i32)], at: DateTime<Utc>) -> Result<(), AppError> {
     let window = Duration::minutes(THROTTLE_WINDOW_MINUTES);
     let tx = begin_write(db).await?;
     for (key, max) in keys {
@@ -134,9 +134,49 @@ pub struct LoginInput {
     pub org_slug: Option<String>,
 }
 
+/// Where a correct password leads.
+#[derive(Clone, Debug)]
+pub enum LoginStep {
+    /// Signed in: the caller cycles the session id and stores the `SessionUser`.
+    Done(SessionUser, user::Model, org::Model),
+    /// The account uses MFA: nothing is signed in yet. The caller keeps this in the session
+    /// (not under `SESSION_KEY`) and asks for a code; `services::mfa::complete_login` finishes.
+    MfaRequired(MfaPending),
+}
+
+/// A sign-in waiting for its second step (stored in the session under `MFA_PENDING_KEY`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MfaPending {
+    pub user_id: String,
+    pub org_id: String,
+    /// The normalised email, for the sign-in throttle.
+    pub email: String,
+    /// Unix seconds after which the password must be entered again.
+    pub expires_at: i64,
+    /// Where to go once signed in (already checked to be a local path).
+    pub next: Option<String>,
+}
+
+/// The session key of a pending second step.
+pub const MFA_PENDING_KEY: &str = "mfa_pending";
+/// How long the second step may take.
+pub const MFA_PENDING_MINUTES: i64 = 5;
+
 /// Checks the credentials and records the sign-in (or the failure). On success the caller
-/// cycles the session id and stores the returned `SessionUser`.
+/// cycles the session id and stores the returned `SessionUser`. An account with MFA never
+/// signs in here: it answers UNAUTHENTICATED; pages use `login_step`.
 pub async fn login(db: &DatabaseConnection, input: LoginInput, meta: &RequestMeta) -> Result<(SessionUser, user::Model, org::Model), AppError> {
+    match login_step(db, input, meta).await? {
+        LoginStep::Done(session, u, o) => Ok((session, u, o)),
+        LoginStep::MfaRequired(_) => Err(AppError::unauthenticated_with(
+            "This account uses two-step sign-in: enter a code from your authenticator app to finish.",
+        )),
+    }
+}
+
+/// Checks the credentials. Without MFA the sign-in is recorded and done; with MFA the
+/// password step only is done, and a pending second step is returned.
+pub async fn login_step(db: &DatabaseConnection, input: LoginInput, meta: &RequestMeta) -> Result<LoginStep, AppError> {
     let email = normalize_email(&input.email);
     if email.is_empty() || input.password.is_empty() {
         return Err(AppError::unauthenticated_with(WRONG_CREDENTIALS));
@@ -199,15 +239,42 @@ pub async fn login(db: &DatabaseConnection, input: LoginInput, meta: &RequestMet
         }]));
     }
     let (u, o) = active.into_iter().next().ok_or_else(AppError::internal)?;
+    if u.mfa_enabled {
+        return Ok(LoginStep::MfaRequired(MfaPending {
+            user_id: u.id.clone(),
+            org_id: o.id.clone(),
+            email,
+            expires_at: at.timestamp() + MFA_PENDING_MINUTES * 60,
+            next: None,
+        }));
+    }
+    let (session, u, o) = finish_login(db, u, o, &email, meta, None).await?;
+    Ok(LoginStep::Done(session, u, o))
+}
 
+/// Records a completed sign-in (`last_login_at`, the `auth.login` event naming the second
+/// factor if one was used) and clears the account's failure count.
+pub(crate) async fn finish_login(
+    db: &DatabaseConnection,
+    u: user::Model,
+    o: org::Model,
+    email: &str,
+    meta: &RequestMeta,
+    second_factor: Option<&str>,
+) -> Result<(SessionUser, user::Model, org::Model), AppError> {
+    let at = now();
     let tx = begin_write(db).await?;
     let mut am: user::ActiveModel = u.clone().into();
     am.last_login_at = Set(Some(at));
     let u = am.update(&tx).await.map_err(db_err)?;
     let actor = AuditActor { kind: "user".into(), id: Some(u.id.clone()), label: u.email.clone() };
-    audit::append(&tx, &o.id, &actor, meta, NewEvent::new("auth.login", "user", Some(&u.id))).await?;
+    let mut event = NewEvent::new("auth.login", "user", Some(&u.id));
+    if let Some(method) = second_factor {
+        event = event.after(serde_json::json!({"mfa": method}));
+    }
+    audit::append(&tx, &o.id, &actor, meta, event).await?;
     tx.commit().await.map_err(db_err)?;
-    clear_account_throttle(db, &email).await?;
+    clear_account_throttle(db, email).await?;
 
     Ok((
         SessionUser { user_id: u.id.clone(), org_id: o.id.clone(), login_at: at.timestamp() },
