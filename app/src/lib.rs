@@ -62,6 +62,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
                     <ParentRoute path=path!("") view=components::shell::AppShell ssr=SsrMode::Async>
                         <Route path=path!("") view=pages::overview::OverviewPage/>
+                        <Route path=path!("/org/teams") view=pages::teams::TeamsPage/>
                     </ParentRoute>
                 </Routes>
             </Router>

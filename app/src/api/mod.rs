@@ -3,6 +3,8 @@
 
 pub mod auth;
 pub mod overview;
+pub mod roles;
+pub mod teams;
 
 #[cfg(feature = "ssr")]
 pub mod ctx;

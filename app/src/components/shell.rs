@@ -14,7 +14,10 @@ struct NavItem {
 }
 
 /// Navigation sections in order. Add an entry when its page exists.
-const NAV: &[NavItem] = &[NavItem { href: "/", label: "Overview", permission: None }];
+const NAV: &[NavItem] = &[
+    NavItem { href: "/", label: "Overview", permission: None },
+    NavItem { href: "/org/teams", label: "Teams", permission: None },
+];
 
 #[component]
 pub fn AppShell() -> impl IntoView {

@@ -9,6 +9,8 @@ pub mod error;
 pub mod org;
 pub mod password;
 pub mod permission;
+pub mod roles;
+pub mod teams;
 pub mod totp;
 
 pub use error::{AppError, ErrorCode, FieldError};

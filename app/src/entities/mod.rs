@@ -7,6 +7,7 @@ pub mod auth_throttle;
 pub mod mfa_totp_step;
 pub mod org;
 pub mod outbox;
+pub mod permission;
 pub mod recovery_code;
 pub mod role;
 pub mod role_assignment;

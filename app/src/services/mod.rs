@@ -7,6 +7,7 @@
 pub mod access;
 pub mod actor;
 pub mod api_keys;
+pub mod assignments;
 pub mod audit;
 pub mod auth;
 pub mod authz;
@@ -15,9 +16,11 @@ pub mod db;
 pub mod mfa;
 pub mod orgs;
 pub mod passwords;
+pub mod roles;
 pub mod session_store;
 pub mod setup;
 pub mod state;
+pub mod teams;
 
 pub use actor::{Actor, ActorKind, RequestMeta};
 pub use state::AppState;

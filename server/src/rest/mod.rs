@@ -4,6 +4,8 @@
 pub mod auth;
 pub mod json;
 pub mod problem;
+pub mod roles;
+pub mod teams;
 
 use crate::startup::ServerState;
 use app::services::audit;
@@ -36,6 +38,19 @@ macro_rules! rest_routes {
 rest_routes! {
     GET "/me" => me,
     GET "/audit/verify" => audit_verify,
+    GET "/teams" => teams::list,
+    POST "/teams" => teams::create,
+    GET "/teams/{id}" => teams::get,
+    PATCH "/teams/{id}" => teams::update,
+    DELETE "/teams/{id}" => teams::delete,
+    GET "/roles" => roles::list,
+    POST "/roles" => roles::create,
+    GET "/roles/{id}" => roles::get,
+    PATCH "/roles/{id}" => roles::update,
+    DELETE "/roles/{id}" => roles::delete,
+    GET "/role-assignments" => roles::list_assignments,
+    POST "/role-assignments" => roles::create_assignment,
+    DELETE "/role-assignments" => roles::delete_assignment,
 }
 
 /// Who the key is: its org, kind and role.

@@ -1,0 +1,313 @@
+//! `/org/teams`: the org's team tree with member counts; for those holding `teams.manage`
+//! (at the org or at a team), forms to create, rename, move and delete teams. The server
+//! decides every change; the page only hides what the viewer cannot do.
+
+use crate::api::teams::{list_teams, CreateTeam, DeleteTeam, MoveTeam, RenameTeam, TOP_LEVEL};
+use crate::components::form::{action_error, ActionError, ErrorBanner, Field, Submit};
+use crate::components::notice::ErrorNotice;
+use crate::domain::access::OrgTree;
+use crate::domain::teams::{team_path, TeamList, TeamView};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use std::sync::Arc;
+
+/// Shared by the page's forms: bump `refresh` to reload the tree; `notice` is the last
+/// success message.
+#[derive(Clone, Copy)]
+struct TeamsCtx {
+    refresh: RwSignal<u32>,
+    notice: RwSignal<Option<String>>,
+}
+
+impl TeamsCtx {
+    fn done(&self, message: String) {
+        self.notice.set(Some(message));
+        self.refresh.update(|n| *n += 1);
+    }
+}
+
+#[component]
+pub fn TeamsPage() -> impl IntoView {
+    let ctx = TeamsCtx { refresh: RwSignal::new(0), notice: RwSignal::new(None) };
+    provide_context(ctx);
+    let teams = Resource::new(move || ctx.refresh.get(), |_| list_teams());
+    view! {
+        <Title text="Teams"/>
+        <div class="page-header">
+            <h1>"Teams"</h1>
+            <p class="muted">
+                "Teams group people, and roles given at a team apply to its sub-teams and their stores."
+            </p>
+        </div>
+        {move || {
+            ctx.notice
+                .get()
+                .map(|m| view! { <div class="banner banner-success" role="status" data-testid="teams-notice">{m}</div> })
+        }}
+        <Transition fallback=|| view! { <div class="page-loading" role="status">"Loading teams…"</div> }>
+            {move || Suspend::new(async move {
+                match teams.await {
+                    Ok(list) => view! { <TeamsBody list/> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The teams a team may be moved under (or its people moved to): those the viewer manages,
+/// outside the team's own subtree.
+fn destinations(all: &[TeamView], team_id: &str) -> Vec<(String, String)> {
+    let tree = OrgTree { team_parent: all.iter().map(|t| (t.id.clone(), t.parent_team_id.clone())).collect(), ..Default::default() };
+    let inside = tree.descendants(team_id);
+    let mut out: Vec<(String, String)> = all
+        .iter()
+        .filter(|t| t.can_manage && t.id != team_id && !inside.contains(&t.id))
+        .map(|t| (t.id.clone(), team_path(all, &t.id)))
+        .collect();
+    out.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    out
+}
+
+#[component]
+fn TeamsBody(list: TeamList) -> impl IntoView {
+    let can_create = list.can_create_top_level || list.teams.iter().any(|t| t.can_manage);
+    let all = Arc::new(list.teams);
+    let top_level = list.can_create_top_level;
+    let empty = all.is_empty();
+    view! {
+        {can_create.then(|| view! { <CreateTeamForm all=all.clone() top_level/> })}
+        <section class="card" aria-labelledby="team-tree-title">
+            <h2 id="team-tree-title">"Team tree"</h2>
+            {if empty {
+                view! { <p class="muted" data-testid="teams-empty">"No teams yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="team-tree" data-testid="team-tree">
+                        {team_nodes(all.clone(), None, top_level)}
+                    </ul>
+                }
+                    .into_any()
+            }}
+        </section>
+    }
+    .into_any()
+}
+
+/// The teams under `parent` (None: top level), sorted by name, each with its own subtree.
+fn team_nodes(all: Arc<Vec<TeamView>>, parent: Option<String>, top_level: bool) -> AnyView {
+    let known: std::collections::HashSet<&str> = all.iter().map(|t| t.id.as_str()).collect();
+    let mut children: Vec<TeamView> = all
+        .iter()
+        .filter(|t| match &parent {
+            Some(p) => t.parent_team_id.as_deref() == Some(p.as_str()),
+            // Teams whose parent is not in the list show at the top, never nowhere.
+            None => t.parent_team_id.as_deref().is_none_or(|p| !known.contains(p)),
+        })
+        .cloned()
+        .collect();
+    children.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    children
+        .into_iter()
+        .map(|team| view! { <TeamNode team all=all.clone() top_level/> })
+        .collect_view()
+        .into_any()
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[component]
+fn TeamNode(team: TeamView, all: Arc<Vec<TeamView>>, top_level: bool) -> impl IntoView {
+    let has_children = all.iter().any(|t| t.parent_team_id.as_deref() == Some(team.id.as_str()));
+    let members = plural(team.member_count, "member", "members");
+    let subs = plural(team.sub_team_count, "sub-team", "sub-teams");
+    let controls = team.can_manage.then(|| view! { <TeamControls team=team.clone() all=all.clone() top_level/> });
+    let children = has_children.then(|| {
+        view! { <ul class="team-tree-children">{team_nodes(all.clone(), Some(team.id.clone()), top_level)}</ul> }
+    });
+    view! {
+        <li class="team-node" data-testid="team-node" data-team-id=team.id.clone()>
+            <div class="team-row">
+                <span class="team-name" data-testid="team-name">{team.name.clone()}</span>
+                <span class="badge badge-muted" data-testid="team-members">{members}</span>
+                {(team.sub_team_count > 0).then(|| view! { <span class="muted team-subs">{subs}</span> })}
+                {controls}
+            </div>
+            {children}
+        </li>
+    }
+    .into_any()
+}
+
+/// A labelled select for per-team forms (ids made unique with the team id).
+#[component]
+fn Select(
+    id: String,
+    label: String,
+    name: &'static str,
+    options: Vec<(String, String)>,
+    #[prop(optional)] selected: Option<String>,
+    #[prop(optional)] placeholder: Option<&'static str>,
+    error: ActionError,
+) -> impl IntoView {
+    let err_id = format!("{id}-error");
+    let message = move || error.get().and_then(|e| e.field(name).map(str::to_string));
+    let err_id2 = err_id.clone();
+    view! {
+        <div class="field" class:field-invalid=move || message().is_some()>
+            <label for=id.clone()>{label}</label>
+            <select
+                id=id.clone()
+                name=name
+                required=placeholder.is_some()
+                aria-invalid=move || message().is_some().to_string()
+                aria-describedby=move || message().is_some().then(|| err_id2.clone())
+            >
+                {placeholder.map(|p| view! { <option value="">{p}</option> })}
+                {options
+                    .into_iter()
+                    .map(|(value, text)| {
+                        let is_selected = selected.as_deref() == Some(value.as_str());
+                        view! { <option value=value selected=is_selected>{text}</option> }
+                    })
+                    .collect_view()}
+            </select>
+            {move || message().map(|m| view! { <p class="field-error" id=err_id.clone() role="alert">{m}</p> })}
+        </div>
+    }
+}
+
+/// Tells the page when an action succeeded.
+fn on_success<T, S>(value: S, message: impl Fn(&T) -> String + Send + Sync + 'static)
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, crate::domain::AppError>>> + Send + Sync + 'static,
+{
+    let ctx = expect_context::<TeamsCtx>();
+    Effect::new(move |_| {
+        if let Some(Ok(v)) = value.get() {
+            ctx.done(message(&v));
+        }
+    });
+}
+
+#[component]
+fn CreateTeamForm(all: Arc<Vec<TeamView>>, top_level: bool) -> impl IntoView {
+    let create = ServerAction::<CreateTeam>::new();
+    let error = action_error(create.value());
+    on_success(create.value(), |t: &TeamView| format!("Team \"{}\" created.", t.name));
+    let mut parents: Vec<(String, String)> =
+        all.iter().filter(|t| t.can_manage).map(|t| (t.id.clone(), team_path(&all, &t.id))).collect();
+    parents.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    if top_level {
+        parents.insert(0, (String::new(), "None (a top-level team)".into()));
+    }
+    view! {
+        <section class="card" aria-labelledby="new-team-title">
+            <h2 id="new-team-title">"New team"</h2>
+            <ActionForm action=create attr:class="form form-inline" attr:data-testid="create-team-form">
+                <ErrorBanner error/>
+                <Field label="Name" name="name" error hint="Up to 200 characters, unique among its sibling teams."/>
+                <Select id="new-team-parent".into() label="Inside".into() name="parent_team_id" options=parents error/>
+                <Submit label="Create team" busy_label="Creating…" pending=create.pending().into()/>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn TeamControls(team: TeamView, all: Arc<Vec<TeamView>>, top_level: bool) -> impl IntoView {
+    let rename = ServerAction::<RenameTeam>::new();
+    let mover = ServerAction::<MoveTeam>::new();
+    let delete = ServerAction::<DeleteTeam>::new();
+    let rename_error = action_error(rename.value());
+    let move_error = action_error(mover.value());
+    let delete_error = action_error(delete.value());
+    on_success(rename.value(), |t: &TeamView| format!("Team renamed to \"{}\".", t.name));
+    on_success(mover.value(), |t: &TeamView| format!("Team \"{}\" moved.", t.name));
+    let deleted_name = team.name.clone();
+    on_success(delete.value(), move |_: &()| format!("Team \"{deleted_name}\" deleted."));
+
+    let id = team.id.clone();
+    let mut places = destinations(&all, &team.id);
+    if let Some(p) = &team.parent_team_id {
+        if !places.iter().any(|(id, _)| id == p) {
+            places.insert(0, (p.clone(), format!("{} (current)", team_path(&all, p))));
+        }
+    }
+    if top_level || team.parent_team_id.is_none() {
+        places.insert(0, (String::new(), "Top level".into()));
+    }
+    let mut reassign = destinations(&all, &team.id);
+    if top_level {
+        reassign.insert(0, (TOP_LEVEL.to_string(), "The top level".into()));
+    }
+    let not_empty = team.member_count > 0 || team.sub_team_count > 0;
+    let (id_rename, id_move, id_delete) = (id.clone(), id.clone(), id.clone());
+    let (move_select, reassign_select) = (format!("move-{id}"), format!("reassign-{id}"));
+    let name_id = format!("rename-{id}");
+    let name_err = format!("{name_id}-error");
+    let rename_message = move || rename_error.get().and_then(|e| e.field("name").map(str::to_string));
+    view! {
+        <details class="team-actions">
+            <summary class="btn btn-small" data-testid="team-edit">{format!("Edit \u{201c}{}\u{201d}", team.name)}</summary>
+            <div class="team-actions-body">
+                <ActionForm action=rename attr:class="form form-inline" attr:data-testid="rename-team-form">
+                    <ErrorBanner error=rename_error/>
+                    <input type="hidden" name="id" value=id_rename/>
+                    <div class="field" class:field-invalid=move || rename_message().is_some()>
+                        <label for=name_id.clone()>"New name"</label>
+                        <input
+                            id=name_id.clone()
+                            name="name"
+                            type="text"
+                            required=true
+                            value=team.name.clone()
+                            aria-invalid=move || rename_message().is_some().to_string()
+                        />
+                        {move || rename_message().map(|m| view! { <p class="field-error" id=name_err.clone() role="alert">{m}</p> })}
+                    </div>
+                    <Submit label="Rename" busy_label="Renaming…" pending=rename.pending().into()/>
+                </ActionForm>
+                <ActionForm action=mover attr:class="form form-inline" attr:data-testid="move-team-form">
+                    <ErrorBanner error=move_error/>
+                    <input type="hidden" name="id" value=id_move/>
+                    <Select
+                        id=move_select
+                        label="Move inside".into()
+                        name="parent_team_id"
+                        options=places
+                        selected=team.parent_team_id.clone().unwrap_or_default()
+                        error=move_error
+                    />
+                    <Submit label="Move" busy_label="Moving…" pending=mover.pending().into()/>
+                </ActionForm>
+                <ActionForm action=delete attr:class="form form-inline" attr:data-testid="delete-team-form">
+                    <ErrorBanner error=delete_error/>
+                    <input type="hidden" name="id" value=id_delete/>
+                    {if not_empty {
+                        view! {
+                            <Select
+                                id=reassign_select.clone()
+                                label="Move its people and sub-teams to".into()
+                                name="reassign_to"
+                                options=reassign
+                                placeholder="Choose where…"
+                                error=delete_error
+                            />
+                        }
+                            .into_any()
+                    } else {
+                        view! { <p class="muted">"This team is empty."</p> }.into_any()
+                    }}
+                    <button type="submit" class="btn btn-danger" disabled=move || delete.pending().get() data-testid="delete-team">
+                        {if not_empty { "Delete and move them" } else { "Delete team" }}
+                    </button>
+                </ActionForm>
+            </div>
+        </details>
+    }
+    .into_any()
+}

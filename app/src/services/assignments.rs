@@ -1,0 +1,366 @@
+//! Role assignments (the ACL): who holds which role where — at the org, at a team (and so
+//! its sub-teams and their stores) or at a store.
+//!
+//! Granting or removing an assignment needs `roles.manage` at its scope, and the actor must
+//! hold every permission of the role at that scope themselves (no privilege escalation:
+//! an Admin cannot make an Owner, nor remove one). The last active Owner of an org keeps
+//! their org-wide Owner assignment: an org always has someone who can manage it.
+
+use super::access::{insert_assignment, scope_columns};
+use super::audit::{self, NewEvent};
+use super::authz::{authorize, authorize_somewhere, can};
+use super::db::{begin_write, db_err};
+use super::roles::{escalation_error, find_role, not_held, role_permissions};
+use super::teams::{find_team, lock_org};
+use super::Actor;
+use crate::domain::access::{Need, ScopeRef};
+use crate::domain::error::FieldError;
+use crate::domain::permission::{BuiltInRole, Permission};
+use crate::domain::roles::{AssignmentList, AssignmentOptions, AssignmentView, Choice};
+use crate::domain::teams::{team_path, TeamView};
+use crate::domain::AppError;
+use crate::entities::{role, role_assignment, team, user};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+
+/// `{user_id, role_id, scope_type: org|team|store, scope_id?}`
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct NewAssignment {
+    pub user_id: String,
+    pub role_id: String,
+    #[serde(default = "org_scope")]
+    pub scope_type: String,
+    #[serde(default)]
+    pub scope_id: Option<String>,
+}
+
+fn org_scope() -> String {
+    "org".to_string()
+}
+
+/// List filters; all optional.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct AssignmentFilter {
+    pub user_id: Option<String>,
+    pub role_id: Option<String>,
+    pub scope_type: Option<String>,
+    pub scope_id: Option<String>,
+}
+
+pub const ORG_WIDE_OWNER_MESSAGE: &str = "An organisation needs at least one active Owner";
+
+fn time(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+fn stored_scope(a: &role_assignment::Model) -> Option<ScopeRef> {
+    ScopeRef::parse(&a.scope_type, Some(&a.scope_id)).ok()
+}
+
+/// Users of the org holding the Owner role at the org scope.
+async fn org_owner_ids<C: ConnectionTrait>(conn: &C, org_id: &str) -> Result<Vec<String>, AppError> {
+    Ok(role_assignment::Entity::find()
+        .filter(role_assignment::Column::OrgId.eq(org_id))
+        .filter(role_assignment::Column::RoleId.eq(BuiltInRole::Owner.id()))
+        .filter(role_assignment::Column::ScopeType.eq("org"))
+        .all(conn)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|a| a.user_id)
+        .collect())
+}
+
+/// Active users of the org holding the Owner role at the org scope.
+async fn active_owner_ids<C: ConnectionTrait>(conn: &C, org_id: &str) -> Result<HashSet<String>, AppError> {
+    let owners = org_owner_ids(conn, org_id).await?;
+    if owners.is_empty() {
+        return Ok(HashSet::new());
+    }
+    Ok(user::Entity::find()
+        .filter(user::Column::OrgId.eq(org_id))
+        .filter(user::Column::Id.is_in(owners))
+        .filter(user::Column::Status.eq(user::STATUS_ACTIVE))
+        .all(conn)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|u| u.id)
+        .collect())
+}
+
+/// True when `user_id` is an active, org-wide Owner of `org_id` and no other active user
+/// is: suspending, deleting or demoting them would leave the org without an Owner.
+/// Call it inside the write transaction that would do so (after locking the org's writes,
+/// e.g. `teams::lock_org`), so two concurrent removals cannot both pass.
+pub async fn is_last_active_owner<C: ConnectionTrait>(conn: &C, org_id: &str, user_id: &str) -> Result<bool, AppError> {
+    let active = active_owner_ids(conn, org_id).await?;
+    Ok(active.len() == 1 && active.contains(user_id))
+}
+
+fn scope_error(message: String) -> AppError {
+    AppError::invalid_fields(vec![FieldError { field: "scope_type".into(), message }])
+}
+
+/// Checks that the scope exists in the actor's org: the org, one of its teams. Stores
+/// arrive with issue 5; until then every store id answers NOT_FOUND.
+async fn check_scope_exists<C: ConnectionTrait>(conn: &C, org_id: &str, scope: &ScopeRef) -> Result<(), AppError> {
+    match scope {
+        ScopeRef::Org => Ok(()),
+        ScopeRef::Team(id) => find_team(conn, org_id, id).await.map(|_| ()).map_err(|e| AppError {
+            fields: vec![FieldError { field: "scope_id".into(), message: e.message.clone() }],
+            ..e
+        }),
+        // Stores arrive with issue 5: there is none to point at yet.
+        ScopeRef::Store(_) => Err(AppError {
+            fields: vec![FieldError { field: "scope_id".into(), message: "Store not found.".into() }],
+            ..AppError::not_found("Store")
+        }),
+    }
+}
+
+struct Names {
+    users: HashMap<String, user::Model>,
+    roles: HashMap<String, role::Model>,
+    teams: HashMap<String, team::Model>,
+    active_owners: HashSet<String>,
+}
+
+async fn names_for<C: ConnectionTrait>(conn: &C, org_id: &str, rows: &[role_assignment::Model]) -> Result<Names, AppError> {
+    let user_ids: Vec<String> = rows.iter().map(|a| a.user_id.clone()).collect::<HashSet<_>>().into_iter().collect();
+    let role_ids: Vec<String> = rows.iter().map(|a| a.role_id.clone()).collect::<HashSet<_>>().into_iter().collect();
+    let users = user::Entity::find()
+        .filter(user::Column::OrgId.eq(org_id))
+        .filter(user::Column::Id.is_in(user_ids))
+        .all(conn)
+        .await
+        .map_err(db_err)?;
+    let roles = role::Entity::find().filter(role::Column::Id.is_in(role_ids)).all(conn).await.map_err(db_err)?;
+    let teams = team::Entity::find().filter(team::Column::OrgId.eq(org_id)).all(conn).await.map_err(db_err)?;
+    Ok(Names {
+        users: users.into_iter().map(|u| (u.id.clone(), u)).collect(),
+        roles: roles.into_iter().map(|r| (r.id.clone(), r)).collect(),
+        teams: teams.into_iter().map(|t| (t.id.clone(), t)).collect(),
+        active_owners: active_owner_ids(conn, org_id).await?,
+    })
+}
+
+fn view(a: &role_assignment::Model, names: &Names, actor: &Actor, role_perms: &HashMap<String, Vec<Permission>>) -> AssignmentView {
+    let u = names.users.get(&a.user_id);
+    let scope = stored_scope(a);
+    let scope_name = match &scope {
+        Some(ScopeRef::Org) | None => "Organisation".to_string(),
+        Some(ScopeRef::Team(id)) => names.teams.get(id).map(|t| t.name.clone()).unwrap_or_else(|| "(deleted team)".into()),
+        Some(ScopeRef::Store(id)) => format!("Store {id}"),
+    };
+    let last_owner = a.role_id == BuiltInRole::Owner.id()
+        && a.scope_type == "org"
+        && names.active_owners.len() == 1
+        && names.active_owners.contains(&a.user_id);
+    let can_remove = scope.as_ref().is_some_and(|s| {
+        can(actor, Permission::RolesManage, s)
+            && role_perms.get(&a.role_id).is_some_and(|perms| not_held(actor, perms.iter().copied(), s).is_empty())
+    }) && !last_owner;
+    AssignmentView {
+        id: a.id.clone(),
+        user_id: a.user_id.clone(),
+        user_email: u.map(|u| u.email.clone()).unwrap_or_default(),
+        user_display_name: u.map(|u| u.display_name.clone()).unwrap_or_default(),
+        user_status: u.map(|u| u.status.clone()).unwrap_or_default(),
+        role_id: a.role_id.clone(),
+        role_name: names.roles.get(&a.role_id).map(|r| r.name.clone()).unwrap_or_default(),
+        scope_type: a.scope_type.clone(),
+        scope_id: (a.scope_type != "org").then(|| a.scope_id.clone()),
+        scope_name,
+        created_at: time(&a.created_at),
+        can_remove,
+    }
+}
+
+async fn perms_of_roles<C: ConnectionTrait>(conn: &C, role_ids: impl IntoIterator<Item = String>) -> Result<HashMap<String, Vec<Permission>>, AppError> {
+    let mut out = HashMap::new();
+    for id in role_ids.into_iter().collect::<HashSet<_>>() {
+        let perms = role_permissions(conn, &id).await?;
+        out.insert(id, perms.into_iter().collect());
+    }
+    Ok(out)
+}
+
+async fn views<C: ConnectionTrait>(conn: &C, actor: &Actor, rows: &[role_assignment::Model]) -> Result<Vec<AssignmentView>, AppError> {
+    let names = names_for(conn, &actor.org_id, rows).await?;
+    let perms = perms_of_roles(conn, rows.iter().map(|a| a.role_id.clone())).await?;
+    Ok(rows.iter().map(|a| view(a, &names, actor, &perms)).collect())
+}
+
+/// Assignments the actor may see (those at scopes they can view), filtered, ordered by id,
+/// `limit` at a time after `cursor` (None: all).
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    filter: AssignmentFilter,
+    cursor: Option<&str>,
+    limit: Option<u64>,
+) -> Result<AssignmentList, AppError> {
+    authorize_somewhere(actor, Permission::RolesManage)?;
+    let mut q = role_assignment::Entity::find().filter(role_assignment::Column::OrgId.eq(actor.org_id.as_str()));
+    if let Some(u) = filter.user_id.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(role_assignment::Column::UserId.eq(u));
+    }
+    if let Some(r) = filter.role_id.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(role_assignment::Column::RoleId.eq(r));
+    }
+    if let Some(kind) = filter.scope_type.as_deref().filter(|s| !s.is_empty()) {
+        let scope = ScopeRef::parse(kind, filter.scope_id.as_deref().or(Some(actor.org_id.as_str()))).map_err(scope_error)?;
+        let (t, id) = scope_columns(&actor.org_id, &scope);
+        q = q.filter(role_assignment::Column::ScopeType.eq(t)).filter(role_assignment::Column::ScopeId.eq(id));
+    }
+    if let Some(c) = cursor {
+        q = q.filter(role_assignment::Column::Id.gt(c));
+    }
+    let rows: Vec<role_assignment::Model> = q
+        .order_by_asc(role_assignment::Column::Id)
+        .all(db)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .filter(|a| stored_scope(a).is_some_and(|s| can(actor, Need::View, &s)))
+        .collect();
+    let (page, next_cursor) = match limit {
+        Some(n) if rows.len() as u64 > n => {
+            let page = rows[..n as usize].to_vec();
+            let next = page.last().map(|a| a.id.clone());
+            (page, next)
+        }
+        _ => (rows, None),
+    };
+    Ok(AssignmentList { assignments: views(db, actor, &page).await?, next_cursor })
+}
+
+/// The choices of the "add an assignment" form: the org's people (not suspended), every
+/// role, and the scopes where the actor may assign roles.
+pub async fn options(db: &DatabaseConnection, actor: &Actor) -> Result<AssignmentOptions, AppError> {
+    authorize_somewhere(actor, Permission::RolesManage)?;
+    let mut users = user::Entity::find()
+        .filter(user::Column::OrgId.eq(actor.org_id.as_str()))
+        .filter(user::Column::Status.ne(user::STATUS_SUSPENDED))
+        .all(db)
+        .await
+        .map_err(db_err)?;
+    users.sort_by(|a, b| a.display_name.to_lowercase().cmp(&b.display_name.to_lowercase()).then_with(|| a.email.cmp(&b.email)));
+    let roles = super::roles::list(db, actor, None, None).await?.roles;
+    let teams: Vec<TeamView> = super::teams::list(db, actor, None, None).await?.teams;
+    let mut scopes = Vec::new();
+    if can(actor, Permission::RolesManage, &ScopeRef::Org) {
+        scopes.push(Choice { value: "org".into(), label: "Organisation (everywhere)".into() });
+    }
+    let mut team_scopes: Vec<Choice> = teams
+        .iter()
+        .filter(|t| can(actor, Permission::RolesManage, &ScopeRef::Team(t.id.clone())))
+        .map(|t| Choice { value: format!("team:{}", t.id), label: format!("Team: {}", team_path(&teams, &t.id)) })
+        .collect();
+    team_scopes.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
+    scopes.extend(team_scopes);
+    Ok(AssignmentOptions {
+        users: users
+            .into_iter()
+            .map(|u| Choice {
+                label: if u.status == user::STATUS_INVITED {
+                    format!("{} <{}> (invited)", u.display_name, u.email)
+                } else {
+                    format!("{} <{}>", u.display_name, u.email)
+                },
+                value: u.id,
+            })
+            .collect(),
+        roles: roles.into_iter().map(|r| Choice { value: r.id, label: r.name }).collect(),
+        scopes,
+    })
+}
+
+/// Gives `user_id` the role at the scope.
+pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewAssignment) -> Result<AssignmentView, AppError> {
+    let scope_id = input.scope_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let scope = ScopeRef::parse(input.scope_type.trim(), scope_id).map_err(scope_error)?;
+    // Tenancy first: another org's user, role or team answers NOT_FOUND.
+    let target = user::Entity::find_by_id(input.user_id.trim().to_string())
+        .filter(user::Column::OrgId.eq(actor.org_id.as_str()))
+        .one(db)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| AppError {
+            fields: vec![FieldError { field: "user_id".into(), message: "User not found.".into() }],
+            ..AppError::not_found("User")
+        })?;
+    let r = find_role(db, &actor.org_id, input.role_id.trim()).await.map_err(|e| AppError {
+        fields: vec![FieldError { field: "role_id".into(), message: e.message.clone() }],
+        ..e
+    })?;
+    check_scope_exists(db, &actor.org_id, &scope).await?;
+    authorize(actor, Permission::RolesManage, &scope)?;
+    let perms = role_permissions(db, &r.id).await?;
+    let missing = not_held(actor, perms.iter().copied(), &scope);
+    if !missing.is_empty() {
+        return Err(escalation_error(&missing, "grant a role with"));
+    }
+
+    let tx = begin_write(db).await?;
+    lock_org(&tx, &actor.org_id).await?;
+    check_scope_exists(&tx, &actor.org_id, &scope).await?;
+    let created = insert_assignment(&tx, &actor.org_id, &target.id, &r, &scope, &actor.audit_actor(), &actor.meta).await?;
+    let out = views(&tx, actor, std::slice::from_ref(&created)).await?.pop().ok_or_else(AppError::internal)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(out)
+}
+
+/// Removes an assignment. Refused for the last active Owner's org-wide Owner assignment.
+pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<(), AppError> {
+    let current = role_assignment::Entity::find_by_id(id.to_string())
+        .filter(role_assignment::Column::OrgId.eq(actor.org_id.as_str()))
+        .one(db)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| AppError::not_found("Role assignment"))?;
+    let scope = stored_scope(&current).ok_or_else(|| {
+        tracing::error!(assignment = %current.id, "role assignment with an unreadable scope");
+        AppError::internal()
+    })?;
+    authorize(actor, Permission::RolesManage, &scope)?;
+    let perms = role_permissions(db, &current.role_id).await?;
+    let missing = not_held(actor, perms.iter().copied(), &scope);
+    if !missing.is_empty() {
+        return Err(escalation_error(&missing, "remove a role with"));
+    }
+
+    let tx = begin_write(db).await?;
+    lock_org(&tx, &actor.org_id).await?;
+    let before = role_assignment::Entity::find_by_id(current.id.clone())
+        .filter(role_assignment::Column::OrgId.eq(actor.org_id.as_str()))
+        .one(&tx)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| AppError::not_found("Role assignment"))?;
+    if before.role_id == BuiltInRole::Owner.id()
+        && before.scope_type == "org"
+        && is_last_active_owner(&tx, &actor.org_id, &before.user_id).await?
+    {
+        return Err(AppError::conflict(format!(
+            "{ORG_WIDE_OWNER_MESSAGE}: make someone else an Owner first, then remove this one."
+        )));
+    }
+    let role_name = role::Entity::find_by_id(before.role_id.clone()).one(&tx).await.map_err(db_err)?.map(|r| r.name);
+    role_assignment::Entity::delete_by_id(before.id.clone()).exec(&tx).await.map_err(db_err)?;
+    audit::append(
+        &tx,
+        &actor.org_id,
+        &actor.audit_actor(),
+        &actor.meta,
+        NewEvent::new("role_assignment.deleted", "role_assignment", Some(&before.id)).before(json!({
+            "id": before.id, "user_id": before.user_id, "role_id": before.role_id, "role": role_name,
+            "scope_type": before.scope_type, "scope_id": before.scope_id,
+        })),
+    )
+    .await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(())
+}

@@ -1,0 +1,169 @@
+//! `/api/v1/roles` (built-in and custom roles with their permissions) and
+//! `/api/v1/role-assignments` (who holds which role where). Thin: each handler calls one
+//! service in `app::services::{roles, assignments}`.
+
+use super::auth::ApiActor;
+use super::json::{ApiJson, ApiQuery, Paging};
+use super::problem::ApiError;
+use crate::startup::ServerState;
+use app::domain::{AppError, FieldError};
+use app::services::assignments::{self, AssignmentFilter, NewAssignment};
+use app::services::roles::{self, NewRole, RolePatch};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// `GET /roles?limit=&cursor=` → `{items: [role], permissions: [{key, description}],
+/// next_cursor}`. `roles.manage` somewhere.
+pub async fn list(
+    State(state): State<ServerState>,
+    ApiActor { actor, .. }: ApiActor,
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> Result<Json<Value>, ApiError> {
+    let page = roles::list(&state.app.db, &actor, paging.cursor.as_deref(), Some(paging.limit()?)).await?;
+    Ok(Json(json!({"items": page.roles, "permissions": page.permissions, "next_cursor": page.next_cursor})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    permissions: Vec<String>,
+}
+
+/// `POST /roles {name, description?, permissions: [keys]}` → 201. `roles.manage` at the org;
+/// unknown keys → 422 naming them; permissions the caller lacks → 403.
+pub async fn create(
+    State(state): State<ServerState>,
+    ApiActor { actor, .. }: ApiActor,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let role = roles::create(
+        &state.app.db,
+        &actor,
+        NewRole { name: body.name, description: body.description, permissions: body.permissions },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!(role))))
+}
+
+/// `GET /roles/{id}`. `roles.manage` somewhere.
+pub async fn get(State(state): State<ServerState>, ApiActor { actor, .. }: ApiActor, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(roles::get(&state.app.db, &actor, &id).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchBody {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    permissions: Option<Vec<String>>,
+}
+
+/// `PATCH /roles/{id} {name?, description?, permissions?}` (permissions replace the set).
+/// Built-in roles → 409. `roles.manage` at the org.
+pub async fn update(
+    State(state): State<ServerState>,
+    ApiActor { actor, .. }: ApiActor,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PatchBody>,
+) -> Result<Json<Value>, ApiError> {
+    let patch = RolePatch { name: body.name, description: body.description, permissions: body.permissions };
+    Ok(Json(json!(roles::update(&state.app.db, &actor, &id, patch).await?)))
+}
+
+/// `DELETE /roles/{id}` → 204. Built-in roles, and roles still assigned or used by an
+/// active key → 409. `roles.manage` at the org.
+pub async fn delete(State(state): State<ServerState>, ApiActor { actor, .. }: ApiActor, Path(id): Path<String>) -> Result<Response, ApiError> {
+    roles::delete(&state.app.db, &actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `GET /role-assignments?user_id=&role_id=&scope_type=&scope_id=&limit=&cursor=` →
+/// `{items: [assignment], next_cursor}`. `roles.manage` somewhere; only assignments at
+/// scopes the caller can see.
+pub async fn list_assignments(
+    State(state): State<ServerState>,
+    ApiActor { actor, .. }: ApiActor,
+    ApiQuery(filter): ApiQuery<AssignmentFilter>,
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> Result<Json<Value>, ApiError> {
+    let page = assignments::list(&state.app.db, &actor, filter, paging.cursor.as_deref(), Some(paging.limit()?)).await?;
+    Ok(Json(json!({"items": page.assignments, "next_cursor": page.next_cursor})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAssignmentBody {
+    user_id: String,
+    role_id: String,
+    #[serde(default = "org")]
+    scope_type: String,
+    #[serde(default)]
+    scope_id: Option<String>,
+}
+
+fn org() -> String {
+    "org".into()
+}
+
+/// `POST /role-assignments {user_id, role_id, scope_type: org|team|store, scope_id?}` → 201.
+/// `roles.manage` at the scope, and every permission of the role held there by the caller.
+pub async fn create_assignment(
+    State(state): State<ServerState>,
+    ApiActor { actor, .. }: ApiActor,
+    ApiJson(body): ApiJson<CreateAssignmentBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let input = NewAssignment { user_id: body.user_id, role_id: body.role_id, scope_type: body.scope_type, scope_id: body.scope_id };
+    let created = assignments::create(&state.app.db, &actor, input).await?;
+    Ok((StatusCode::CREATED, Json(json!(created))))
+}
+
+#[derive(Deserialize)]
+pub struct IdQuery {
+    #[serde(default)]
+    id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdBody {
+    id: String,
+}
+
+/// `DELETE /role-assignments?id=<id>` (or a JSON body `{id}`) → 204. The last active
+/// Owner's org-wide Owner assignment → 409.
+pub async fn delete_assignment(
+    State(state): State<ServerState>,
+    ApiActor { actor, .. }: ApiActor,
+    ApiQuery(q): ApiQuery<IdQuery>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let id = match q.id.filter(|s| !s.trim().is_empty()) {
+        Some(id) => id,
+        None if !body.is_empty() => {
+            serde_json::from_slice::<IdBody>(&body)
+                .map_err(|e| AppError::bad_request(format!("The body is not valid JSON {{\"id\": \"…\"}}: {e}")))?
+                .id
+        }
+        None => {
+            return Err(AppError::invalid_fields(vec![FieldError {
+                field: "id".into(),
+                message: "Say which assignment to remove: ?id=<assignment id>.".into(),
+            }])
+            .into())
+        }
+    };
+    assignments::delete(&state.app.db, &actor, id.trim()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
