@@ -58,7 +58,8 @@ pub enum ApiKeyCommand {
         org: String,
         #[arg(long)]
         name: String,
-        /// The key's role. This version has one: Owner.
+        /// The key's role: a built-in role (Owner, Admin, Store manager, Approver, Auditor,
+        /// Viewer) or the name of one of the organisation's custom roles.
         #[arg(long)]
         role: String,
         /// Print {"id": ..., "key": ...} instead of text.
@@ -149,19 +150,23 @@ impl Cli {
                 Ok(ExitCode::SUCCESS)
             }
             Command::ApiKey(ApiKeyCommand::Create { org, name, role, json }) => {
-                let role = BuiltInRole::parse(&role).map_err(|m| format!("--role: {m}"))?;
                 let db = connect_and_migrate(&config).await?;
                 let o = orgs::find_by_slug(&db, &org)
                     .await
                     .map_err(show_app_error)?
                     .ok_or_else(|| format!("no organisation with the short name \"{org}\""))?;
-                let created = api_keys::create_management_key(&db, &o, &name, role, &cli_actor(), &RequestMeta::default())
+                // A built-in role (any case) or one of the organisation's custom roles.
+                let role = api_keys::find_role_by_name(&db, &o.id, &role).await.map_err(show_app_error)?.ok_or_else(|| {
+                    let builtins = BuiltInRole::ALL.map(|r| r.name()).join(", ");
+                    format!("--role: unknown role \"{role}\". Built-in roles: {builtins}; or the name of one of {org}'s own roles.")
+                })?;
+                let created = api_keys::create_management_key_with_role(&db, &o, &name, &role, &cli_actor(), &RequestMeta::default())
                     .await
                     .map_err(show_app_error)?;
                 if json {
                     println!("{}", serde_json::json!({"id": created.key.id, "key": created.secret}));
                 } else {
-                    println!("API key \"{}\" ({} in {}):", created.key.name, role.name(), o.slug);
+                    println!("API key \"{}\" ({} in {}):", created.key.name, role.name, o.slug);
                     println!("{}", created.secret);
                     println!("Store it now: it is not shown again.");
                 }

@@ -104,13 +104,23 @@ pub async fn setup(
 pub async fn login(email: String, password: String, org: Option<String>, next: Option<String>) -> Result<(), AppError> {
     super::ctx::run(async move {
         use super::ctx;
-        use crate::services::auth::{login, start_session, LoginInput};
+        use crate::services::auth::{login_step, start_session, LoginInput, LoginStep};
         let state = ctx::state()?;
         let meta = ctx::meta().await;
-        let (session_user, _, _) = login(&state.db, LoginInput { email, password, org_slug: org }, &meta).await?;
+        let step = login_step(&state.db, LoginInput { email, password, org_slug: org }, &meta).await?;
         let session = ctx::session().await?;
-        start_session(&session, session_user).await?;
-        leptos_axum::redirect(&ctx::safe_next(next.as_deref()));
+        match step {
+            LoginStep::Done(session_user, _, _) => {
+                start_session(&session, session_user).await?;
+                leptos_axum::redirect(&ctx::safe_next(next.as_deref()));
+            }
+            LoginStep::MfaRequired(mut pending) => {
+                // Not signed in yet: the second step at /login/mfa finishes.
+                pending.next = Some(ctx::safe_next(next.as_deref()));
+                crate::services::mfa::start_pending(&session, pending).await?;
+                leptos_axum::redirect("/login/mfa");
+            }
+        }
         Ok(())
     })
     .await

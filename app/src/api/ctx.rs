@@ -2,7 +2,7 @@
 //! session and the signed-in actor.
 
 use crate::domain::AppError;
-use crate::services::auth::actor_from_session;
+use crate::services::auth::{actor_from_session, user_from_session};
 use crate::services::{Actor, AppState, RequestMeta};
 use leptos::prelude::*;
 use tower_sessions::Session;
@@ -29,7 +29,19 @@ pub async fn session() -> Result<Session, AppError> {
 }
 
 /// The signed-in actor, or UNAUTHENTICATED (ending a session that is no longer valid).
+/// When the org requires MFA and the person has not set it up, PERMISSION_DENIED saying
+/// where to set it up: only `actor_for_mfa_setup` lets them through.
 pub async fn actor() -> Result<Actor, AppError> {
+    let state = state()?;
+    let session = session().await?;
+    let meta = meta().await;
+    let (actor, u, o) = user_from_session(&state, &session, &meta).await?.ok_or_else(AppError::unauthenticated)?;
+    crate::services::mfa::check_policy(&u, &o)?;
+    Ok(actor)
+}
+
+/// The signed-in actor without the org's MFA requirement: for the MFA set-up itself.
+pub async fn actor_for_mfa_setup() -> Result<Actor, AppError> {
     let state = state()?;
     let session = session().await?;
     let meta = meta().await;

@@ -4,7 +4,9 @@
 //! What must not live here: SeaORM or axum types, `now()` calls, randomness.
 
 pub mod access;
+pub mod api_keys;
 pub mod audit;
+pub mod changes;
 pub mod error;
 pub mod org;
 pub mod password;

@@ -164,6 +164,28 @@ pub fn normalize_recovery_code(input: &str) -> Option<String> {
     (s.len() == 10 && s.bytes().all(|b| RECOVERY_ALPHABET.contains(&b))).then(|| format!("{}-{}", &s[..5], &s[5..]))
 }
 
+/// What the account page shows about the person's MFA.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct MfaStatus {
+    pub enabled: bool,
+    /// A secret was generated but not yet confirmed with a code.
+    pub enrolment_pending: bool,
+    /// Unused recovery codes.
+    pub recovery_codes_left: u64,
+    /// The org requires every member to use MFA.
+    pub org_requires: bool,
+}
+
+/// A started enrolment: what the authenticator app needs. Shown once.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Enrolment {
+    /// The secret in base32, grouped by four for typing.
+    pub secret: String,
+    pub otpauth_uri: String,
+    /// The URI as a QR code: an `<svg>` with attributes only (no style, no script).
+    pub qr_svg: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,16 +1,34 @@
-//! API keys: creation (the secret is returned once and only its SHA-256 is stored) and
-//! bearer authentication for the REST API.
+//! API keys: creation (the secret is returned once and only its SHA-256 is stored), the
+//! `/org/api-keys` list and revocation, and bearer authentication for the REST API.
+//!
+//! Managing keys needs `api_keys.manage` at the org. A management key acts with one role at
+//! one scope (the org or a team); nobody may create a key carrying a permission they do not
+//! hold themselves at that scope. Events `api_key.created` / `api_key.revoked` never
+//! contain the secret or its hash.
 
 use super::audit::{self, NewEvent};
+use super::authz::{authorize, can};
 use super::db::{begin_write, db_err, new_id, now};
+use super::roles::{escalation_error, find_role, not_held, role_permissions};
 use super::{Actor, ActorKind, RequestMeta};
+use crate::domain::access::ScopeRef;
+use crate::domain::api_keys::{
+    check_key_name, key_status, parse_expiry, ApiKeyList, ApiKeyOptions, ApiKeyView, CreatedApiKey,
+};
 use crate::domain::audit::AuditActor;
-use crate::domain::permission::BuiltInRole;
+use crate::domain::error::{FieldError, Validator};
+use crate::domain::permission::{BuiltInRole, Permission};
+use crate::domain::roles::Choice;
 use crate::domain::AppError;
-use crate::entities::{api_key, org};
-use chrono::Duration;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use crate::entities::{api_key, org, role, team, user};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::Condition;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+};
 use serde_json::json;
+use std::collections::HashMap;
 use sha2::{Digest, Sha256};
 
 /// Every key starts with this, so leaked keys are easy to recognise and scan for.
@@ -47,49 +65,361 @@ pub async fn create_management_key(
     by: &AuditActor,
     meta: &RequestMeta,
 ) -> Result<CreatedKey, AppError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(AppError::invalid_fields(vec![crate::domain::FieldError {
-            field: "name".into(),
-            message: "Give the key a name of 1 to 200 characters, such as the integration that uses it.".into(),
-        }]));
+    let role = role::Entity::find_by_id(role.id()).one(db).await.map_err(db_err)?.ok_or_else(|| {
+        tracing::error!(role = role.id(), "built-in role missing: migrations incomplete");
+        AppError::internal()
+    })?;
+    create_management_key_with_role(db, org, name, &role, by, meta).await
+}
+
+/// Creates an org-wide management key with a built-in role or one of the org's custom
+/// roles (operator path: CLI; no escalation check, the operator owns the server).
+pub async fn create_management_key_with_role(
+    db: &DatabaseConnection,
+    org: &org::Model,
+    name: &str,
+    role: &role::Model,
+    by: &AuditActor,
+    meta: &RequestMeta,
+) -> Result<CreatedKey, AppError> {
+    Validator::new().add("name", check_key_name(name)).finish()?;
+    if role.org_id.as_deref().is_some_and(|o| o != org.id) {
+        return Err(AppError::not_found("Role"));
     }
-    let secret = generate_secret();
     let tx = begin_write(db).await?;
+    let created = insert_management_key(&tx, &org.id, name, role, &ScopeRef::Org, None, by, meta).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(created)
+}
+
+/// The role named `name` that a key of `org_id` may carry: a built-in (by name, any case)
+/// or one of the org's custom roles (by exact name, then case-insensitively).
+pub async fn find_role_by_name(db: &DatabaseConnection, org_id: &str, name: &str) -> Result<Option<role::Model>, AppError> {
+    if let Ok(b) = BuiltInRole::parse(name) {
+        return role::Entity::find_by_id(b.id()).one(db).await.map_err(db_err);
+    }
+    let custom = role::Entity::find().filter(role::Column::OrgId.eq(org_id)).all(db).await.map_err(db_err)?;
+    let wanted = name.trim();
+    Ok(custom
+        .iter()
+        .find(|r| r.name == wanted)
+        .or_else(|| custom.iter().find(|r| r.name.to_lowercase() == wanted.to_lowercase()))
+        .cloned())
+}
+
+/// The key's fields that go into audit events: never the secret or its hash.
+fn key_snapshot(k: &api_key::Model) -> serde_json::Value {
+    json!({
+        "id": k.id, "name": k.name, "prefix": k.prefix, "kind": k.kind, "role": k.role, "role_id": k.role_id,
+        "scope_type": k.scope_type, "scope_id": k.scope_id, "store_id": k.store_id, "assistant_id": k.assistant_id,
+        "expires_at": k.expires_at.as_ref().map(time), "revoked_at": k.revoked_at.as_ref().map(time),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_management_key<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    name: &str,
+    role: &role::Model,
+    scope: &ScopeRef,
+    expires_at: Option<DateTime<Utc>>,
+    by: &AuditActor,
+    meta: &RequestMeta,
+) -> Result<CreatedKey, AppError> {
+    let secret = generate_secret();
+    let (scope_type, scope_id) = super::access::scope_columns(org_id, scope);
     let key = api_key::ActiveModel {
         id: Set(new_id()),
-        org_id: Set(org.id.clone()),
-        name: Set(name.to_string()),
+        org_id: Set(org_id.to_string()),
+        name: Set(name.trim().to_string()),
         prefix: Set(secret[..VISIBLE_LEN].to_string()),
         key_hash: Set(hash_key(&secret)),
         kind: Set("management".to_string()),
-        role: Set(Some(role.name().to_string())),
+        role: Set(Some(role.name.clone())),
         store_id: Set(None),
         assistant_id: Set(None),
         created_by: Set(by.id.clone()),
         created_at: Set(now()),
         last_used_at: Set(None),
-        expires_at: Set(None),
+        expires_at: Set(expires_at),
         revoked_at: Set(None),
-        role_id: Set(Some(role.id().to_string())),
-        scope_type: Set(Some("org".to_string())),
-        scope_id: Set(Some(org.id.clone())),
+        role_id: Set(Some(role.id.clone())),
+        scope_type: Set(Some(scope_type)),
+        scope_id: Set(Some(scope_id)),
     }
-    .insert(&tx)
+    .insert(conn)
     .await
     .map_err(db_err)?;
+    audit::append(conn, org_id, by, meta, NewEvent::new("api_key.created", "api_key", Some(&key.id)).after(key_snapshot(&key)))
+        .await?;
+    Ok(CreatedKey { key, secret })
+}
+
+fn time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// `{name, role_id, scope_type: org|team, scope_id?, expires_at?}` (expiry: `YYYY-MM-DD` or RFC 3339).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct NewApiKey {
+    pub name: String,
+    pub role_id: String,
+    #[serde(default = "org_scope")]
+    pub scope_type: String,
+    #[serde(default)]
+    pub scope_id: Option<String>,
+    #[serde(default)]
+    pub expires_at: Option<String>,
+}
+
+fn org_scope() -> String {
+    "org".to_string()
+}
+
+fn field_error(field: &str, e: AppError) -> AppError {
+    AppError { fields: vec![FieldError { field: field.into(), message: e.message.clone() }], ..e }
+}
+
+async fn find_org_team<C: ConnectionTrait>(conn: &C, org_id: &str, id: &str) -> Result<team::Model, AppError> {
+    team::Entity::find_by_id(id.to_string())
+        .filter(team::Column::OrgId.eq(org_id))
+        .one(conn)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| AppError::not_found("Team"))
+}
+
+/// The org's teams as "EU / North" paths, by id.
+async fn team_paths<C: ConnectionTrait>(conn: &C, org_id: &str) -> Result<HashMap<String, String>, AppError> {
+    let teams = team::Entity::find().filter(team::Column::OrgId.eq(org_id)).all(conn).await.map_err(db_err)?;
+    let by_id: HashMap<&str, &team::Model> = teams.iter().map(|t| (t.id.as_str(), t)).collect();
+    let mut out = HashMap::new();
+    for t in &teams {
+        let mut names = vec![t.name.clone()];
+        let mut parent = t.parent_team_id.as_deref();
+        let mut guard = 0;
+        while let Some(p) = parent.and_then(|p| by_id.get(p)) {
+            names.push(p.name.clone());
+            parent = p.parent_team_id.as_deref();
+            guard += 1;
+            if guard > 100 {
+                break;
+            }
+        }
+        names.reverse();
+        out.insert(t.id.clone(), names.join(" / "));
+    }
+    Ok(out)
+}
+
+/// Creates a management key with a role at the org or a team. The creator must hold every
+/// permission of the role at that scope.
+pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewApiKey) -> Result<CreatedApiKey, AppError> {
+    authorize(actor, Permission::ApiKeysManage, &ScopeRef::Org)?;
+    let at = now();
+    let mut v = Validator::new();
+    v.add("name", check_key_name(&input.name));
+    let expires_at = match parse_expiry(input.expires_at.as_deref(), at) {
+        Ok(e) => e,
+        Err(m) => {
+            v.add("expires_at", Err(m));
+            None
+        }
+    };
+    let scope_id = input.scope_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let scope = match (input.scope_type.trim(), scope_id) {
+        ("org", _) => Some(ScopeRef::Org),
+        ("team", Some(id)) => Some(ScopeRef::Team(id.to_string())),
+        ("team", None) => {
+            v.add("scope_id", Err("Pick the team the key acts in.".into()));
+            None
+        }
+        _ => {
+            v.add("scope_type", Err("A management key acts in the whole organisation or in one team.".into()));
+            None
+        }
+    };
+    if input.role_id.trim().is_empty() {
+        v.add("role_id", Err("Pick the role the key acts with.".into()));
+    }
+    v.finish()?;
+    let scope = scope.ok_or_else(AppError::internal)?;
+    let r = find_role(db, &actor.org_id, input.role_id.trim()).await.map_err(|e| field_error("role_id", e))?;
+    if let ScopeRef::Team(id) = &scope {
+        find_org_team(db, &actor.org_id, id).await.map_err(|e| field_error("scope_id", e))?;
+    }
+    let perms = role_permissions(db, &r.id).await?;
+    let missing = not_held(actor, perms.iter().copied(), &scope);
+    if !missing.is_empty() {
+        return Err(escalation_error(&missing, "create a key with"));
+    }
+
+    let tx = begin_write(db).await?;
+    let created =
+        insert_management_key(&tx, &actor.org_id, &input.name, &r, &scope, expires_at, &actor.audit_actor(), &actor.meta).await?;
+    let view = views(&tx, &actor.org_id, std::slice::from_ref(&created.key), at).await?.pop().ok_or_else(AppError::internal)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(CreatedApiKey { key: view, secret: created.secret })
+}
+
+async fn views<C: ConnectionTrait>(conn: &C, org_id: &str, keys: &[api_key::Model], at: DateTime<Utc>) -> Result<Vec<ApiKeyView>, AppError> {
+    let creator_ids: Vec<String> = keys.iter().filter_map(|k| k.created_by.clone()).collect();
+    let users: HashMap<String, String> = user::Entity::find()
+        .filter(user::Column::OrgId.eq(org_id))
+        .filter(user::Column::Id.is_in(creator_ids.clone()))
+        .all(conn)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|u| (u.id, u.email))
+        .collect();
+    let creator_keys: HashMap<String, String> = api_key::Entity::find()
+        .filter(api_key::Column::OrgId.eq(org_id))
+        .filter(api_key::Column::Id.is_in(creator_ids))
+        .all(conn)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|k| (k.id, k.name))
+        .collect();
+    let role_ids: Vec<String> = keys.iter().filter_map(|k| k.role_id.clone()).collect();
+    let roles: HashMap<String, String> = role::Entity::find()
+        .filter(role::Column::Id.is_in(role_ids))
+        .all(conn)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
+    let teams = if keys.iter().any(|k| k.scope_type.as_deref() == Some("team")) { team_paths(conn, org_id).await? } else { HashMap::new() };
+    Ok(keys
+        .iter()
+        .map(|k| {
+            let scope_label = match (k.kind.as_str(), k.scope_type.as_deref(), k.scope_id.as_deref()) {
+                ("agent", _, _) => format!("Store {}", k.store_id.clone().unwrap_or_default()),
+                (_, Some("team"), Some(id)) => format!("Team: {}", teams.get(id).cloned().unwrap_or_else(|| "(deleted team)".into())),
+                _ => "Organisation".to_string(),
+            };
+            let created_by_label = match &k.created_by {
+                None => "mandate CLI".to_string(),
+                Some(id) => users
+                    .get(id)
+                    .cloned()
+                    .or_else(|| creator_keys.get(id).map(|n| format!("API key \"{n}\"")))
+                    .unwrap_or_else(|| "(removed)".to_string()),
+            };
+            ApiKeyView {
+                id: k.id.clone(),
+                name: k.name.clone(),
+                prefix: k.prefix.clone(),
+                kind: k.kind.clone(),
+                role_id: k.role_id.clone(),
+                // The current name of the role; the name at creation if it was deleted.
+                role: k.role_id.as_ref().and_then(|id| roles.get(id).cloned()).or_else(|| k.role.clone()),
+                scope_type: k.scope_type.clone(),
+                scope_id: k.scope_id.clone(),
+                scope_label,
+                store_id: k.store_id.clone(),
+                assistant_id: k.assistant_id.clone(),
+                created_by: k.created_by.clone(),
+                created_by_label,
+                created_at: time(&k.created_at),
+                last_used_at: k.last_used_at.as_ref().map(time),
+                expires_at: k.expires_at.as_ref().map(time),
+                revoked_at: k.revoked_at.as_ref().map(time),
+                status: key_status(k.revoked_at, k.expires_at, at).to_string(),
+            }
+        })
+        .collect())
+}
+
+/// The org's keys, newest first; `cursor` is the last id of the previous page.
+pub async fn list(db: &DatabaseConnection, actor: &Actor, cursor: Option<&str>, limit: Option<u64>) -> Result<ApiKeyList, AppError> {
+    authorize(actor, Permission::ApiKeysManage, &ScopeRef::Org)?;
+    let limit = limit.unwrap_or(100).clamp(1, 200);
+    let mut q = api_key::Entity::find().filter(api_key::Column::OrgId.eq(actor.org_id.as_str()));
+    if let Some(c) = cursor.map(str::trim).filter(|c| !c.is_empty()) {
+        q = q.filter(api_key::Column::Id.lt(c));
+    }
+    let mut rows = q.order_by_desc(api_key::Column::Id).limit(limit + 1).all(db).await.map_err(db_err)?;
+    let next_cursor = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|k| k.id.clone())
+    } else {
+        None
+    };
+    Ok(ApiKeyList { keys: views(db, &actor.org_id, &rows, now()).await?, next_cursor })
+}
+
+/// One key of the org (NOT_FOUND for another org's).
+pub async fn get(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<ApiKeyView, AppError> {
+    let key = find_key(db, &actor.org_id, id).await?;
+    authorize(actor, Permission::ApiKeysManage, &ScopeRef::Org)?;
+    views(db, &actor.org_id, std::slice::from_ref(&key), now()).await?.pop().ok_or_else(AppError::internal)
+}
+
+async fn find_key<C: ConnectionTrait>(conn: &C, org_id: &str, id: &str) -> Result<api_key::Model, AppError> {
+    api_key::Entity::find_by_id(id.trim().to_string())
+        .filter(api_key::Column::OrgId.eq(org_id))
+        .one(conn)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| AppError::not_found("API key"))
+}
+
+/// Revokes a key at once: the next request with it answers UNAUTHENTICATED.
+pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<ApiKeyView, AppError> {
+    let key = find_key(db, &actor.org_id, id).await?;
+    authorize(actor, Permission::ApiKeysManage, &ScopeRef::Org)?;
+    if key.revoked_at.is_some() {
+        return Err(AppError::conflict("This key is already revoked."));
+    }
+    let at = now();
+    let tx = begin_write(db).await?;
+    let mut am: api_key::ActiveModel = key.clone().into();
+    am.revoked_at = Set(Some(at));
+    let updated = am.update(&tx).await.map_err(db_err)?;
     audit::append(
         &tx,
-        &org.id,
-        by,
-        meta,
-        NewEvent::new("api_key.created", "api_key", Some(&key.id)).after(json!({
-            "id": key.id, "name": key.name, "prefix": key.prefix, "kind": key.kind, "role": key.role,
-        })),
+        &actor.org_id,
+        &actor.audit_actor(),
+        &actor.meta,
+        NewEvent::new("api_key.revoked", "api_key", Some(&key.id)).before(key_snapshot(&key)).after(key_snapshot(&updated)),
     )
     .await?;
+    let view = views(&tx, &actor.org_id, std::slice::from_ref(&updated), at).await?.pop().ok_or_else(AppError::internal)?;
     tx.commit().await.map_err(db_err)?;
-    Ok(CreatedKey { key, secret })
+    Ok(view)
+}
+
+/// The choices of the "create a key" form: every role a key may carry (built-ins, then the
+/// org's own) and the scopes (the org, each team).
+pub async fn options(db: &DatabaseConnection, actor: &Actor) -> Result<ApiKeyOptions, AppError> {
+    authorize(actor, Permission::ApiKeysManage, &ScopeRef::Org)?;
+    let mut roles = role::Entity::find()
+        .filter(Condition::any().add(role::Column::OrgId.is_null()).add(role::Column::OrgId.eq(actor.org_id.as_str())))
+        .all(db)
+        .await
+        .map_err(db_err)?;
+    let rank = |r: &role::Model| BuiltInRole::ALL.iter().position(|b| b.id() == r.id).unwrap_or(usize::MAX);
+    roles.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase())));
+    let mut scopes = vec![Choice { value: "org".into(), label: "Organisation (everywhere)".into() }];
+    let mut teams: Vec<(String, String)> = team_paths(db, &actor.org_id).await?.into_iter().collect();
+    teams.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    scopes.extend(
+        teams
+            .into_iter()
+            .filter(|(id, _)| can(actor, Permission::ApiKeysManage, &ScopeRef::Team(id.clone())))
+            .map(|(id, path)| Choice { value: format!("team:{id}"), label: format!("Team: {path}") }),
+    );
+    Ok(ApiKeyOptions {
+        roles: roles
+            .into_iter()
+            .map(|r| Choice { label: if r.built_in { r.name.clone() } else { format!("{} (custom)", r.name) }, value: r.id })
+            .collect(),
+        scopes,
+    })
 }
 
 /// Resolves a bearer secret to the acting key. Unknown, revoked and expired keys all answer

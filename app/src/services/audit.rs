@@ -17,7 +17,8 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
-use serde::{Deserialize, Serialize};
+use crate::domain::changes::{parse_cursor, EventFilter, EventPage, SIGN_IN_ACTION_PREFIX};
+use sea_orm::sea_query::{Condition, Expr, Func, LikeExpr};
 use serde_json::Value;
 
 /// What happened, to be recorded.
@@ -218,21 +219,7 @@ pub async fn verify_for(db: &DatabaseConnection, actor: &Actor) -> Result<ChainR
     verify_org(db, &actor.org_id).await
 }
 
-/// An event as pages and the API show it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct AuditEventView {
-    pub id: i64,
-    pub seq: i64,
-    pub occurred_at: String,
-    pub actor: AuditActor,
-    pub action: String,
-    pub entity_type: String,
-    pub entity_id: Option<String>,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
-    pub ip: Option<String>,
-    pub request_id: Option<String>,
-}
+pub use crate::domain::changes::AuditEventView;
 
 /// The newest events of the actor's org (needs `audit.read`).
 pub async fn recent_events(
@@ -250,21 +237,103 @@ pub async fn recent_events(
         .map_err(db_err)?;
     Ok(rows
         .iter()
-        .map(|r| {
-            let c = to_chained(r);
-            AuditEventView {
-                id: c.id,
-                seq: c.body.seq,
-                occurred_at: c.body.occurred_at,
-                actor: c.body.actor,
-                action: c.body.action,
-                entity_type: c.body.entity_type,
-                entity_id: c.body.entity_id,
-                before: c.body.before,
-                after: c.body.after,
-                ip: c.body.ip,
-                request_id: c.body.request_id,
-            }
-        })
+        .map(to_view)
         .collect())
+}
+
+fn to_view(r: &audit_event::Model) -> AuditEventView {
+    let c = to_chained(r);
+    AuditEventView {
+        id: c.id,
+        seq: c.body.seq,
+        occurred_at: c.body.occurred_at,
+        actor: c.body.actor,
+        action: c.body.action,
+        entity_type: c.body.entity_type,
+        entity_id: c.body.entity_id,
+        before: c.body.before,
+        after: c.body.after,
+        ip: c.body.ip,
+        request_id: c.body.request_id,
+    }
+}
+
+/// `?limit=&cursor=` of the change log.
+#[derive(Clone, Debug, Default)]
+pub struct EventPaging {
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// 1–200.
+    pub limit: u64,
+}
+
+/// The org's audit events matching `filter`, newest first, a page at a time (needs
+/// `audit.read` at the org). Sign-in events are left out unless `include_sign_ins`.
+pub async fn list_events(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    filter: &EventFilter,
+    paging: &EventPaging,
+) -> Result<EventPage, AppError> {
+    authorize(actor, Permission::AuditRead, &ScopeRef::Org)?;
+    let cursor = parse_cursor(paging.cursor.as_deref())?;
+    let limit = paging.limit.clamp(1, 200);
+    let mut q = audit_event::Entity::find().filter(audit_event::Column::OrgId.eq(actor.org_id.as_str()));
+    if let Some(t) = &filter.entity_type {
+        q = q.filter(audit_event::Column::EntityType.eq(t.as_str()));
+    }
+    if let Some(id) = &filter.entity_id {
+        q = q.filter(audit_event::Column::EntityId.eq(id.as_str()));
+    }
+    if let Some(who) = &filter.actor {
+        let escaped: String = who
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] })
+            .collect();
+        q = q.filter(
+            Condition::any().add(audit_event::Column::ActorId.eq(who.as_str())).add(
+                sea_orm::sea_query::ExprTrait::like(
+                    Expr::expr(Func::lower(Expr::col(audit_event::Column::ActorLabel))),
+                    LikeExpr::new(format!("%{escaped}%")).escape('\\'),
+                ),
+            ),
+        );
+    }
+    if let Some(from) = filter.from {
+        q = q.filter(audit_event::Column::OccurredAt.gte(from));
+    }
+    if let Some(until) = filter.until {
+        q = q.filter(audit_event::Column::OccurredAt.lt(until));
+    }
+    if !filter.include_sign_ins {
+        q = q.filter(audit_event::Column::Action.not_like(format!("{SIGN_IN_ACTION_PREFIX}%")));
+    }
+    if let Some(c) = cursor {
+        q = q.filter(audit_event::Column::Seq.lt(c));
+    }
+    let mut rows = q.order_by_desc(audit_event::Column::Seq).limit(limit + 1).all(db).await.map_err(db_err)?;
+    let next_cursor = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.seq.to_string())
+    } else {
+        None
+    };
+    Ok(EventPage { events: rows.iter().map(to_view).collect(), next_cursor })
+}
+
+/// The entity types the org's events name, for the change log's filter (needs `audit.read`).
+pub async fn entity_types(db: &DatabaseConnection, actor: &Actor) -> Result<Vec<String>, AppError> {
+    authorize(actor, Permission::AuditRead, &ScopeRef::Org)?;
+    let mut types: Vec<String> = audit_event::Entity::find()
+        .select_only()
+        .column(audit_event::Column::EntityType)
+        .distinct()
+        .filter(audit_event::Column::OrgId.eq(actor.org_id.as_str()))
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(db_err)?;
+    types.sort();
+    Ok(types)
 }

@@ -13,7 +13,7 @@ use super::db::{begin_write, db_err, new_id, now};
 use super::passwords::verify_password;
 use super::{Actor, ActorKind, RequestMeta};
 use crate::domain::audit::AuditActor;
-use crate::domain::totp;
+use crate::domain::totp::{self, Enrolment, MfaStatus};
 use crate::domain::{AppError, FieldError};
 use crate::entities::{mfa_totp_step, org, recovery_code, user};
 use rand::RngCore;
@@ -22,34 +22,11 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QuerySelect, Set,
 };
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 /// Where a person sets up MFA (the page the org policy sends them to).
 pub const ENROL_PATH: &str = "/account/mfa";
-
-/// What the account page shows about the person's MFA.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct MfaStatus {
-    pub enabled: bool,
-    /// A secret was generated but not yet confirmed with a code.
-    pub enrolment_pending: bool,
-    /// Unused recovery codes.
-    pub recovery_codes_left: u64,
-    /// The org requires every member to use MFA.
-    pub org_requires: bool,
-}
-
-/// A started enrolment: what the authenticator app needs. Shown once.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Enrolment {
-    /// The secret in base32, grouped by four for typing.
-    pub secret: String,
-    pub otpauth_uri: String,
-    /// The URI as a QR code: an `<svg>` with attributes only (no style, no script).
-    pub qr_svg: String,
-}
 
 fn totp_context(user_id: &str) -> String {
     format!("totp:{user_id}")

@@ -14,6 +14,7 @@ pub mod authz;
 pub mod crypto;
 pub mod db;
 pub mod mfa;
+pub mod org_settings;
 pub mod orgs;
 pub mod passwords;
 pub mod roles;

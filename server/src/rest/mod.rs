@@ -1,6 +1,8 @@
 //! The JSON REST API under /api/v1 (DESIGN.md §4). Handlers are thin: authenticate the key
 //! (`ApiActor`), call one service, answer JSON or problem+json.
 
+pub mod api_keys;
+pub mod audit_events;
 pub mod auth;
 pub mod json;
 pub mod problem;
@@ -38,6 +40,11 @@ macro_rules! rest_routes {
 rest_routes! {
     GET "/me" => me,
     GET "/audit/verify" => audit_verify,
+    GET "/audit/events" => audit_events::list,
+    GET "/api-keys" => api_keys::list,
+    POST "/api-keys" => api_keys::create,
+    GET "/api-keys/{id}" => api_keys::get,
+    DELETE "/api-keys/{id}" => api_keys::revoke,
     GET "/teams" => teams::list,
     POST "/teams" => teams::create,
     GET "/teams/{id}" => teams::get,

@@ -1,0 +1,66 @@
+//! `/api/v1/api-keys`: management keys of the org — list, create (the secret is in the
+//! 201 answer, once), get, revoke. Needs `api_keys.manage` at the org; a new key may not
+//! carry a permission its creator lacks at its scope. Thin: calls `app::services::api_keys`.
+
+use super::auth::ApiActor;
+use super::json::{ApiJson, ApiQuery, Paging};
+use super::problem::ApiError;
+use crate::startup::ServerState;
+use app::services::api_keys::{self, NewApiKey};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// `GET /api-keys?limit=&cursor=` → `{items: [key], next_cursor}` (never secrets).
+pub async fn list(
+    State(state): State<ServerState>,
+    ApiActor { actor, .. }: ApiActor,
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> Result<Json<Value>, ApiError> {
+    let page = api_keys::list(&state.app.db, &actor, paging.cursor.as_deref(), Some(paging.limit()?)).await?;
+    Ok(Json(json!({"items": page.keys, "next_cursor": page.next_cursor})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    name: String,
+    role_id: String,
+    #[serde(default)]
+    scope_type: Option<String>,
+    #[serde(default)]
+    scope_id: Option<String>,
+    /// `YYYY-MM-DD` (works through that day, UTC) or RFC 3339.
+    #[serde(default)]
+    expires_at: Option<String>,
+}
+
+/// `POST /api-keys {name, role_id, scope_type?: org|team, scope_id?, expires_at?}` →
+/// 201 `{key: {...}, secret}`.
+pub async fn create(
+    State(state): State<ServerState>,
+    ApiActor { actor, .. }: ApiActor,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let input = NewApiKey {
+        name: body.name,
+        role_id: body.role_id,
+        scope_type: body.scope_type.unwrap_or_else(|| "org".into()),
+        scope_id: body.scope_id,
+        expires_at: body.expires_at,
+    };
+    let created = api_keys::create(&state.app.db, &actor, input).await?;
+    Ok((StatusCode::CREATED, Json(json!({"key": created.key, "secret": created.secret}))))
+}
+
+/// `GET /api-keys/{id}`.
+pub async fn get(State(state): State<ServerState>, ApiActor { actor, .. }: ApiActor, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(api_keys::get(&state.app.db, &actor, &id).await?)))
+}
+
+/// `DELETE /api-keys/{id}` revokes the key (kept, listed as revoked) → 200 with it.
+pub async fn revoke(State(state): State<ServerState>, ApiActor { actor, .. }: ApiActor, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(api_keys::revoke(&state.app.db, &actor, &id).await?)))
+}
