@@ -60,8 +60,14 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <pages::not_found::NotFound/> }>
                     <Route path=path!("/setup") view=pages::setup::SetupPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/invite/:token") view=pages::invite::InvitePage ssr=SsrMode::Async/>
+                    <Route path=path!("/forgot-password") view=pages::password_reset::ForgotPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("/reset-password/:token") view=pages::password_reset::ResetPasswordPage ssr=SsrMode::Async/>
                     <ParentRoute path=path!("") view=components::shell::AppShell ssr=SsrMode::Async>
                         <Route path=path!("") view=pages::overview::OverviewPage/>
+                        <Route path=path!("/org/users") view=pages::users::UsersPage/>
+                        <Route path=path!("/org/outbox") view=pages::outbox::OutboxPage/>
+                        <Route path=path!("/account") view=pages::account::AccountPage/>
                         <Route path=path!("/org/teams") view=pages::teams::TeamsPage/>
                     </ParentRoute>
                 </Routes>

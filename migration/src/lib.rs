@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_foundation;
 pub mod m20261123_000002_rbac;
 mod m20261123_000007_mfa;
+mod m20261123_000008_outbox;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_rbac::Migration),
             Box::new(m20261123_000007_mfa::Migration),
+            Box::new(m20261123_000008_outbox::Migration),
         ]
     }
 }

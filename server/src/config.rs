@@ -56,6 +56,15 @@ pub struct Config {
     /// Take the client IP from X-Forwarded-For (only behind a proxy you control).
     #[arg(long, env = "MANDATE_TRUST_PROXY", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub trust_proxy: bool,
+
+    /// SMTP server for outgoing email, e.g. smtp://user:pass@mail.example.com:587?tls=required
+    /// or smtps://…:465. When unset, email waits in the outbox (admins read it at /org/outbox).
+    #[arg(long, env = "MANDATE_SMTP_URL", hide_env_values = true, global = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of outgoing email.
+    #[arg(long, env = "MANDATE_MAIL_FROM", default_value = "Mandate <mandate@localhost>", global = true)]
+    pub mail_from: String,
 }
 
 impl Config {
@@ -78,6 +87,8 @@ impl Config {
             ("session_max_hours", self.session_max_hours.to_string()),
             ("setup_token", set_or(&self.setup_token, "(generated when needed)")),
             ("trust_proxy", self.trust_proxy.to_string()),
+            ("smtp_url", self.smtp_url.as_deref().map(mask_url).unwrap_or_else(|| "(not set: email stays in the outbox)".into())),
+            ("mail_from", self.mail_from.clone()),
         ]
     }
 
@@ -161,6 +172,10 @@ mod tests {
         assert!(text.contains("mandate:****@db:5432/m"), "{text}");
         assert!(!text.contains("c2VjcmV0"));
         assert!(!text.contains("\"tok\""));
+        cli.config.smtp_url = Some("smtp://mailer:s3cretpw@mail.example.com:587".into());
+        let text = format!("{:?}", cli.config.describe());
+        assert!(!text.contains("s3cretpw"), "{text}");
+        assert!(text.contains("smtp://mailer:****@mail.example.com:587"), "{text}");
     }
 
     #[test]

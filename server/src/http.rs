@@ -196,6 +196,7 @@ pub async fn page_guard(State(state): State<ServerState>, session: Session, req:
         ("/setup", _) => Redirect::to(if signed_in { "/" } else { "/login" }).into_response(),
         ("/login", true) => Redirect::to("/").into_response(),
         ("/login", false) => next.run(req).await,
+        (p, _) if p == "/forgot-password" || p.starts_with("/invite/") || p.starts_with("/reset-password/") => next.run(req).await,
         (_, false) => login_redirect(&req),
         (_, true) => next.run(req).await,
     }

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod mailer;
 pub mod rest;
 pub mod secret;
 pub mod startup;

@@ -148,6 +148,8 @@ impl Application {
                 session_idle: chrono::Duration::minutes(i64::from(config.session_idle_minutes)),
             }),
             secret_key: Arc::new(secret_key),
+            public_base_url: Arc::from(config.base_url(addr)),
+            smtp_configured: config.smtp_url.is_some(),
         };
         let leptos = LeptosOptions::builder()
             .output_name("mandate")
@@ -156,6 +158,7 @@ impl Application {
             .site_addr(addr)
             .build();
         spawn_session_cleanup(app.db.clone());
+        crate::mailer::start(&config, app.db.clone())?;
         let router = router(ServerState { leptos, app, config: Arc::new(config) });
         Ok(Application { listener, router, addr })
     }

@@ -76,6 +76,45 @@ fn rest_cases() -> Vec<Case> {
     vec![
         case!("GET" "/me", Need::View, |fx, org| Req::get("/api/v1/me")),
         case!("GET" "/audit/verify", Need::Perm("audit.read"), |fx, org| Req::get("/api/v1/audit/verify")),
+        // Teams
+        case!("GET" "/teams", Need::View, |fx, org| Req::get("/api/v1/teams")),
+        case!("POST" "/teams", Need::Perm("teams.manage"), |fx, org| {
+            Req::json("POST", "/api/v1/teams", json!({"name": support::unique("Team")}))
+        }),
+        case!(entity "GET" "/teams/{id}", Need::View, |fx, org| Req::get(format!("/api/v1/teams/{}", new_team(fx, org).await))),
+        case!(entity "PATCH" "/teams/{id}", Need::Perm("teams.manage"), |fx, org| {
+            Req::json("PATCH", format!("/api/v1/teams/{}", new_team(fx, org).await), json!({"name": support::unique("Renamed")}))
+        }),
+        case!(entity "DELETE" "/teams/{id}", Need::Perm("teams.manage"), |fx, org| {
+            Req::delete(format!("/api/v1/teams/{}", new_team(fx, org).await))
+        }),
+        // Roles
+        case!("GET" "/roles", Need::Perm("roles.manage"), |fx, org| Req::get("/api/v1/roles")),
+        case!("POST" "/roles", Need::Perm("roles.manage"), |fx, org| {
+            Req::json("POST", "/api/v1/roles", json!({"name": support::unique("Role"), "permissions": []}))
+        }),
+        case!(entity "GET" "/roles/{id}", Need::Perm("roles.manage"), |fx, org| {
+            Req::get(format!("/api/v1/roles/{}", new_role(fx, org).await))
+        }),
+        case!(entity "PATCH" "/roles/{id}", Need::Perm("roles.manage"), |fx, org| {
+            Req::json("PATCH", format!("/api/v1/roles/{}", new_role(fx, org).await), json!({"description": "changed"}))
+        }),
+        case!(entity "DELETE" "/roles/{id}", Need::Perm("roles.manage"), |fx, org| {
+            Req::delete(format!("/api/v1/roles/{}", new_role(fx, org).await))
+        }),
+        // Role assignments (a Viewer role on a fresh team: nobody escalates by granting it)
+        case!("GET" "/role-assignments", Need::Perm("roles.manage"), |fx, org| Req::get("/api/v1/role-assignments")),
+        case!("POST" "/role-assignments", Need::Perm("roles.manage"), |fx, org| {
+            let team = new_team(fx, org).await;
+            Req::json(
+                "POST",
+                "/api/v1/role-assignments",
+                json!({"user_id": org.users["Viewer"].user.id, "role_id": "role-viewer", "scope_type": "team", "scope_id": team}),
+            )
+        }),
+        case!(entity "DELETE" "/role-assignments", Need::Perm("roles.manage"), |fx, org| {
+            Req::delete(format!("/api/v1/role-assignments?id={}", new_assignment(fx, org).await))
+        }),
     ]
 }
 
@@ -93,26 +132,100 @@ fn server_fn_cases() -> Vec<Case> {
         }),
         case!("POST" "/api/logout", Need::Public, |fx, org| Req::form("/api/logout", &[])),
         case!("POST" "/api/overview", Need::View, |fx, org| Req::form("/api/overview", &[])),
+        // Teams
+        case!("POST" "/api/teams_list", Need::View, |fx, org| Req::form("/api/teams_list", &[])),
+        case!("POST" "/api/teams_create", Need::Perm("teams.manage"), |fx, org| {
+            Req::form("/api/teams_create", &[("name", &support::unique("Team"))])
+        }),
+        case!(entity "POST" "/api/teams_rename", Need::Perm("teams.manage"), |fx, org| {
+            Req::form("/api/teams_rename", &[("id", &new_team(fx, org).await), ("name", &support::unique("Renamed"))])
+        }),
+        case!(entity "POST" "/api/teams_move", Need::Perm("teams.manage"), |fx, org| {
+            Req::form("/api/teams_move", &[("id", &new_team(fx, org).await), ("parent_team_id", &new_team(fx, org).await)])
+        }),
+        case!(entity "POST" "/api/teams_delete", Need::Perm("teams.manage"), |fx, org| {
+            Req::form("/api/teams_delete", &[("id", &new_team(fx, org).await)])
+        }),
+        // Roles and assignments
+        case!("POST" "/api/roles_list", Need::Perm("roles.manage"), |fx, org| Req::form("/api/roles_list", &[])),
+        case!("POST" "/api/roles_create", Need::Perm("roles.manage"), |fx, org| {
+            Req::json("POST", "/api/roles_create", json!({"name": support::unique("Role"), "description": "", "permissions": []}))
+        }),
+        case!(entity "POST" "/api/roles_update", Need::Perm("roles.manage"), |fx, org| {
+            Req::json("POST", "/api/roles_update", json!({"id": new_role(fx, org).await, "description": "changed"}))
+        }),
+        case!(entity "POST" "/api/roles_delete", Need::Perm("roles.manage"), |fx, org| {
+            Req::form("/api/roles_delete", &[("id", &new_role(fx, org).await)])
+        }),
+        case!("POST" "/api/role_assignments_list", Need::Perm("roles.manage"), |fx, org| Req::form("/api/role_assignments_list", &[])),
+        case!("POST" "/api/role_assignments_options", Need::Perm("roles.manage"), |fx, org| {
+            Req::form("/api/role_assignments_options", &[])
+        }),
+        case!("POST" "/api/role_assignments_create", Need::Perm("roles.manage"), |fx, org| {
+            let scope = format!("team:{}", new_team(fx, org).await);
+            Req::form(
+                "/api/role_assignments_create",
+                &[("user_id", &org.users["Viewer"].user.id), ("role_id", "role-viewer"), ("scope", &scope)],
+            )
+        }),
+        case!(entity "POST" "/api/role_assignments_delete", Need::Perm("roles.manage"), |fx, org| {
+            Req::form("/api/role_assignments_delete", &[("id", &new_assignment(fx, org).await)])
+        }),
     ]
+}
+
+async fn new_team(fx: &Fixture, org: &support::Org) -> String {
+    let actor = fx.owner_actor(side_of(fx, org)).await;
+    let input = app::services::teams::NewTeam { name: support::unique("Team"), parent_team_id: None };
+    app::services::teams::create(&fx.db, &actor, input).await.unwrap().id
+}
+
+async fn new_role(fx: &Fixture, org: &support::Org) -> String {
+    let actor = fx.owner_actor(side_of(fx, org)).await;
+    let input = app::services::roles::NewRole { name: support::unique("Role"), description: String::new(), permissions: vec![] };
+    app::services::roles::create(&fx.db, &actor, input).await.unwrap().id
+}
+
+async fn new_assignment(fx: &Fixture, org: &support::Org) -> String {
+    let actor = fx.owner_actor(side_of(fx, org)).await;
+    let team = new_team(fx, org).await;
+    let input = app::services::assignments::NewAssignment {
+        user_id: org.users["Viewer"].user.id.clone(),
+        role_id: "role-viewer".into(),
+        scope_type: "team".into(),
+        scope_id: Some(team),
+    };
+    app::services::assignments::create(&fx.db, &actor, input).await.unwrap().id
+}
+
+fn side_of(fx: &Fixture, org: &support::Org) -> Side {
+    if org.org.id == fx.org_a.org.id {
+        Side::A
+    } else {
+        Side::B
+    }
 }
 
 #[test]
 fn every_route_is_in_the_matrix() {
-    let listed: BTreeSet<(String, String)> =
-        rest_cases().iter().map(|c| (c.method.to_string(), c.path.to_string())).collect();
-    let routes: BTreeSet<(String, String)> =
-        server::rest::ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
-    let missing: Vec<_> = routes.difference(&listed).collect();
-    let stale: Vec<_> = listed.difference(&routes).collect();
-    assert!(missing.is_empty(), "REST routes without a row in the permission matrix: {missing:?}");
-    assert!(stale.is_empty(), "matrix rows for REST routes that do not exist: {stale:?}");
-
+    let mut problems = Vec::new();
+    let listed: BTreeSet<String> = rest_cases().iter().map(|c| format!("{} {}", c.method, c.path)).collect();
+    let routes: BTreeSet<String> = server::rest::ROUTES.iter().map(|(m, p)| format!("{m} {p}")).collect();
+    for missing in routes.difference(&listed) {
+        problems.push(format!("REST route without a row: {missing}"));
+    }
+    for stale in listed.difference(&routes) {
+        problems.push(format!("row for a REST route that does not exist: {stale}"));
+    }
     let fns: BTreeSet<String> = support::server_fn_paths();
     let listed: BTreeSet<String> = server_fn_cases().iter().map(|c| c.path.to_string()).collect();
-    let missing: Vec<_> = fns.difference(&listed).collect();
-    let stale: Vec<_> = listed.difference(&fns).collect();
-    assert!(missing.is_empty(), "server functions without a row in the permission matrix: {missing:?}");
-    assert!(stale.is_empty(), "matrix rows for server functions that do not exist: {stale:?}");
+    for missing in fns.difference(&listed) {
+        problems.push(format!("server function without a row: {missing}"));
+    }
+    for stale in listed.difference(&fns) {
+        problems.push(format!("row for a server function that does not exist: {stale}"));
+    }
+    assert!(problems.is_empty(), "the permission matrix is incomplete:\n{}", problems.join("\n"));
 }
 
 fn role_names() -> Vec<&'static str> {

@@ -1,12 +1,14 @@
 //! `#[server]` functions: each extracts the session actor, calls one service and returns
 //! its result. `AppError` travels to the browser as JSON, so forms can show field errors.
 
+pub mod account;
 pub mod api_keys;
 pub mod audit_changes;
 pub mod auth;
 pub mod mfa;
 pub mod org_settings;
 pub mod overview;
+pub mod users;
 pub mod roles;
 pub mod teams;
 

@@ -16,7 +16,9 @@ struct NavItem {
 /// Navigation sections in order. Add an entry when its page exists.
 const NAV: &[NavItem] = &[
     NavItem { href: "/", label: "Overview", permission: None },
+    NavItem { href: "/org/users", label: "People", permission: None },
     NavItem { href: "/org/teams", label: "Teams", permission: None },
+    NavItem { href: "/org/outbox", label: "Outbox", permission: Some("users.manage") },
 ];
 
 #[component]
@@ -130,6 +132,7 @@ fn AccountMenu(user: CurrentUser) -> impl IntoView {
                     <span class="muted">{user.email.clone()}</span>
                     <span class="badge">{user.role.clone()}</span>
                 </div>
+                <a class="menu-item" href="/account" data-testid="account-link">"Account"</a>
                 <ActionForm action=logout>
                     <button type="submit" class="menu-item">"Sign out"</button>
                 </ActionForm>

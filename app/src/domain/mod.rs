@@ -14,5 +14,6 @@ pub mod permission;
 pub mod roles;
 pub mod teams;
 pub mod totp;
+pub mod users;
 
 pub use error::{AppError, ErrorCode, FieldError};

@@ -14,6 +14,8 @@ pub struct Model {
     pub sent_at: Option<DateTimeUtc>,
     pub attempts: i32,
     pub last_error: Option<String>,
+    /// Not before this time (back-off after a failure, or a sending server's lease).
+    pub next_attempt_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -38,6 +38,7 @@ pub fn LoginPage() -> impl IntoView {
                     </Show>
                     <Submit label="Sign in" busy_label="Signing in…" pending=login.pending().into()/>
                 </ActionForm>
+                <p class="form-footer"><a href="/forgot-password" data-testid="forgot-password">"Forgot password?"</a></p>
             </div>
         </main>
     }

@@ -5,6 +5,7 @@
 //! Server functions and REST handlers call these; they never build queries themselves.
 
 pub mod access;
+pub mod account;
 pub mod actor;
 pub mod api_keys;
 pub mod assignments;
@@ -16,12 +17,15 @@ pub mod db;
 pub mod mfa;
 pub mod org_settings;
 pub mod orgs;
+pub mod outbox;
 pub mod passwords;
 pub mod roles;
 pub mod session_store;
 pub mod setup;
 pub mod state;
 pub mod teams;
+pub mod throttle;
+pub mod users;
 
 pub use actor::{Actor, ActorKind, RequestMeta};
 pub use state::AppState;

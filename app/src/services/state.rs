@@ -19,4 +19,8 @@ pub struct AppState {
     pub auth: Arc<AuthSettings>,
     /// Encrypts secrets at rest (AES-256-GCM); from MANDATE_SECRET_KEY or the data dir.
     pub secret_key: Arc<[u8; 32]>,
+    /// The URL people reach Mandate at, without a trailing slash: emailed links start with it.
+    pub public_base_url: Arc<str>,
+    /// Whether MANDATE_SMTP_URL is set (else email only waits in the outbox).
+    pub smtp_configured: bool,
 }

@@ -8,6 +8,7 @@ pub mod json;
 pub mod problem;
 pub mod roles;
 pub mod teams;
+pub mod users;
 
 use crate::startup::ServerState;
 use app::services::audit;
@@ -58,6 +59,11 @@ rest_routes! {
     GET "/role-assignments" => roles::list_assignments,
     POST "/role-assignments" => roles::create_assignment,
     DELETE "/role-assignments" => roles::delete_assignment,
+    GET "/users" => users::list,
+    POST "/users" => users::invite,
+    GET "/users/{id}" => users::get,
+    PATCH "/users/{id}" => users::update,
+    DELETE "/users/{id}" => users::delete,
 }
 
 /// Who the key is: its org, kind and role.

@@ -249,3 +249,25 @@ pub fn check_access(res: &Res, should_allow: bool) -> Option<String> {
 pub fn server_fn_paths() -> BTreeSet<String> {
     leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.to_string()).collect()
 }
+
+impl Fixture {
+    /// The org's owner as a service-level actor, to create rows a request will address.
+    pub async fn owner_actor(&self, side: Side) -> app::services::Actor {
+        let org = self.org(side);
+        let session = app::services::auth::SessionUser {
+            user_id: org.owner.id.clone(),
+            org_id: org.org.id.clone(),
+            login_at: db::now().timestamp(),
+        };
+        let (actor, _, _) = app::services::auth::session_actor(&self.db, &session, chrono::Duration::hours(1), &RequestMeta::default())
+            .await
+            .unwrap()
+            .expect("owner is active");
+        actor
+    }
+}
+
+/// A name no other test row uses.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix} {}", uuid::Uuid::new_v4().simple())
+}

@@ -1,0 +1,384 @@
+//! `/org/users`: the org's people. Everyone signed in sees the list (search, pages); those
+//! with `users.manage` also get the invite form and per-person actions (edit, suspend or
+//! reactivate, resend the invitation, delete after a confirmation step). The server decides
+//! every change again; hiding controls is only a courtesy.
+//!
+//! Search and paging live in the URL (`?q=&cursor=&trail=`), so they work before the page
+//! is interactive and the browser's back button behaves. `trail` holds the cursors of the
+//! pages before this one, for "Previous".
+
+use crate::api::users::{
+    get_user_form_options, list_users, DeleteUser, InviteUser, ResendInvite, SetUserStatus, UpdateUser,
+};
+use crate::components::form::{action_error, ActionError, ErrorBanner, Field, Submit};
+use crate::components::notice::ErrorNotice;
+use crate::api::auth::CurrentUser;
+use crate::domain::users::{Choice, UserFormOptions, UserPage, UserView};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+
+/// People per page.
+const PAGE_SIZE: u64 = 20;
+
+/// "2026-11-23 10:04" from an RFC 3339 timestamp (UTC).
+pub(crate) fn short_time(t: &str) -> String {
+    t.get(..16).unwrap_or(t).replace('T', " ")
+}
+
+/// Percent-encodes a query-string value.
+pub(crate) fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The message of a failed row action (field errors included: rows have no room for them).
+#[component]
+fn ActionMessage(error: ActionError) -> impl IntoView {
+    move || {
+        error.get().map(|e| {
+            view! { <div class="banner banner-error" role="alert" data-testid="action-error">{e.message}</div> }
+        })
+    }
+}
+
+/// The actions every row shares, so one banner shows what went wrong.
+#[derive(Clone, Copy)]
+struct RowActions {
+    update: ServerAction<UpdateUser>,
+    status: ServerAction<SetUserStatus>,
+    resend: ServerAction<ResendInvite>,
+    delete: ServerAction<DeleteUser>,
+}
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let query = use_query_map();
+    let q = move || query.read().get("q").unwrap_or_default();
+    let cursor = move || query.read().get("cursor").filter(|c| !c.is_empty());
+    let trail = move || query.read().get("trail");
+
+    let invite = ServerAction::<InviteUser>::new();
+    let rows = RowActions {
+        update: ServerAction::<UpdateUser>::new(),
+        status: ServerAction::<SetUserStatus>::new(),
+        resend: ServerAction::<ResendInvite>::new(),
+        delete: ServerAction::<DeleteUser>::new(),
+    };
+    let page = Resource::new(
+        move || {
+            (
+                q(),
+                cursor(),
+                invite.version().get(),
+                rows.update.version().get(),
+                rows.status.version().get(),
+                rows.delete.version().get(),
+                rows.resend.version().get(),
+            )
+        },
+        |(q, cursor, ..)| list_users(Some(q), cursor, Some(PAGE_SIZE)),
+    );
+
+    // Only those who may manage people need the form choices; the server checks again.
+    let may_manage = use_context::<CurrentUser>().is_some_and(|u| u.has("users.manage"));
+    let options = may_manage.then(|| Resource::new(|| (), |_| get_user_form_options()));
+
+    view! {
+        <Title text="People"/>
+        <div class="page-header">
+            <h1>"People"</h1>
+            <p class="muted">"Everyone in your organisation, their team and roles."</p>
+        </div>
+        <Suspense fallback=|| view! { <div class="page-loading" role="status">"Loading people…"</div> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(p) => {
+                        let opts = match (p.can_manage, options) {
+                            (true, Some(o)) => o.await.ok(),
+                            _ => None,
+                        };
+                        let teams = opts.as_ref().map(|o| o.teams.clone()).unwrap_or_default();
+                        view! {
+                            {opts.map(|opts| view! { <InviteCard invite opts/> })}
+                            <PeopleCard page=p q=q() cursor=cursor() trail=trail() rows teams/>
+                        }
+                            .into_any()
+                    }
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn InviteCard(invite: ServerAction<InviteUser>, opts: UserFormOptions) -> impl IntoView {
+    let error = action_error(invite.value());
+    let sent = move || invite.value().get().and_then(|r| r.ok());
+    view! {
+        <section class="card" aria-labelledby="invite-heading">
+            <details class="invite" open=move || error.get().is_some()>
+                <summary class="btn btn-primary" data-testid="invite-open">"Invite someone"</summary>
+                <h2 id="invite-heading" class="sr-only">"Invite someone"</h2>
+                <InviteForm invite opts/>
+            </details>
+            {move || {
+                sent().map(|u| {
+                    view! {
+                        <div class="banner banner-success" role="status" data-testid="invite-sent">
+                            {format!("Invitation sent to {}. ", u.email)}
+                            "The email with the link is in the "
+                            <A href="/org/outbox">"outbox"</A>
+                            "."
+                        </div>
+                    }
+                })
+            }}
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn InviteForm(invite: ServerAction<InviteUser>, opts: UserFormOptions) -> impl IntoView {
+    let error = action_error(invite.value());
+    let field_error = move |name: &'static str| move || error.get().and_then(|e| e.field(name).map(str::to_string));
+    let roles = opts.roles.clone();
+    let teams = opts.teams.clone();
+    let scope_teams = opts.teams.clone();
+    view! {
+        <ActionForm action=invite attr:class="form invite-form" attr:novalidate=true>
+            <ErrorBanner error/>
+            <div class="form-row">
+                <Field label="Email" name="email" kind="email" autocomplete="off" error/>
+                <Field label="Name" name="display_name" autocomplete="off" error/>
+            </div>
+            <div class="form-row">
+                <div class="field">
+                    <label for="invite-role">"Role"</label>
+                    <select id="invite-role" name="role_id">
+                        {roles
+                            .into_iter()
+                            .map(|r| {
+                                let selected = r.id == "role-viewer";
+                                view! { <option value=r.id selected=selected>{r.name}</option> }
+                            })
+                            .collect_view()}
+                    </select>
+                    {move || field_error("role_id")().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+                </div>
+                <div class="field">
+                    <label for="invite-scope">"Where the role applies"</label>
+                    <select id="invite-scope" name="scope">
+                        <option value="org" selected=true>"The whole organisation"</option>
+                        {scope_teams
+                            .into_iter()
+                            .map(|t| view! { <option value=format!("team:{}", t.id)>{format!("Team {}", t.name)}</option> })
+                            .collect_view()}
+                    </select>
+                    {move || {
+                        field_error("scope")()
+                            .or_else(field_error("scope_id"))
+                            .or_else(field_error("scope_type"))
+                            .map(|m| view! { <p class="field-error" role="alert">{m}</p> })
+                    }}
+                </div>
+                <div class="field">
+                    <label for="invite-team">"Team"</label>
+                    <select id="invite-team" name="team_id">
+                        <option value="">"No team"</option>
+                        {teams.into_iter().map(|t| view! { <option value=t.id>{t.name}</option> }).collect_view()}
+                    </select>
+                    {move || field_error("team_id")().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+                </div>
+            </div>
+            <p class="field-hint">"They get an email with a link to choose a password; the link works for 7 days."</p>
+            <div>
+                <Submit label="Send invitation" busy_label="Sending…" pending=invite.pending().into()/>
+            </div>
+        </ActionForm>
+    }
+    .into_any()
+}
+
+#[component]
+fn PeopleCard(
+    page: UserPage,
+    q: String,
+    cursor: Option<String>,
+    trail: Option<String>,
+    rows: RowActions,
+    teams: Vec<Choice>,
+) -> impl IntoView {
+    let can_manage = page.can_manage;
+    let q_param = if q.is_empty() { String::new() } else { format!("q={}&", encode(&q)) };
+    // Next: remember this page's cursor ("" for the first) in the trail.
+    let next_href = page.next_cursor.clone().map(|next| {
+        let mut t: Vec<String> = trail.as_deref().map(|t| t.split('.').map(str::to_string).collect()).unwrap_or_default();
+        t.push(cursor.clone().unwrap_or_default());
+        format!("/org/users?{q_param}cursor={}&trail={}", encode(&next), encode(&t.join(".")))
+    });
+    // Previous: the last cursor of the trail.
+    let prev_href = trail.as_deref().map(|t| {
+        let mut parts: Vec<&str> = t.split('.').collect();
+        let prev = parts.pop().unwrap_or("");
+        let mut href = format!("/org/users?{q_param}cursor={}", encode(prev));
+        if !parts.is_empty() {
+            href.push_str(&format!("&trail={}", encode(&parts.join("."))));
+        }
+        href
+    });
+    let errors: [ActionError; 4] = [
+        action_error(rows.update.value()),
+        action_error(rows.status.value()),
+        action_error(rows.resend.value()),
+        action_error(rows.delete.value()),
+    ];
+    let empty = page.users.is_empty();
+    view! {
+        <section class="card" aria-labelledby="people-heading">
+            <div class="card-header">
+                <h2 id="people-heading">"People"</h2>
+                <form method="get" action="/org/users" class="search" role="search">
+                    <label for="people-search" class="sr-only">"Search people"</label>
+                    <input id="people-search" type="search" name="q" value=q.clone() placeholder="Search name or email" data-testid="people-search"/>
+                    <button type="submit" class="btn">"Search"</button>
+                </form>
+            </div>
+            {errors.map(|error| view! { <ActionMessage error/> }).into_iter().collect_view()}
+            {if empty {
+                view! {
+                    <p class="muted">{if q.is_empty() { "Nobody here yet.".to_string() } else { format!("Nobody matches \"{q}\".") }}</p>
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table class="table people" data-testid="people-table">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Name"</th>
+                                    <th scope="col">"Email"</th>
+                                    <th scope="col">"Status"</th>
+                                    <th scope="col">"Team"</th>
+                                    <th scope="col">"Roles"</th>
+                                    <th scope="col">"Last sign-in (UTC)"</th>
+                                    {can_manage.then(|| view! { <th scope="col">"Actions"</th> })}
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {page
+                                    .users
+                                    .into_iter()
+                                    .map(|u| view! { <PersonRow u can_manage rows teams=teams.clone()/> })
+                                    .collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }
+                    .into_any()
+            }}
+            <nav class="pager" aria-label="Pages">
+                {prev_href.map(|href| view! { <a class="btn" href=href rel="prev" data-testid="page-prev">"Previous"</a> })}
+                {next_href.map(|href| view! { <a class="btn" href=href rel="next" data-testid="page-next">"Next"</a> })}
+            </nav>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn StatusBadge(status: String) -> impl IntoView {
+    let class = format!("badge badge-{status}");
+    view! { <span class=class data-testid="user-status">{status}</span> }
+}
+
+#[component]
+fn PersonRow(u: UserView, can_manage: bool, rows: RowActions, teams: Vec<Choice>) -> impl IntoView {
+    let roles = u.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ");
+    let last = u.last_login_at.as_deref().map(short_time).unwrap_or_else(|| "Never".into());
+    let email = u.email.clone();
+    let email_attr = u.email.clone();
+    view! {
+        <tr data-testid="person-row" data-email=email_attr>
+            <td>{u.display_name.clone()}</td>
+            <td>{email}</td>
+            <td><StatusBadge status=u.status.clone()/></td>
+            <td>{u.team_name.clone().unwrap_or_else(|| "—".into())}</td>
+            <td>{if roles.is_empty() { "—".to_string() } else { roles }}</td>
+            <td class="nowrap">{last}</td>
+            {can_manage.then(|| view! { <td><RowControls u=u.clone() rows teams/></td> })}
+        </tr>
+    }
+    .into_any()
+}
+
+#[component]
+fn RowControls(u: UserView, rows: RowActions, teams: Vec<Choice>) -> impl IntoView {
+    let id = u.id.clone();
+    let suspended = u.status == "suspended";
+    let invited = u.status == "invited";
+    let (next_status, status_label) = if suspended { ("active", "Reactivate") } else { ("suspended", "Suspend") };
+    let name = u.display_name.clone();
+    let team_id = u.team_id.clone().unwrap_or_default();
+    let (name_id, team_field_id) = (format!("name-{id}"), format!("team-{id}"));
+    let (name_for, team_for) = (name_id.clone(), team_field_id.clone());
+    let (id_edit, id_status, id_resend, id_delete) = (id.clone(), id.clone(), id.clone(), id);
+    let confirm_text = format!("Delete {name} permanently? Their roles go too. This can't be undone.");
+    view! {
+        <div class="row-actions">
+            <details class="row-menu">
+                <summary class="btn btn-small">"Edit"</summary>
+                <ActionForm action=rows.update attr:class="form compact">
+                    <input type="hidden" name="id" value=id_edit/>
+                    <div class="field">
+                        <label for=name_for>"Name"</label>
+                        <input id=name_id name="display_name" value=name required=true/>
+                    </div>
+                    <div class="field">
+                        <label for=team_for>"Team"</label>
+                        <select id=team_field_id name="team_id">
+                            <option value="">"No team"</option>
+                            {teams
+                                .into_iter()
+                                .map(|t| {
+                                    let selected = t.id == team_id;
+                                    view! { <option value=t.id selected=selected>{t.name}</option> }
+                                })
+                                .collect_view()}
+                        </select>
+                    </div>
+                    <button type="submit" class="btn btn-primary btn-small">"Save"</button>
+                </ActionForm>
+            </details>
+            <ActionForm action=rows.status attr:class="inline-form">
+                <input type="hidden" name="id" value=id_status/>
+                <input type="hidden" name="status" value=next_status/>
+                <button type="submit" class="btn btn-small" data-testid="toggle-status">{status_label}</button>
+            </ActionForm>
+            {invited.then(|| {
+                view! {
+                    <ActionForm action=rows.resend attr:class="inline-form">
+                        <input type="hidden" name="id" value=id_resend/>
+                        <button type="submit" class="btn btn-small">"Resend invite"</button>
+                    </ActionForm>
+                }
+            })}
+            <details class="row-menu">
+                <summary class="btn btn-small btn-danger-outline">"Delete…"</summary>
+                <ActionForm action=rows.delete attr:class="form compact">
+                    <input type="hidden" name="id" value=id_delete/>
+                    <p>{confirm_text}</p>
+                    <button type="submit" class="btn btn-danger btn-small" data-testid="confirm-delete">"Delete"</button>
+                </ActionForm>
+            </details>
+        </div>
+    }
+    .into_any()
+}

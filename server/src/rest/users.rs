@@ -1,0 +1,115 @@
+//! `/api/v1/users`: the org's people (DESIGN.md §4). `POST` invites (the invitation link is
+//! emailed through the outbox, never returned). Thin: each handler calls one service in
+//! `app::services::users`.
+
+use super::auth::ApiActor;
+use super::json::{ApiJson, ApiQuery};
+use super::problem::ApiError;
+use crate::startup::ServerState;
+use app::domain::access::ScopeRef;
+use app::domain::{AppError, FieldError};
+use app::services::users::{self, InviteInput, ListQuery, UserPatch};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Deserializer};
+use serde_json::{json, Value};
+
+/// Distinguishes a field sent as `null` (Some(None)) from one left out (None).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+pub struct ListParams {
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    limit: Option<u64>,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+/// `GET /users?q=&limit=&cursor=` → `{items: [user], next_cursor}`, ordered by email. Any role.
+pub async fn list(
+    State(state): State<ServerState>,
+    ApiActor { actor, .. }: ApiActor,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> Result<Json<Value>, ApiError> {
+    let page = users::list(&state.app.db, &actor, ListQuery { q: p.q, cursor: p.cursor, limit: p.limit }).await?;
+    Ok(Json(json!({"items": page.users, "next_cursor": page.next_cursor})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InviteBody {
+    email: String,
+    display_name: String,
+    #[serde(default)]
+    team_id: Option<String>,
+    /// Default: the built-in Viewer role.
+    #[serde(default)]
+    role_id: Option<String>,
+    /// org (default) | team
+    #[serde(default)]
+    scope_type: Option<String>,
+    #[serde(default)]
+    scope_id: Option<String>,
+}
+
+/// `POST /users {email, display_name, team_id?, role_id?, scope_type?, scope_id?}` → 201
+/// with the invited user. `users.manage` at the org (and `roles.manage` at the scope for a
+/// role other than Viewer).
+pub async fn invite(
+    State(state): State<ServerState>,
+    ApiActor { actor, .. }: ApiActor,
+    ApiJson(body): ApiJson<InviteBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let scope = match body.scope_type.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(kind) => Some(ScopeRef::parse(kind, body.scope_id.as_deref().map(str::trim)).map_err(|message| {
+            AppError::invalid_fields(vec![FieldError { field: "scope_type".into(), message }])
+        })?),
+    };
+    let input = InviteInput { email: body.email, display_name: body.display_name, team_id: body.team_id, role_id: body.role_id, scope };
+    let user = users::invite(&state.app.db, &actor, input, &state.app.public_base_url).await?;
+    Ok((StatusCode::CREATED, Json(json!(user))))
+}
+
+/// `GET /users/{id}`. Any role.
+pub async fn get(State(state): State<ServerState>, ApiActor { actor, .. }: ApiActor, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(users::get(&state.app.db, &actor, &id).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchBody {
+    #[serde(default)]
+    display_name: Option<String>,
+    /// `null` removes the person's team; leaving it out keeps it.
+    #[serde(default, deserialize_with = "present")]
+    team_id: Option<Option<String>>,
+    /// active | suspended
+    #[serde(default)]
+    status: Option<String>,
+}
+
+/// `PATCH /users/{id} {display_name?, team_id?, status?: active|suspended}`. Suspending ends
+/// the person's sessions; the last active Owner cannot be suspended (409). `users.manage`.
+pub async fn update(
+    State(state): State<ServerState>,
+    ApiActor { actor, .. }: ApiActor,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PatchBody>,
+) -> Result<Json<Value>, ApiError> {
+    let patch = UserPatch { display_name: body.display_name, team_id: body.team_id, status: body.status };
+    Ok(Json(json!(users::update(&state.app.db, &actor, &id, patch).await?)))
+}
+
+/// `DELETE /users/{id}` → 204. Refused (409) for the key's own user and the last active
+/// Owner. `users.manage`.
+pub async fn delete(State(state): State<ServerState>, ApiActor { actor, .. }: ApiActor, Path(id): Path<String>) -> Result<Response, ApiError> {
+    users::delete(&state.app.db, &actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
