@@ -21,7 +21,7 @@ pub fn AccountPage() -> impl IntoView {
         <div class="account-sections">
             <ProfileSection/>
             <PasswordSection/>
-            <super::account_mfa::MfaSection/>
+            // Two-factor authentication: its section goes here.
             <SessionsSection/>
         </div>
     }
