@@ -60,11 +60,16 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <pages::not_found::NotFound/> }>
                     <Route path=path!("/setup") view=pages::setup::SetupPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login/mfa") view=pages::login_mfa::LoginMfaPage ssr=SsrMode::Async/>
                     <Route path=path!("/invite/:token") view=pages::invite::InvitePage ssr=SsrMode::Async/>
                     <Route path=path!("/forgot-password") view=pages::password_reset::ForgotPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/reset-password/:token") view=pages::password_reset::ResetPasswordPage ssr=SsrMode::Async/>
                     <ParentRoute path=path!("") view=components::shell::AppShell ssr=SsrMode::Async>
                         <Route path=path!("") view=pages::overview::OverviewPage/>
+                        <Route path=path!("/account/mfa") view=pages::account_mfa::AccountMfaPage/>
+                        <Route path=path!("/org/api-keys") view=pages::api_keys::ApiKeysPage/>
+                        <Route path=path!("/org/settings") view=pages::org_settings::OrgSettingsPage/>
+                        <Route path=path!("/audit/changes") view=pages::audit_changes::AuditChangesPage/>
                         <Route path=path!("/org/users") view=pages::users::UsersPage/>
                         <Route path=path!("/org/outbox") view=pages::outbox::OutboxPage/>
                         <Route path=path!("/account") view=pages::account::AccountPage/>

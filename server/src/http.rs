@@ -188,14 +188,19 @@ pub async fn page_guard(State(state): State<ServerState>, session: Session, req:
         return if path == "/setup" { next.run(req).await } else { Redirect::to("/setup").into_response() };
     }
     let meta = req.extensions().get::<RequestMeta>().cloned().unwrap_or_default();
-    let signed_in = match user_from_session(app, &session, &meta).await {
-        Ok(u) => u.is_some(),
+    // Signed in, and whether the org's MFA requirement still sends them to set it up.
+    let (signed_in, mfa_setup_needed) = match user_from_session(app, &session, &meta).await {
+        Ok(Some((_, u, o))) => (true, app::services::mfa::check_policy(&u, &o).is_err()),
+        Ok(None) => (false, false),
         Err(e) => return ApiError::from(e).into_response(),
     };
     match (path.as_str(), signed_in) {
         ("/setup", _) => Redirect::to(if signed_in { "/" } else { "/login" }).into_response(),
-        ("/login", true) => Redirect::to("/").into_response(),
-        ("/login", false) => next.run(req).await,
+        ("/login" | "/login/mfa", true) => Redirect::to("/").into_response(),
+        ("/login" | "/login/mfa", false) => next.run(req).await,
+        (p, true) if mfa_setup_needed && p != app::services::mfa::ENROL_PATH => {
+            Redirect::to(app::services::mfa::ENROL_PATH).into_response()
+        }
         (p, _) if p == "/forgot-password" || p.starts_with("/invite/") || p.starts_with("/reset-password/") => next.run(req).await,
         (_, false) => login_redirect(&req),
         (_, true) => next.run(req).await,

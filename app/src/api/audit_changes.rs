@@ -1,7 +1,7 @@
 //! Server functions of `/audit/changes`, the change log (audit.read at the org).
 
 use crate::domain::audit::ChainReport;
-use crate::domain::changes::{EventPage, EventQuery};
+use crate::domain::changes::EventPage;
 use crate::domain::AppError;
 use leptos::prelude::*;
 
@@ -17,6 +17,7 @@ pub async fn list_changes(
     cursor: Option<String>,
 ) -> Result<EventPage, AppError> {
     super::ctx::run(async move {
+        use crate::domain::changes::EventQuery;
         use crate::services::audit::{list_events, EventPaging};
         let state = super::ctx::state()?;
         let query = EventQuery { entity_type, entity_id: None, actor, from, to, include_sign_ins: include_sign_ins.unwrap_or(false) };

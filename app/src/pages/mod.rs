@@ -1,9 +1,14 @@
 //! One module per route.
 
 pub mod account;
+pub mod account_mfa;
+pub mod api_keys;
+pub mod audit_changes;
 pub mod invite;
 pub mod login;
+pub mod login_mfa;
 pub mod not_found;
+pub mod org_settings;
 pub mod outbox;
 pub mod overview;
 pub mod password_reset;
