@@ -95,7 +95,15 @@ pub async fn create_assignment(user_id: String, role_id: String, scope: String) 
         let state = ctx::state()?;
         let actor = ctx::actor().await?;
         let (scope_type, scope_id) = split_scope_value(&scope);
-        create(&state.db, &actor, NewAssignment { user_id, role_id, scope_type, scope_id }).await
+        create(&state.db, &actor, NewAssignment { user_id, role_id, scope_type, scope_id }).await.map_err(|mut e| {
+            // The form has one "scope" select for the service's scope_type and scope_id.
+            for f in e.fields.iter_mut() {
+                if f.field == "scope_type" || f.field == "scope_id" {
+                    f.field = "scope".into();
+                }
+            }
+            e
+        })
     })
     .await
 }
