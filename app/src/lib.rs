@@ -74,6 +74,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/org/outbox") view=pages::outbox::OutboxPage/>
                         <Route path=path!("/account") view=pages::account::AccountPage/>
                         <Route path=path!("/org/teams") view=pages::teams::TeamsPage/>
+                        <Route path=path!("/org/roles") view=pages::roles::RolesPage/>
                     </ParentRoute>
                 </Routes>
             </Router>

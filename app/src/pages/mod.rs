@@ -12,6 +12,7 @@ pub mod org_settings;
 pub mod outbox;
 pub mod overview;
 pub mod password_reset;
+pub mod roles;
 pub mod setup;
 pub mod teams;
 pub mod users;
