@@ -31,7 +31,7 @@ pub fn ApiKeysPage() -> impl IntoView {
         <Transition fallback=|| view! { <div class="page-loading" role="status">"Loading…"</div> }>
             {move || Suspend::new(async move {
                 match options.await {
-                    Ok(o) => view! { <CreateKeyForm options=o create/> }.into_any(),
+                    Ok(o) => view! { <CreateKeyForm options=o create revoke/> }.into_any(),
                     Err(error) => view! { <ErrorNotice error/> }.into_any(),
                 }
             })}
@@ -75,7 +75,7 @@ fn Select(label: &'static str, name: &'static str, choices: Vec<(String, String)
 }
 
 #[component]
-fn CreateKeyForm(options: ApiKeyOptions, create: ServerAction<CreateApiKey>) -> impl IntoView {
+fn CreateKeyForm(options: ApiKeyOptions, create: ServerAction<CreateApiKey>, revoke: ServerAction<RevokeApiKey>) -> impl IntoView {
     let error = action_error(create.value());
     // Errors about the scope's id show under the scope select.
     let scope_error: ActionError = Signal::derive(move || {
@@ -86,11 +86,23 @@ fn CreateKeyForm(options: ApiKeyOptions, create: ServerAction<CreateApiKey>) -> 
             e
         })
     });
+    // The new key's secret stays on screen until the next create or revoke.
+    let shown = RwSignal::new(None::<crate::domain::api_keys::CreatedApiKey>);
+    Effect::new(move |_| {
+        if let Some(Ok(created)) = create.value().get() {
+            shown.set(Some(created));
+        }
+    });
+    Effect::new(move |_| {
+        if revoke.version().get() > 0 {
+            shown.set(None);
+        }
+    });
     let roles: Vec<(String, String)> = options.roles.iter().map(|c| (c.value.clone(), c.label.clone())).collect();
     let scopes: Vec<(String, String)> = options.scopes.iter().map(|c| (c.value.clone(), c.label.clone())).collect();
     view! {
         {move || {
-            create.value().get().and_then(|r| r.ok()).map(|created| view! {
+            shown.get().map(|created| view! {
                 <div class="secret-box" role="status" data-testid="new-key">
                     <h2>{format!("Key \"{}\" created", created.key.name)}</h2>
                     <p><strong>"Copy the key now: it is shown only this once."</strong>" Select it and copy it (Ctrl+C / ⌘C) into the integration's settings."</p>

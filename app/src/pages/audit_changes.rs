@@ -120,8 +120,19 @@ pub fn AuditChangesPage() -> impl IntoView {
                     Err(e) if e.code == ErrorCode::ValidationError => view! {
                         <FilterForm f types/>
                         <div class="banner banner-error" role="alert" data-testid="filter-error">
-                            {e.message.clone()}
-                            <ul>{e.fields.iter().map(|fe| view! { <li>{format!("{}: {}", fe.field, fe.message)}</li> }).collect_view()}</ul>
+                            {if e.fields.is_empty() {
+                                view! { <p>{e.message.clone()}</p> }.into_any()
+                            } else {
+                                view! {
+                                    <ul>
+                                        {e.fields.iter().map(|fe| {
+                                            let label = match fe.field.as_str() { "from" => "From", "to" => "To", "cursor" => "Page", other => other };
+                                            view! { <li><strong>{format!("{label}: ")}</strong>{fe.message.clone()}</li> }
+                                        }).collect_view()}
+                                    </ul>
+                                }
+                                .into_any()
+                            }}
                         </div>
                     }
                     .into_any(),
@@ -248,7 +259,13 @@ fn ChangeRow(e: AuditEventView) -> impl IntoView {
         "api_key" => format!("API key \"{}\"", e.actor.label),
         _ => e.actor.label.clone(),
     };
-    let entity = format!("{} {}", e.entity_type.replace('_', " "), e.entity_id.as_deref().map(|i| i.get(..8).unwrap_or(i)).unwrap_or(""));
+    // Ids are time-ordered UUIDs: their end tells them apart, the full id is in the tooltip.
+    let entity = format!(
+        "{} {}",
+        e.entity_type.replace('_', " "),
+        e.entity_id.as_deref().map(|i| i.get(i.len().saturating_sub(8)..).unwrap_or(i)).unwrap_or("")
+    );
+    let full_id = e.entity_id.clone().unwrap_or_default();
     view! {
         <tr data-testid="change-row">
             <td class="nowrap">{when}</td>
@@ -280,7 +297,7 @@ fn ChangeRow(e: AuditEventView) -> impl IntoView {
                     </p>
                 </details>
             </td>
-            <td><span class="nowrap">{entity}</span></td>
+            <td><span class="nowrap" title=full_id>{entity}</span></td>
         </tr>
     }
 }
