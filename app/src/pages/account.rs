@@ -21,7 +21,7 @@ pub fn AccountPage() -> impl IntoView {
         <div class="account-sections">
             <ProfileSection/>
             <PasswordSection/>
-            // Two-factor authentication: its section goes here.
+            <super::account_mfa::MfaSection/>
             <SessionsSection/>
         </div>
     }
