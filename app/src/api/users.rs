@@ -110,7 +110,7 @@ pub async fn list_outbox(cursor: Option<String>) -> Result<OutboxPage, AppError>
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::outbox::list(&state.db, &actor, cursor.as_deref(), 25, state.smtp_configured).await
+        crate::services::outbox::list(&state.db, &actor, cursor.as_deref(), 10, state.smtp_configured).await
     })
     .await
 }

@@ -26,7 +26,7 @@ pub fn reset_validity() -> Duration {
 pub const STATUSES: [&str; 3] = ["invited", "active", "suspended"];
 
 /// One role a person holds, and where.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
 pub struct RoleHeld {
     pub role_id: String,
     pub role_name: String,
@@ -52,7 +52,7 @@ impl RoleHeld {
 
 /// A user as lists, the detail view and the REST API show them. Never a password hash,
 /// token or MFA secret.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
 pub struct UserView {
     pub id: String,
     pub email: String,

@@ -70,6 +70,21 @@ pub fn UsersPage() -> impl IntoView {
         resend: ServerAction::<ResendInvite>::new(),
         delete: ServerAction::<DeleteUser>::new(),
     };
+    // Only the latest row action's error is shown: starting one clears the others'.
+    Effect::new(move |_| {
+        let started = [
+            rows.update.input().with(Option::is_some),
+            rows.status.input().with(Option::is_some),
+            rows.resend.input().with(Option::is_some),
+            rows.delete.input().with(Option::is_some),
+        ];
+        if let Some(i) = started.iter().position(|s| *s) {
+            if i != 0 { rows.update.value().set(None) }
+            if i != 1 { rows.status.value().set(None) }
+            if i != 2 { rows.resend.value().set(None) }
+            if i != 3 { rows.delete.value().set(None) }
+        }
+    });
     let page = Resource::new(
         move || {
             (
@@ -228,11 +243,14 @@ fn PeopleCard(
     let prev_href = trail.as_deref().map(|t| {
         let mut parts: Vec<&str> = t.split('.').collect();
         let prev = parts.pop().unwrap_or("");
-        let mut href = format!("/org/users?{q_param}cursor={}", encode(prev));
-        if !parts.is_empty() {
-            href.push_str(&format!("&trail={}", encode(&parts.join("."))));
+        let mut params = q_param.trim_end_matches('&').to_string();
+        if !prev.is_empty() {
+            params.push_str(&format!("{}cursor={}", if params.is_empty() { "" } else { "&" }, encode(prev)));
         }
-        href
+        if !parts.is_empty() {
+            params.push_str(&format!("&trail={}", encode(&parts.join("."))));
+        }
+        if params.is_empty() { "/org/users".to_string() } else { format!("/org/users?{params}") }
     });
     let errors: [ActionError; 4] = [
         action_error(rows.update.value()),
@@ -241,6 +259,7 @@ fn PeopleCard(
         action_error(rows.delete.value()),
     ];
     let empty = page.users.is_empty();
+    let users = page.users;
     view! {
         <section class="card" aria-labelledby="people-heading">
             <div class="card-header">
@@ -273,11 +292,13 @@ fn PeopleCard(
                                 </tr>
                             </thead>
                             <tbody>
-                                {page
-                                    .users
-                                    .into_iter()
-                                    .map(|u| view! { <PersonRow u can_manage rows teams=teams.clone()/> })
-                                    .collect_view()}
+                                // Keyed by the whole row: a changed or removed person gets fresh
+                                // elements (an open "Delete…" never moves to the next row).
+                                <For
+                                    each=move || users.clone()
+                                    key=|u| u.clone()
+                                    children=move |u| view! { <PersonRow u can_manage rows teams=teams.clone()/> }
+                                />
                             </tbody>
                         </table>
                     </div>
