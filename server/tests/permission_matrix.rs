@@ -115,6 +115,31 @@ fn rest_cases() -> Vec<Case> {
         case!(entity "DELETE" "/role-assignments", Need::Perm("roles.manage"), |fx, org| {
             Req::delete(format!("/api/v1/role-assignments?id={}", new_assignment(fx, org).await))
         }),
+        // People
+        case!("GET" "/users", Need::View, |fx, org| Req::get("/api/v1/users")),
+        case!("POST" "/users", Need::Perm("users.manage"), |fx, org| {
+            Req::json("POST", "/api/v1/users", json!({"email": new_email(), "display_name": "Invited person"}))
+        }),
+        case!(entity "GET" "/users/{id}", Need::View, |fx, org| Req::get(format!("/api/v1/users/{}", new_user(fx, org).await))),
+        case!(entity "PATCH" "/users/{id}", Need::Perm("users.manage"), |fx, org| {
+            Req::json("PATCH", format!("/api/v1/users/{}", new_user(fx, org).await), json!({"display_name": "Renamed person"}))
+        }),
+        case!(entity "DELETE" "/users/{id}", Need::Perm("users.manage"), |fx, org| {
+            Req::delete(format!("/api/v1/users/{}", new_user(fx, org).await))
+        }),
+        // API keys
+        case!("GET" "/api-keys", Need::Perm("api_keys.manage"), |fx, org| Req::get("/api/v1/api-keys")),
+        case!("POST" "/api-keys", Need::Perm("api_keys.manage"), |fx, org| {
+            Req::json("POST", "/api/v1/api-keys", json!({"name": support::unique("Key"), "role_id": "role-viewer"}))
+        }),
+        case!(entity "GET" "/api-keys/{id}", Need::Perm("api_keys.manage"), |fx, org| {
+            Req::get(format!("/api/v1/api-keys/{}", new_key(fx, org).await))
+        }),
+        case!(entity "DELETE" "/api-keys/{id}", Need::Perm("api_keys.manage"), |fx, org| {
+            Req::delete(format!("/api/v1/api-keys/{}", new_key(fx, org).await))
+        }),
+        // Change log
+        case!("GET" "/audit/events", Need::Perm("audit.read"), |fx, org| Req::get("/api/v1/audit/events?limit=5")),
     ]
 }
 
@@ -171,6 +196,71 @@ fn server_fn_cases() -> Vec<Case> {
         case!(entity "POST" "/api/role_assignments_delete", Need::Perm("roles.manage"), |fx, org| {
             Req::form("/api/role_assignments_delete", &[("id", &new_assignment(fx, org).await)])
         }),
+        // People and email
+        case!("POST" "/api/users_list", Need::View, |fx, org| Req::form("/api/users_list", &[])),
+        case!("POST" "/api/users_form_options", Need::Perm("users.manage"), |fx, org| Req::form("/api/users_form_options", &[])),
+        case!("POST" "/api/users_invite", Need::Perm("users.manage"), |fx, org| {
+            Req::form("/api/users_invite", &[("email", &new_email()), ("display_name", "Invited person")])
+        }),
+        case!(entity "POST" "/api/users_resend_invite", Need::Perm("users.manage"), |fx, org| {
+            Req::form("/api/users_resend_invite", &[("id", &new_user(fx, org).await)])
+        }),
+        case!(entity "POST" "/api/users_update", Need::Perm("users.manage"), |fx, org| {
+            Req::form("/api/users_update", &[("id", &new_user(fx, org).await), ("display_name", "Renamed person")])
+        }),
+        case!(entity "POST" "/api/users_set_status", Need::Perm("users.manage"), |fx, org| {
+            Req::form("/api/users_set_status", &[("id", &new_user(fx, org).await), ("status", "suspended")])
+        }),
+        case!(entity "POST" "/api/users_delete", Need::Perm("users.manage"), |fx, org| {
+            Req::form("/api/users_delete", &[("id", &new_user(fx, org).await)])
+        }),
+        case!("POST" "/api/outbox_list", Need::Perm("users.manage"), |fx, org| Req::form("/api/outbox_list", &[])),
+        case!("POST" "/api/invite_info", Need::Public, |fx, org| Req::form("/api/invite_info", &[("token", "not-a-token")])),
+        case!("POST" "/api/invite_accept", Need::Public, |fx, org| {
+            Req::form("/api/invite_accept", &[("token", "not-a-token"), ("password", "x"), ("password_confirm", "x")])
+        }),
+        case!("POST" "/api/password_forgot", Need::Public, |fx, org| Req::form("/api/password_forgot", &[("email", "nobody@example.com")])),
+        case!("POST" "/api/password_reset_info", Need::Public, |fx, org| {
+            Req::form("/api/password_reset_info", &[("token", "not-a-token")])
+        }),
+        case!("POST" "/api/password_reset", Need::Public, |fx, org| {
+            Req::form("/api/password_reset", &[("token", "not-a-token"), ("password", "x"), ("password_confirm", "x")])
+        }),
+        // One's own account (any role)
+        case!("POST" "/api/account_get", Need::View, |fx, org| Req::form("/api/account_get", &[])),
+        case!("POST" "/api/account_update_profile", Need::View, |fx, org| {
+            Req::form("/api/account_update_profile", &[("display_name", "Same person")])
+        }),
+        case!("POST" "/api/account_change_password", Need::View, |fx, org| {
+            Req::form(
+                "/api/account_change_password",
+                &[("current_password", "not the password"), ("new_password", "x"), ("new_password_confirm", "x")],
+            )
+        }),
+        case!("POST" "/api/account_end_other_sessions", Need::View, |fx, org| Req::form("/api/account_end_other_sessions", &[])),
+        case!("POST" "/api/mfa_status", Need::View, |fx, org| Req::form("/api/mfa_status", &[])),
+        case!("POST" "/api/mfa_begin", Need::View, |fx, org| Req::form("/api/mfa_begin", &[])),
+        case!("POST" "/api/mfa_confirm", Need::View, |fx, org| Req::form("/api/mfa_confirm", &[("code", "123456")])),
+        case!("POST" "/api/mfa_recovery_codes", Need::View, |fx, org| Req::form("/api/mfa_recovery_codes", &[("code", "123456")])),
+        case!("POST" "/api/mfa_disable", Need::View, |fx, org| Req::form("/api/mfa_disable", &[("credential", "123456")])),
+        case!("POST" "/api/login_mfa_pending", Need::Public, |fx, org| Req::form("/api/login_mfa_pending", &[])),
+        case!("POST" "/api/login_mfa", Need::Public, |fx, org| Req::form("/api/login_mfa", &[("code", "123456")])),
+        // Organisation settings, API keys, change log
+        case!("POST" "/api/org_settings_get", Need::Perm("org.manage"), |fx, org| Req::form("/api/org_settings_get", &[])),
+        case!("POST" "/api/org_settings_update", Need::Perm("org.manage"), |fx, org| {
+            Req::form("/api/org_settings_update", &[("name", &org.org.name)])
+        }),
+        case!("POST" "/api/api_keys_list", Need::Perm("api_keys.manage"), |fx, org| Req::form("/api/api_keys_list", &[])),
+        case!("POST" "/api/api_keys_options", Need::Perm("api_keys.manage"), |fx, org| Req::form("/api/api_keys_options", &[])),
+        case!("POST" "/api/api_keys_create", Need::Perm("api_keys.manage"), |fx, org| {
+            Req::form("/api/api_keys_create", &[("name", &support::unique("Key")), ("role_id", "role-viewer"), ("scope", "org")])
+        }),
+        case!(entity "POST" "/api/api_keys_revoke", Need::Perm("api_keys.manage"), |fx, org| {
+            Req::form("/api/api_keys_revoke", &[("id", &new_key(fx, org).await)])
+        }),
+        case!("POST" "/api/audit_changes", Need::Perm("audit.read"), |fx, org| Req::form("/api/audit_changes", &[])),
+        case!("POST" "/api/audit_entity_types", Need::Perm("audit.read"), |fx, org| Req::form("/api/audit_entity_types", &[])),
+        case!("POST" "/api/audit_chain", Need::Perm("audit.read"), |fx, org| Req::form("/api/audit_chain", &[])),
     ]
 }
 
@@ -196,6 +286,30 @@ async fn new_assignment(fx: &Fixture, org: &support::Org) -> String {
         scope_id: Some(team),
     };
     app::services::assignments::create(&fx.db, &actor, input).await.unwrap().id
+}
+
+fn new_email() -> String {
+    format!("{}@example.com", uuid::Uuid::new_v4().simple())
+}
+
+async fn new_user(fx: &Fixture, org: &support::Org) -> String {
+    support::add_user(&fx.db, &org.org, &new_email(), app::domain::permission::BuiltInRole::Viewer).await.id
+}
+
+async fn new_key(fx: &Fixture, org: &support::Org) -> String {
+    let by = app::services::actor::system_actor();
+    app::services::api_keys::create_management_key(
+        &fx.db,
+        &org.org,
+        &support::unique("Key"),
+        app::domain::permission::BuiltInRole::Viewer,
+        &by,
+        &app::services::RequestMeta::default(),
+    )
+    .await
+    .unwrap()
+    .key
+    .id
 }
 
 fn side_of(fx: &Fixture, org: &support::Org) -> Side {
