@@ -22,3 +22,12 @@ export abstract class BasePage {
     return this.page.getByTestId('form-error');
   }
 }
+
+/** Picks the option of `select` whose text contains `text` (labels may carry paths). */
+export async function selectByText(page: Page, selectLocator: string, text: string) {
+  const select = page.locator(selectLocator);
+  const option = select.locator('option', { hasText: text }).first();
+  const value = await option.getAttribute('value');
+  if (value === null) throw new Error(`no option containing "${text}" in ${selectLocator}`);
+  await select.selectOption(value);
+}
