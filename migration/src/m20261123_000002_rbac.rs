@@ -365,8 +365,8 @@ impl MigrationTrait for Migration {
                     (*name).into(),
                     (*description).into(),
                     true.into(),
-                    Expr::current_timestamp().into(),
-                    Expr::current_timestamp().into(),
+                    Expr::current_timestamp(),
+                    Expr::current_timestamp(),
                 ])
                 .to_owned();
             manager.exec_stmt(role).await?;

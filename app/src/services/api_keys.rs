@@ -406,7 +406,7 @@ pub async fn options(db: &DatabaseConnection, actor: &Actor) -> Result<ApiKeyOpt
     roles.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase())));
     let mut scopes = vec![Choice { value: "org".into(), label: "Organisation (everywhere)".into() }];
     let mut teams: Vec<(String, String)> = team_paths(db, &actor.org_id).await?.into_iter().collect();
-    teams.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    teams.sort_by_key(|t| t.1.to_lowercase());
     scopes.extend(
         teams
             .into_iter()

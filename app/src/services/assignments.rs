@@ -259,7 +259,7 @@ pub async fn options(db: &DatabaseConnection, actor: &Actor) -> Result<Assignmen
         .filter(|t| can(actor, Permission::RolesManage, &ScopeRef::Team(t.id.clone())))
         .map(|t| Choice { value: format!("team:{}", t.id), label: format!("Team: {}", team_path(&teams, &t.id)) })
         .collect();
-    team_scopes.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
+    team_scopes.sort_by_key(|c| c.label.to_lowercase());
     scopes.extend(team_scopes);
     Ok(AssignmentOptions {
         users: users

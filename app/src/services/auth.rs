@@ -135,6 +135,8 @@ pub struct LoginInput {
 }
 
 /// Where a correct password leads.
+// One short-lived value per sign-in: boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum LoginStep {
     /// Signed in: the caller cycles the session id and stores the `SessionUser`.
