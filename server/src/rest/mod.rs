@@ -28,7 +28,13 @@ macro_rules! rest_routes {
         pub fn router() -> Router<ServerState> {
             let mut router = Router::new();
             $(router = router.route($path, rest_routes!(@method $method, $handler));)*
-            router.fallback(|| async { ApiError::from(app::domain::AppError::not_found("API endpoint")) })
+            // A catch-all route, not `fallback`: a nested router's fallback is only reached when
+            // no outer route matches, and the server functions' `/api/{*fn_name}` matches every
+            // unknown /api/v1 path first.
+            router.route(
+                "/{*path}",
+                axum::routing::any(|| async { ApiError::from(app::domain::AppError::not_found("API endpoint")) }),
+            )
         }
     };
     (@method GET, $h:path) => { axum::routing::get($h) };
