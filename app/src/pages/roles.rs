@@ -9,24 +9,35 @@ use crate::api::roles::{
 };
 use crate::components::form::{action_error, ActionError, ErrorBanner, Submit};
 use crate::components::notice::ErrorNotice;
-use crate::domain::roles::{AssignmentList, AssignmentOptions, Choice, PermissionInfo, RoleList, RoleView};
+use crate::domain::roles::{AssignmentList, AssignmentOptions, AssignmentView, Choice, PermissionInfo, RoleList, RoleView};
 use crate::domain::AppError;
 use crate::Hydrated;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use std::collections::BTreeSet;
 
-/// Shared by the page's parts: bump `refresh` to reload; `notice` is the last success.
+/// Everything the page shows, loaded again after each change.
+type PageData = (RoleList, AssignmentList, AssignmentOptions);
+
+async fn load_all() -> Result<PageData, AppError> {
+    Ok((list_roles().await?, list_assignments().await?, get_assignment_options().await?))
+}
+
+/// Shared by the page's parts: the latest data, how to reload it, and the message to show
+/// once the reload has finished (so what it says is already on the page).
 #[derive(Clone, Copy)]
 struct RolesCtx {
-    refresh: RwSignal<u32>,
-    notice: RwSignal<Option<String>>,
+    roles: RwSignal<RoleList>,
+    assignments: RwSignal<(AssignmentList, AssignmentOptions)>,
+    reload: Action<(), Result<PageData, AppError>>,
+    pending: RwSignal<Option<String>>,
 }
 
 impl RolesCtx {
+    /// After a change: load everything again, then say what happened.
     fn done(&self, message: String) {
-        self.notice.set(Some(message));
-        self.refresh.update(|n| *n += 1);
+        self.pending.set(Some(message));
+        self.reload.dispatch(());
     }
 }
 
@@ -54,9 +65,11 @@ where
 
 #[component]
 pub fn RolesPage() -> impl IntoView {
-    let ctx = RolesCtx { refresh: RwSignal::new(0), notice: RwSignal::new(None) };
-    provide_context(ctx);
-    let roles = Resource::new(move || ctx.refresh.get(), |_| list_roles());
+    // One resource per server function: on the server, a fetcher awaiting a second server
+    // function would run it without the request's context.
+    let roles = Resource::new(|| (), |_| list_roles());
+    let assignments = Resource::new(|| (), |_| list_assignments());
+    let options = Resource::new(|| (), |_| get_assignment_options());
     view! {
         <Title text="Roles"/>
         <div class="page-header">
@@ -65,42 +78,76 @@ pub fn RolesPage() -> impl IntoView {
                 "A role is a set of permissions. Give people a role for the whole organisation or for a team (it then applies to its sub-teams too)."
             </p>
         </div>
-        {move || {
-            ctx.notice
-                .get()
-                .map(|m| view! { <div class="banner banner-success" role="status" data-testid="roles-notice">{m}</div> })
-        }}
-        <Transition fallback=|| view! { <div class="page-loading" role="status">"Loading roles…"</div> }>
+        <Suspense fallback=|| view! { <div class="page-loading" role="status">"Loading roles…"</div> }>
             {move || Suspend::new(async move {
-                match roles.await {
-                    Ok(list) => view! { <RolesBody list/> }.into_any(),
+                let loaded = async { Ok::<_, AppError>((roles.await?, assignments.await?, options.await?)) };
+                match loaded.await {
+                    Ok((list, assignments, options)) => view! { <RolesBody list assignments options/> }.into_any(),
                     Err(error) => view! { <ErrorNotice error/> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
+/// The page after the first load: later changes reload the data in place.
 #[component]
-fn RolesBody(list: RoleList) -> impl IntoView {
+fn RolesBody(list: RoleList, assignments: AssignmentList, options: AssignmentOptions) -> impl IntoView {
     let can_edit = list.can_edit;
-    let custom: Vec<RoleView> = list.roles.iter().filter(|r| !r.built_in).cloned().collect();
     let permissions = list.permissions.clone();
+    let roles = RwSignal::new(list);
+    let reload = Action::new(|_: &()| load_all());
+    let notice = RwSignal::new(None);
+    let pending = RwSignal::new(None);
+    let ctx = RolesCtx { roles, assignments: RwSignal::new((assignments, options)), reload, pending };
+    provide_context(ctx);
+    Effect::new(move |_| match reload.value().get() {
+        Some(Ok((list, assignments, options))) => {
+            roles.set(list);
+            ctx.assignments.set((assignments, options));
+            if let Some(m) = pending.get_untracked() {
+                notice.set(Some(Ok(m)));
+                pending.set(None);
+            }
+        }
+        Some(Err(e)) => notice.set(Some(Err(e.message))),
+        None => {}
+    });
+    let custom = move || roles.with(|l| l.roles.iter().filter(|r| !r.built_in).cloned().collect::<Vec<_>>());
+    let has_custom = move || roles.with(|l| l.roles.iter().any(|r| !r.built_in));
     view! {
-        <Matrix list=list.clone()/>
-        {(can_edit && !custom.is_empty())
+        {move || {
+            notice
+                .get()
+                .map(|n| match n {
+                    Ok(m) => view! { <div class="banner banner-success" role="status" data-testid="roles-notice">{m}</div> }.into_any(),
+                    Err(m) => view! { <div class="banner banner-error" role="alert" data-testid="roles-notice">{m}</div> }.into_any(),
+                })
+        }}
+        <Matrix/>
+        {can_edit
             .then(|| {
                 view! {
-                    <section class="card" aria-labelledby="custom-roles-title">
-                        <h2 id="custom-roles-title">"Custom roles"</h2>
-                        <ul class="plain-list">
-                            {custom.into_iter().map(|role| view! { <li><CustomRoleEditor role/></li> }).collect_view()}
-                        </ul>
-                    </section>
+                    <Show when=has_custom>
+                        <section class="card" aria-labelledby="custom-roles-title">
+                            <h2 id="custom-roles-title">"Custom roles"</h2>
+                            <ul class="plain-list">
+                                <For
+                                    each=custom
+                                    key=|r: &RoleView| (r.id.clone(), r.name.clone(), r.description.clone(), r.assignment_count)
+                                    children=|role| view! { <li><CustomRoleEditor role/></li> }
+                                />
+                            </ul>
+                        </section>
+                    </Show>
+                    <CreateRoleForm permissions=permissions.clone()/>
                 }
             })}
-        {can_edit.then(|| view! { <CreateRoleForm permissions/> })}
-        <AssignmentsSection/>
+        <section class="card" aria-labelledby="assignments-title">
+            <h2 id="assignments-title">"Assignments"</h2>
+            <p class="muted">"Who holds which role, and where."</p>
+            <AssignmentsBody/>
+        </section>
     }
     .into_any()
 }
@@ -108,116 +155,129 @@ fn RolesBody(list: RoleList) -> impl IntoView {
 /// Rows: permission keys with their descriptions; columns: roles. Custom roles have
 /// checkboxes (for those who may edit) that save at once.
 #[component]
-fn Matrix(list: RoleList) -> impl IntoView {
+fn Matrix() -> impl IntoView {
     let ctx = expect_context::<RolesCtx>();
+    let roles = ctx.roles;
     let ready = hydrated();
     let update = ServerAction::<UpdateRole>::new();
     let status = RwSignal::new(None::<Result<String, String>>);
     Effect::new(move |_| match update.value().get() {
-        Some(Ok(role)) => status.set(Some(Ok(format!(
-            "Saved: \u{201c}{}\u{201d} now has {} permission{}.",
-            role.name,
-            role.permissions.len(),
-            if role.permissions.len() == 1 { "" } else { "s" }
-        )))),
+        Some(Ok(saved)) => {
+            status.set(Some(Ok(format!(
+                "Saved: \u{201c}{}\u{201d} now has {} permission{}.",
+                saved.name,
+                saved.permissions.len(),
+                if saved.permissions.len() == 1 { "" } else { "s" }
+            ))));
+            roles.update(|l| {
+                if let Some(r) = l.roles.iter_mut().find(|r| r.id == saved.id) {
+                    *r = saved;
+                }
+            });
+        }
         Some(Err(e)) => {
             status.set(Some(Err(e.message.clone())));
             // Show what is really stored.
-            ctx.refresh.update(|n| *n += 1);
+            ctx.reload.dispatch(());
         }
         None => {}
     });
-    // One permission set per role, so a checkbox shows its role's state as it is being saved.
-    let columns: Vec<(RoleView, RwSignal<BTreeSet<String>>)> = list
-        .roles
-        .iter()
-        .map(|r| (r.clone(), RwSignal::new(r.permissions.iter().cloned().collect::<BTreeSet<String>>())))
-        .collect();
-    let can_edit = list.can_edit;
-    let header = columns
-        .iter()
-        .map(|(r, _)| {
-            view! {
-                <th scope="col" class="matrix-role" data-testid="matrix-role">
-                    <span class="matrix-role-name">{r.name.clone()}</span>
-                    <span class="badge" class:badge-muted=r.built_in>{if r.built_in { "Built-in" } else { "Custom" }}</span>
-                    <span class="muted matrix-count">{format!("{} assigned", r.assignment_count)}</span>
-                </th>
+    let can_edit = roles.with_untracked(|l| l.can_edit);
+    let permissions = roles.with_untracked(|l| l.permissions.clone());
+    let columns = move || roles.with(|l| l.roles.clone());
+    let has = move |role_id: &str, key: &str| {
+        roles.with(|l| l.roles.iter().find(|r| r.id == role_id).is_some_and(|r| r.permissions.iter().any(|p| p == key)))
+    };
+    let header = view! {
+        <For
+            each=columns
+            key=|r: &RoleView| (r.id.clone(), r.name.clone(), r.assignment_count)
+            children=|r| {
+                view! {
+                    <th scope="col" class="matrix-role" data-testid="matrix-role">
+                        <span class="matrix-role-name">{r.name.clone()}</span>
+                        <span class="badge" class:badge-muted=r.built_in>{if r.built_in { "Built-in" } else { "Custom" }}</span>
+                        <span class="muted matrix-count">{format!("{} assigned", r.assignment_count)}</span>
+                    </th>
+                }
             }
-        })
-        .collect_view();
-    let rows = list
-        .permissions
-        .iter()
+        />
+    };
+    let rows = permissions
+        .into_iter()
         .map(|p| {
             let key = p.key.clone();
-            let cells = columns
-                .iter()
-                .map(|(role, perms)| {
-                    let perms = *perms;
-                    let key = key.clone();
-                    if can_edit && !role.built_in {
-                        let role_id = role.id.clone();
-                        let label = format!("{} for {}", key, role.name);
-                        let key_checked = key.clone();
-                        view! {
-                            <td class="matrix-cell">
-                                <input
-                                    type="checkbox"
-                                    aria-label=label
-                                    data-testid="matrix-checkbox"
-                                    data-role=role.name.clone()
-                                    data-permission=key.clone()
-                                    prop:checked=move || perms.with(|s| s.contains(&key_checked))
-                                    checked=perms.with_untracked(|s| s.contains(&key))
-                                    disabled=move || !ready.get() || update.pending().get()
-                                    on:change=move |ev| {
-                                        let on = event_target_checked(&ev);
-                                        perms.update(|s| {
-                                            if on {
-                                                s.insert(key.clone());
-                                            } else {
-                                                s.remove(&key);
-                                            }
-                                        });
-                                        status.set(None);
-                                        update.dispatch(UpdateRole {
-                                            id: role_id.clone(),
-                                            name: None,
-                                            description: None,
-                                            permissions: Some(perms.get_untracked().into_iter().collect()),
-                                        });
+            let cell = move |role: RoleView| {
+                let key = key.clone();
+                if can_edit && !role.built_in {
+                    let role_id = role.id.clone();
+                    let label = format!("{} for {}", key, role.name);
+                    let (id_checked, key_checked) = (role.id.clone(), key.clone());
+                    let initially = has(&role.id, &key);
+                    view! {
+                        <td class="matrix-cell">
+                            <input
+                                type="checkbox"
+                                aria-label=label
+                                data-testid="matrix-checkbox"
+                                data-role=role.name.clone()
+                                data-permission=key.clone()
+                                checked=initially
+                                prop:checked=move || has(&id_checked, &key_checked)
+                                disabled=move || !ready.get() || update.pending().get()
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    let mut next: BTreeSet<String> = roles.with_untracked(|l| {
+                                        l.roles.iter().find(|r| r.id == role_id).map(|r| r.permissions.iter().cloned().collect()).unwrap_or_default()
+                                    });
+                                    if on {
+                                        next.insert(key.clone());
+                                    } else {
+                                        next.remove(&key);
                                     }
-                                />
-                            </td>
-                        }
-                            .into_any()
-                    } else {
-                        let has = perms.with_untracked(|s| s.contains(&key));
-                        view! {
-                            <td class="matrix-cell">
-                                {if has {
-                                    view! {
-                                        <span class="check" aria-hidden="true">"✓"</span>
-                                        <span class="sr-only">"Yes"</span>
-                                    }
-                                        .into_any()
-                                } else {
-                                    view! { <span class="sr-only">"No"</span> }.into_any()
-                                }}
-                            </td>
-                        }
-                            .into_any()
+                                    roles.update(|l| {
+                                        if let Some(r) = l.roles.iter_mut().find(|r| r.id == role_id) {
+                                            r.permissions = next.iter().cloned().collect();
+                                        }
+                                    });
+                                    status.set(None);
+                                    update.dispatch(UpdateRole {
+                                        id: role_id.clone(),
+                                        name: None,
+                                        description: None,
+                                        permissions: Some(next.into_iter().collect()),
+                                    });
+                                }
+                            />
+                        </td>
                     }
-                })
-                .collect_view();
+                        .into_any()
+                } else if role.permissions.iter().any(|k| *k == key) {
+                    view! {
+                        <td class="matrix-cell">
+                            <span class="check" aria-hidden="true">"✓"</span>
+                            <span class="sr-only">"Yes"</span>
+                        </td>
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <td class="matrix-cell">
+                            <span class="sr-only">"No"</span>
+                        </td>
+                    }
+                        .into_any()
+                }
+            };
             view! {
                 <tr>
                     <th scope="row" class="matrix-permission">
                         <code>{p.key.clone()}</code>
                         <span class="matrix-description">{p.description.clone()}</span>
                     </th>
-                    {cells}
+                    // Built-in roles never change; a custom role's column is drawn again
+                    // only when it is renamed (its boxes follow the data as it changes).
+                    <For each=columns key=|r: &RoleView| (r.id.clone(), r.name.clone(), r.built_in) children=cell/>
                 </tr>
             }
         })
@@ -422,7 +482,7 @@ fn ChoiceSelect(
     id: &'static str,
     label: &'static str,
     name: &'static str,
-    options: Vec<Choice>,
+    options: Signal<Vec<Choice>>,
     placeholder: &'static str,
     error: ActionError,
 ) -> impl IntoView {
@@ -432,59 +492,54 @@ fn ChoiceSelect(
             <label for=id>{label}</label>
             <select id=id name=name required=true aria-invalid=move || message().is_some().to_string()>
                 <option value="">{placeholder}</option>
-                {options.into_iter().map(|c| view! { <option value=c.value>{c.label}</option> }).collect_view()}
+                {move || options.get().into_iter().map(|c| view! { <option value=c.value>{c.label}</option> }).collect_view()}
             </select>
             {move || message().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
         </div>
     }
 }
 
-#[component]
-fn AssignmentsSection() -> impl IntoView {
-    let ctx = expect_context::<RolesCtx>();
-    let data = Resource::new(
-        move || ctx.refresh.get(),
-        |_| async move {
-            let list = list_assignments().await?;
-            let options = get_assignment_options().await?;
-            Ok::<(AssignmentList, AssignmentOptions), AppError>((list, options))
-        },
-    );
-    view! {
-        <section class="card" aria-labelledby="assignments-title">
-            <h2 id="assignments-title">"Assignments"</h2>
-            <p class="muted">"Who holds which role, and where."</p>
-            <Transition fallback=|| view! { <p class="muted" role="status">"Loading assignments…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok((list, options)) => view! { <AssignmentsBody list options/> }.into_any(),
-                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </section>
-    }
-}
 
 #[component]
-fn AssignmentsBody(list: AssignmentList, options: AssignmentOptions) -> impl IntoView {
+fn AssignmentsBody() -> impl IntoView {
+    let ctx = expect_context::<RolesCtx>();
+    let data = ctx.assignments;
     let create = ServerAction::<CreateAssignment>::new();
     let remove = ServerAction::<DeleteAssignment>::new();
     let create_error = action_error(create.value());
     let remove_error = action_error(remove.value());
-    on_success(create.value(), |a: &crate::domain::roles::AssignmentView| {
-        format!("{} is now {} ({}).", a.user_display_name, a.role_name, a.scope_name)
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(a)) = create.value().get() {
+            if let Some(f) = form.get_untracked() {
+                f.reset();
+            }
+            ctx.done(format!("{} is now {} ({}).", a.user_display_name, a.role_name, a.scope_name));
+        }
     });
     on_success(remove.value(), |_: &()| "Assignment removed.".to_string());
-    let mut rows = list.assignments;
-    rows.sort_by(|a, b| {
-        a.user_display_name.to_lowercase().cmp(&b.user_display_name.to_lowercase()).then_with(|| a.role_name.cmp(&b.role_name))
-    });
-    let can_add = !options.scopes.is_empty();
-    let table = if rows.is_empty() {
-        view! { <p class="muted">"No assignments you can see."</p> }.into_any()
-    } else {
-        view! {
+    let rows = move || {
+        let mut rows = data.with(|(l, _)| l.assignments.clone());
+        rows.sort_by(|a, b| {
+            a.user_display_name
+                .to_lowercase()
+                .cmp(&b.user_display_name.to_lowercase())
+                .then_with(|| a.role_name.cmp(&b.role_name))
+                .then_with(|| a.scope_name.cmp(&b.scope_name))
+        });
+        rows
+    };
+    let empty = move || data.with(|(l, _)| l.assignments.is_empty());
+    let can_add = move || data.with(|(_, o)| !o.scopes.is_empty());
+    let users = Signal::derive(move || data.with(|(_, o)| o.users.clone()));
+    let role_choices = Signal::derive(move || data.with(|(_, o)| o.roles.clone()));
+    let scopes = Signal::derive(move || data.with(|(_, o)| o.scopes.clone()));
+    view! {
+        <ErrorBanner error=remove_error/>
+        <Show
+            when=move || !empty()
+            fallback=|| view! { <p class="muted">"No assignments you can see."</p> }
+        >
             <div class="table-wrap">
                 <table class="table" data-testid="assignments">
                     <thead>
@@ -496,9 +551,10 @@ fn AssignmentsBody(list: AssignmentList, options: AssignmentOptions) -> impl Int
                         </tr>
                     </thead>
                     <tbody>
-                        {rows
-                            .into_iter()
-                            .map(|a| {
+                        <For
+                            each=rows
+                            key=|a: &AssignmentView| (a.id.clone(), a.can_remove, a.scope_name.clone(), a.user_display_name.clone())
+                            children=move |a| {
                                 let label = format!("Remove {} from {} ({})", a.role_name, a.user_display_name, a.scope_name);
                                 view! {
                                     <tr data-testid="assignment-row">
@@ -509,43 +565,33 @@ fn AssignmentsBody(list: AssignmentList, options: AssignmentOptions) -> impl Int
                                         <td>{a.role_name.clone()}</td>
                                         <td>{a.scope_name.clone()}</td>
                                         <td class="nowrap">
-                                            {if a.can_remove {
-                                                view! {
-                                                    <ActionForm action=remove>
-                                                        <input type="hidden" name="id" value=a.id.clone()/>
-                                                        <button type="submit" class="btn btn-small" aria-label=label data-testid="remove-assignment">
-                                                            "Remove"
-                                                        </button>
-                                                    </ActionForm>
-                                                }
-                                                    .into_any()
-                                            } else {
-                                                ().into_any()
-                                            }}
+                                            {a.can_remove.then(|| view! {
+                                                <ActionForm action=remove>
+                                                    <input type="hidden" name="id" value=a.id.clone()/>
+                                                    <button type="submit" class="btn btn-small" aria-label=label data-testid="remove-assignment">
+                                                        "Remove"
+                                                    </button>
+                                                </ActionForm>
+                                            })}
                                         </td>
                                     </tr>
                                 }
-                            })
-                            .collect_view()}
+                            }
+                        />
                     </tbody>
                 </table>
             </div>
-        }
-            .into_any()
-    };
-    view! {
-        <ErrorBanner error=remove_error/>
-        {table}
-        {can_add.then(|| view! {
+        </Show>
+        <Show when=can_add>
             <h3 class="subheading">"Give someone a role"</h3>
-            <ActionForm action=create attr:class="form form-inline" attr:data-testid="create-assignment-form">
+            <ActionForm action=create node_ref=form attr:class="form form-columns" attr:data-testid="create-assignment-form">
                 <ErrorBanner error=create_error/>
-                <ChoiceSelect id="assign-user" label="Person" name="user_id" options=options.users.clone() placeholder="Choose a person…" error=create_error/>
-                <ChoiceSelect id="assign-role" label="Role" name="role_id" options=options.roles.clone() placeholder="Choose a role…" error=create_error/>
-                <ChoiceSelect id="assign-scope" label="Where" name="scope" options=options.scopes.clone() placeholder="Choose where…" error=create_error/>
+                <ChoiceSelect id="assign-user" label="Person" name="user_id" options=users placeholder="Choose a person…" error=create_error/>
+                <ChoiceSelect id="assign-role" label="Role" name="role_id" options=role_choices placeholder="Choose a role…" error=create_error/>
+                <ChoiceSelect id="assign-scope" label="Where" name="scope" options=scopes placeholder="Choose where…" error=create_error/>
                 <Submit label="Assign" busy_label="Assigning…" pending=create.pending().into()/>
             </ActionForm>
-        })}
+        </Show>
     }
     .into_any()
 }

@@ -7,30 +7,30 @@ use crate::components::form::{action_error, ActionError, ErrorBanner, Field, Sub
 use crate::components::notice::ErrorNotice;
 use crate::domain::access::OrgTree;
 use crate::domain::teams::{team_path, TeamList, TeamView};
+use crate::domain::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use std::sync::Arc;
 
-/// Shared by the page's forms: bump `refresh` to reload the tree; `notice` is the last
-/// success message.
+/// Shared by the page's parts: the latest tree, how to reload it, and the last message.
 #[derive(Clone, Copy)]
 struct TeamsCtx {
-    refresh: RwSignal<u32>,
-    notice: RwSignal<Option<String>>,
+    data: RwSignal<TeamList>,
+    reload: Action<(), Result<TeamList, AppError>>,
+    /// Said once the reload has finished, so what it says is already on the page.
+    pending: RwSignal<Option<String>>,
 }
 
 impl TeamsCtx {
+    /// After a change: load the tree again, then say what happened.
     fn done(&self, message: String) {
-        self.notice.set(Some(message));
-        self.refresh.update(|n| *n += 1);
+        self.pending.set(Some(message));
+        self.reload.dispatch(());
     }
 }
 
 #[component]
 pub fn TeamsPage() -> impl IntoView {
-    let ctx = TeamsCtx { refresh: RwSignal::new(0), notice: RwSignal::new(None) };
-    provide_context(ctx);
-    let teams = Resource::new(move || ctx.refresh.get(), |_| list_teams());
+    let teams = Resource::new(|| (), |_| list_teams());
     view! {
         <Title text="Teams"/>
         <div class="page-header">
@@ -39,19 +39,14 @@ pub fn TeamsPage() -> impl IntoView {
                 "Teams group people, and roles given at a team apply to its sub-teams and their stores."
             </p>
         </div>
-        {move || {
-            ctx.notice
-                .get()
-                .map(|m| view! { <div class="banner banner-success" role="status" data-testid="teams-notice">{m}</div> })
-        }}
-        <Transition fallback=|| view! { <div class="page-loading" role="status">"Loading teams…"</div> }>
+        <Suspense fallback=|| view! { <div class="page-loading" role="status">"Loading teams…"</div> }>
             {move || Suspend::new(async move {
                 match teams.await {
                     Ok(list) => view! { <TeamsBody list/> }.into_any(),
                     Err(error) => view! { <ErrorNotice error/> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
@@ -69,49 +64,82 @@ fn destinations(all: &[TeamView], team_id: &str) -> Vec<(String, String)> {
     out
 }
 
+/// The page after the first load: later changes reload the data in place, so rows keep
+/// their state unless their own team changed.
 #[component]
 fn TeamsBody(list: TeamList) -> impl IntoView {
-    let can_create = list.can_create_top_level || list.teams.iter().any(|t| t.can_manage);
-    let all = Arc::new(list.teams);
-    let top_level = list.can_create_top_level;
-    let empty = all.is_empty();
+    let data = RwSignal::new(list);
+    let reload = Action::new(|_: &()| list_teams());
+    let notice = RwSignal::new(None);
+    let pending = RwSignal::new(None);
+    let ctx = TeamsCtx { data, reload, pending };
+    provide_context(ctx);
+    Effect::new(move |_| match reload.value().get() {
+        Some(Ok(list)) => {
+            data.set(list);
+            if let Some(m) = pending.get_untracked() {
+                notice.set(Some(Ok(m)));
+                pending.set(None);
+            }
+        }
+        Some(Err(e)) => notice.set(Some(Err(e.message))),
+        None => {}
+    });
+    let can_create = move || data.with(|l| l.can_create_top_level || l.teams.iter().any(|t| t.can_manage));
+    let empty = move || data.with(|l| l.teams.is_empty());
     view! {
-        {can_create.then(|| view! { <CreateTeamForm all=all.clone() top_level/> })}
+        {move || {
+            notice
+                .get()
+                .map(|n| match n {
+                    Ok(m) => view! { <div class="banner banner-success" role="status" data-testid="teams-notice">{m}</div> }.into_any(),
+                    Err(m) => view! { <div class="banner banner-error" role="alert" data-testid="teams-notice">{m}</div> }.into_any(),
+                })
+        }}
+        <Show when=can_create>
+            <CreateTeamForm/>
+        </Show>
         <section class="card" aria-labelledby="team-tree-title">
             <h2 id="team-tree-title">"Team tree"</h2>
-            {if empty {
-                view! { <p class="muted" data-testid="teams-empty">"No teams yet."</p> }.into_any()
-            } else {
-                view! {
-                    <ul class="team-tree" data-testid="team-tree">
-                        {team_nodes(all.clone(), None, top_level)}
-                    </ul>
-                }
-                    .into_any()
-            }}
+            <Show when=empty>
+                <p class="muted" data-testid="teams-empty">"No teams yet."</p>
+            </Show>
+            <ul class="team-tree" data-testid="team-tree">
+                {team_nodes(None)}
+            </ul>
         </section>
     }
     .into_any()
 }
 
+/// What identifies a row's content: when any of it changes, the row is drawn afresh.
+type RowKey = (String, String, Option<String>, u64, u64, bool);
+
+fn row_key(t: &TeamView) -> RowKey {
+    (t.id.clone(), t.name.clone(), t.parent_team_id.clone(), t.member_count, t.sub_team_count, t.can_manage)
+}
+
 /// The teams under `parent` (None: top level), sorted by name, each with its own subtree.
-fn team_nodes(all: Arc<Vec<TeamView>>, parent: Option<String>, top_level: bool) -> AnyView {
-    let known: std::collections::HashSet<&str> = all.iter().map(|t| t.id.as_str()).collect();
-    let mut children: Vec<TeamView> = all
-        .iter()
-        .filter(|t| match &parent {
-            Some(p) => t.parent_team_id.as_deref() == Some(p.as_str()),
-            // Teams whose parent is not in the list show at the top, never nowhere.
-            None => t.parent_team_id.as_deref().is_none_or(|p| !known.contains(p)),
+fn team_nodes(parent: Option<String>) -> AnyView {
+    let ctx = expect_context::<TeamsCtx>();
+    let children = move || {
+        ctx.data.with(|l| {
+            let known: std::collections::HashSet<&str> = l.teams.iter().map(|t| t.id.as_str()).collect();
+            let mut out: Vec<TeamView> = l
+                .teams
+                .iter()
+                .filter(|t| match &parent {
+                    Some(p) => t.parent_team_id.as_deref() == Some(p.as_str()),
+                    // Teams whose parent is not in the list show at the top, never nowhere.
+                    None => t.parent_team_id.as_deref().is_none_or(|p| !known.contains(p)),
+                })
+                .cloned()
+                .collect();
+            out.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+            out
         })
-        .cloned()
-        .collect();
-    children.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
-    children
-        .into_iter()
-        .map(|team| view! { <TeamNode team all=all.clone() top_level/> })
-        .collect_view()
-        .into_any()
+    };
+    view! { <For each=children key=row_key children=|team| view! { <TeamNode team/> }/> }.into_any()
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -119,17 +147,15 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 }
 
 #[component]
-fn TeamNode(team: TeamView, all: Arc<Vec<TeamView>>, top_level: bool) -> impl IntoView {
-    let has_children = all.iter().any(|t| t.parent_team_id.as_deref() == Some(team.id.as_str()));
+fn TeamNode(team: TeamView) -> impl IntoView {
     let members = plural(team.member_count, "member", "members");
     let subs = plural(team.sub_team_count, "sub-team", "sub-teams");
-    let controls = team.can_manage.then(|| view! { <TeamControls team=team.clone() all=all.clone() top_level/> });
-    let children = has_children.then(|| {
-        view! { <ul class="team-tree-children">{team_nodes(all.clone(), Some(team.id.clone()), top_level)}</ul> }
-    });
+    let controls = team.can_manage.then(|| view! { <TeamControls team=team.clone()/> });
+    let children = (team.sub_team_count > 0)
+        .then(|| view! { <ul class="team-tree-children">{team_nodes(Some(team.id.clone()))}</ul> });
     view! {
-        <li class="team-node" data-testid="team-node" data-team-id=team.id.clone()>
-            <div class="team-row">
+        <li class="team-node" data-testid="team-node" data-team-id=team.id.clone() data-team-name=team.name.clone()>
+            <div class="team-row" data-testid="team-row">
                 <span class="team-name" data-testid="team-name">{team.name.clone()}</span>
                 <span class="badge badge-muted" data-testid="team-members">{members}</span>
                 {(team.sub_team_count > 0).then(|| view! { <span class="muted team-subs">{subs}</span> })}
@@ -147,7 +173,7 @@ fn Select(
     id: String,
     label: String,
     name: &'static str,
-    options: Vec<(String, String)>,
+    #[prop(into)] options: Signal<Vec<(String, String)>>,
     #[prop(optional)] selected: Option<String>,
     #[prop(optional)] placeholder: Option<&'static str>,
     error: ActionError,
@@ -166,13 +192,16 @@ fn Select(
                 aria-describedby=move || message().is_some().then(|| err_id2.clone())
             >
                 {placeholder.map(|p| view! { <option value="">{p}</option> })}
-                {options
-                    .into_iter()
-                    .map(|(value, text)| {
-                        let is_selected = selected.as_deref() == Some(value.as_str());
-                        view! { <option value=value selected=is_selected>{text}</option> }
-                    })
-                    .collect_view()}
+                {move || {
+                    options
+                        .get()
+                        .into_iter()
+                        .map(|(value, text)| {
+                            let is_selected = selected.as_deref() == Some(value.as_str());
+                            view! { <option value=value selected=is_selected>{text}</option> }
+                        })
+                        .collect_view()
+                }}
             </select>
             {move || message().map(|m| view! { <p class="field-error" id=err_id.clone() role="alert">{m}</p> })}
         </div>
@@ -183,7 +212,7 @@ fn Select(
 fn on_success<T, S>(value: S, message: impl Fn(&T) -> String + Send + Sync + 'static)
 where
     T: Clone + Send + Sync + 'static,
-    S: Get<Value = Option<Result<T, crate::domain::AppError>>> + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
 {
     let ctx = expect_context::<TeamsCtx>();
     Effect::new(move |_| {
@@ -194,23 +223,49 @@ where
 }
 
 #[component]
-fn CreateTeamForm(all: Arc<Vec<TeamView>>, top_level: bool) -> impl IntoView {
+fn CreateTeamForm() -> impl IntoView {
+    let ctx = expect_context::<TeamsCtx>();
     let create = ServerAction::<CreateTeam>::new();
     let error = action_error(create.value());
-    on_success(create.value(), |t: &TeamView| format!("Team \"{}\" created.", t.name));
-    let mut parents: Vec<(String, String)> =
-        all.iter().filter(|t| t.can_manage).map(|t| (t.id.clone(), team_path(&all, &t.id))).collect();
-    parents.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
-    if top_level {
-        parents.insert(0, (String::new(), "None (a top-level team)".into()));
-    }
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(t)) = create.value().get() {
+            if let Some(f) = form.get_untracked() {
+                f.reset();
+            }
+            ctx.done(format!("Team \"{}\" created.", t.name));
+        }
+    });
+    let parents = move || {
+        ctx.data.with(|l| {
+            let mut parents: Vec<(String, String)> =
+                l.teams.iter().filter(|t| t.can_manage).map(|t| (t.id.clone(), team_path(&l.teams, &t.id))).collect();
+            parents.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+            if l.can_create_top_level {
+                parents.insert(0, (String::new(), "None (a top-level team)".into()));
+            }
+            parents
+        })
+    };
+    let parent_error = move || error.get().and_then(|e| e.field("parent_team_id").map(str::to_string));
     view! {
         <section class="card" aria-labelledby="new-team-title">
             <h2 id="new-team-title">"New team"</h2>
-            <ActionForm action=create attr:class="form form-inline" attr:data-testid="create-team-form">
+            <ActionForm action=create node_ref=form attr:class="form form-columns" attr:data-testid="create-team-form">
                 <ErrorBanner error/>
                 <Field label="Name" name="name" error hint="Up to 200 characters, unique among its sibling teams."/>
-                <Select id="new-team-parent".into() label="Inside".into() name="parent_team_id" options=parents error/>
+                <div class="field" class:field-invalid=move || parent_error().is_some()>
+                    <label for="new-team-parent">"Inside"</label>
+                    <select id="new-team-parent" name="parent_team_id">
+                        {move || {
+                            parents()
+                                .into_iter()
+                                .map(|(value, text)| view! { <option value=value>{text}</option> })
+                                .collect_view()
+                        }}
+                    </select>
+                    {move || parent_error().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+                </div>
                 <Submit label="Create team" busy_label="Creating…" pending=create.pending().into()/>
             </ActionForm>
         </section>
@@ -218,7 +273,8 @@ fn CreateTeamForm(all: Arc<Vec<TeamView>>, top_level: bool) -> impl IntoView {
 }
 
 #[component]
-fn TeamControls(team: TeamView, all: Arc<Vec<TeamView>>, top_level: bool) -> impl IntoView {
+fn TeamControls(team: TeamView) -> impl IntoView {
+    let ctx = expect_context::<TeamsCtx>();
     let rename = ServerAction::<RenameTeam>::new();
     let mover = ServerAction::<MoveTeam>::new();
     let delete = ServerAction::<DeleteTeam>::new();
@@ -231,19 +287,32 @@ fn TeamControls(team: TeamView, all: Arc<Vec<TeamView>>, top_level: bool) -> imp
     on_success(delete.value(), move |_: &()| format!("Team \"{deleted_name}\" deleted."));
 
     let id = team.id.clone();
-    let mut places = destinations(&all, &team.id);
-    if let Some(p) = &team.parent_team_id {
-        if !places.iter().any(|(id, _)| id == p) {
-            places.insert(0, (p.clone(), format!("{} (current)", team_path(&all, p))));
-        }
-    }
-    if top_level || team.parent_team_id.is_none() {
-        places.insert(0, (String::new(), "Top level".into()));
-    }
-    let mut reassign = destinations(&all, &team.id);
-    if top_level {
-        reassign.insert(0, (TOP_LEVEL.to_string(), "The top level".into()));
-    }
+    // Where the team could go, recomputed whenever the tree changes.
+    let (team_id, current_parent) = (team.id.clone(), team.parent_team_id.clone());
+    let places = Signal::derive(move || {
+        ctx.data.with(|l| {
+            let mut places = destinations(&l.teams, &team_id);
+            if let Some(p) = &current_parent {
+                if !places.iter().any(|(id, _)| id == p) {
+                    places.insert(0, (p.clone(), format!("{} (current)", team_path(&l.teams, p))));
+                }
+            }
+            if l.can_create_top_level || current_parent.is_none() {
+                places.insert(0, (String::new(), "Top level".into()));
+            }
+            places
+        })
+    });
+    let team_id = team.id.clone();
+    let reassign = Signal::derive(move || {
+        ctx.data.with(|l| {
+            let mut out = destinations(&l.teams, &team_id);
+            if l.can_create_top_level {
+                out.insert(0, (TOP_LEVEL.to_string(), "The top level".into()));
+            }
+            out
+        })
+    });
     let not_empty = team.member_count > 0 || team.sub_team_count > 0;
     let (id_rename, id_move, id_delete) = (id.clone(), id.clone(), id.clone());
     let (move_select, reassign_select) = (format!("move-{id}"), format!("reassign-{id}"));
@@ -254,7 +323,7 @@ fn TeamControls(team: TeamView, all: Arc<Vec<TeamView>>, top_level: bool) -> imp
         <details class="team-actions">
             <summary class="btn btn-small" data-testid="team-edit">{format!("Edit \u{201c}{}\u{201d}", team.name)}</summary>
             <div class="team-actions-body">
-                <ActionForm action=rename attr:class="form form-inline" attr:data-testid="rename-team-form">
+                <ActionForm action=rename attr:class="form form-columns" attr:data-testid="rename-team-form">
                     <ErrorBanner error=rename_error/>
                     <input type="hidden" name="id" value=id_rename/>
                     <div class="field" class:field-invalid=move || rename_message().is_some()>
@@ -271,7 +340,7 @@ fn TeamControls(team: TeamView, all: Arc<Vec<TeamView>>, top_level: bool) -> imp
                     </div>
                     <Submit label="Rename" busy_label="Renaming…" pending=rename.pending().into()/>
                 </ActionForm>
-                <ActionForm action=mover attr:class="form form-inline" attr:data-testid="move-team-form">
+                <ActionForm action=mover attr:class="form form-columns" attr:data-testid="move-team-form">
                     <ErrorBanner error=move_error/>
                     <input type="hidden" name="id" value=id_move/>
                     <Select
@@ -284,7 +353,7 @@ fn TeamControls(team: TeamView, all: Arc<Vec<TeamView>>, top_level: bool) -> imp
                     />
                     <Submit label="Move" busy_label="Moving…" pending=mover.pending().into()/>
                 </ActionForm>
-                <ActionForm action=delete attr:class="form form-inline" attr:data-testid="delete-team-form">
+                <ActionForm action=delete attr:class="form form-columns" attr:data-testid="delete-team-form">
                     <ErrorBanner error=delete_error/>
                     <input type="hidden" name="id" value=id_delete/>
                     {if not_empty {
