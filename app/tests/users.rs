@@ -609,7 +609,7 @@ db_test!(changing_the_password_needs_the_current_one_and_ends_other_sessions, |d
 
     let ended = account::change_password(&db, &fay_actor, PASSWORD, NEW_PASSWORD, NEW_PASSWORD, Some(&here)).await.unwrap();
     assert_eq!(ended, 2);
-    assert_eq!(sessions_of(&db, &fay).await, [here.clone()], "this session stays");
+    assert_eq!(sessions_of(&db, &fay).await, std::slice::from_ref(&here), "this session stays");
     login(&db, "fay@example.com", NEW_PASSWORD).await.unwrap();
 
     // Wrong current passwords are limited.
@@ -693,7 +693,7 @@ db_test!(outbox_lists_for_admins_and_tracks_delivery, |db: DatabaseConnection| a
     assert!(row.next_attempt_at.unwrap() > now);
     assert!(outbox::claim_due(&db, now + Duration::seconds(29), 100).await.unwrap().is_empty());
     let again = outbox::claim_due(&db, now + Duration::seconds(31), 100).await.unwrap();
-    assert_eq!(again.iter().map(|m| m.id.clone()).collect::<Vec<_>>(), [m.id.clone()], "retried after the back-off");
+    assert_eq!(again.iter().map(|m| m.id.clone()).collect::<Vec<_>>(), std::slice::from_ref(&m.id), "retried after the back-off");
     outbox::mark_sent(&db, &m.id, now).await.unwrap();
     let row = outbox_row::Entity::find_by_id(m.id.clone()).one(&db).await.unwrap().unwrap();
     assert!(row.sent_at.is_some() && row.last_error.is_none());
