@@ -75,7 +75,11 @@ async fn make_org(conn: &DatabaseConnection, name: &str) -> Org {
         conn,
         name,
         Some(&slug),
-        NewOwner { email: format!("owner@{slug}.example.com"), display_name: "Olive Owner".into(), password: PASSWORD.into() },
+        NewOwner {
+            email: format!("owner@{slug}.example.com"),
+            display_name: "Olive Owner".into(),
+            password: PASSWORD.into(),
+        },
         &system_actor(),
         &RequestMeta::default(),
     )
@@ -129,7 +133,13 @@ async fn actor(conn: &DatabaseConnection, org: &org::Model, u: &user::Model) -> 
     }
 }
 
-async fn person_with_role(conn: &DatabaseConnection, o: &Org, name: &str, role: BuiltInRole, scope: ScopeRef) -> (user::Model, Actor) {
+async fn person_with_role(
+    conn: &DatabaseConnection,
+    o: &Org,
+    name: &str,
+    role: BuiltInRole,
+    scope: ScopeRef,
+) -> (user::Model, Actor) {
     let u = add_person(conn, &o.org, name, None).await;
     grant(conn, &o.org, &u, role, scope).await;
     let a = actor(conn, &o.org, &u).await;
@@ -210,7 +220,15 @@ async fn team_crud_with_sibling_names_and_audit() {
         let clash = code(teams::update(&conn, &owner, &us.id, rename("EU")).await);
         assert_eq!(clash.code, ErrorCode::Conflict);
         // Moving next to a sibling with the same name is refused too.
-        let clash_move = code(teams::update(&conn, &owner, &north.id, TeamPatch { name: Some("North".into()), parent_team_id: Some(Some(us.id.clone())) }).await);
+        let clash_move = code(
+            teams::update(
+                &conn,
+                &owner,
+                &north.id,
+                TeamPatch { name: Some("North".into()), parent_team_id: Some(Some(us.id.clone())) },
+            )
+            .await,
+        );
         assert_eq!(clash_move.code, ErrorCode::Conflict);
         let moved = teams::update(&conn, &owner, &north.id, move_to(None)).await.unwrap();
         assert_eq!(moved.parent_team_id, None);
@@ -379,27 +397,37 @@ async fn a_team_scoped_admin_manages_its_subtree_only() {
         // The tree itself is visible, with what may be managed marked.
         let list = teams::list(&conn, &admin, None, None).await.unwrap();
         assert!(!list.can_create_top_level);
-        let manageable: Vec<bool> =
-            [&eu.id, &north.id, &us.id].iter().map(|id| list.teams.iter().find(|t| &t.id == *id).unwrap().can_manage).collect();
+        let manageable: Vec<bool> = [&eu.id, &north.id, &us.id]
+            .iter()
+            .map(|id| list.teams.iter().find(|t| &t.id == *id).unwrap().can_manage)
+            .collect();
         assert_eq!(manageable, vec![true, true, false]);
 
         // Roles at a team: assignable at the sub-team, not at the sibling.
         let bo = add_person(&conn, &o.org, "Bo", None).await;
-        assignments::create(&conn, &admin, NewAssignment {
-            user_id: bo.id.clone(),
-            role_id: BuiltInRole::Approver.id().into(),
-            scope_type: "team".into(),
-            scope_id: Some(north.id.clone()),
-        })
-        .await
-        .unwrap();
-        let err = code(
-            assignments::create(&conn, &admin, NewAssignment {
+        assignments::create(
+            &conn,
+            &admin,
+            NewAssignment {
                 user_id: bo.id.clone(),
                 role_id: BuiltInRole::Approver.id().into(),
                 scope_type: "team".into(),
-                scope_id: Some(us.id.clone()),
-            })
+                scope_id: Some(north.id.clone()),
+            },
+        )
+        .await
+        .unwrap();
+        let err = code(
+            assignments::create(
+                &conn,
+                &admin,
+                NewAssignment {
+                    user_id: bo.id.clone(),
+                    role_id: BuiltInRole::Approver.id().into(),
+                    scope_type: "team".into(),
+                    scope_id: Some(us.id.clone()),
+                },
+            )
             .await,
         );
         assert_eq!(err.code, ErrorCode::PermissionDenied);
@@ -411,7 +439,10 @@ async fn a_team_scoped_admin_manages_its_subtree_only() {
         assert!(list.teams.iter().all(|t| !t.can_manage));
         assert_eq!(code(teams::create(&conn, &viewer, team("X", None)).await).code, ErrorCode::PermissionDenied);
         assert_eq!(code(roles::list(&conn, &viewer, None, None).await).code, ErrorCode::PermissionDenied);
-        assert_eq!(code(assignments::list(&conn, &viewer, AssignmentFilter::default(), None, None).await).code, ErrorCode::PermissionDenied);
+        assert_eq!(
+            code(assignments::list(&conn, &viewer, AssignmentFilter::default(), None, None).await).code,
+            ErrorCode::PermissionDenied
+        );
         chain_ok(&conn, &o.org).await;
     })
     .await;
@@ -421,7 +452,11 @@ async fn a_team_scoped_admin_manages_its_subtree_only() {
 // Roles
 
 fn new_role(name: &str, perms: &[&str]) -> NewRole {
-    NewRole { name: name.into(), description: "For tests".into(), permissions: perms.iter().map(|s| s.to_string()).collect() }
+    NewRole {
+        name: name.into(),
+        description: "For tests".into(),
+        permissions: perms.iter().map(|s| s.to_string()).collect(),
+    }
 }
 
 #[tokio::test]
@@ -434,11 +469,15 @@ async fn custom_roles_are_created_changed_and_deleted_built_ins_are_not() {
         let list = roles::list(&conn, &owner, None, None).await.unwrap();
         assert_eq!(list.permissions.len(), 14);
         assert!(list.permissions.iter().all(|p| !p.description.is_empty()));
-        assert_eq!(list.roles.iter().map(|r| r.name.as_str()).take(6).collect::<Vec<_>>(), BuiltInRole::ALL.map(|r| r.name()).to_vec());
+        assert_eq!(
+            list.roles.iter().map(|r| r.name.as_str()).take(6).collect::<Vec<_>>(),
+            BuiltInRole::ALL.map(|r| r.name()).to_vec()
+        );
         assert_eq!(list.roles[0].assignment_count, 1, "the owner holds Owner");
         assert!(list.can_edit);
 
-        let desk = roles::create(&conn, &owner, new_role("Refund desk", &["actions.approve", "audit.read"])).await.unwrap();
+        let desk =
+            roles::create(&conn, &owner, new_role("Refund desk", &["actions.approve", "audit.read"])).await.unwrap();
         assert!(!desk.built_in);
         assert_eq!(desk.permissions, vec!["actions.approve", "audit.read"]);
         assert_eq!(code(roles::create(&conn, &owner, new_role("refund DESK", &[])).await).code, ErrorCode::Conflict);
@@ -449,7 +488,15 @@ async fn custom_roles_are_created_changed_and_deleted_built_ins_are_not() {
         let unknown = code(roles::create(&conn, &owner, new_role("Pilot", &["audit.read", "fly.plane"])).await);
         assert_eq!(unknown.code, ErrorCode::ValidationError);
         assert!(unknown.field("permissions").unwrap().contains("\"fly.plane\""), "{unknown:?}");
-        let unknown = code(roles::update(&conn, &owner, &desk.id, RolePatch { permissions: Some(vec!["x.y".into()]), ..Default::default() }).await);
+        let unknown = code(
+            roles::update(
+                &conn,
+                &owner,
+                &desk.id,
+                RolePatch { permissions: Some(vec!["x.y".into()]), ..Default::default() },
+            )
+            .await,
+        );
         assert_eq!(unknown.code, ErrorCode::ValidationError);
         assert!(unknown.message.contains("\"x.y\""));
 
@@ -457,7 +504,11 @@ async fn custom_roles_are_created_changed_and_deleted_built_ins_are_not() {
             &conn,
             &owner,
             &desk.id,
-            RolePatch { name: Some("Refunds".into()), description: None, permissions: Some(vec!["rules.manage".into(), "audit.read".into()]) },
+            RolePatch {
+                name: Some("Refunds".into()),
+                description: None,
+                permissions: Some(vec!["rules.manage".into(), "audit.read".into()]),
+            },
         )
         .await
         .unwrap();
@@ -466,21 +517,57 @@ async fn custom_roles_are_created_changed_and_deleted_built_ins_are_not() {
         assert_eq!(changed.permissions, vec!["rules.manage", "audit.read"]);
         assert_eq!(roles::get(&conn, &owner, &desk.id).await.unwrap(), changed);
 
+        // One box of the matrix at a time: composes with the current set.
+        let ticked = roles::set_permission(&conn, &owner, &desk.id, "usage.read", true).await.unwrap();
+        assert_eq!(ticked.permissions, vec!["rules.manage", "audit.read", "usage.read"]);
+        let unticked = roles::set_permission(&conn, &owner, &desk.id, "rules.manage", false).await.unwrap();
+        assert_eq!(unticked.permissions, vec!["audit.read", "usage.read"]);
+        let seq = last_seq(&conn, &o.org).await;
+        let same = roles::set_permission(&conn, &owner, &desk.id, "rules.manage", false).await.unwrap();
+        assert_eq!(same.permissions, unticked.permissions);
+        assert_eq!(last_seq(&conn, &o.org).await, seq, "no change, no event");
+        let err = code(roles::set_permission(&conn, &owner, &desk.id, "fly.plane", true).await);
+        assert_eq!(err.code, ErrorCode::ValidationError);
+        assert!(err.message.contains("\"fly.plane\""));
+        let err = code(roles::set_permission(&conn, &owner, BuiltInRole::Viewer.id(), "audit.read", true).await);
+        assert_eq!(err.code, ErrorCode::Conflict);
+        let changed = roles::update(
+            &conn,
+            &owner,
+            &desk.id,
+            RolePatch { permissions: Some(vec!["rules.manage".into(), "audit.read".into()]), ..Default::default() },
+        )
+        .await
+        .unwrap();
+        assert_eq!(changed.permissions, vec!["rules.manage", "audit.read"]);
+
         // The changed permissions are what holders of the role get.
         let (bo, _) = person_with_role(&conn, &o, "Bo", BuiltInRole::Viewer, ScopeRef::Org).await;
-        let a = assignments::create(&conn, &owner, NewAssignment {
-            user_id: bo.id.clone(),
-            role_id: desk.id.clone(),
-            scope_type: "org".into(),
-            scope_id: None,
-        })
+        let a = assignments::create(
+            &conn,
+            &owner,
+            NewAssignment {
+                user_id: bo.id.clone(),
+                role_id: desk.id.clone(),
+                scope_type: "org".into(),
+                scope_id: None,
+            },
+        )
         .await
         .unwrap();
         let bo_actor = actor(&conn, &o.org, &bo).await;
         assert!(app::services::authz::can(&bo_actor, app::domain::permission::Permission::RulesManage, &ScopeRef::Org));
 
         for built_in in BuiltInRole::ALL {
-            let err = code(roles::update(&conn, &owner, built_in.id(), RolePatch { name: Some("Mine".into()), ..Default::default() }).await);
+            let err = code(
+                roles::update(
+                    &conn,
+                    &owner,
+                    built_in.id(),
+                    RolePatch { name: Some("Mine".into()), ..Default::default() },
+                )
+                .await,
+            );
             assert_eq!(err.code, ErrorCode::Conflict);
             assert!(err.message.contains("built-in"), "{}", err.message);
             assert_eq!(code(roles::delete(&conn, &owner, built_in.id()).await).code, ErrorCode::Conflict);
@@ -494,10 +581,13 @@ async fn custom_roles_are_created_changed_and_deleted_built_ins_are_not() {
         assert_eq!(code(roles::get(&conn, &owner, &desk.id).await).code, ErrorCode::NotFound);
 
         let actions: Vec<String> = actions_since(&conn, &o.org, start).await.into_iter().map(|e| e.action).collect();
-        for wanted in ["role.created", "role.updated", "role.deleted", "role_assignment.created", "role_assignment.deleted"] {
+        for wanted in
+            ["role.created", "role.updated", "role.deleted", "role_assignment.created", "role_assignment.deleted"]
+        {
             assert!(actions.iter().any(|a| a == wanted), "{wanted} missing from {actions:?}");
         }
-        let updated = actions_since(&conn, &o.org, start).await.into_iter().find(|e| e.action == "role.updated").unwrap();
+        let updated =
+            actions_since(&conn, &o.org, start).await.into_iter().find(|e| e.action == "role.updated").unwrap();
         assert!(updated.before_json.unwrap().contains("actions.approve"));
         assert!(updated.after_json.unwrap().contains("rules.manage"));
         chain_ok(&conn, &o.org).await;
@@ -516,7 +606,11 @@ async fn the_last_active_owner_keeps_the_owner_role() {
         let owner_assignment = assignments::list(
             &conn,
             &owner,
-            AssignmentFilter { user_id: Some(o.owner.id.clone()), role_id: Some(BuiltInRole::Owner.id().into()), ..Default::default() },
+            AssignmentFilter {
+                user_id: Some(o.owner.id.clone()),
+                role_id: Some(BuiltInRole::Owner.id().into()),
+                ..Default::default()
+            },
             None,
             None,
         )
@@ -539,7 +633,8 @@ async fn the_last_active_owner_keeps_the_owner_role() {
         assert!(!assignments::is_last_active_owner(&conn, &o.org.id, &o.owner.id).await.unwrap());
         // A team-scoped Owner does not count as an org Owner.
         let eu = teams::create(&conn, &owner, team("EU", None)).await.unwrap();
-        let (team_owner, _) = person_with_role(&conn, &o, "Tia", BuiltInRole::Owner, ScopeRef::Team(eu.id.clone())).await;
+        let (team_owner, _) =
+            person_with_role(&conn, &o, "Tia", BuiltInRole::Owner, ScopeRef::Team(eu.id.clone())).await;
         assert!(!assignments::is_last_active_owner(&conn, &o.org.id, &team_owner.id).await.unwrap());
 
         // A suspended owner does not count.
@@ -569,7 +664,10 @@ async fn the_last_active_owner_keeps_the_owner_role() {
         .assignments
         .pop()
         .unwrap();
-        assert_eq!(code(assignments::delete(&conn, &second_actor, &second_assignment.id).await).code, ErrorCode::Conflict);
+        assert_eq!(
+            code(assignments::delete(&conn, &second_actor, &second_assignment.id).await).code,
+            ErrorCode::Conflict
+        );
         chain_ok(&conn, &o.org).await;
     })
     .await;
@@ -600,13 +698,39 @@ async fn nobody_grants_or_removes_more_than_they_hold() {
         let dup = code(assignments::create(&conn, &admin, assign(BuiltInRole::StoreManager.id(), "org", None)).await);
         assert_eq!(dup.code, ErrorCode::Conflict);
         // Custom roles: an Admin can't build one with org.manage, nor hand one out.
-        assert_eq!(code(roles::create(&conn, &admin, new_role("Boss", &["org.manage"])).await).code, ErrorCode::PermissionDenied);
+        assert_eq!(
+            code(roles::create(&conn, &admin, new_role("Boss", &["org.manage"])).await).code,
+            ErrorCode::PermissionDenied
+        );
         let boss = roles::create(&conn, &owner, new_role("Boss", &["org.manage", "audit.read"])).await.unwrap();
-        assert_eq!(code(assignments::create(&conn, &admin, assign(&boss.id, "org", None)).await).code, ErrorCode::PermissionDenied);
+        assert_eq!(
+            code(assignments::create(&conn, &admin, assign(&boss.id, "org", None)).await).code,
+            ErrorCode::PermissionDenied
+        );
         // … nor take org.manage out of it, while editing its description is fine.
-        let err = code(roles::update(&conn, &admin, &boss.id, RolePatch { permissions: Some(vec!["audit.read".into()]), ..Default::default() }).await);
+        let err = code(
+            roles::update(
+                &conn,
+                &admin,
+                &boss.id,
+                RolePatch { permissions: Some(vec!["audit.read".into()]), ..Default::default() },
+            )
+            .await,
+        );
         assert_eq!(err.code, ErrorCode::PermissionDenied);
-        roles::update(&conn, &admin, &boss.id, RolePatch { description: Some("The boss".into()), ..Default::default() }).await.unwrap();
+        roles::update(
+            &conn,
+            &admin,
+            &boss.id,
+            RolePatch { description: Some("The boss".into()), ..Default::default() },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            code(roles::set_permission(&conn, &admin, &boss.id, "org.manage", false).await).code,
+            ErrorCode::PermissionDenied
+        );
+        roles::set_permission(&conn, &admin, &boss.id, "usage.read", true).await.unwrap();
         // An Admin cannot remove an Owner's assignment.
         let owner_assignment = assignments::list(
             &conn,
@@ -621,9 +745,13 @@ async fn nobody_grants_or_removes_more_than_they_hold() {
         .pop()
         .unwrap();
         assert!(!owner_assignment.can_remove);
-        assert_eq!(code(assignments::delete(&conn, &admin, &owner_assignment.id).await).code, ErrorCode::PermissionDenied);
+        assert_eq!(
+            code(assignments::delete(&conn, &admin, &owner_assignment.id).await).code,
+            ErrorCode::PermissionDenied
+        );
         // Store scope: no stores exist yet (issue 5).
-        let err = code(assignments::create(&conn, &owner, assign(BuiltInRole::Viewer.id(), "store", Some("any"))).await);
+        let err =
+            code(assignments::create(&conn, &owner, assign(BuiltInRole::Viewer.id(), "store", Some("any"))).await);
         assert_eq!(err.code, ErrorCode::NotFound);
         let err = code(assignments::create(&conn, &owner, assign(BuiltInRole::Viewer.id(), "galaxy", None)).await);
         assert_eq!(err.code, ErrorCode::ValidationError);
@@ -635,7 +763,9 @@ async fn nobody_grants_or_removes_more_than_they_hold() {
 
         // Everything above left a valid chain, with the grants and removals recorded.
         let events = actions_since(&conn, &o.org, 0).await;
-        assert!(events.iter().any(|e| e.action == "role_assignment.created" && e.entity_id.as_deref() == Some(made.id.as_str())));
+        assert!(events
+            .iter()
+            .any(|e| e.action == "role_assignment.created" && e.entity_id.as_deref() == Some(made.id.as_str())));
         chain_ok(&conn, &o.org).await;
     })
     .await;
@@ -651,12 +781,16 @@ async fn another_orgs_ids_are_not_found() {
         let team_b = teams::create(&conn, &owner_b, team("B team", None)).await.unwrap();
         let role_b = roles::create(&conn, &owner_b, new_role("B role", &["audit.read"])).await.unwrap();
         let person_b = add_person(&conn, &b.org, "Bea", None).await;
-        let assignment_b = assignments::create(&conn, &owner_b, NewAssignment {
-            user_id: person_b.id.clone(),
-            role_id: role_b.id.clone(),
-            scope_type: "team".into(),
-            scope_id: Some(team_b.id.clone()),
-        })
+        let assignment_b = assignments::create(
+            &conn,
+            &owner_b,
+            NewAssignment {
+                user_id: person_b.id.clone(),
+                role_id: role_b.id.clone(),
+                scope_type: "team".into(),
+                scope_id: Some(team_b.id.clone()),
+            },
+        )
         .await
         .unwrap();
         let person_a = add_person(&conn, &a.org, "Ari", None).await;
@@ -672,30 +806,52 @@ async fn another_orgs_ids_are_not_found() {
             code(teams::update(&conn, &owner_a, &team_a.id, move_to(Some(&team_b.id))).await),
             code(teams::delete(&conn, &owner_a, &team_a.id, Some(Some(team_b.id.clone()))).await),
             code(roles::get(&conn, &owner_a, &role_b.id).await),
-            code(roles::update(&conn, &owner_a, &role_b.id, RolePatch { name: Some("x".into()), ..Default::default() }).await),
+            code(
+                roles::update(&conn, &owner_a, &role_b.id, RolePatch { name: Some("x".into()), ..Default::default() })
+                    .await,
+            ),
             code(roles::delete(&conn, &owner_a, &role_b.id).await),
+            code(roles::set_permission(&conn, &owner_a, &role_b.id, "usage.read", true).await),
             code(assignments::delete(&conn, &owner_a, &assignment_b.id).await),
-            code(assignments::create(&conn, &owner_a, NewAssignment {
-                user_id: person_b.id.clone(),
-                role_id: BuiltInRole::Viewer.id().into(),
-                scope_type: "org".into(),
-                scope_id: None,
-            })
-            .await),
-            code(assignments::create(&conn, &owner_a, NewAssignment {
-                user_id: person_a.id.clone(),
-                role_id: role_b.id.clone(),
-                scope_type: "org".into(),
-                scope_id: None,
-            })
-            .await),
-            code(assignments::create(&conn, &owner_a, NewAssignment {
-                user_id: person_a.id.clone(),
-                role_id: BuiltInRole::Viewer.id().into(),
-                scope_type: "team".into(),
-                scope_id: Some(team_b.id.clone()),
-            })
-            .await),
+            code(
+                assignments::create(
+                    &conn,
+                    &owner_a,
+                    NewAssignment {
+                        user_id: person_b.id.clone(),
+                        role_id: BuiltInRole::Viewer.id().into(),
+                        scope_type: "org".into(),
+                        scope_id: None,
+                    },
+                )
+                .await,
+            ),
+            code(
+                assignments::create(
+                    &conn,
+                    &owner_a,
+                    NewAssignment {
+                        user_id: person_a.id.clone(),
+                        role_id: role_b.id.clone(),
+                        scope_type: "org".into(),
+                        scope_id: None,
+                    },
+                )
+                .await,
+            ),
+            code(
+                assignments::create(
+                    &conn,
+                    &owner_a,
+                    NewAssignment {
+                        user_id: person_a.id.clone(),
+                        role_id: BuiltInRole::Viewer.id().into(),
+                        scope_type: "team".into(),
+                        scope_id: Some(team_b.id.clone()),
+                    },
+                )
+                .await,
+            ),
         ];
         for (i, e) in errs.iter().enumerate() {
             assert_eq!(e.code, ErrorCode::NotFound, "case {i}: {e:?}");

@@ -49,6 +49,19 @@ pub async fn update_role(
     .await
 }
 
+/// Grants (`granted=true`) or withdraws one permission of a custom role: the matrix's
+/// checkboxes.
+#[server(endpoint = "roles_set_permission")]
+pub async fn set_role_permission(id: String, permission: String, granted: bool) -> Result<RoleView, AppError> {
+    super::ctx::run(async move {
+        use super::ctx;
+        let state = ctx::state()?;
+        let actor = ctx::actor().await?;
+        crate::services::roles::set_permission(&state.db, &actor, &id, &permission, granted).await
+    })
+    .await
+}
+
 #[server(endpoint = "roles_delete")]
 pub async fn delete_role(id: String) -> Result<(), AppError> {
     super::ctx::run(async move {

@@ -5,11 +5,13 @@
 
 use crate::api::roles::{
     get_assignment_options, list_assignments, list_roles, CreateAssignment, CreateRole, DeleteAssignment, DeleteRole,
-    UpdateRole,
+    SetRolePermission, UpdateRole,
 };
 use crate::components::form::{action_error, ActionError, ErrorBanner, Submit};
 use crate::components::notice::ErrorNotice;
-use crate::domain::roles::{AssignmentList, AssignmentOptions, AssignmentView, Choice, PermissionInfo, RoleList, RoleView};
+use crate::domain::roles::{
+    AssignmentList, AssignmentOptions, AssignmentView, Choice, PermissionInfo, RoleList, RoleView,
+};
 use crate::domain::AppError;
 use crate::Hydrated;
 use leptos::prelude::*;
@@ -159,7 +161,7 @@ fn Matrix() -> impl IntoView {
     let ctx = expect_context::<RolesCtx>();
     let roles = ctx.roles;
     let ready = hydrated();
-    let update = ServerAction::<UpdateRole>::new();
+    let update = ServerAction::<SetRolePermission>::new();
     let status = RwSignal::new(None::<Result<String, String>>);
     Effect::new(move |_| match update.value().get() {
         Some(Ok(saved)) => {
@@ -169,9 +171,17 @@ fn Matrix() -> impl IntoView {
                 saved.permissions.len(),
                 if saved.permissions.len() == 1 { "" } else { "s" }
             ))));
+            // The boxes already show what was asked for. Answers can arrive out of order, so
+            // take the server's view of the role only from the newest answer once nothing
+            // else is on its way; a failure reloads the page's data instead.
+            let settled = !update.pending().get_untracked();
             roles.update(|l| {
                 if let Some(r) = l.roles.iter_mut().find(|r| r.id == saved.id) {
-                    *r = saved;
+                    if saved.updated_at >= r.updated_at && settled {
+                        *r = saved;
+                    } else if saved.updated_at > r.updated_at {
+                        r.updated_at = saved.updated_at;
+                    }
                 }
             });
         }
@@ -224,35 +234,25 @@ fn Matrix() -> impl IntoView {
                                 data-permission=key.clone()
                                 checked=initially
                                 prop:checked=move || has(&id_checked, &key_checked)
-                                disabled=move || !ready.get() || update.pending().get()
+                                disabled=move || !ready.get()
                                 on:change=move |ev| {
                                     let on = event_target_checked(&ev);
-                                    let mut next: BTreeSet<String> = roles.with_untracked(|l| {
-                                        l.roles.iter().find(|r| r.id == role_id).map(|r| r.permissions.iter().cloned().collect()).unwrap_or_default()
-                                    });
-                                    if on {
-                                        next.insert(key.clone());
-                                    } else {
-                                        next.remove(&key);
-                                    }
                                     roles.update(|l| {
                                         if let Some(r) = l.roles.iter_mut().find(|r| r.id == role_id) {
-                                            r.permissions = next.iter().cloned().collect();
+                                            r.permissions.retain(|k| *k != key);
+                                            if on {
+                                                r.permissions.push(key.clone());
+                                            }
                                         }
                                     });
                                     status.set(None);
-                                    update.dispatch(UpdateRole {
-                                        id: role_id.clone(),
-                                        name: None,
-                                        description: None,
-                                        permissions: Some(next.into_iter().collect()),
-                                    });
+                                    update.dispatch(SetRolePermission { id: role_id.clone(), permission: key.clone(), granted: on });
                                 }
                             />
                         </td>
                     }
                         .into_any()
-                } else if role.permissions.iter().any(|k| *k == key) {
+                } else if role.permissions.contains(&key) {
                     view! {
                         <td class="matrix-cell">
                             <span class="check" aria-hidden="true">"✓"</span>
@@ -498,7 +498,6 @@ fn ChoiceSelect(
         </div>
     }
 }
-
 
 #[component]
 fn AssignmentsBody() -> impl IntoView {

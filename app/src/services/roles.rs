@@ -22,8 +22,8 @@ use crate::domain::AppError;
 use crate::entities::{api_key, permission, role, role_assignment, role_permission};
 use sea_orm::sea_query::Condition;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, Set,
 };
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -73,7 +73,10 @@ pub(crate) async fn find_role<C: ConnectionTrait>(conn: &C, org_id: &str, id: &s
 }
 
 /// The permissions a role holds.
-pub(crate) async fn role_permissions<C: ConnectionTrait>(conn: &C, role_id: &str) -> Result<BTreeSet<Permission>, AppError> {
+pub(crate) async fn role_permissions<C: ConnectionTrait>(
+    conn: &C,
+    role_id: &str,
+) -> Result<BTreeSet<Permission>, AppError> {
     let rows = role_permission::Entity::find()
         .filter(role_permission::Column::RoleId.eq(role_id))
         .all(conn)
@@ -83,7 +86,11 @@ pub(crate) async fn role_permissions<C: ConnectionTrait>(conn: &C, role_id: &str
 }
 
 /// The permissions in `perms` that `actor` does not hold at `scope`.
-pub(crate) fn not_held(actor: &Actor, perms: impl IntoIterator<Item = Permission>, scope: &ScopeRef) -> Vec<Permission> {
+pub(crate) fn not_held(
+    actor: &Actor,
+    perms: impl IntoIterator<Item = Permission>,
+    scope: &ScopeRef,
+) -> Vec<Permission> {
     perms.into_iter().filter(|p| !can(actor, *p, scope)).collect()
 }
 
@@ -166,12 +173,20 @@ pub async fn permission_catalog<C: ConnectionTrait>(conn: &C) -> Result<Vec<Perm
 
 /// The permission matrix: permissions and roles (built-ins, then the org's), `limit` roles
 /// at a time after `cursor` (None: all).
-pub async fn list(db: &DatabaseConnection, actor: &Actor, cursor: Option<&str>, limit: Option<u64>) -> Result<RoleList, AppError> {
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    cursor: Option<&str>,
+    limit: Option<u64>,
+) -> Result<RoleList, AppError> {
     authorize_somewhere(actor, Permission::RolesManage)?;
     let roles = org_roles(db, &actor.org_id).await?;
     let start = match cursor {
         Some(c) => roles.iter().position(|r| r.id == c).map(|i| i + 1).ok_or_else(|| {
-            AppError::invalid_fields(vec![FieldError { field: "cursor".into(), message: "This cursor is not valid (any more).".into() }])
+            AppError::invalid_fields(vec![FieldError {
+                field: "cursor".into(),
+                message: "This cursor is not valid (any more).".into(),
+            }])
         })?,
         None => 0,
     };
@@ -201,7 +216,10 @@ fn parse_permissions(keys: &[String]) -> Result<BTreeSet<Permission>, AppError> 
 
 fn name_taken(name: &str) -> AppError {
     AppError {
-        fields: vec![FieldError { field: "name".into(), message: format!("A role named \"{}\" already exists.", name.trim()) }],
+        fields: vec![FieldError {
+            field: "name".into(),
+            message: format!("A role named \"{}\" already exists.", name.trim()),
+        }],
         ..AppError::conflict(format!("A role named \"{}\" already exists.", name.trim()))
     }
 }
@@ -213,8 +231,16 @@ fn built_in_read_only(r: &role::Model) -> AppError {
     ))
 }
 
-async fn replace_permissions<C: ConnectionTrait>(conn: &C, role_id: &str, perms: &BTreeSet<Permission>) -> Result<(), AppError> {
-    role_permission::Entity::delete_many().filter(role_permission::Column::RoleId.eq(role_id)).exec(conn).await.map_err(db_err)?;
+async fn replace_permissions<C: ConnectionTrait>(
+    conn: &C,
+    role_id: &str,
+    perms: &BTreeSet<Permission>,
+) -> Result<(), AppError> {
+    role_permission::Entity::delete_many()
+        .filter(role_permission::Column::RoleId.eq(role_id))
+        .exec(conn)
+        .await
+        .map_err(db_err)?;
     if !perms.is_empty() {
         role_permission::Entity::insert_many(perms.iter().map(|p| role_permission::ActiveModel {
             role_id: Set(role_id.to_string()),
@@ -339,6 +365,61 @@ pub async fn update(db: &DatabaseConnection, actor: &Actor, id: &str, patch: Rol
     Ok(out)
 }
 
+/// Grants or withdraws one permission of a custom role (the matrix's checkboxes). The
+/// change is applied to the role as it is inside the transaction, so quick successive
+/// toggles compose instead of overwriting each other.
+pub async fn set_permission(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: &str,
+    permission: &str,
+    granted: bool,
+) -> Result<RoleView, AppError> {
+    let current = find_role(db, &actor.org_id, id).await?;
+    authorize(actor, Permission::RolesManage, &ScopeRef::Org)?;
+    if current.built_in || current.org_id.is_none() {
+        return Err(built_in_read_only(&current));
+    }
+    let p = *parse_permissions(&[permission.to_string()])?.iter().next().ok_or_else(AppError::internal)?;
+    let missing = not_held(actor, [p], &ScopeRef::Org);
+    if !missing.is_empty() {
+        return Err(escalation_error(&missing, "add to or remove from a role"));
+    }
+
+    let tx = begin_write(db).await?;
+    super::teams::lock_org(&tx, &actor.org_id).await?;
+    let before = find_role(&tx, &actor.org_id, id).await?;
+    let before_perms = role_permissions(&tx, &before.id).await?;
+    let mut perms = before_perms.clone();
+    if granted {
+        perms.insert(p);
+    } else {
+        perms.remove(&p);
+    }
+    if perms == before_perms {
+        let out = load_view(&tx, &actor.org_id, &before).await?;
+        tx.commit().await.map_err(db_err)?;
+        return Ok(out);
+    }
+    replace_permissions(&tx, &before.id, &perms).await?;
+    let mut am: role::ActiveModel = before.clone().into();
+    am.updated_at = Set(now());
+    let after = am.update(&tx).await.map_err(db_err)?;
+    audit::append(
+        &tx,
+        &actor.org_id,
+        &actor.audit_actor(),
+        &actor.meta,
+        NewEvent::new("role.updated", "role", Some(&after.id))
+            .before(snapshot(&before, &before_perms))
+            .after(snapshot(&after, &perms)),
+    )
+    .await?;
+    let out = load_view(&tx, &actor.org_id, &after).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(out)
+}
+
 /// Deletes a custom role that nobody holds. Built-ins, and roles still assigned or used by
 /// an active API key, answer CONFLICT saying why.
 pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<(), AppError> {
@@ -381,7 +462,11 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<
             if keys == 1 { "it" } else { "them" }
         )));
     }
-    role_permission::Entity::delete_many().filter(role_permission::Column::RoleId.eq(before.id.as_str())).exec(&tx).await.map_err(db_err)?;
+    role_permission::Entity::delete_many()
+        .filter(role_permission::Column::RoleId.eq(before.id.as_str()))
+        .exec(&tx)
+        .await
+        .map_err(db_err)?;
     role::Entity::delete_by_id(before.id.clone()).exec(&tx).await.map_err(db_err)?;
     audit::append(
         &tx,
