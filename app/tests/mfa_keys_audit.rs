@@ -28,7 +28,11 @@ async fn make_org(db: &DatabaseConnection, slug: &str) -> (org::Model, user::Mod
         db,
         &format!("Org {slug}"),
         Some(slug),
-        NewOwner { email: format!("owner@{slug}.example.com"), display_name: "Olive Owner".into(), password: PASSWORD.into() },
+        NewOwner {
+            email: format!("owner@{slug}.example.com"),
+            display_name: "Olive Owner".into(),
+            password: PASSWORD.into(),
+        },
         &system_actor(),
         &RequestMeta::default(),
     )
@@ -37,7 +41,13 @@ async fn make_org(db: &DatabaseConnection, slug: &str) -> (org::Model, user::Mod
 }
 
 /// An active user with a password and `role` at `scope`.
-async fn add_user(db: &DatabaseConnection, org: &org::Model, email: &str, role: BuiltInRole, scope: ScopeRef) -> user::Model {
+async fn add_user(
+    db: &DatabaseConnection,
+    org: &org::Model,
+    email: &str,
+    role: BuiltInRole,
+    scope: ScopeRef,
+) -> user::Model {
     let at = db::now();
     let u = user::ActiveModel {
         id: Set(db::new_id()),
@@ -138,7 +148,10 @@ db_test!(mfa_enrolment_then_login_needs_the_code_and_recovery_codes_work_once, |
     let enrolment = mfa::begin_enrolment(&db, &KEY, &actor).await.unwrap();
     assert!(enrolment.otpauth_uri.starts_with("otpauth://totp/Mandate:owner%40acme.example.com"));
     assert!(enrolment.qr_svg.starts_with("<svg") && enrolment.qr_svg.ends_with("</svg>"));
-    assert!(!enrolment.qr_svg.contains("style") && !enrolment.qr_svg.contains("script"), "the CSP allows no inline style or script");
+    assert!(
+        !enrolment.qr_svg.contains("style") && !enrolment.qr_svg.contains("script"),
+        "the CSP allows no inline style or script"
+    );
     let secret = totp::base32_decode(&enrolment.secret).unwrap();
     assert_eq!(secret.len(), 20);
     // Stored encrypted, and not yet in force.
@@ -150,14 +163,20 @@ db_test!(mfa_enrolment_then_login_needs_the_code_and_recovery_codes_work_once, |
     assert!(matches!(auth::login_step(&db, login_input(&owner.email), &meta()).await.unwrap(), LoginStep::Done(..)));
 
     // A wrong code does not confirm; the current one does and yields 10 recovery codes.
-    let e = assert_code(mfa::confirm_enrolment(&db, &KEY, &actor, &wrong_code(&secret)).await, ErrorCode::ValidationError);
+    let e =
+        assert_code(mfa::confirm_enrolment(&db, &KEY, &actor, &wrong_code(&secret)).await, ErrorCode::ValidationError);
     assert!(e.field("code").is_some());
     let confirm_step = now_step();
-    let codes = mfa::confirm_enrolment(&db, &KEY, &actor, &totp::code_for_step(&secret, confirm_step, 6)).await.unwrap();
+    let codes =
+        mfa::confirm_enrolment(&db, &KEY, &actor, &totp::code_for_step(&secret, confirm_step, 6)).await.unwrap();
     assert_eq!(codes.len(), 10);
     let status = mfa::status(&db, &actor).await.unwrap();
     assert!(status.enabled && status.recovery_codes_left == 10);
-    let stored_codes = recovery_code::Entity::find().filter(recovery_code::Column::UserId.eq(owner.id.as_str())).all(&db).await.unwrap();
+    let stored_codes = recovery_code::Entity::find()
+        .filter(recovery_code::Column::UserId.eq(owner.id.as_str()))
+        .all(&db)
+        .await
+        .unwrap();
     assert_eq!(stored_codes.len(), 10);
     assert!(stored_codes.iter().all(|rc| rc.code_hash.len() == 64 && !codes.contains(&rc.code_hash)));
 
@@ -192,7 +211,9 @@ db_test!(mfa_enrolment_then_login_needs_the_code_and_recovery_codes_work_once, |
         assert!(actions.contains(&wanted), "{wanted} missing from {actions:?}");
     }
     assert!(evs.iter().any(|e| e.action == "auth.login" && e.after_json.as_deref() == Some(r#"{"mfa":"totp"}"#)));
-    assert!(evs.iter().any(|e| e.action == "auth.login" && e.after_json.as_deref() == Some(r#"{"mfa":"recovery_code"}"#)));
+    assert!(evs
+        .iter()
+        .any(|e| e.action == "auth.login" && e.after_json.as_deref() == Some(r#"{"mfa":"recovery_code"}"#)));
     let b32 = totp::base32_encode(&secret);
     for e in &evs {
         let text = event_text(e);
@@ -207,7 +228,10 @@ db_test!(wrong_mfa_codes_are_throttled_like_wrong_passwords, |db| async move {
     let (secret, _) = enable_mfa(&db, &owner).await;
     let pending = password_step(&db, &owner.email).await;
     for _ in 0..auth::ACCOUNT_MAX_FAILURES {
-        let e = assert_code(mfa::complete_login(&db, &KEY, &pending, &wrong_code(&secret), &meta()).await, ErrorCode::ValidationError);
+        let e = assert_code(
+            mfa::complete_login(&db, &KEY, &pending, &wrong_code(&secret), &meta()).await,
+            ErrorCode::ValidationError,
+        );
         assert!(e.field("code").is_some());
     }
     // Locked now: even the right code (and the right password) waits.
@@ -243,10 +267,19 @@ db_test!(disabling_mfa_needs_a_code_or_the_password, |db| async move {
     mfa::disable(&db, &KEY, &actor, PASSWORD).await.unwrap();
     let u = fresh_user(&db, &owner).await;
     assert!(!u.mfa_enabled && u.mfa_secret_enc.is_none());
-    assert_eq!(recovery_code::Entity::find().filter(recovery_code::Column::UserId.eq(owner.id.as_str())).all(&db).await.unwrap().len(), 0);
+    assert_eq!(
+        recovery_code::Entity::find()
+            .filter(recovery_code::Column::UserId.eq(owner.id.as_str()))
+            .all(&db)
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
     assert!(matches!(auth::login_step(&db, login_input(&owner.email), &meta()).await.unwrap(), LoginStep::Done(..)));
     assert_code(mfa::disable(&db, &KEY, &actor, PASSWORD).await, ErrorCode::Conflict);
-    let disabled = events(&db, &o.id).await.into_iter().find(|e| e.action == "mfa.disabled").expect("mfa.disabled event");
+    let disabled =
+        events(&db, &o.id).await.into_iter().find(|e| e.action == "mfa.disabled").expect("mfa.disabled event");
     assert!(disabled.after_json.unwrap().contains(r#""confirmed_with":"password""#));
 
     // With a code from the app, after enrolling again.
@@ -257,7 +290,8 @@ db_test!(disabling_mfa_needs_a_code_or_the_password, |db| async move {
 
 db_test!(api_keys_cannot_manage_a_persons_mfa, |db| async move {
     let (o, _) = make_org(&db, "keys-mfa").await;
-    let created = api_keys::create_management_key(&db, &o, "k", BuiltInRole::Owner, &system_actor(), &meta()).await.unwrap();
+    let created =
+        api_keys::create_management_key(&db, &o, "k", BuiltInRole::Owner, &system_actor(), &meta()).await.unwrap();
     let (actor, _) = api_keys::authenticate(&db, &created.secret, &meta()).await.unwrap();
     assert_code(mfa::begin_enrolment(&db, &KEY, &actor).await, ErrorCode::PermissionDenied);
     assert_code(mfa::status(&db, &actor).await, ErrorCode::PermissionDenied);
@@ -282,9 +316,13 @@ db_test!(org_requiring_mfa_blocks_members_without_it, |db| async move {
     );
     assert!(e.field("require_mfa").is_some());
     enable_mfa(&db, &owner).await;
-    let settings = org_settings::update(&db, &owner_actor, OrgSettingsPatch { name: Some("Policy Inc".into()), require_mfa: Some(true) })
-        .await
-        .unwrap();
+    let settings = org_settings::update(
+        &db,
+        &owner_actor,
+        OrgSettingsPatch { name: Some("Policy Inc".into()), require_mfa: Some(true) },
+    )
+    .await
+    .unwrap();
     assert!(settings.require_mfa);
     assert_eq!(settings.name, "Policy Inc");
     assert_eq!(settings.members_without_mfa, 2);
@@ -307,7 +345,12 @@ db_test!(org_requiring_mfa_blocks_members_without_it, |db| async move {
     let before = events(&db, &o.id).await.len();
     org_settings::update(&db, &owner_actor, OrgSettingsPatch { name: None, require_mfa: Some(true) }).await.unwrap();
     assert_eq!(events(&db, &o.id).await.len(), before);
-    assert!(!org_settings::update(&db, &owner_actor, OrgSettingsPatch { name: None, require_mfa: Some(false) }).await.unwrap().require_mfa);
+    assert!(
+        !org_settings::update(&db, &owner_actor, OrgSettingsPatch { name: None, require_mfa: Some(false) })
+            .await
+            .unwrap()
+            .require_mfa
+    );
     let e = assert_code(
         org_settings::update(&db, &owner_actor, OrgSettingsPatch { name: Some(" ".into()), require_mfa: None }).await,
         ErrorCode::ValidationError,
@@ -322,11 +365,18 @@ db_test!(api_key_with_a_role_at_a_team_is_listed_and_revoked, |db| async move {
     let (o, owner) = make_org(&db, "keys").await;
     let actor = actor_of(&db, &owner).await;
     let eu = teams::create(&db, &actor, teams::NewTeam { name: "EU".into(), parent_team_id: None }).await.unwrap();
-    let north = teams::create(&db, &actor, teams::NewTeam { name: "North".into(), parent_team_id: Some(eu.id.clone()) }).await.unwrap();
+    let north =
+        teams::create(&db, &actor, teams::NewTeam { name: "North".into(), parent_team_id: Some(eu.id.clone()) })
+            .await
+            .unwrap();
     let custom = roles::create(
         &db,
         &actor,
-        roles::NewRole { name: "Log reader".into(), description: String::new(), permissions: vec!["audit.read".into()] },
+        roles::NewRole {
+            name: "Log reader".into(),
+            description: String::new(),
+            permissions: vec!["audit.read".into()],
+        },
     )
     .await
     .unwrap();
@@ -369,14 +419,23 @@ db_test!(api_key_with_a_role_at_a_team_is_listed_and_revoked, |db| async move {
     let custom_key = api_keys::create(
         &db,
         &actor,
-        api_keys::NewApiKey { name: "Auditor bot".into(), role_id: custom.id.clone(), scope_type: "org".into(), ..Default::default() },
+        api_keys::NewApiKey {
+            name: "Auditor bot".into(),
+            role_id: custom.id.clone(),
+            scope_type: "org".into(),
+            ..Default::default()
+        },
     )
     .await
     .unwrap();
     assert_eq!(custom_key.key.role.as_deref(), Some("Log reader"));
 
     let list = api_keys::list(&db, &actor, None, None).await.unwrap();
-    assert_eq!(list.keys.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(), vec!["Auditor bot", "CRM sync"], "newest first");
+    assert_eq!(
+        list.keys.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(),
+        vec!["Auditor bot", "CRM sync"],
+        "newest first"
+    );
     let page = api_keys::list(&db, &actor, None, Some(1)).await.unwrap();
     assert_eq!(page.keys.len(), 1);
     let rest = api_keys::list(&db, &actor, page.next_cursor.as_deref(), Some(1)).await.unwrap();
@@ -394,7 +453,10 @@ db_test!(api_key_with_a_role_at_a_team_is_listed_and_revoked, |db| async move {
     let stored = api_key::Entity::find_by_id(created.key.id.clone()).one(&db).await.unwrap().unwrap();
     let evs = events(&db, &o.id).await;
     let key_events: Vec<_> = evs.iter().filter(|e| e.entity_id.as_deref() == Some(created.key.id.as_str())).collect();
-    assert_eq!(key_events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), vec!["api_key.created", "api_key.revoked"]);
+    assert_eq!(
+        key_events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        vec!["api_key.created", "api_key.revoked"]
+    );
     for e in &evs {
         let text = event_text(e);
         assert!(!text.contains(&created.secret) && !text.contains(&stored.key_hash), "secret in {text}");
@@ -423,8 +485,17 @@ db_test!(api_key_input_is_checked_field_by_field, |db| async move {
         assert!(e.field(field).is_some(), "{field}: {e:?}");
     }
     let e = assert_code(
-        api_keys::create(&db, &actor, api_keys::NewApiKey { name: "x".into(), role_id: "role-nope".into(), scope_type: "org".into(), ..Default::default() })
-            .await,
+        api_keys::create(
+            &db,
+            &actor,
+            api_keys::NewApiKey {
+                name: "x".into(),
+                role_id: "role-nope".into(),
+                scope_type: "org".into(),
+                ..Default::default()
+            },
+        )
+        .await,
         ErrorCode::NotFound,
     );
     assert!(e.field("role_id").is_some());
@@ -432,7 +503,13 @@ db_test!(api_key_input_is_checked_field_by_field, |db| async move {
         api_keys::create(
             &db,
             &actor,
-            api_keys::NewApiKey { name: "x".into(), role_id: "role-viewer".into(), scope_type: "store".into(), scope_id: Some("s".into()), ..Default::default() },
+            api_keys::NewApiKey {
+                name: "x".into(),
+                role_id: "role-viewer".into(),
+                scope_type: "store".into(),
+                scope_id: Some("s".into()),
+                ..Default::default()
+            },
         )
         .await,
         ErrorCode::ValidationError,
@@ -445,7 +522,12 @@ db_test!(nobody_creates_a_key_stronger_than_themselves, |db| async move {
     let owner_actor = actor_of(&db, &owner).await;
     let admin = add_user(&db, &o, "admin@escalate.example.com", BuiltInRole::Admin, ScopeRef::Org).await;
     let admin_actor = actor_of(&db, &admin).await;
-    let new = |role: &str| api_keys::NewApiKey { name: format!("{role} key"), role_id: role.into(), scope_type: "org".into(), ..Default::default() };
+    let new = |role: &str| api_keys::NewApiKey {
+        name: format!("{role} key"),
+        role_id: role.into(),
+        scope_type: "org".into(),
+        ..Default::default()
+    };
 
     // Admin lacks org.manage: no Owner key, but an Admin or Auditor key is fine.
     let e = assert_code(api_keys::create(&db, &admin_actor, new("role-owner")).await, ErrorCode::PermissionDenied);
@@ -467,8 +549,10 @@ db_test!(nobody_creates_a_key_stronger_than_themselves, |db| async move {
     assert_code(api_keys::create(&db, &auditor_actor, new("role-viewer")).await, ErrorCode::PermissionDenied);
     assert_code(api_keys::revoke(&db, &auditor_actor, &by_key.key.id).await, ErrorCode::PermissionDenied);
     assert_code(api_keys::options(&db, &auditor_actor).await, ErrorCode::PermissionDenied);
-    let team = teams::create(&db, &owner_actor, teams::NewTeam { name: "Ops".into(), parent_team_id: None }).await.unwrap();
-    let team_admin = add_user(&db, &o, "teamadmin@escalate.example.com", BuiltInRole::Admin, ScopeRef::Team(team.id)).await;
+    let team =
+        teams::create(&db, &owner_actor, teams::NewTeam { name: "Ops".into(), parent_team_id: None }).await.unwrap();
+    let team_admin =
+        add_user(&db, &o, "teamadmin@escalate.example.com", BuiltInRole::Admin, ScopeRef::Team(team.id)).await;
     assert_code(api_keys::list(&db, &actor_of(&db, &team_admin).await, None, None).await, ErrorCode::PermissionDenied);
 });
 
@@ -485,20 +569,31 @@ db_test!(cli_keys_take_built_in_or_custom_role_names, |db| async move {
     roles::create(
         &db,
         &actor_of(&db, &owner).await,
-        roles::NewRole { name: "Support Lead".into(), description: String::new(), permissions: vec!["actions.approve".into()] },
+        roles::NewRole {
+            name: "Support Lead".into(),
+            description: String::new(),
+            permissions: vec!["actions.approve".into()],
+        },
     )
     .await
     .unwrap();
-    assert_eq!(api_keys::find_role_by_name(&db, &o.id, "store manager").await.unwrap().unwrap().id, "role-store-manager");
+    assert_eq!(
+        api_keys::find_role_by_name(&db, &o.id, "store manager").await.unwrap().unwrap().id,
+        "role-store-manager"
+    );
     let r = api_keys::find_role_by_name(&db, &o.id, "support lead").await.unwrap().expect("custom role by name");
     assert_eq!(r.name, "Support Lead");
     assert!(api_keys::find_role_by_name(&db, &o.id, "Reporter").await.unwrap().is_none(), "another org's role");
     assert!(api_keys::find_role_by_name(&db, &other.id, "Reporter").await.unwrap().is_some());
-    let created = api_keys::create_management_key_with_role(&db, &o, "cli key", &r, &system_actor(), &meta()).await.unwrap();
+    let created =
+        api_keys::create_management_key_with_role(&db, &o, "cli key", &r, &system_actor(), &meta()).await.unwrap();
     let (actor, _) = api_keys::authenticate(&db, &created.secret, &meta()).await.unwrap();
     assert_eq!(actor.access.role_names(), vec!["Support Lead"]);
     let custom_of_other = role::Entity::find_by_id(custom.id).one(&db).await.unwrap().unwrap();
-    assert_code(api_keys::create_management_key_with_role(&db, &o, "x", &custom_of_other, &system_actor(), &meta()).await, ErrorCode::NotFound);
+    assert_code(
+        api_keys::create_management_key_with_role(&db, &o, "x", &custom_of_other, &system_actor(), &meta()).await,
+        ErrorCode::NotFound,
+    );
 });
 
 // ---------------------------------------------------------------------------------------
@@ -515,9 +610,18 @@ db_test!(change_log_filters_and_pages, |db| async move {
     for name in ["Alpha", "Beta", "Gamma"] {
         teams::create(&db, &actor, teams::NewTeam { name: name.into(), parent_team_id: None }).await.unwrap();
     }
-    let key = api_keys::create(&db, &actor, api_keys::NewApiKey { name: "k".into(), role_id: "role-viewer".into(), scope_type: "org".into(), ..Default::default() })
-        .await
-        .unwrap();
+    let key = api_keys::create(
+        &db,
+        &actor,
+        api_keys::NewApiKey {
+            name: "k".into(),
+            role_id: "role-viewer".into(),
+            scope_type: "org".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let (key_actor, _) = api_keys::authenticate(&db, &key.secret, &meta()).await.unwrap();
 
     let all = |include_sign_ins: bool| EventFilter { include_sign_ins, ..Default::default() };
@@ -540,9 +644,15 @@ db_test!(change_log_filters_and_pages, |db| async move {
     let mine = audit::list_events(&db, &actor, &by_label, &paging(200, None)).await.unwrap();
     assert!(mine.events.len() >= 4 && mine.events.iter().all(|e| e.actor.label == owner.email));
     let by_id = EventFilter { actor: Some(owner.id.clone()), ..Default::default() };
-    assert_eq!(audit::list_events(&db, &actor, &by_id, &paging(200, None)).await.unwrap().events.len(), mine.events.len());
+    assert_eq!(
+        audit::list_events(&db, &actor, &by_id, &paging(200, None)).await.unwrap().events.len(),
+        mine.events.len()
+    );
     let wildcard = EventFilter { actor: Some("%".into()), ..Default::default() };
-    assert!(audit::list_events(&db, &actor, &wildcard, &paging(200, None)).await.unwrap().events.is_empty(), "% is literal");
+    assert!(
+        audit::list_events(&db, &actor, &wildcard, &paging(200, None)).await.unwrap().events.is_empty(),
+        "% is literal"
+    );
 
     // Dates: today holds everything, yesterday nothing.
     let today = db::now().format("%Y-%m-%d").to_string();
@@ -550,9 +660,19 @@ db_test!(change_log_filters_and_pages, |db| async move {
     let q = |from: Option<&str>, to: Option<&str>| {
         EventQuery { from: from.map(str::to_string), to: to.map(str::to_string), ..Default::default() }.parse().unwrap()
     };
-    assert_eq!(audit::list_events(&db, &actor, &q(Some(&today), Some(&today)), &paging(200, None)).await.unwrap().events.len(), changes.events.len());
-    assert!(audit::list_events(&db, &actor, &q(None, Some(&yesterday)), &paging(200, None)).await.unwrap().events.is_empty());
-    assert_eq!(audit::list_events(&db, &actor, &q(Some(&yesterday), None), &paging(200, None)).await.unwrap().events.len(), changes.events.len());
+    assert_eq!(
+        audit::list_events(&db, &actor, &q(Some(&today), Some(&today)), &paging(200, None)).await.unwrap().events.len(),
+        changes.events.len()
+    );
+    assert!(audit::list_events(&db, &actor, &q(None, Some(&yesterday)), &paging(200, None))
+        .await
+        .unwrap()
+        .events
+        .is_empty());
+    assert_eq!(
+        audit::list_events(&db, &actor, &q(Some(&yesterday), None), &paging(200, None)).await.unwrap().events.len(),
+        changes.events.len()
+    );
 
     // Pages of 2 walk the same events, none twice.
     let mut walked = Vec::new();
@@ -567,7 +687,10 @@ db_test!(change_log_filters_and_pages, |db| async move {
         }
     }
     assert_eq!(walked, seqs);
-    assert_code(audit::list_events(&db, &actor, &all(true), &paging(2, Some("x".into()))).await, ErrorCode::ValidationError);
+    assert_code(
+        audit::list_events(&db, &actor, &all(true), &paging(2, Some("x".into()))).await,
+        ErrorCode::ValidationError,
+    );
 
     let types = audit::entity_types(&db, &actor).await.unwrap();
     for t in ["api_key", "org", "team", "user"] {
@@ -584,10 +707,25 @@ db_test!(another_orgs_ids_are_not_found, |db| async move {
     let a = actor_of(&db, &owner_a).await;
     let b = actor_of(&db, &owner_b).await;
     let team_a = teams::create(&db, &a, teams::NewTeam { name: "A team".into(), parent_team_id: None }).await.unwrap();
-    let role_a = roles::create(&db, &a, roles::NewRole { name: "A role".into(), description: String::new(), permissions: vec![] }).await.unwrap();
-    let key_a = api_keys::create(&db, &a, api_keys::NewApiKey { name: "a".into(), role_id: "role-viewer".into(), scope_type: "org".into(), ..Default::default() })
-        .await
-        .unwrap();
+    let role_a = roles::create(
+        &db,
+        &a,
+        roles::NewRole { name: "A role".into(), description: String::new(), permissions: vec![] },
+    )
+    .await
+    .unwrap();
+    let key_a = api_keys::create(
+        &db,
+        &a,
+        api_keys::NewApiKey {
+            name: "a".into(),
+            role_id: "role-viewer".into(),
+            scope_type: "org".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
 
     assert_code(api_keys::get(&db, &b, &key_a.key.id).await, ErrorCode::NotFound);
     assert_code(api_keys::revoke(&db, &b, &key_a.key.id).await, ErrorCode::NotFound);
@@ -599,7 +737,10 @@ db_test!(another_orgs_ids_are_not_found, |db| async move {
         expires_at: None,
     };
     assert_code(api_keys::create(&db, &b, new(&role_a.id, "org", None)).await, ErrorCode::NotFound);
-    assert_code(api_keys::create(&db, &b, new("role-viewer", "team", Some(team_a.id.clone()))).await, ErrorCode::NotFound);
+    assert_code(
+        api_keys::create(&db, &b, new("role-viewer", "team", Some(team_a.id.clone()))).await,
+        ErrorCode::NotFound,
+    );
     assert!(api_keys::list(&db, &b, None, None).await.unwrap().keys.is_empty());
     let filter = EventFilter { entity_id: Some(key_a.key.id.clone()), include_sign_ins: true, ..Default::default() };
     assert!(audit::list_events(&db, &b, &filter, &paging(50, None)).await.unwrap().events.is_empty());

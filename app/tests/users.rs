@@ -16,7 +16,9 @@ use app::services::users::{self, InviteInput, ListQuery, UserPatch};
 use app::services::{account, api_keys, audit, db, outbox, Actor, ActorKind, RequestMeta};
 use chrono::Duration;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
 use std::collections::HashSet;
 
 const PASSWORD: &str = "violet kettle runs uphill";
@@ -35,7 +37,11 @@ async fn make_org(db: &DatabaseConnection, slug: &str) -> (org::Model, user::Mod
         db,
         &format!("Org {slug}"),
         Some(slug),
-        NewOwner { email: format!("owner@{slug}.example.com"), display_name: "Olive Owner".into(), password: PASSWORD.into() },
+        NewOwner {
+            email: format!("owner@{slug}.example.com"),
+            display_name: "Olive Owner".into(),
+            password: PASSWORD.into(),
+        },
         &system_actor(),
         &RequestMeta::default(),
     )
@@ -51,9 +57,16 @@ async fn actor_of(db: &DatabaseConnection, u: &user::Model) -> Actor {
 
 /// A management key's actor with a built-in role at the org.
 async fn key_actor(db: &DatabaseConnection, o: &org::Model, role: BuiltInRole) -> Actor {
-    let key = api_keys::create_management_key(db, o, &format!("{} key", role.name()), role, &system_actor(), &RequestMeta::default())
-        .await
-        .unwrap();
+    let key = api_keys::create_management_key(
+        db,
+        o,
+        &format!("{} key", role.name()),
+        role,
+        &system_actor(),
+        &RequestMeta::default(),
+    )
+    .await
+    .unwrap();
     api_keys::authenticate(db, &key.secret, &meta()).await.unwrap().0
 }
 
@@ -95,7 +108,9 @@ async fn join(db: &DatabaseConnection, by: &Actor, email: &str, role: BuiltInRol
 }
 
 async fn login(db: &DatabaseConnection, email: &str, password: &str) -> Result<SessionUser, AppError> {
-    auth::login(db, LoginInput { email: email.into(), password: password.into(), org_slug: None }, &meta()).await.map(|(s, _, _)| s)
+    auth::login(db, LoginInput { email: email.into(), password: password.into(), org_slug: None }, &meta())
+        .await
+        .map(|(s, _, _)| s)
 }
 
 fn err<T: std::fmt::Debug>(r: Result<T, AppError>) -> AppError {
@@ -130,7 +145,8 @@ async fn audit_clean(db: &DatabaseConnection, org_id: &str) {
 /// A session row for the user, as the session layer writes it.
 async fn add_session(db: &DatabaseConnection, u: &user::Model) -> String {
     let id = db::new_id().replace('-', "");
-    let data = serde_json::json!({ SESSION_KEY: {"user_id": u.id, "org_id": u.org_id, "login_at": db::now().timestamp()} });
+    let data =
+        serde_json::json!({ SESSION_KEY: {"user_id": u.id, "org_id": u.org_id, "login_at": db::now().timestamp()} });
     session::ActiveModel {
         id: Set(id.clone()),
         user_id: Set(Some(u.id.clone())),
@@ -144,7 +160,14 @@ async fn add_session(db: &DatabaseConnection, u: &user::Model) -> String {
 }
 
 async fn sessions_of(db: &DatabaseConnection, u: &user::Model) -> Vec<String> {
-    session::Entity::find().filter(session::Column::UserId.eq(u.id.as_str())).all(db).await.unwrap().into_iter().map(|s| s.id).collect()
+    session::Entity::find()
+        .filter(session::Column::UserId.eq(u.id.as_str()))
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect()
 }
 
 async fn reload(db: &DatabaseConnection, u: &user::Model) -> user::Model {
@@ -170,7 +193,12 @@ db_test!(invite_then_accept_then_sign_in, |db: DatabaseConnection| async move {
     assert_eq!(mail.org_id, o.id);
     assert!(mail.sent_at.is_none());
     let token = link_token(&mail.body, "invite");
-    let stored = user_token::Entity::find().filter(user_token::Column::UserId.eq(invited.id.as_str())).one(&db).await.unwrap().unwrap();
+    let stored = user_token::Entity::find()
+        .filter(user_token::Column::UserId.eq(invited.id.as_str()))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.kind, "invite");
     assert_ne!(stored.token_hash, token);
     assert_eq!(stored.token_hash, users::hash_token(&token));
@@ -196,7 +224,10 @@ db_test!(invite_then_accept_then_sign_in, |db: DatabaseConnection| async move {
     assert!(auth::session_actor(&db, &su, Duration::hours(24), &meta()).await.unwrap().is_some(), "signed in");
 
     // Single use.
-    assert_eq!(err(users::accept_invite(&db, &token, NEW_PASSWORD, NEW_PASSWORD, &meta()).await).code, ErrorCode::NotFound);
+    assert_eq!(
+        err(users::accept_invite(&db, &token, NEW_PASSWORD, NEW_PASSWORD, &meta()).await).code,
+        ErrorCode::NotFound
+    );
     assert_eq!(err(users::invite_info(&db, &token).await).code, ErrorCode::NotFound);
 
     // Signs in with the chosen password.
@@ -273,19 +304,30 @@ db_test!(invite_roles_follow_the_grant_rules, |db: DatabaseConnection| async mov
     let (_, viewer) = join(&db, &boss, "viewer@example.com", BuiltInRole::Viewer).await;
 
     // A Viewer cannot invite at all.
-    assert_eq!(err(users::invite(&db, &viewer, invite_input("v2@example.com", "V"), BASE).await).code, ErrorCode::PermissionDenied);
+    assert_eq!(
+        err(users::invite(&db, &viewer, invite_input("v2@example.com", "V"), BASE).await).code,
+        ErrorCode::PermissionDenied
+    );
     // An Admin invites Viewers and Approvers but cannot make an Owner.
     users::invite(&db, &admin, invite_input("v3@example.com", "V"), BASE).await.unwrap();
-    users::invite(&db, &admin, with_role(invite_input("ap@example.com", "A"), BuiltInRole::Approver), BASE).await.unwrap();
-    let e = err(users::invite(&db, &admin, with_role(invite_input("own@example.com", "O"), BuiltInRole::Owner), BASE).await);
+    users::invite(&db, &admin, with_role(invite_input("ap@example.com", "A"), BuiltInRole::Approver), BASE)
+        .await
+        .unwrap();
+    let e = err(
+        users::invite(&db, &admin, with_role(invite_input("own@example.com", "O"), BuiltInRole::Owner), BASE).await
+    );
     assert_eq!(e.code, ErrorCode::PermissionDenied);
     assert!(e.message.contains("org.manage"), "{e:?}");
     assert!(user::Entity::find().filter(user::Column::Email.eq("own@example.com")).one(&db).await.unwrap().is_none());
 
     // A role at a team that exists.
-    let team = app::services::teams::create(&db, &boss, app::services::teams::NewTeam { name: "Support".into(), parent_team_id: None })
-        .await
-        .unwrap();
+    let team = app::services::teams::create(
+        &db,
+        &boss,
+        app::services::teams::NewTeam { name: "Support".into(), parent_team_id: None },
+    )
+    .await
+    .unwrap();
     let mut at_team = with_role(invite_input("lead@example.com", "Lead"), BuiltInRole::StoreManager);
     at_team.scope = Some(ScopeRef::Team(team.id.clone()));
     at_team.team_id = Some(team.id.clone());
@@ -315,7 +357,8 @@ db_test!(search_and_pages_cover_everyone_once, |db: DatabaseConnection| async mo
     let mut cursor = None;
     let mut pages = 0;
     loop {
-        let page = users::list(&db, &viewer, ListQuery { q: None, cursor: cursor.clone(), limit: Some(10) }).await.unwrap();
+        let page =
+            users::list(&db, &viewer, ListQuery { q: None, cursor: cursor.clone(), limit: Some(10) }).await.unwrap();
         assert!(!page.can_manage);
         assert!(page.users.len() <= 10);
         seen.extend(page.users.iter().map(|u| (u.email.clone(), u.id.clone())));
@@ -343,15 +386,25 @@ db_test!(search_and_pages_cover_everyone_once, |db: DatabaseConnection| async mo
     let none = users::list(&db, &boss, ListQuery { q: Some("%".into()), ..Default::default() }).await.unwrap();
     assert!(none.users.is_empty(), "% is not a wildcard");
     // Search pages too.
-    let first = users::list(&db, &boss, ListQuery { q: Some("ada".into()), limit: Some(2), cursor: None }).await.unwrap();
-    let second = users::list(&db, &boss, ListQuery { q: Some("ada".into()), limit: Some(2), cursor: first.next_cursor }).await.unwrap();
+    let first =
+        users::list(&db, &boss, ListQuery { q: Some("ada".into()), limit: Some(2), cursor: None }).await.unwrap();
+    let second =
+        users::list(&db, &boss, ListQuery { q: Some("ada".into()), limit: Some(2), cursor: first.next_cursor })
+            .await
+            .unwrap();
     assert_eq!(first.users.len() + second.users.len(), 4);
     assert!(first.users.iter().all(|u| !second.users.contains(u)));
 
     // Bad paging input.
-    assert!(err(users::list(&db, &boss, ListQuery { cursor: Some("zz".into()), ..Default::default() }).await).field("cursor").is_some());
-    assert!(err(users::list(&db, &boss, ListQuery { limit: Some(0), ..Default::default() }).await).field("limit").is_some());
-    assert!(err(users::list(&db, &boss, ListQuery { limit: Some(201), ..Default::default() }).await).field("limit").is_some());
+    assert!(err(users::list(&db, &boss, ListQuery { cursor: Some("zz".into()), ..Default::default() }).await)
+        .field("cursor")
+        .is_some());
+    assert!(err(users::list(&db, &boss, ListQuery { limit: Some(0), ..Default::default() }).await)
+        .field("limit")
+        .is_some());
+    assert!(err(users::list(&db, &boss, ListQuery { limit: Some(201), ..Default::default() }).await)
+        .field("limit")
+        .is_some());
     let _ = o;
 });
 
@@ -367,28 +420,43 @@ db_test!(suspending_ends_sessions_at_once, |db: DatabaseConnection| async move {
     let keep = add_session(&db, &owner).await;
     let su = SessionUser { user_id: bob.id.clone(), org_id: o.id.clone(), login_at: db::now().timestamp() };
 
-    let v = users::update(&db, &boss, &bob.id, UserPatch { status: Some("suspended".into()), ..Default::default() }).await.unwrap();
+    let v = users::update(&db, &boss, &bob.id, UserPatch { status: Some("suspended".into()), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(v.status, "suspended");
     assert!(sessions_of(&db, &bob).await.is_empty(), "bob's sessions are gone");
     assert_eq!(sessions_of(&db, &owner).await, [keep], "others' sessions stay");
-    assert!(auth::session_actor(&db, &su, Duration::hours(24), &meta()).await.unwrap().is_none(), "rejected on the next request");
+    assert!(
+        auth::session_actor(&db, &su, Duration::hours(24), &meta()).await.unwrap().is_none(),
+        "rejected on the next request"
+    );
     assert_eq!(err(login(&db, "bob@example.com", PASSWORD).await).code, ErrorCode::Unauthenticated);
 
     // Reactivate: signs in again. Suspending twice or reactivating an active person changes nothing.
-    let v = users::update(&db, &boss, &bob.id, UserPatch { status: Some("active".into()), ..Default::default() }).await.unwrap();
+    let v = users::update(&db, &boss, &bob.id, UserPatch { status: Some("active".into()), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(v.status, "active");
     login(&db, "bob@example.com", PASSWORD).await.unwrap();
     let seq = events(&db, &o.id).await.len();
-    users::update(&db, &boss, &bob.id, UserPatch { status: Some("active".into()), ..Default::default() }).await.unwrap();
+    users::update(&db, &boss, &bob.id, UserPatch { status: Some("active".into()), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(events(&db, &o.id).await.len(), seq, "no-op writes no event");
-    assert!(err(users::update(&db, &boss, &bob.id, UserPatch { status: Some("gone".into()), ..Default::default() }).await)
-        .field("status")
-        .is_some());
+    assert!(err(
+        users::update(&db, &boss, &bob.id, UserPatch { status: Some("gone".into()), ..Default::default() }).await
+    )
+    .field("status")
+    .is_some());
 
     // An invited person suspended and reactivated goes back to invited (no password yet).
     let inv = users::invite(&db, &boss, invite_input("inv@example.com", "Inv"), BASE).await.unwrap();
-    users::update(&db, &boss, &inv.id, UserPatch { status: Some("suspended".into()), ..Default::default() }).await.unwrap();
-    let v = users::update(&db, &boss, &inv.id, UserPatch { status: Some("active".into()), ..Default::default() }).await.unwrap();
+    users::update(&db, &boss, &inv.id, UserPatch { status: Some("suspended".into()), ..Default::default() })
+        .await
+        .unwrap();
+    let v = users::update(&db, &boss, &inv.id, UserPatch { status: Some("active".into()), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(v.status, "invited");
 
     let acts = actions(&db, &o.id).await;
@@ -404,31 +472,58 @@ db_test!(the_last_active_owner_cannot_be_suspended_or_deleted, |db: DatabaseConn
 
     // Nobody suspends or deletes themselves.
     assert_eq!(
-        err(users::update(&db, &boss, &owner.id, UserPatch { status: Some("suspended".into()), ..Default::default() }).await).code,
+        err(users::update(&db, &boss, &owner.id, UserPatch { status: Some("suspended".into()), ..Default::default() })
+            .await)
+        .code,
         ErrorCode::Conflict
     );
     assert_eq!(err(users::delete(&db, &boss, &owner.id).await).code, ErrorCode::Conflict);
     // An Admin cannot switch off an Owner (they lack org.manage).
     assert_eq!(
-        err(users::update(&db, &admin, &owner.id, UserPatch { status: Some("suspended".into()), ..Default::default() }).await).code,
+        err(users::update(
+            &db,
+            &admin,
+            &owner.id,
+            UserPatch { status: Some("suspended".into()), ..Default::default() }
+        )
+        .await)
+        .code,
         ErrorCode::PermissionDenied
     );
     assert_eq!(err(users::delete(&db, &admin, &owner.id).await).code, ErrorCode::PermissionDenied);
     // An Owner key may, but not the last active Owner.
-    let e = err(users::update(&db, &owner_key, &owner.id, UserPatch { status: Some("suspended".into()), ..Default::default() }).await);
+    let e = err(users::update(
+        &db,
+        &owner_key,
+        &owner.id,
+        UserPatch { status: Some("suspended".into()), ..Default::default() },
+    )
+    .await);
     assert_eq!(e.code, ErrorCode::Conflict);
     assert!(e.message.contains("last active Owner"), "{e:?}");
     assert_eq!(err(users::delete(&db, &owner_key, &owner.id).await).code, ErrorCode::Conflict);
 
     // An invited Owner does not count; an active second Owner does.
-    let second = users::invite(&db, &boss, with_role(invite_input("o2@example.com", "Second Owner"), BuiltInRole::Owner), BASE).await.unwrap();
+    let second =
+        users::invite(&db, &boss, with_role(invite_input("o2@example.com", "Second Owner"), BuiltInRole::Owner), BASE)
+            .await
+            .unwrap();
     assert_eq!(err(users::delete(&db, &owner_key, &owner.id).await).code, ErrorCode::Conflict);
     let token = link_token(&last_mail(&db, "o2@example.com").await.body, "invite");
     users::accept_invite(&db, &token, PASSWORD, PASSWORD, &meta()).await.unwrap();
-    users::update(&db, &owner_key, &owner.id, UserPatch { status: Some("suspended".into()), ..Default::default() }).await.unwrap();
+    users::update(&db, &owner_key, &owner.id, UserPatch { status: Some("suspended".into()), ..Default::default() })
+        .await
+        .unwrap();
     // Now the second is the last active one.
     assert_eq!(
-        err(users::update(&db, &owner_key, &second.id, UserPatch { status: Some("suspended".into()), ..Default::default() }).await).code,
+        err(users::update(
+            &db,
+            &owner_key,
+            &second.id,
+            UserPatch { status: Some("suspended".into()), ..Default::default() }
+        )
+        .await)
+        .code,
         ErrorCode::Conflict
     );
     assert_eq!(reload(&db, &owner).await.status, "suspended");
@@ -445,8 +540,18 @@ db_test!(deleting_removes_roles_tokens_and_sessions, |db: DatabaseConnection| as
     assert_eq!(err(users::delete(&db, &viewer, &carol.id).await).code, ErrorCode::PermissionDenied);
     users::delete(&db, &boss, &carol.id).await.unwrap();
     assert!(user::Entity::find_by_id(carol.id.clone()).one(&db).await.unwrap().is_none());
-    assert_eq!(role_assignment::Entity::find().filter(role_assignment::Column::UserId.eq(carol.id.as_str())).count(&db).await.unwrap(), 0);
-    assert_eq!(user_token::Entity::find().filter(user_token::Column::UserId.eq(carol.id.as_str())).count(&db).await.unwrap(), 0);
+    assert_eq!(
+        role_assignment::Entity::find()
+            .filter(role_assignment::Column::UserId.eq(carol.id.as_str()))
+            .count(&db)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        user_token::Entity::find().filter(user_token::Column::UserId.eq(carol.id.as_str())).count(&db).await.unwrap(),
+        0
+    );
     assert!(sessions_of(&db, &carol).await.is_empty());
     assert_eq!(err(users::get(&db, &boss, &carol.id).await).code, ErrorCode::NotFound);
     assert_eq!(err(users::delete(&db, &boss, &carol.id).await).code, ErrorCode::NotFound);
@@ -461,9 +566,13 @@ db_test!(editing_name_and_team, |db: DatabaseConnection| async move {
     let (o, owner) = make_org(&db, "acme").await;
     let boss = actor_of(&db, &owner).await;
     let (dan, dan_actor) = join(&db, &boss, "dan@example.com", BuiltInRole::Viewer).await;
-    let team = app::services::teams::create(&db, &boss, app::services::teams::NewTeam { name: "Ops".into(), parent_team_id: None })
-        .await
-        .unwrap();
+    let team = app::services::teams::create(
+        &db,
+        &boss,
+        app::services::teams::NewTeam { name: "Ops".into(), parent_team_id: None },
+    )
+    .await
+    .unwrap();
 
     let v = users::update(
         &db,
@@ -476,14 +585,33 @@ db_test!(editing_name_and_team, |db: DatabaseConnection| async move {
     assert_eq!((v.display_name.as_str(), v.team_name.as_deref()), ("Dan Danson", Some("Ops")));
     let v = users::update(&db, &boss, &dan.id, UserPatch { team_id: Some(None), ..Default::default() }).await.unwrap();
     assert_eq!(v.team_id, None);
-    assert!(err(users::update(&db, &boss, &dan.id, UserPatch { display_name: Some(" ".into()), ..Default::default() }).await)
-        .field("display_name")
-        .is_some());
-    assert!(err(users::update(&db, &boss, &dan.id, UserPatch { team_id: Some(Some("nope".into())), ..Default::default() }).await)
-        .field("team_id")
-        .is_some());
+    assert!(err(users::update(
+        &db,
+        &boss,
+        &dan.id,
+        UserPatch { display_name: Some(" ".into()), ..Default::default() }
+    )
+    .await)
+    .field("display_name")
+    .is_some());
+    assert!(err(users::update(
+        &db,
+        &boss,
+        &dan.id,
+        UserPatch { team_id: Some(Some("nope".into())), ..Default::default() }
+    )
+    .await)
+    .field("team_id")
+    .is_some());
     assert_eq!(
-        err(users::update(&db, &dan_actor, &dan.id, UserPatch { display_name: Some("Me".into()), ..Default::default() }).await).code,
+        err(users::update(
+            &db,
+            &dan_actor,
+            &dan.id,
+            UserPatch { display_name: Some("Me".into()), ..Default::default() }
+        )
+        .await)
+        .code,
         ErrorCode::PermissionDenied
     );
     let updated = events(&db, &o.id).await.into_iter().filter(|e| e.action == "user.updated").collect::<Vec<_>>();
@@ -503,7 +631,9 @@ db_test!(another_orgs_people_are_not_found, |db: DatabaseConnection| async move 
 
     assert_eq!(err(users::get(&db, &b, &alice.id).await).code, ErrorCode::NotFound);
     assert_eq!(
-        err(users::update(&db, &b, &alice.id, UserPatch { status: Some("suspended".into()), ..Default::default() }).await).code,
+        err(users::update(&db, &b, &alice.id, UserPatch { status: Some("suspended".into()), ..Default::default() })
+            .await)
+        .code,
         ErrorCode::NotFound
     );
     assert_eq!(err(users::delete(&db, &b, &alice.id).await).code, ErrorCode::NotFound);
@@ -565,7 +695,10 @@ db_test!(password_reset_by_email_without_enumeration, |db: DatabaseConnection| a
     assert_eq!(err(account::reset_info(&db, &token).await).code, ErrorCode::NotFound);
 
     let acts = actions(&db, &o.id).await;
-    assert!(acts.contains(&"user.password_reset_requested".to_string()) && acts.contains(&"user.password_reset".to_string()));
+    assert!(
+        acts.contains(&"user.password_reset_requested".to_string())
+            && acts.contains(&"user.password_reset".to_string())
+    );
     audit_clean(&db, &o.id).await;
 });
 
@@ -580,7 +713,11 @@ db_test!(reset_requests_are_limited_the_same_for_unknown_emails, |db: DatabaseCo
         assert!(e.retry_after_secs.is_some());
     }
     assert_eq!(
-        outbox_row::Entity::find().filter(outbox_row::Column::ToEmail.eq(owner.email.as_str())).count(&db).await.unwrap(),
+        outbox_row::Entity::find()
+            .filter(outbox_row::Column::ToEmail.eq(owner.email.as_str()))
+            .count(&db)
+            .await
+            .unwrap(),
         account::RESET_PER_EMAIL as u64
     );
     // Per IP: other emails from the same address are cut off too.
@@ -588,7 +725,10 @@ db_test!(reset_requests_are_limited_the_same_for_unknown_emails, |db: DatabaseCo
     for i in 0..account::RESET_PER_IP {
         account::request_password_reset(&db, &format!("u{i}@example.com"), &ip, BASE).await.unwrap();
     }
-    assert_eq!(err(account::request_password_reset(&db, "fresh@example.com", &ip, BASE).await).code, ErrorCode::RateLimited);
+    assert_eq!(
+        err(account::request_password_reset(&db, "fresh@example.com", &ip, BASE).await).code,
+        ErrorCode::RateLimited
+    );
 });
 
 db_test!(changing_the_password_needs_the_current_one_and_ends_other_sessions, |db: DatabaseConnection| async move {
@@ -599,15 +739,20 @@ db_test!(changing_the_password_needs_the_current_one_and_ends_other_sessions, |d
     add_session(&db, &fay).await;
     add_session(&db, &fay).await;
 
-    let e = err(account::change_password(&db, &fay_actor, "wrong password!!", NEW_PASSWORD, NEW_PASSWORD, Some(&here)).await);
+    let e =
+        err(account::change_password(&db, &fay_actor, "wrong password!!", NEW_PASSWORD, NEW_PASSWORD, Some(&here))
+            .await);
     assert!(e.field("current_password").is_some(), "{e:?}");
     let e = err(account::change_password(&db, &fay_actor, PASSWORD, "short", "short", Some(&here)).await);
     assert!(e.field("new_password").is_some());
-    let e = err(account::change_password(&db, &fay_actor, PASSWORD, NEW_PASSWORD, "different words here", Some(&here)).await);
+    let e =
+        err(account::change_password(&db, &fay_actor, PASSWORD, NEW_PASSWORD, "different words here", Some(&here))
+            .await);
     assert!(e.field("new_password_confirm").is_some());
     assert_eq!(sessions_of(&db, &fay).await.len(), 3, "nothing changed yet");
 
-    let ended = account::change_password(&db, &fay_actor, PASSWORD, NEW_PASSWORD, NEW_PASSWORD, Some(&here)).await.unwrap();
+    let ended =
+        account::change_password(&db, &fay_actor, PASSWORD, NEW_PASSWORD, NEW_PASSWORD, Some(&here)).await.unwrap();
     assert_eq!(ended, 2);
     assert_eq!(sessions_of(&db, &fay).await, std::slice::from_ref(&here), "this session stays");
     login(&db, "fay@example.com", NEW_PASSWORD).await.unwrap();
@@ -679,7 +824,11 @@ db_test!(outbox_lists_for_admins_and_tracks_delivery, |db: DatabaseConnection| a
     assert_eq!(page.items[0].status, MailStatus::Pending);
     let rest = outbox::list(&db, &boss, page.next_cursor.as_deref(), 10, false).await.unwrap();
     let all: Vec<_> = page.items.iter().chain(rest.items.iter()).map(|m| m.to_email.clone()).collect();
-    assert_eq!(all, ["m2@example.com", "m1@example.com", "m0@example.com", "viewer@example.com"], "only this org's mail");
+    assert_eq!(
+        all,
+        ["m2@example.com", "m1@example.com", "m0@example.com", "viewer@example.com"],
+        "only this org's mail"
+    );
 
     // The sender's side: claiming holds a message; failures back off; sent is final.
     let now = db::now();
@@ -693,12 +842,19 @@ db_test!(outbox_lists_for_admins_and_tracks_delivery, |db: DatabaseConnection| a
     assert!(row.next_attempt_at.unwrap() > now);
     assert!(outbox::claim_due(&db, now + Duration::seconds(29), 100).await.unwrap().is_empty());
     let again = outbox::claim_due(&db, now + Duration::seconds(31), 100).await.unwrap();
-    assert_eq!(again.iter().map(|m| m.id.clone()).collect::<Vec<_>>(), std::slice::from_ref(&m.id), "retried after the back-off");
+    assert_eq!(
+        again.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
+        std::slice::from_ref(&m.id),
+        "retried after the back-off"
+    );
     outbox::mark_sent(&db, &m.id, now).await.unwrap();
     let row = outbox_row::Entity::find_by_id(m.id.clone()).one(&db).await.unwrap().unwrap();
     assert!(row.sent_at.is_some() && row.last_error.is_none());
     assert_eq!(row.attempts, 2);
-    assert!(outbox::claim_due(&db, now + Duration::days(1), 100).await.unwrap().iter().all(|x| x.id != m.id), "sent is never resent");
+    assert!(
+        outbox::claim_due(&db, now + Duration::days(1), 100).await.unwrap().iter().all(|x| x.id != m.id),
+        "sent is never resent"
+    );
 
     // A permanent refusal gives up at once.
     let p = &claimed[1];
@@ -706,7 +862,10 @@ db_test!(outbox_lists_for_admins_and_tracks_delivery, |db: DatabaseConnection| a
     let row = outbox_row::Entity::find_by_id(p.id.clone()).one(&db).await.unwrap().unwrap();
     assert_eq!(row.attempts, MAIL_MAX_ATTEMPTS);
     assert!(outbox::claim_due(&db, now + Duration::days(1), 100).await.unwrap().iter().all(|x| x.id != p.id));
-    let listed = outbox::list(&db, &actor_of(&db, if p.org_id == o.id { &owner } else { &owner2 }).await, None, 50, true).await.unwrap();
+    let listed =
+        outbox::list(&db, &actor_of(&db, if p.org_id == o.id { &owner } else { &owner2 }).await, None, 50, true)
+            .await
+            .unwrap();
     let item = listed.items.iter().find(|i| i.id == p.id).unwrap();
     assert_eq!(item.status, MailStatus::Failed);
     assert!(listed.smtp_configured);

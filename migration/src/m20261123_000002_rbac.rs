@@ -140,9 +140,20 @@ pub const BUILT_IN_ROLES: &[(&str, &str, &str, &[&str])] = &[
         "Owner",
         "Everything, including the organisation itself. Every org keeps at least one active Owner.",
         &[
-            "org.manage", "users.manage", "teams.manage", "roles.manage", "api_keys.manage", "stores.manage",
-            "permissions.manage", "rules.manage", "actions.approve", "audit.read", "quotas.manage", "usage.read",
-            "secrets.manage", "settings.manage",
+            "org.manage",
+            "users.manage",
+            "teams.manage",
+            "roles.manage",
+            "api_keys.manage",
+            "stores.manage",
+            "permissions.manage",
+            "rules.manage",
+            "actions.approve",
+            "audit.read",
+            "quotas.manage",
+            "usage.read",
+            "secrets.manage",
+            "settings.manage",
         ],
     ),
     (
@@ -150,8 +161,18 @@ pub const BUILT_IN_ROLES: &[(&str, &str, &str, &[&str])] = &[
         "Admin",
         "Manages people, teams, roles, keys and every store, but not the organisation itself.",
         &[
-            "users.manage", "teams.manage", "roles.manage", "api_keys.manage", "stores.manage", "permissions.manage",
-            "rules.manage", "actions.approve", "audit.read", "quotas.manage", "usage.read", "secrets.manage",
+            "users.manage",
+            "teams.manage",
+            "roles.manage",
+            "api_keys.manage",
+            "stores.manage",
+            "permissions.manage",
+            "rules.manage",
+            "actions.approve",
+            "audit.read",
+            "quotas.manage",
+            "usage.read",
+            "secrets.manage",
             "settings.manage",
         ],
     ),
@@ -167,7 +188,12 @@ pub const BUILT_IN_ROLES: &[(&str, &str, &str, &[&str])] = &[
         "Approves or rejects actions that wait for a person, and reads their audit trail.",
         &["actions.approve", "audit.read"],
     ),
-    ("role-auditor", "Auditor", "Reads everything in the audit trail and exports it; changes nothing.", &["audit.read", "usage.read"]),
+    (
+        "role-auditor",
+        "Auditor",
+        "Reads everything in the audit trail and exports it; changes nothing.",
+        &["audit.read", "usage.read"],
+    ),
     ("role-viewer", "Viewer", "Sees what its scope holds; changes nothing.", &[]),
 ];
 
@@ -175,7 +201,9 @@ pub const BUILT_IN_ROLES: &[(&str, &str, &str, &[&str])] = &[
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .alter_table(Table::alter().table(Orgs::Table).add_column(boolean(Orgs::RequireMfa).default(false)).to_owned())
+            .alter_table(
+                Table::alter().table(Orgs::Table).add_column(boolean(Orgs::RequireMfa).default(false)).to_owned(),
+            )
             .await?;
 
         manager
@@ -189,17 +217,31 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Teams::CreatedAt))
                     .col(timestamp_with_time_zone(Teams::UpdatedAt))
                     .foreign_key(
-                        ForeignKey::create().from(Teams::Table, Teams::OrgId).to(Orgs::Table, Orgs::Id).on_delete(ForeignKeyAction::Cascade),
+                        ForeignKey::create()
+                            .from(Teams::Table, Teams::OrgId)
+                            .to(Orgs::Table, Orgs::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
                     )
-                    .foreign_key(ForeignKey::create().from(Teams::Table, Teams::ParentTeamId).to(Teams::Table, Teams::Id))
+                    .foreign_key(
+                        ForeignKey::create().from(Teams::Table, Teams::ParentTeamId).to(Teams::Table, Teams::Id),
+                    )
                     .to_owned(),
             )
             .await?;
         manager
-            .create_index(Index::create().name("ix_teams_org_parent").table(Teams::Table).col(Teams::OrgId).col(Teams::ParentTeamId).to_owned())
+            .create_index(
+                Index::create()
+                    .name("ix_teams_org_parent")
+                    .table(Teams::Table)
+                    .col(Teams::OrgId)
+                    .col(Teams::ParentTeamId)
+                    .to_owned(),
+            )
             .await?;
 
-        manager.alter_table(Table::alter().table(Users::Table).add_column(string_len_null(Users::TeamId, 36)).to_owned()).await?;
+        manager
+            .alter_table(Table::alter().table(Users::Table).add_column(string_len_null(Users::TeamId, 36)).to_owned())
+            .await?;
 
         manager
             .create_table(
@@ -222,7 +264,10 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Roles::CreatedAt))
                     .col(timestamp_with_time_zone(Roles::UpdatedAt))
                     .foreign_key(
-                        ForeignKey::create().from(Roles::Table, Roles::OrgId).to(Orgs::Table, Orgs::Id).on_delete(ForeignKeyAction::Cascade),
+                        ForeignKey::create()
+                            .from(Roles::Table, Roles::OrgId)
+                            .to(Orgs::Table, Orgs::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
                     )
                     .to_owned(),
             )
@@ -241,7 +286,9 @@ impl MigrationTrait for Migration {
                             .on_delete(ForeignKeyAction::Cascade),
                     )
                     .foreign_key(
-                        ForeignKey::create().from(RolePermissions::Table, RolePermissions::Permission).to(Permissions::Table, Permissions::Key),
+                        ForeignKey::create()
+                            .from(RolePermissions::Table, RolePermissions::Permission)
+                            .to(Permissions::Table, Permissions::Key),
                     )
                     .to_owned(),
             )
@@ -270,7 +317,11 @@ impl MigrationTrait for Migration {
                             .to(Users::Table, Users::Id)
                             .on_delete(ForeignKeyAction::Cascade),
                     )
-                    .foreign_key(ForeignKey::create().from(RoleAssignments::Table, RoleAssignments::RoleId).to(Roles::Table, Roles::Id))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(RoleAssignments::Table, RoleAssignments::RoleId)
+                            .to(Roles::Table, Roles::Id),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -309,7 +360,10 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(UserTokens::UsedAt))
                     .col(timestamp_with_time_zone(UserTokens::CreatedAt))
                     .foreign_key(
-                        ForeignKey::create().from(UserTokens::Table, UserTokens::UserId).to(Users::Table, Users::Id).on_delete(ForeignKeyAction::Cascade),
+                        ForeignKey::create()
+                            .from(UserTokens::Table, UserTokens::UserId)
+                            .to(Users::Table, Users::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
                     )
                     .to_owned(),
             )
@@ -344,13 +398,21 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(Outbox::SentAt))
                     .col(integer(Outbox::Attempts).default(0))
                     .col(text_null(Outbox::LastError))
-                    .foreign_key(ForeignKey::create().from(Outbox::Table, Outbox::OrgId).to(Orgs::Table, Orgs::Id).on_delete(ForeignKeyAction::Cascade))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(Outbox::Table, Outbox::OrgId)
+                            .to(Orgs::Table, Orgs::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
                     .to_owned(),
             )
             .await?;
 
         // Seed the permission keys and the built-in roles.
-        let mut perms = Query::insert().into_table(Permissions::Table).columns([Permissions::Key, Permissions::Description]).to_owned();
+        let mut perms = Query::insert()
+            .into_table(Permissions::Table)
+            .columns([Permissions::Key, Permissions::Description])
+            .to_owned();
         for (key, description) in PERMISSIONS {
             perms.values_panic([(*key).into(), (*description).into()]);
         }
@@ -358,7 +420,15 @@ impl MigrationTrait for Migration {
         for (id, name, description, keys) in BUILT_IN_ROLES {
             let role = Query::insert()
                 .into_table(Roles::Table)
-                .columns([Roles::Id, Roles::OrgId, Roles::Name, Roles::Description, Roles::BuiltIn, Roles::CreatedAt, Roles::UpdatedAt])
+                .columns([
+                    Roles::Id,
+                    Roles::OrgId,
+                    Roles::Name,
+                    Roles::Description,
+                    Roles::BuiltIn,
+                    Roles::CreatedAt,
+                    Roles::UpdatedAt,
+                ])
                 .values_panic([
                     (*id).into(),
                     Option::<String>::None.into(),
@@ -371,7 +441,10 @@ impl MigrationTrait for Migration {
                 .to_owned();
             manager.exec_stmt(role).await?;
             if !keys.is_empty() {
-                let mut rp = Query::insert().into_table(RolePermissions::Table).columns([RolePermissions::RoleId, RolePermissions::Permission]).to_owned();
+                let mut rp = Query::insert()
+                    .into_table(RolePermissions::Table)
+                    .columns([RolePermissions::RoleId, RolePermissions::Permission])
+                    .to_owned();
                 for key in *keys {
                     rp.values_panic([(*id).into(), (*key).into()]);
                 }

@@ -18,7 +18,12 @@ enum Outbox {
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .alter_table(Table::alter().table(Outbox::Table).add_column(timestamp_with_time_zone_null(Outbox::NextAttemptAt)).to_owned())
+            .alter_table(
+                Table::alter()
+                    .table(Outbox::Table)
+                    .add_column(timestamp_with_time_zone_null(Outbox::NextAttemptAt))
+                    .to_owned(),
+            )
             .await?;
         manager
             .create_index(

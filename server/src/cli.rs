@@ -12,7 +12,11 @@ use std::io::BufRead;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "mandate", version, about = "Decides what AI assistants and automations may do on a merchant's behalf.")]
+#[command(
+    name = "mandate",
+    version,
+    about = "Decides what AI assistants and automations may do on a merchant's behalf."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub config: Config,
@@ -131,19 +135,24 @@ impl Cli {
                 let meta = RequestMeta::default();
                 match orgs::find_by_slug(&db, &org).await.map_err(show_app_error)? {
                     Some(existing) => {
-                        let (user, created) =
-                            orgs::ensure_owner(&db, &existing, owner, &cli_actor(), &meta).await.map_err(show_app_error)?;
+                        let (user, created) = orgs::ensure_owner(&db, &existing, owner, &cli_actor(), &meta)
+                            .await
+                            .map_err(show_app_error)?;
                         if created {
                             println!("Created Owner {} in organisation {}.", user.email, existing.slug);
                         } else {
-                            println!("{} already exists in organisation {}; nothing changed.", user.email, existing.slug);
+                            println!(
+                                "{} already exists in organisation {}; nothing changed.",
+                                user.email, existing.slug
+                            );
                         }
                     }
                     None => {
                         let display = org_name.unwrap_or_else(|| org.clone());
-                        let (o, user) = orgs::create_org_with_owner(&db, &display, Some(&org), owner, &cli_actor(), &meta)
-                            .await
-                            .map_err(show_app_error)?;
+                        let (o, user) =
+                            orgs::create_org_with_owner(&db, &display, Some(&org), owner, &cli_actor(), &meta)
+                                .await
+                                .map_err(show_app_error)?;
                         println!("Created organisation {} with Owner {}.", o.slug, user.email);
                     }
                 }
@@ -160,9 +169,16 @@ impl Cli {
                     let builtins = BuiltInRole::ALL.map(|r| r.name()).join(", ");
                     format!("--role: unknown role \"{role}\". Built-in roles: {builtins}; or the name of one of {org}'s own roles.")
                 })?;
-                let created = api_keys::create_management_key_with_role(&db, &o, &name, &role, &cli_actor(), &RequestMeta::default())
-                    .await
-                    .map_err(show_app_error)?;
+                let created = api_keys::create_management_key_with_role(
+                    &db,
+                    &o,
+                    &name,
+                    &role,
+                    &cli_actor(),
+                    &RequestMeta::default(),
+                )
+                .await
+                .map_err(show_app_error)?;
                 if json {
                     println!("{}", serde_json::json!({"id": created.key.id, "key": created.secret}));
                 } else {

@@ -87,7 +87,10 @@ impl Config {
             ("session_max_hours", self.session_max_hours.to_string()),
             ("setup_token", set_or(&self.setup_token, "(generated when needed)")),
             ("trust_proxy", self.trust_proxy.to_string()),
-            ("smtp_url", self.smtp_url.as_deref().map(mask_url).unwrap_or_else(|| "(not set: email stays in the outbox)".into())),
+            (
+                "smtp_url",
+                self.smtp_url.as_deref().map(mask_url).unwrap_or_else(|| "(not set: email stays in the outbox)".into()),
+            ),
             ("mail_from", self.mail_from.clone()),
         ]
     }
@@ -136,7 +139,14 @@ mod tests {
     #[test]
     fn flags_override_and_work_after_the_subcommand() {
         let cli = Cli::try_parse_from([
-            "mandate", "serve", "--addr", "0.0.0.0:8080", "--database-url", "postgres://u:p@db/m", "--secure-cookies", "true",
+            "mandate",
+            "serve",
+            "--addr",
+            "0.0.0.0:8080",
+            "--database-url",
+            "postgres://u:p@db/m",
+            "--secure-cookies",
+            "true",
         ])
         .unwrap();
         assert_eq!(cli.config.addr.port(), 8080);
@@ -154,7 +164,10 @@ mod tests {
 
     #[test]
     fn subcommands_parse() {
-        let cli = Cli::try_parse_from(["mandate", "api-key", "create", "--org", "acme", "--name", "bot", "--role", "Owner", "--json"]).unwrap();
+        let cli = Cli::try_parse_from([
+            "mandate", "api-key", "create", "--org", "acme", "--name", "bot", "--role", "Owner", "--json",
+        ])
+        .unwrap();
         assert!(matches!(cli.command, Some(Command::ApiKey(_))));
         let cli = Cli::try_parse_from(["mandate", "create-admin", "--org", "acme", "--email", "a@b.co"]).unwrap();
         assert!(matches!(cli.command, Some(Command::CreateAdmin { .. })));
@@ -164,7 +177,8 @@ mod tests {
 
     #[test]
     fn secrets_are_masked_in_the_description() {
-        let mut cli = Cli::try_parse_from(["mandate", "--database-url", "postgres://mandate:hunter2@db:5432/m"]).unwrap();
+        let mut cli =
+            Cli::try_parse_from(["mandate", "--database-url", "postgres://mandate:hunter2@db:5432/m"]).unwrap();
         cli.config.secret_key = Some("c2VjcmV0".into());
         cli.config.setup_token = Some("tok".into());
         let text = format!("{:?}", cli.config.describe());

@@ -31,7 +31,8 @@ pub fn current_request_id() -> Option<String> {
 
 fn acceptable_request_id(v: &HeaderValue) -> Option<String> {
     let s = v.to_str().ok()?;
-    (!s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))).then(|| s.to_string())
+    (!s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
+        .then(|| s.to_string())
 }
 
 fn client_ip(req: &Request, trust_proxy: bool) -> Option<String> {
@@ -64,9 +65,7 @@ pub async fn request_context(State(state): State<ServerState>, mut req: Request,
     let path = req.uri().path().to_string();
     let span = tracing::info_span!("request", request_id = %request_id, %method, %path);
     let started = Instant::now();
-    let mut response = CURRENT_REQUEST_ID
-        .scope(request_id.clone(), next.run(req).instrument(span.clone()))
-        .await;
+    let mut response = CURRENT_REQUEST_ID.scope(request_id.clone(), next.run(req).instrument(span.clone())).await;
     let status = response.status().as_u16();
     span.in_scope(|| {
         tracing::info!(status, ms = started.elapsed().as_millis() as u64, ip = ip.as_deref().unwrap_or("-"), "request");
@@ -86,7 +85,8 @@ pub fn page_csp(nonce: &str) -> String {
 }
 
 /// For everything that is not a page (API, files): nothing may run or frame it.
-const DEFAULT_CSP: &str = "default-src 'none'; img-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const DEFAULT_CSP: &str =
+    "default-src 'none'; img-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 pub async fn security_headers(State(state): State<ServerState>, req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
@@ -107,17 +107,14 @@ pub async fn security_headers(State(state): State<ServerState>, req: Request, ne
 
 /// The origin a browser must send for a state-changing request to be accepted.
 fn origin_allowed(headers: &HeaderMap, public_url: Option<&str>) -> bool {
-    let origin = headers
-        .get(header::ORIGIN)
-        .map(|v| v.to_str().unwrap_or("null").to_string())
-        .or_else(|| {
-            // Some browsers omit Origin on same-origin form posts; fall back to Referer.
-            headers.get(header::REFERER).and_then(|v| v.to_str().ok()).and_then(|r| {
-                let (scheme, rest) = r.split_once("://")?;
-                let host = rest.split('/').next()?;
-                Some(format!("{scheme}://{host}"))
-            })
-        });
+    let origin = headers.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("null").to_string()).or_else(|| {
+        // Some browsers omit Origin on same-origin form posts; fall back to Referer.
+        headers.get(header::REFERER).and_then(|v| v.to_str().ok()).and_then(|r| {
+            let (scheme, rest) = r.split_once("://")?;
+            let host = rest.split('/').next()?;
+            Some(format!("{scheme}://{host}"))
+        })
+    });
     match origin {
         Some(origin) => {
             if let Some(public) = public_url {
@@ -138,7 +135,10 @@ fn origin_allowed(headers: &HeaderMap, public_url: Option<&str>) -> bool {
 /// The REST API under /api/v1 authenticates with bearer keys, never cookies, so it is exempt.
 pub async fn refuse_cross_site(State(state): State<ServerState>, req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if safe || req.uri().path().starts_with("/api/v1/") || origin_allowed(req.headers(), state.config.public_url.as_deref()) {
+    if safe
+        || req.uri().path().starts_with("/api/v1/")
+        || origin_allowed(req.headers(), state.config.public_url.as_deref())
+    {
         return next.run(req).await;
     }
     tracing::warn!(origin = ?req.headers().get(header::ORIGIN), "cross-site request refused");
@@ -150,7 +150,10 @@ pub async fn refuse_cross_site(State(state): State<ServerState>, req: Request, n
 
 fn is_page(path: &str) -> bool {
     let last = path.rsplit('/').next().unwrap_or("");
-    !(path.starts_with("/api/") || path.starts_with("/pkg/") || matches!(path, "/healthz" | "/readyz" | "/metrics") || last.contains('.'))
+    !(path.starts_with("/api/")
+        || path.starts_with("/pkg/")
+        || matches!(path, "/healthz" | "/readyz" | "/metrics")
+        || last.contains('.'))
 }
 
 fn login_redirect(req: &Request) -> Response {
@@ -201,7 +204,9 @@ pub async fn page_guard(State(state): State<ServerState>, session: Session, req:
         (p, true) if mfa_setup_needed && p != app::services::mfa::ENROL_PATH => {
             Redirect::to(app::services::mfa::ENROL_PATH).into_response()
         }
-        (p, _) if p == "/forgot-password" || p.starts_with("/invite/") || p.starts_with("/reset-password/") => next.run(req).await,
+        (p, _) if p == "/forgot-password" || p.starts_with("/invite/") || p.starts_with("/reset-password/") => {
+            next.run(req).await
+        }
         (_, false) => login_redirect(&req),
         (_, true) => next.run(req).await,
     }
@@ -225,8 +230,14 @@ mod tests {
         assert!(!origin_allowed(&headers(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")]), None));
         // An opaque origin (sandboxed frame, cross-site redirect) is never ours.
         assert!(!origin_allowed(&headers(&[("host", "127.0.0.1:3000"), ("origin", "null")]), None));
-        assert!(origin_allowed(&headers(&[("host", "x"), ("origin", "https://m.example.com")]), Some("https://m.example.com/")));
-        assert!(!origin_allowed(&headers(&[("host", "m.example.com"), ("origin", "http://m.example.com")]), Some("https://m.example.com")));
+        assert!(origin_allowed(
+            &headers(&[("host", "x"), ("origin", "https://m.example.com")]),
+            Some("https://m.example.com/")
+        ));
+        assert!(!origin_allowed(
+            &headers(&[("host", "m.example.com"), ("origin", "http://m.example.com")]),
+            Some("https://m.example.com")
+        ));
     }
 
     #[test]

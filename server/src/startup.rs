@@ -130,7 +130,8 @@ impl Application {
         let (secret_key, key_source) = crate::secret::load_or_create(config.secret_key.as_deref(), &config.data_dir)?;
         tracing::info!(source = %key_source, "secret key loaded");
         let conn = connect_and_migrate(&config).await?;
-        let listener = TcpListener::bind(config.addr).await.map_err(|source| StartError::Bind { addr: config.addr, source })?;
+        let listener =
+            TcpListener::bind(config.addr).await.map_err(|source| StartError::Bind { addr: config.addr, source })?;
         let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.addr, source })?;
 
         let (gate, token) = SetupGate::open(&conn, config.setup_token.clone()).await?;

@@ -10,10 +10,7 @@ use app::services::orgs::{self, NewOwner};
 use app::services::{api_keys, db, RequestMeta};
 use reqwest::header::{HeaderMap, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Response, StatusCode};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::Value;
 
 const PASSWORD: &str = "violet kettle runs uphill";
@@ -54,23 +51,13 @@ impl TestServer {
             SETUP_TOKEN,
         ])
         .unwrap();
-        let app = server::startup::Application::build(cli.config)
-            .await
-            .expect("server starts");
+        let app = server::startup::Application::build(cli.config).await.expect("server starts");
         let base = format!("http://{}", app.addr());
         tokio::spawn(app.run_until_stopped());
         // The server migrated the database; this connection sees what it writes.
         let db = db::connect(&url).await.unwrap();
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        TestServer {
-            base,
-            db,
-            http,
-            _dir: dir,
-        }
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        TestServer { base, db, http, _dir: dir }
     }
 
     /// A new server with one organisation (slug `acme`) and its Owner, created directly.
@@ -103,37 +90,20 @@ impl TestServer {
 
     /// GET as the holder of a session cookie value.
     async fn get_with_session(&self, path: &str, session: &str) -> Response {
-        self.http
-            .get(self.url(path))
-            .header(COOKIE, format!("{SESSION_COOKIE}={session}"))
-            .send()
-            .await
-            .unwrap()
+        self.http.get(self.url(path)).header(COOKIE, format!("{SESSION_COOKIE}={session}")).send().await.unwrap()
     }
 
     async fn get_with_key(&self, path: &str, key: &str) -> Response {
-        self.http
-            .get(self.url(path))
-            .bearer_auth(key)
-            .send()
-            .await
-            .unwrap()
+        self.http.get(self.url(path)).bearer_auth(key).send().await.unwrap()
     }
 
     /// A form POST to a server function, from this server's own pages (same Origin).
     async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
-        self.http
-            .post(self.url(path))
-            .header("origin", &self.base)
-            .form(fields)
-            .send()
-            .await
-            .unwrap()
+        self.http.post(self.url(path)).header("origin", &self.base).form(fields).send().await.unwrap()
     }
 
     async fn sign_in(&self, email: &str, password: &str) -> Response {
-        self.post_form("/api/login", &[("email", email), ("password", password)])
-            .await
+        self.post_form("/api/login", &[("email", email), ("password", password)]).await
     }
 
     /// Signs in and returns the new session cookie's value.
@@ -167,11 +137,7 @@ impl TestServer {
     }
 
     async fn user(&self, id: &str) -> user::Model {
-        user::Entity::find_by_id(id.to_string())
-            .one(&self.db)
-            .await
-            .unwrap()
-            .unwrap()
+        user::Entity::find_by_id(id.to_string()).one(&self.db).await.unwrap().unwrap()
     }
 }
 
@@ -179,10 +145,7 @@ impl TestServer {
 // Reading responses
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_else(|| panic!("missing header {name}: {headers:?}"))
+    headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_else(|| panic!("missing header {name}: {headers:?}"))
 }
 
 /// The Set-Cookie line of the session cookie, if the response sets one.
@@ -198,13 +161,7 @@ fn session_set_cookie(headers: &HeaderMap) -> Option<String> {
 /// The session cookie's value, if the response sets a (non-empty) one.
 fn session_cookie(headers: &HeaderMap) -> Option<String> {
     let line = session_set_cookie(headers)?;
-    let value = line
-        .split(';')
-        .next()?
-        .split_once('=')?
-        .1
-        .trim()
-        .to_string();
+    let value = line.split(';').next()?.split_once('=')?.1.trim().to_string();
     (!value.is_empty()).then_some(value)
 }
 
@@ -213,12 +170,7 @@ fn location(res: &Response) -> &str {
 }
 
 fn assert_redirect(res: &Response, to: &str) {
-    assert!(
-        res.status().is_redirection(),
-        "expected a redirect to {to}, got {} {:?}",
-        res.status(),
-        res.headers()
-    );
+    assert!(res.status().is_redirection(), "expected a redirect to {to}, got {} {:?}", res.status(), res.headers());
     assert_eq!(location(res), to);
 }
 
@@ -227,11 +179,7 @@ fn assert_redirect(res: &Response, to: &str) {
 /// `Location`, or with a 3xx for a plain browser form.)
 fn assert_signed_in(res: &Response) {
     assert_server_fn_redirect(res, "/");
-    assert!(
-        session_cookie(res.headers()).is_some(),
-        "no session cookie: {:?}",
-        res.headers()
-    );
+    assert!(session_cookie(res.headers()).is_some(), "no session cookie: {:?}", res.headers());
 }
 
 fn assert_server_fn_redirect(res: &Response, to: &str) {
@@ -258,17 +206,10 @@ async fn json(res: Response) -> (StatusCode, HeaderMap, Value) {
 async fn assert_problem(res: Response, status: u16, code: &str) -> Value {
     let (got, headers, body) = json(res).await;
     assert_eq!(got.as_u16(), status, "{body}");
-    assert_eq!(
-        header(&headers, CONTENT_TYPE.as_str()),
-        "application/problem+json"
-    );
+    assert_eq!(header(&headers, CONTENT_TYPE.as_str()), "application/problem+json");
     assert_eq!(body["code"], code, "{body}");
     assert_eq!(body["status"], status);
-    assert_eq!(
-        body["request_id"],
-        header(&headers, "x-request-id"),
-        "the body quotes the request id"
-    );
+    assert_eq!(body["request_id"], header(&headers, "x-request-id"), "the body quotes the request id");
     body
 }
 
@@ -277,11 +218,7 @@ fn assert_security_headers(what: &str, headers: &HeaderMap) {
     assert!(!request_id.is_empty(), "{what}: empty request id");
     let csp = header(headers, "content-security-policy");
     assert!(csp.contains("frame-ancestors 'none'"), "{what}: CSP {csp}");
-    assert_eq!(
-        header(headers, "x-content-type-options"),
-        "nosniff",
-        "{what}"
-    );
+    assert_eq!(header(headers, "x-content-type-options"), "nosniff", "{what}");
     assert!(!header(headers, "referrer-policy").is_empty(), "{what}");
 }
 
@@ -289,10 +226,7 @@ fn assert_security_headers(what: &str, headers: &HeaderMap) {
 fn csp_nonce(headers: &HeaderMap) -> String {
     let csp = header(headers, "content-security-policy");
     let prefix = "script-src 'self' 'wasm-unsafe-eval' 'nonce-";
-    let start = csp
-        .find(prefix)
-        .unwrap_or_else(|| panic!("no nonce in page CSP: {csp}"))
-        + prefix.len();
+    let start = csp.find(prefix).unwrap_or_else(|| panic!("no nonce in page CSP: {csp}")) + prefix.len();
     let rest = &csp[start..];
     rest[..rest.find('\'').expect("nonce is quoted")].to_string()
 }
@@ -304,10 +238,7 @@ async fn assert_page_nonce_matches(res: Response) -> String {
     let nonce = csp_nonce(res.headers());
     assert!(nonce.len() >= 16, "nonce too short: {nonce}");
     let html = res.text().await.unwrap();
-    assert!(
-        html.contains(&format!("<script nonce=\"{nonce}\"")),
-        "no <script nonce=\"{nonce}\"> in the page:\n{html}"
-    );
+    assert!(html.contains(&format!("<script nonce=\"{nonce}\"")), "no <script nonce=\"{nonce}\"> in the page:\n{html}");
     nonce
 }
 
@@ -336,30 +267,16 @@ async fn every_response_has_request_id_and_security_headers() {
         ("readyz", server.get("/readyz").await),
         ("page redirect", server.get("/").await),
         ("login page", server.get("/login").await),
-        (
-            "signed-in page",
-            server.get_with_session("/", &session).await,
-        ),
+        ("signed-in page", server.get_with_session("/", &session).await),
         ("missing asset", server.get("/pkg/mandate.js").await),
         ("api 401", server.get("/api/v1/me").await),
         ("api 200", server.get_with_key("/api/v1/me", &key).await),
         ("api 404", server.get_with_key("/api/v1/nope", &key).await),
         (
             "cross-site refusal",
-            server
-                .http
-                .post(server.url("/api/logout"))
-                .header("origin", EVIL_ORIGIN)
-                .send()
-                .await
-                .unwrap(),
+            server.http.post(server.url("/api/logout")).header("origin", EVIL_ORIGIN).send().await.unwrap(),
         ),
-        (
-            "server fn error",
-            server
-                .sign_in("owner@acme.example.com", "wrong password guess")
-                .await,
-        ),
+        ("server fn error", server.sign_in("owner@acme.example.com", "wrong password guess").await),
     ];
     for (what, res) in &responses {
         assert_security_headers(what, res.headers());
@@ -369,47 +286,22 @@ async fn every_response_has_request_id_and_security_headers() {
 #[tokio::test]
 async fn a_sane_request_id_is_echoed_and_others_replaced() {
     let server = TestServer::start().await;
-    let res = server
-        .http
-        .get(server.url("/healthz"))
-        .header("x-request-id", "trace-abc_123.4")
-        .send()
-        .await
-        .unwrap();
+    let res = server.http.get(server.url("/healthz")).header("x-request-id", "trace-abc_123.4").send().await.unwrap();
     assert_eq!(header(res.headers(), "x-request-id"), "trace-abc_123.4");
 
-    let res = server
-        .http
-        .get(server.url("/api/v1/me"))
-        .header("x-request-id", "my-trace-7")
-        .send()
-        .await
-        .unwrap();
+    let res = server.http.get(server.url("/api/v1/me")).header("x-request-id", "my-trace-7").send().await.unwrap();
     let body = assert_problem(res, 401, "UNAUTHENTICATED").await;
-    assert_eq!(
-        body["request_id"], "my-trace-7",
-        "errors quote the caller's id"
-    );
+    assert_eq!(body["request_id"], "my-trace-7", "errors quote the caller's id");
 
     for unusable in ["has spaces in it", &"x".repeat(65)] {
-        let res = server
-            .http
-            .get(server.url("/healthz"))
-            .header("x-request-id", unusable)
-            .send()
-            .await
-            .unwrap();
+        let res = server.http.get(server.url("/healthz")).header("x-request-id", unusable).send().await.unwrap();
         let id = header(res.headers(), "x-request-id");
         assert_ne!(id, unusable);
         assert!(!id.is_empty());
     }
     let a = server.get("/healthz").await;
     let b = server.get("/healthz").await;
-    assert_ne!(
-        header(a.headers(), "x-request-id"),
-        header(b.headers(), "x-request-id"),
-        "a new id per request"
-    );
+    assert_ne!(header(a.headers(), "x-request-id"), header(b.headers(), "x-request-id"), "a new id per request");
 }
 
 #[tokio::test]
@@ -445,27 +337,10 @@ async fn api_with_a_wrong_key_is_401_problem() {
     let mut wrong = key.clone();
     wrong.pop();
     wrong.push(if key.ends_with('x') { 'y' } else { 'x' });
-    assert_problem(
-        server.get_with_key("/api/v1/me", &wrong).await,
-        401,
-        "UNAUTHENTICATED",
-    )
-    .await;
-    assert_problem(
-        server
-            .get_with_key("/api/v1/me", "mdt_not-a-real-key")
-            .await,
-        401,
-        "UNAUTHENTICATED",
-    )
-    .await;
-    let res = server
-        .http
-        .get(server.url("/api/v1/me"))
-        .header("authorization", format!("Basic {key}"))
-        .send()
-        .await
-        .unwrap();
+    assert_problem(server.get_with_key("/api/v1/me", &wrong).await, 401, "UNAUTHENTICATED").await;
+    assert_problem(server.get_with_key("/api/v1/me", "mdt_not-a-real-key").await, 401, "UNAUTHENTICATED").await;
+    let res =
+        server.http.get(server.url("/api/v1/me")).header("authorization", format!("Basic {key}")).send().await.unwrap();
     assert_problem(res, 401, "UNAUTHENTICATED").await;
 }
 
@@ -480,44 +355,25 @@ async fn api_with_a_valid_key_says_who_it_is() {
     assert_eq!(body["role"], "Owner");
     assert_eq!(body["kind"], "management");
     assert!(key.starts_with(body["key"]["prefix"].as_str().unwrap()));
-    assert!(
-        !body.to_string().contains(&key),
-        "the secret is never echoed"
-    );
+    assert!(!body.to_string().contains(&key), "the secret is never echoed");
 }
 
 #[tokio::test]
 async fn tenant_header_must_name_the_keys_org() {
     let (server, org, _) = TestServer::start_set_up().await;
     let key = server.management_key(&org).await;
-    let with_tenant = |tenant: &str| {
-        server
-            .http
-            .get(server.url("/api/v1/me"))
-            .bearer_auth(&key)
-            .header("x-tenant-id", tenant)
-            .send()
-    };
+    let with_tenant =
+        |tenant: &str| server.http.get(server.url("/api/v1/me")).bearer_auth(&key).header("x-tenant-id", tenant).send();
     assert_eq!(with_tenant("acme").await.unwrap().status(), StatusCode::OK);
     assert_eq!(with_tenant(&org.id).await.unwrap().status(), StatusCode::OK);
-    assert_problem(
-        with_tenant("other-org").await.unwrap(),
-        403,
-        "TENANT_MISMATCH",
-    )
-    .await;
+    assert_problem(with_tenant("other-org").await.unwrap(), 403, "TENANT_MISMATCH").await;
 }
 
 #[tokio::test]
 async fn unknown_api_route_is_404_problem() {
     let (server, org, _) = TestServer::start_set_up().await;
     let key = server.management_key(&org).await;
-    assert_problem(
-        server.get_with_key("/api/v1/nope", &key).await,
-        404,
-        "NOT_FOUND",
-    )
-    .await;
+    assert_problem(server.get_with_key("/api/v1/nope", &key).await, 404, "NOT_FOUND").await;
     assert_problem(server.get("/api/v1/nope").await, 404, "NOT_FOUND").await;
 }
 
@@ -553,21 +409,10 @@ async fn cross_site_login_is_refused_and_same_origin_login_works() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        session_set_cookie(res.headers()),
-        None,
-        "a refused request sets no cookie"
-    );
+    assert_eq!(session_set_cookie(res.headers()), None, "a refused request sets no cookie");
     let body = assert_problem(res, 403, "PERMISSION_DENIED").await;
-    assert!(
-        body["detail"].as_str().unwrap().contains("Cross-site"),
-        "{body}"
-    );
-    assert_eq!(
-        server.user(&owner.id).await.last_login_at,
-        None,
-        "the server function never ran"
-    );
+    assert!(body["detail"].as_str().unwrap().contains("Cross-site"), "{body}");
+    assert_eq!(server.user(&owner.id).await.last_login_at, None, "the server function never ran");
     assert_eq!(server.count_events(&org.id, "auth.login").await, 0);
 
     // The very same request from the server's own origin signs in.
@@ -589,21 +434,9 @@ async fn cross_site_fetch_metadata_or_referer_is_refused() {
     let (server, org, _) = TestServer::start_set_up().await;
     let credentials = [("email", "owner@acme.example.com"), ("password", PASSWORD)];
     let attempts = [
-        server
-            .http
-            .post(server.url("/api/login"))
-            .header("sec-fetch-site", "cross-site")
-            .form(&credentials),
-        server
-            .http
-            .post(server.url("/api/login"))
-            .header("referer", "http://evil.example/form")
-            .form(&credentials),
-        server
-            .http
-            .post(server.url("/api/login"))
-            .header("origin", "null")
-            .form(&credentials),
+        server.http.post(server.url("/api/login")).header("sec-fetch-site", "cross-site").form(&credentials),
+        server.http.post(server.url("/api/login")).header("referer", "http://evil.example/form").form(&credentials),
+        server.http.post(server.url("/api/login")).header("origin", "null").form(&credentials),
     ];
     for attempt in attempts {
         let res = attempt.send().await.unwrap();
@@ -618,14 +451,8 @@ async fn rest_api_is_not_subject_to_the_origin_check() {
     let (server, org, _) = TestServer::start_set_up().await;
     let key = server.management_key(&org).await;
     // Bearer keys are not sent by browsers on their own: /api/v1 answers on its merits.
-    let res = server
-        .http
-        .get(server.url("/api/v1/me"))
-        .bearer_auth(&key)
-        .header("origin", EVIL_ORIGIN)
-        .send()
-        .await
-        .unwrap();
+    let res =
+        server.http.get(server.url("/api/v1/me")).bearer_auth(&key).header("origin", EVIL_ORIGIN).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let res = server
         .http
@@ -658,30 +485,18 @@ async fn signed_out_pages_redirect_to_login() {
     assert_redirect(&server.get("/setup").await, "/login");
     assert_eq!(server.get("/login").await.status(), StatusCode::OK);
     // A made-up session cookie is no session.
-    assert_redirect(
-        &server.get_with_session("/", "not-a-session-id").await,
-        "/login",
-    );
+    assert_redirect(&server.get_with_session("/", "not-a-session-id").await, "/login");
 }
 
 #[tokio::test]
 async fn setup_with_wrong_token_is_refused_on_the_token_field() {
     let server = TestServer::start().await;
-    let res = server
-        .post_form("/api/setup", &setup_form("not-the-token"))
-        .await;
+    let res = server.post_form("/api/setup", &setup_form("not-the-token")).await;
     assert_eq!(session_set_cookie(res.headers()), None);
     let (status, _, body) = json(res).await;
     assert_eq!(status.as_u16(), 422, "{body}");
     assert_eq!(body["code"], "VALIDATION_ERROR");
-    assert!(
-        body["fields"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f["field"] == "token"),
-        "{body}"
-    );
+    assert!(body["fields"].as_array().unwrap().iter().any(|f| f["field"] == "token"), "{body}");
     assert_eq!(org::Entity::find().count(&server.db).await.unwrap(), 0);
     assert_redirect(&server.get("/").await, "/setup");
 }
@@ -700,17 +515,11 @@ fn setup_form(token: &str) -> Vec<(&str, &str)> {
 #[tokio::test]
 async fn setup_signs_the_owner_in_and_then_pages_render() {
     let server = TestServer::start().await;
-    let res = server
-        .post_form("/api/setup", &setup_form(SETUP_TOKEN))
-        .await;
+    let res = server.post_form("/api/setup", &setup_form(SETUP_TOKEN)).await;
     assert_signed_in(&res);
     let session = session_cookie(res.headers()).unwrap();
 
-    let org = org::Entity::find()
-        .one(&server.db)
-        .await
-        .unwrap()
-        .expect("set-up created the org");
+    let org = org::Entity::find().one(&server.db).await.unwrap().expect("set-up created the org");
     assert_eq!(org.name, "Acme Store");
 
     let page = server.get_with_session("/", &session).await;
@@ -720,9 +529,7 @@ async fn setup_signs_the_owner_in_and_then_pages_render() {
     assert_redirect(&server.get_with_session("/login", &session).await, "/");
 
     // Set-up happens once.
-    let again = server
-        .post_form("/api/setup", &setup_form(SETUP_TOKEN))
-        .await;
+    let again = server.post_form("/api/setup", &setup_form(SETUP_TOKEN)).await;
     let (status, _, body) = json(again).await;
     assert_eq!(status.as_u16(), 409, "{body}");
     assert_eq!(body["code"], "CONFLICT");
@@ -735,11 +542,7 @@ async fn session_cookie_is_http_only_and_same_site_lax() {
     let res = server.sign_in("owner@acme.example.com", PASSWORD).await;
     assert_signed_in(&res);
     let cookie = session_set_cookie(res.headers()).unwrap();
-    let attributes: Vec<String> = cookie
-        .split(';')
-        .skip(1)
-        .map(|a| a.trim().to_ascii_lowercase())
-        .collect();
+    let attributes: Vec<String> = cookie.split(';').skip(1).map(|a| a.trim().to_ascii_lowercase()).collect();
     assert!(attributes.iter().any(|a| a == "httponly"), "{cookie}");
     assert!(attributes.iter().any(|a| a == "samesite=lax"), "{cookie}");
     assert!(attributes.iter().any(|a| a == "path=/"), "{cookie}");
@@ -777,10 +580,7 @@ async fn login_replaces_an_existing_session_id() {
     assert_signed_in(&res);
     let second = session_cookie(res.headers()).unwrap();
     assert_ne!(first, second, "sign-in cycles the session id");
-    assert_eq!(
-        server.get_with_session("/", &second).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(server.get_with_session("/", &second).await.status(), StatusCode::OK);
     assert_redirect(&server.get_with_session("/", &first).await, "/login");
 
     // A planted (attacker-chosen) id is never adopted either.
@@ -794,20 +594,14 @@ async fn login_replaces_an_existing_session_id() {
         .await
         .unwrap();
     assert_signed_in(&res);
-    assert_ne!(
-        session_cookie(res.headers()).unwrap(),
-        "planted-by-an-attacker"
-    );
+    assert_ne!(session_cookie(res.headers()).unwrap(), "planted-by-an-attacker");
 }
 
 #[tokio::test]
 async fn logout_ends_the_session() {
     let (server, org, _) = TestServer::start_set_up().await;
     let session = server.signed_in_session("owner@acme.example.com").await;
-    assert_eq!(
-        server.get_with_session("/", &session).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(server.get_with_session("/", &session).await.status(), StatusCode::OK);
 
     let res = server
         .http
@@ -819,10 +613,7 @@ async fn logout_ends_the_session() {
         .unwrap();
     assert_server_fn_redirect(&res, "/login");
     let cleared = session_set_cookie(res.headers()).expect("logout clears the cookie");
-    assert!(
-        cleared.to_ascii_lowercase().contains("max-age=0"),
-        "{cleared}"
-    );
+    assert!(cleared.to_ascii_lowercase().contains("max-age=0"), "{cleared}");
     assert_eq!(session_cookie(res.headers()), None);
     assert_redirect(&server.get_with_session("/", &session).await, "/login");
     assert_eq!(server.count_events(&org.id, "auth.logout").await, 1);
@@ -839,14 +630,7 @@ async fn login_goes_on_to_local_next_paths_only() {
     ];
     for (next, expected) in cases {
         let res = server
-            .post_form(
-                "/api/login",
-                &[
-                    ("email", "owner@acme.example.com"),
-                    ("password", PASSWORD),
-                    ("next", next),
-                ],
-            )
+            .post_form("/api/login", &[("email", "owner@acme.example.com"), ("password", PASSWORD), ("next", next)])
             .await;
         assert_server_fn_redirect(&res, expected);
     }
@@ -865,21 +649,14 @@ async fn cross_site_logout_is_refused() {
         .await
         .unwrap();
     assert_problem(res, 403, "PERMISSION_DENIED").await;
-    assert_eq!(
-        server.get_with_session("/", &session).await.status(),
-        StatusCode::OK,
-        "still signed in"
-    );
+    assert_eq!(server.get_with_session("/", &session).await.status(), StatusCode::OK, "still signed in");
 }
 
 #[tokio::test]
 async fn suspending_a_user_ends_their_session() {
     let (server, _, owner) = TestServer::start_set_up().await;
     let session = server.signed_in_session("owner@acme.example.com").await;
-    assert_eq!(
-        server.get_with_session("/", &session).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(server.get_with_session("/", &session).await.status(), StatusCode::OK);
 
     let mut am: user::ActiveModel = server.user(&owner.id).await.into();
     am.status = Set(user::STATUS_SUSPENDED.to_string());

@@ -51,7 +51,8 @@ async fn audit_events_filter_page_and_refuse_bad_input() {
     let (_, no_sign_ins, _) = get_json(&fx, &owner_key, "/api/v1/audit/events?include_sign_ins=false&limit=200").await;
     assert!(items(&no_sign_ins).iter().all(|e| !e["action"].as_str().unwrap().starts_with("auth.")));
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    let (_, today_events, _) = get_json(&fx, &owner_key, &format!("/api/v1/audit/events?from={today}&to={today}&limit=200")).await;
+    let (_, today_events, _) =
+        get_json(&fx, &owner_key, &format!("/api/v1/audit/events?from={today}&to={today}&limit=200")).await;
     assert_eq!(items(&today_events).len(), all.len());
     let (_, before, _) = get_json(&fx, &owner_key, "/api/v1/audit/events?to=2000-01-01").await;
     assert!(items(&before).is_empty());
@@ -88,7 +89,8 @@ async fn audit_events_filter_page_and_refuse_bad_input() {
     // audit.read is needed; another org's events are invisible.
     let (status, body, _) = get_json(&fx, &fx.org_a.keys["Viewer"], "/api/v1/audit/events").await;
     assert_eq!((status, body["code"].as_str()), (403, Some("PERMISSION_DENIED")));
-    let (_, other, _) = get_json(&fx, &fx.org_b.keys["Owner"], &format!("/api/v1/audit/events?entity_id={team_id}")).await;
+    let (_, other, _) =
+        get_json(&fx, &fx.org_b.keys["Owner"], &format!("/api/v1/audit/events?entity_id={team_id}")).await;
     assert!(items(&other).is_empty());
 }
 
@@ -97,7 +99,10 @@ async fn api_keys_over_rest_show_the_secret_once_and_revoke() {
     let fx = Fixture::start().await;
     let owner_key = fx.org_a.keys["Owner"].clone();
     let res = fx
-        .call_with_key(&owner_key, &Req::json("POST", "/api/v1/api-keys", json!({"name": "Reporting", "role_id": "role-auditor"})))
+        .call_with_key(
+            &owner_key,
+            &Req::json("POST", "/api/v1/api-keys", json!({"name": "Reporting", "role_id": "role-auditor"})),
+        )
         .await;
     assert_eq!(res.status, 201, "{:?}", res.body);
     let secret = res.body["secret"].as_str().unwrap().to_string();
@@ -113,11 +118,17 @@ async fn api_keys_over_rest_show_the_secret_once_and_revoke() {
 
     // An Admin key cannot mint an Owner key.
     let res = fx
-        .call_with_key(&fx.org_a.keys["Admin"], &Req::json("POST", "/api/v1/api-keys", json!({"name": "x", "role_id": "role-owner"})))
+        .call_with_key(
+            &fx.org_a.keys["Admin"],
+            &Req::json("POST", "/api/v1/api-keys", json!({"name": "x", "role_id": "role-owner"})),
+        )
         .await;
     assert_eq!((res.status, res.code()), (403, Some("PERMISSION_DENIED")));
     let res = fx
-        .call_with_key(&owner_key, &Req::json("POST", "/api/v1/api-keys", json!({"name": "", "role_id": "role-viewer", "expires_at": "soon"})))
+        .call_with_key(
+            &owner_key,
+            &Req::json("POST", "/api/v1/api-keys", json!({"name": "", "role_id": "role-viewer", "expires_at": "soon"})),
+        )
         .await;
     assert_eq!(res.status, 422);
 
@@ -156,14 +167,21 @@ async fn mfa_sign_in_takes_two_steps_and_the_org_can_require_it() {
     assert!(svg.starts_with("<svg") && !svg.contains("style="));
     let secret = totp::base32_decode(enrolment["secret"].as_str().unwrap()).unwrap();
     let step = now_step();
-    let res = post_form(&fx, &viewer.client, "/api/mfa_confirm", &[("code", &totp::code_for_step(&secret, step, 6))]).await;
+    let res =
+        post_form(&fx, &viewer.client, "/api/mfa_confirm", &[("code", &totp::code_for_step(&secret, step, 6))]).await;
     assert_eq!(res.status(), 200);
     let codes: Vec<String> = res.json().await.unwrap();
     assert_eq!(codes.len(), 10);
 
     // The password alone leads to /login/mfa and does not sign in.
     let fresh = browser();
-    let res = post_form(&fx, &fresh, "/api/login", &[("email", viewer.user.email.as_str()), ("password", PASSWORD), ("org", "org-a")]).await;
+    let res = post_form(
+        &fx,
+        &fresh,
+        "/api/login",
+        &[("email", viewer.user.email.as_str()), ("password", PASSWORD), ("org", "org-a")],
+    )
+    .await;
     assert!(res.status().is_redirection() || res.status().is_success(), "{}", res.status());
     if res.status().is_redirection() {
         assert_eq!(res.headers().get(LOCATION).unwrap(), "/login/mfa");
@@ -185,11 +203,23 @@ async fn mfa_sign_in_takes_two_steps_and_the_org_can_require_it() {
 
     // A recovery code signs in once.
     let other = browser();
-    post_form(&fx, &other, "/api/login", &[("email", viewer.user.email.as_str()), ("password", PASSWORD), ("org", "org-a")]).await;
+    post_form(
+        &fx,
+        &other,
+        "/api/login",
+        &[("email", viewer.user.email.as_str()), ("password", PASSWORD), ("org", "org-a")],
+    )
+    .await;
     let res = post_form(&fx, &other, "/api/login_mfa", &[("code", &codes[0])]).await;
     assert!(res.status().is_redirection() || res.status().is_success(), "{}", res.status());
     let third = browser();
-    post_form(&fx, &third, "/api/login", &[("email", viewer.user.email.as_str()), ("password", PASSWORD), ("org", "org-a")]).await;
+    post_form(
+        &fx,
+        &third,
+        "/api/login",
+        &[("email", viewer.user.email.as_str()), ("password", PASSWORD), ("org", "org-a")],
+    )
+    .await;
     assert_eq!(post_form(&fx, &third, "/api/login_mfa", &[("code", &codes[0])]).await.status(), 422);
     // Without a pending sign-in there is nothing to finish.
     assert_eq!(post_form(&fx, &browser(), "/api/login_mfa", &[("code", &codes[1])]).await.status(), 401);
@@ -199,9 +229,16 @@ async fn mfa_sign_in_takes_two_steps_and_the_org_can_require_it() {
     let owner = &fx.org_a.users["Owner"];
     let enrolment: Value = post_form(&fx, &owner.client, "/api/mfa_begin", &[]).await.json().await.unwrap();
     let owner_secret = totp::base32_decode(enrolment["secret"].as_str().unwrap()).unwrap();
-    let res = post_form(&fx, &owner.client, "/api/mfa_confirm", &[("code", &totp::code_at(&owner_secret, chrono::Utc::now().timestamp()))]).await;
+    let res = post_form(
+        &fx,
+        &owner.client,
+        "/api/mfa_confirm",
+        &[("code", &totp::code_at(&owner_secret, chrono::Utc::now().timestamp()))],
+    )
+    .await;
     assert_eq!(res.status(), 200);
-    let res = post_form(&fx, &owner.client, "/api/org_settings_update", &[("name", "Org A"), ("require_mfa", "on")]).await;
+    let res =
+        post_form(&fx, &owner.client, "/api/org_settings_update", &[("name", "Org A"), ("require_mfa", "on")]).await;
     assert_eq!(res.status(), 200, "{:?}", res.text().await);
 
     let approver = &fx.org_a.users["Approver"];

@@ -179,6 +179,12 @@ fn server_fn_cases() -> Vec<Case> {
         case!(entity "POST" "/api/roles_update", Need::Perm("roles.manage"), |fx, org| {
             Req::json("POST", "/api/roles_update", json!({"id": new_role(fx, org).await, "description": "changed"}))
         }),
+        case!(entity "POST" "/api/roles_set_permission", Need::Perm("roles.manage"), |fx, org| {
+            Req::form(
+                "/api/roles_set_permission",
+                &[("id", &new_role(fx, org).await), ("permission", "audit.read"), ("granted", "true")],
+            )
+        }),
         case!(entity "POST" "/api/roles_delete", Need::Perm("roles.manage"), |fx, org| {
             Req::form("/api/roles_delete", &[("id", &new_role(fx, org).await)])
         }),
@@ -272,7 +278,11 @@ async fn new_team(fx: &Fixture, org: &support::Org) -> String {
 
 async fn new_role(fx: &Fixture, org: &support::Org) -> String {
     let actor = fx.owner_actor(side_of(fx, org)).await;
-    let input = app::services::roles::NewRole { name: support::unique("Role"), description: String::new(), permissions: vec![] };
+    let input = app::services::roles::NewRole {
+        name: support::unique("Role"),
+        description: String::new(),
+        permissions: vec![],
+    };
     app::services::roles::create(&fx.db, &actor, input).await.unwrap().id
 }
 
@@ -362,7 +372,10 @@ async fn rest_routes_allow_exactly_the_roles_that_hold_their_permission() {
             let req = (case.build)(fx.clone(), Side::B).await;
             let res = fx.call_with_key(&fx.org_a.keys["Owner"], &req).await;
             if res.status != 404 || res.code() != Some("NOT_FOUND") {
-                failures.push(format!("{} {} with another org's id: expected 404 NOT_FOUND, got {} {:?}", case.method, case.path, res.status, res.body));
+                failures.push(format!(
+                    "{} {} with another org's id: expected 404 NOT_FOUND, got {} {:?}",
+                    case.method, case.path, res.status, res.body
+                ));
             }
         }
     }
@@ -400,7 +413,10 @@ async fn server_functions_allow_exactly_the_roles_that_hold_their_permission() {
             let req = (case.build)(fx.clone(), Side::B).await;
             let res = fx.call_as_user(&fx.org_a.users["Owner"], &req).await;
             if res.status != 404 {
-                failures.push(format!("{} with another org's id: expected 404, got {} {:?}", case.path, res.status, res.body));
+                failures.push(format!(
+                    "{} with another org's id: expected 404, got {} {:?}",
+                    case.path, res.status, res.body
+                ));
             }
         }
     }

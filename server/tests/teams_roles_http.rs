@@ -31,7 +31,8 @@ async fn teams_over_rest() {
     assert_eq!(eu.body["name"], "EU");
     assert_eq!(eu.body["parent_team_id"], Value::Null);
     let eu_id = id(&eu);
-    let north = call(&fx, &owner, Req::json("POST", "/api/v1/teams", json!({"name": "North", "parent_team_id": eu_id}))).await;
+    let north =
+        call(&fx, &owner, Req::json("POST", "/api/v1/teams", json!({"name": "North", "parent_team_id": eu_id}))).await;
     assert_eq!(north.status, 201);
     let north_id = id(&north);
 
@@ -59,7 +60,7 @@ async fn teams_over_rest() {
     assert_eq!((got.status, got.body["parent_team_id"].as_str()), (200, Some(eu_id.as_str())));
     let res = call(&fx, &viewer, Req::json("POST", "/api/v1/teams", json!({"name": "Nope"}))).await;
     assert_eq!((res.status, res.code()), (403, Some("PERMISSION_DENIED")));
-    let res = call(&fx, &viewer, Req::json("PATCH", &format!("/api/v1/teams/{eu_id}"), json!({"name": "Nope"}))).await;
+    let res = call(&fx, &viewer, Req::json("PATCH", format!("/api/v1/teams/{eu_id}"), json!({"name": "Nope"}))).await;
     assert_eq!((res.status, res.code()), (403, Some("PERMISSION_DENIED")));
 
     // A cycle → 422 on parent_team_id, as problem+json.
@@ -77,7 +78,8 @@ async fn teams_over_rest() {
     assert_eq!(body["errors"][0]["field"], "parent_team_id");
     assert!(body["detail"].as_str().unwrap().contains("loop"), "{body}");
 
-    let renamed = call(&fx, &owner, Req::json("PATCH", &format!("/api/v1/teams/{north_id}"), json!({"name": "Nordics"}))).await;
+    let renamed =
+        call(&fx, &owner, Req::json("PATCH", format!("/api/v1/teams/{north_id}"), json!({"name": "Nordics"}))).await;
     assert_eq!((renamed.status, renamed.body["name"].as_str()), (200, Some("Nordics")));
     assert_eq!(renamed.body["parent_team_id"].as_str(), Some(eu_id.as_str()), "leaving parent_team_id out keeps it");
 
@@ -95,14 +97,17 @@ async fn teams_over_rest() {
     assert_eq!((res.status, res.code()), (404, Some("NOT_FOUND")));
 
     // `null` moves to the top level explicitly.
-    let sub = id(&call(&fx, &owner, Req::json("POST", "/api/v1/teams", json!({"name": "Sub", "parent_team_id": north_id}))).await);
-    let res = call(&fx, &owner, Req::json("PATCH", &format!("/api/v1/teams/{sub}"), json!({"parent_team_id": null}))).await;
+    let sub =
+        id(&call(&fx, &owner, Req::json("POST", "/api/v1/teams", json!({"name": "Sub", "parent_team_id": north_id})))
+            .await);
+    let res =
+        call(&fx, &owner, Req::json("PATCH", format!("/api/v1/teams/{sub}"), json!({"parent_team_id": null}))).await;
     assert_eq!((res.status, &res.body["parent_team_id"]), (200, &Value::Null));
 
     // Another org's key sees nothing of it.
     for req in [
         Req::get(format!("/api/v1/teams/{north_id}")),
-        Req::json("PATCH", &format!("/api/v1/teams/{north_id}"), json!({"name": "Mine"})),
+        Req::json("PATCH", format!("/api/v1/teams/{north_id}"), json!({"name": "Mine"})),
         Req::delete(format!("/api/v1/teams/{north_id}")),
         Req::json("POST", "/api/v1/teams", json!({"name": "Child", "parent_team_id": north_id})),
     ] {
@@ -136,7 +141,11 @@ async fn roles_over_rest() {
     let created = call(
         &fx,
         &owner,
-        Req::json("POST", "/api/v1/roles", json!({"name": "Refund desk", "description": "Approves refunds", "permissions": ["actions.approve"]})),
+        Req::json(
+            "POST",
+            "/api/v1/roles",
+            json!({"name": "Refund desk", "description": "Approves refunds", "permissions": ["actions.approve"]}),
+        ),
     )
     .await;
     assert_eq!(created.status, 201, "{:?}", created.body);
@@ -144,12 +153,19 @@ async fn roles_over_rest() {
     assert_eq!(created.body["built_in"], false);
     let role_id = id(&created);
 
-    let res = call(&fx, &owner, Req::json("POST", "/api/v1/roles", json!({"name": "Pilot", "permissions": ["fly.plane", "audit.read"]}))).await;
+    let res = call(
+        &fx,
+        &owner,
+        Req::json("POST", "/api/v1/roles", json!({"name": "Pilot", "permissions": ["fly.plane", "audit.read"]})),
+    )
+    .await;
     assert_eq!((res.status, res.code(), field(&res)), (422, Some("VALIDATION_ERROR"), Some("permissions")));
     assert!(res.body["detail"].as_str().unwrap().contains("\"fly.plane\""), "{:?}", res.body);
     let res = call(&fx, &owner, Req::json("POST", "/api/v1/roles", json!({"name": "Viewer"}))).await;
     assert_eq!((res.status, res.code()), (409, Some("CONFLICT")));
-    let res = call(&fx, &admin, Req::json("POST", "/api/v1/roles", json!({"name": "Boss", "permissions": ["org.manage"]}))).await;
+    let res =
+        call(&fx, &admin, Req::json("POST", "/api/v1/roles", json!({"name": "Boss", "permissions": ["org.manage"]})))
+            .await;
     assert_eq!((res.status, res.code()), (403, Some("PERMISSION_DENIED")), "no escalation through roles");
     let res = call(&fx, &viewer, Req::json("POST", "/api/v1/roles", json!({"name": "Mine"}))).await;
     assert_eq!((res.status, res.code()), (403, Some("PERMISSION_DENIED")));
@@ -157,7 +173,11 @@ async fn roles_over_rest() {
     let patched = call(
         &fx,
         &admin,
-        Req::json("PATCH", &format!("/api/v1/roles/{role_id}"), json!({"permissions": ["actions.approve", "audit.read"]})),
+        Req::json(
+            "PATCH",
+            format!("/api/v1/roles/{role_id}"),
+            json!({"permissions": ["actions.approve", "audit.read"]}),
+        ),
     )
     .await;
     assert_eq!(patched.status, 200, "{:?}", patched.body);
@@ -167,7 +187,9 @@ async fn roles_over_rest() {
     assert_eq!(got.body, patched.body);
 
     for built_in in [BuiltInRole::Owner, BuiltInRole::Viewer] {
-        let res = call(&fx, &owner, Req::json("PATCH", &format!("/api/v1/roles/{}", built_in.id()), json!({"name": "Mine"}))).await;
+        let res =
+            call(&fx, &owner, Req::json("PATCH", format!("/api/v1/roles/{}", built_in.id()), json!({"name": "Mine"})))
+                .await;
         assert_eq!((res.status, res.code()), (409, Some("CONFLICT")));
         assert!(res.body["detail"].as_str().unwrap().contains("built-in"));
         let res = call(&fx, &owner, Req::delete(format!("/api/v1/roles/{}", built_in.id()))).await;
@@ -178,7 +200,7 @@ async fn roles_over_rest() {
 
     for req in [
         Req::get(format!("/api/v1/roles/{role_id}")),
-        Req::json("PATCH", &format!("/api/v1/roles/{role_id}"), json!({"name": "Mine"})),
+        Req::json("PATCH", format!("/api/v1/roles/{role_id}"), json!({"name": "Mine"})),
         Req::delete(format!("/api/v1/roles/{role_id}")),
     ] {
         let res = call(&fx, &other_org, req.clone()).await;
@@ -231,7 +253,8 @@ async fn role_assignments_over_rest() {
     assert_eq!(mine.status, 200);
     let items = mine.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "Viewer at the org and Approver at the team: {items:?}");
-    let at_team = call(&fx, &admin, Req::get(format!("/api/v1/role-assignments?scope_type=team&scope_id={team}"))).await;
+    let at_team =
+        call(&fx, &admin, Req::get(format!("/api/v1/role-assignments?scope_type=team&scope_id={team}"))).await;
     assert_eq!(at_team.body["items"].as_array().unwrap().len(), 1);
     let page = call(&fx, &admin, Req::get("/api/v1/role-assignments?limit=2")).await;
     assert_eq!(page.body["items"].as_array().unwrap().len(), 2);
@@ -240,15 +263,47 @@ async fn role_assignments_over_rest() {
     assert_eq!((res.status, res.code()), (403, Some("PERMISSION_DENIED")));
 
     // Escalation, bad scopes, other orgs.
-    let res = call(&fx, &admin, Req::json("POST", "/api/v1/role-assignments", json!({"user_id": person, "role_id": BuiltInRole::Owner.id(), "scope_type": "org"}))).await;
+    let res = call(
+        &fx,
+        &admin,
+        Req::json(
+            "POST",
+            "/api/v1/role-assignments",
+            json!({"user_id": person, "role_id": BuiltInRole::Owner.id(), "scope_type": "org"}),
+        ),
+    )
+    .await;
     assert_eq!((res.status, res.code()), (403, Some("PERMISSION_DENIED")));
-    let res = call(&fx, &owner, Req::json("POST", "/api/v1/role-assignments", json!({"user_id": person, "role_id": BuiltInRole::Viewer.id(), "scope_type": "store", "scope_id": "s1"}))).await;
+    let res = call(
+        &fx,
+        &owner,
+        Req::json(
+            "POST",
+            "/api/v1/role-assignments",
+            json!({"user_id": person, "role_id": BuiltInRole::Viewer.id(), "scope_type": "store", "scope_id": "s1"}),
+        ),
+    )
+    .await;
     assert_eq!((res.status, res.code()), (404, Some("NOT_FOUND")));
-    let res = call(&fx, &owner, Req::json("POST", "/api/v1/role-assignments", json!({"user_id": person, "role_id": BuiltInRole::Viewer.id(), "scope_type": "planet"}))).await;
+    let res = call(
+        &fx,
+        &owner,
+        Req::json(
+            "POST",
+            "/api/v1/role-assignments",
+            json!({"user_id": person, "role_id": BuiltInRole::Viewer.id(), "scope_type": "planet"}),
+        ),
+    )
+    .await;
     assert_eq!((res.status, res.code(), field(&res)), (422, Some("VALIDATION_ERROR"), Some("scope_type")));
     let res = call(&fx, &owner, Req::json("POST", "/api/v1/role-assignments", json!({"user_id": person}))).await;
     assert_eq!((res.status, res.code()), (422, Some("VALIDATION_ERROR")), "role_id is required");
-    let res = call(&fx, &other_org, Req::json("POST", "/api/v1/role-assignments", json!({"user_id": person, "role_id": BuiltInRole::Viewer.id()}))).await;
+    let res = call(
+        &fx,
+        &other_org,
+        Req::json("POST", "/api/v1/role-assignments", json!({"user_id": person, "role_id": BuiltInRole::Viewer.id()})),
+    )
+    .await;
     assert_eq!((res.status, res.code()), (404, Some("NOT_FOUND")));
     let res = call(&fx, &other_org, Req::delete(format!("/api/v1/role-assignments?id={assignment}"))).await;
     assert_eq!((res.status, res.code()), (404, Some("NOT_FOUND")));
@@ -262,7 +317,11 @@ async fn role_assignments_over_rest() {
     let again = id(&call(
         &fx,
         &admin,
-        Req::json("POST", "/api/v1/role-assignments", json!({"user_id": person, "role_id": BuiltInRole::Auditor.id(), "scope_type": "org"})),
+        Req::json(
+            "POST",
+            "/api/v1/role-assignments",
+            json!({"user_id": person, "role_id": BuiltInRole::Auditor.id(), "scope_type": "org"}),
+        ),
     )
     .await);
     let res = call(&fx, &admin, Req::json("DELETE", "/api/v1/role-assignments", json!({"id": again}))).await;
@@ -272,7 +331,12 @@ async fn role_assignments_over_rest() {
 
     // The last active Owner keeps the Owner role.
     let owner_user = fx.org_a.owner.id.clone();
-    let owners = call(&fx, &owner, Req::get(format!("/api/v1/role-assignments?user_id={owner_user}&role_id={}", BuiltInRole::Owner.id()))).await;
+    let owners = call(
+        &fx,
+        &owner,
+        Req::get(format!("/api/v1/role-assignments?user_id={owner_user}&role_id={}", BuiltInRole::Owner.id())),
+    )
+    .await;
     let owner_assignment = owners.body["items"][0]["id"].as_str().unwrap().to_string();
     assert_eq!(owners.body["items"][0]["can_remove"], false);
     let res = call(&fx, &owner, Req::delete(format!("/api/v1/role-assignments?id={owner_assignment}"))).await;
@@ -293,7 +357,12 @@ async fn teams_and_roles_pages_render_for_who_may_see_them() {
     let owner_key = fx.org_a.keys["Owner"].clone();
     let eu = id(&call(&fx, &owner_key, Req::json("POST", "/api/v1/teams", json!({"name": "Europe"}))).await);
     call(&fx, &owner_key, Req::json("POST", "/api/v1/teams", json!({"name": "Nordics", "parent_team_id": eu}))).await;
-    call(&fx, &owner_key, Req::json("POST", "/api/v1/roles", json!({"name": "Refund desk", "permissions": ["actions.approve"]}))).await;
+    call(
+        &fx,
+        &owner_key,
+        Req::json("POST", "/api/v1/roles", json!({"name": "Refund desk", "permissions": ["actions.approve"]})),
+    )
+    .await;
 
     let owner = &fx.org_a.users["Owner"];
     let viewer = &fx.org_a.users["Viewer"];
@@ -318,6 +387,11 @@ async fn teams_and_roles_pages_render_for_who_may_see_them() {
     assert!(html.contains("data-testid=\"create-assignment-form\""));
     let html = fx.call_as_user(viewer, &Req::get("/org/roles")).await;
     let text = html.body.as_str().unwrap_or_default();
-    assert!(text.contains("Not allowed"), "a Viewer sees Not allowed: {} {}", html.status, &text[..text.len().min(300)]);
+    assert!(
+        text.contains("Not allowed"),
+        "a Viewer sees Not allowed: {} {}",
+        html.status,
+        &text[..text.len().min(300)]
+    );
     assert!(!text.contains("Permission matrix"));
 }

@@ -46,7 +46,12 @@ impl TestServer {
             "warn".into(),
         ];
         if let Some(s) = smtp {
-            args.extend(["--smtp-url".to_string(), s, "--mail-from".into(), "Mandate Test <mandate@test.example>".into()]);
+            args.extend([
+                "--smtp-url".to_string(),
+                s,
+                "--mail-from".into(),
+                "Mandate Test <mandate@test.example>".into(),
+            ]);
         }
         let cli = <server::cli::Cli as clap::Parser>::try_parse_from(args).unwrap();
         let app = server::startup::Application::build(cli.config).await.expect("server starts");
@@ -57,7 +62,11 @@ impl TestServer {
             &db,
             "Acme",
             Some("acme"),
-            NewOwner { email: "owner@acme.example.com".into(), display_name: "Olive Owner".into(), password: PASSWORD.into() },
+            NewOwner {
+                email: "owner@acme.example.com".into(),
+                display_name: "Olive Owner".into(),
+                password: PASSWORD.into(),
+            },
             &system_actor(),
             &RequestMeta::default(),
         )
@@ -71,15 +80,24 @@ impl TestServer {
     }
 
     async fn key_in(&self, o: &org::Model, role: BuiltInRole) -> String {
-        api_keys::create_management_key(&self.db, o, &format!("{} key", role.name()), role, &system_actor(), &RequestMeta::default())
-            .await
-            .unwrap()
-            .secret
+        api_keys::create_management_key(
+            &self.db,
+            o,
+            &format!("{} key", role.name()),
+            role,
+            &system_actor(),
+            &RequestMeta::default(),
+        )
+        .await
+        .unwrap()
+        .secret
     }
 
     /// A REST call: (status, JSON body or Null).
     async fn api(&self, key: &str, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = reqwest::Client::new().request(method.parse().unwrap(), format!("{}/api/v1{path}", self.base)).bearer_auth(key);
+        let mut req = reqwest::Client::new()
+            .request(method.parse().unwrap(), format!("{}/api/v1{path}", self.base))
+            .bearer_auth(key);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -96,7 +114,13 @@ impl TestServer {
 
     /// Posts a form to a server function the way a page does (same-site Origin).
     async fn post_form(&self, client: &reqwest::Client, endpoint: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        client.post(format!("{}/api/{endpoint}", self.base)).header("origin", &self.base).form(fields).send().await.unwrap()
+        client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("origin", &self.base)
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
     }
 
     async fn get(&self, client: &reqwest::Client, path: &str) -> reqwest::Response {
@@ -137,7 +161,12 @@ async fn rest_users_crud_with_permissions_and_tenancy() {
     let viewer_key = s.key(BuiltInRole::Viewer).await;
 
     let (status, body) = s
-        .api(&owner_key, "POST", "/users", Some(json!({"email": "Ada@Example.com", "display_name": "Ada", "role_id": "role-approver"})))
+        .api(
+            &owner_key,
+            "POST",
+            "/users",
+            Some(json!({"email": "Ada@Example.com", "display_name": "Ada", "role_id": "role-approver"})),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["email"], "ada@example.com");
@@ -153,9 +182,13 @@ async fn rest_users_crud_with_permissions_and_tenancy() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert!(fields.contains(&"email") && fields.contains(&"display_name"), "{body}");
-    let (status, _) = s.api(&owner_key, "POST", "/users", Some(json!({"email": "b@example.com", "display_name": "B", "admin": true}))).await;
+    let (status, _) = s
+        .api(&owner_key, "POST", "/users", Some(json!({"email": "b@example.com", "display_name": "B", "admin": true})))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let (status, _) = s.api(&owner_key, "POST", "/users", Some(json!({"email": "owner@acme.example.com", "display_name": "O"}))).await;
+    let (status, _) = s
+        .api(&owner_key, "POST", "/users", Some(json!({"email": "owner@acme.example.com", "display_name": "O"})))
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
 
     // A Viewer reads but does not change.
@@ -163,7 +196,8 @@ async fn rest_users_crud_with_permissions_and_tenancy() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["items"].as_array().unwrap().len(), 1);
     assert_eq!(body["next_cursor"], Value::Null);
-    let (status, body) = s.api(&viewer_key, "POST", "/users", Some(json!({"email": "v@example.com", "display_name": "V"}))).await;
+    let (status, body) =
+        s.api(&viewer_key, "POST", "/users", Some(json!({"email": "v@example.com", "display_name": "V"}))).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("PERMISSION_DENIED")));
     let (status, _) = s.api(&viewer_key, "PATCH", &format!("/users/{id}"), Some(json!({"display_name": "X"}))).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -182,9 +216,12 @@ async fn rest_users_crud_with_permissions_and_tenancy() {
     // Get, patch (null team), suspend, delete.
     let (status, body) = s.api(&owner_key, "GET", &format!("/users/{id}"), None).await;
     assert_eq!((status, body["display_name"].as_str()), (StatusCode::OK, Some("Ada")));
-    let (status, body) = s.api(&owner_key, "PATCH", &format!("/users/{id}"), Some(json!({"display_name": "Ada L.", "team_id": null}))).await;
+    let (status, body) = s
+        .api(&owner_key, "PATCH", &format!("/users/{id}"), Some(json!({"display_name": "Ada L.", "team_id": null})))
+        .await;
     assert_eq!((status, body["display_name"].as_str()), (StatusCode::OK, Some("Ada L.")), "{body}");
-    let (status, body) = s.api(&owner_key, "PATCH", &format!("/users/{id}"), Some(json!({"status": "suspended"}))).await;
+    let (status, body) =
+        s.api(&owner_key, "PATCH", &format!("/users/{id}"), Some(json!({"status": "suspended"}))).await;
     assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("suspended")));
     let (status, body) = s.api(&owner_key, "PATCH", &format!("/users/{id}"), Some(json!({"status": "deleted"}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -225,7 +262,8 @@ async fn rest_users_crud_with_permissions_and_tenancy() {
 async fn invited_person_accepts_signs_in_and_is_cut_off_when_suspended() {
     let s = TestServer::start(None).await;
     let owner_key = s.key(BuiltInRole::Owner).await;
-    let (status, body) = s.api(&owner_key, "POST", "/users", Some(json!({"email": "ben@example.com", "display_name": "Ben"}))).await;
+    let (status, body) =
+        s.api(&owner_key, "POST", "/users", Some(json!({"email": "ben@example.com", "display_name": "Ben"}))).await;
     assert_eq!(status, StatusCode::CREATED);
     let id = body["id"].as_str().unwrap().to_string();
     let link = s.link_to("ben@example.com", "invite").await;
@@ -243,9 +281,13 @@ async fn invited_person_accepts_signs_in_and_is_cut_off_when_suspended() {
     assert!(res.text().await.unwrap().contains("not valid any more"));
 
     // A weak password: 422 with the field; then the real one signs in.
-    let res = s.post_form(&ben, "invite_accept", &[("token", &token), ("password", "short"), ("password_confirm", "short")]).await;
+    let res = s
+        .post_form(&ben, "invite_accept", &[("token", &token), ("password", "short"), ("password_confirm", "short")])
+        .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let res = s.post_form(&ben, "invite_accept", &[("token", &token), ("password", PASSWORD), ("password_confirm", PASSWORD)]).await;
+    let res = s
+        .post_form(&ben, "invite_accept", &[("token", &token), ("password", PASSWORD), ("password_confirm", PASSWORD)])
+        .await;
     assert!(res.status().is_success() || res.status().is_redirection(), "{}", res.status());
     let res = s.get(&ben, "/org/users").await;
     assert_eq!(res.status(), StatusCode::OK, "signed in: {}", location(&res));
@@ -257,7 +299,13 @@ async fn invited_person_accepts_signs_in_and_is_cut_off_when_suspended() {
     assert_eq!(account["sessions"][0]["current"], true);
     // The token is used up.
     let again = s.browser();
-    let res = s.post_form(&again, "invite_accept", &[("token", &token), ("password", PASSWORD), ("password_confirm", PASSWORD)]).await;
+    let res = s
+        .post_form(
+            &again,
+            "invite_accept",
+            &[("token", &token), ("password", PASSWORD), ("password_confirm", PASSWORD)],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 
     // A Viewer may not manage people (server functions say so too).
@@ -316,12 +364,14 @@ async fn forgot_password_answers_the_same_and_reset_works() {
     assert!(html.contains("owner@acme.example.com"), "the reset page names the account");
     let token = link.trim_start_matches("/reset-password/").to_string();
     let new = "amber lantern sleeps late";
-    let res = s.post_form(&anon, "password_reset", &[("token", &token), ("password", new), ("password_confirm", new)]).await;
+    let res =
+        s.post_form(&anon, "password_reset", &[("token", &token), ("password", new), ("password_confirm", new)]).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(s.get(&elsewhere, "/org/users").await.status(), StatusCode::SEE_OTHER, "other sessions ended");
     let res = s.post_form(&s.browser(), "login", &[("email", "owner@acme.example.com"), ("password", new)]).await;
     assert!(res.status().is_success() || res.status().is_redirection(), "new password works: {}", res.status());
-    let res = s.post_form(&anon, "password_reset", &[("token", &token), ("password", new), ("password_confirm", new)]).await;
+    let res =
+        s.post_form(&anon, "password_reset", &[("token", &token), ("password", new), ("password_confirm", new)]).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND, "single use");
 }
 
@@ -347,7 +397,11 @@ async fn smtp_sink(refuse_recipients: bool) -> (u16, mpsc::UnboundedReceiver<Str
                         b"250 sink.test\r\n"
                     } else if upper.starts_with("RCPT TO") && refuse_recipients {
                         b"550 5.1.1 no such user\r\n"
-                    } else if upper.starts_with("MAIL FROM") || upper.starts_with("RCPT TO") || upper == "RSET" || upper == "NOOP" {
+                    } else if upper.starts_with("MAIL FROM")
+                        || upper.starts_with("RCPT TO")
+                        || upper == "RSET"
+                        || upper == "NOOP"
+                    {
                         b"250 OK\r\n"
                     } else if upper == "DATA" {
                         write.write_all(b"354 go ahead\r\n").await.ok();
@@ -382,13 +436,19 @@ async fn queued_mail_is_delivered_over_smtp_and_marked_sent() {
     let (port, mut received) = smtp_sink(false).await;
     let s = TestServer::start(Some(format!("smtp://127.0.0.1:{port}"))).await;
     let owner_key = s.key(BuiltInRole::Owner).await;
-    let (status, _) = s.api(&owner_key, "POST", "/users", Some(json!({"email": "cat@example.com", "display_name": "Cat"}))).await;
+    let (status, _) =
+        s.api(&owner_key, "POST", "/users", Some(json!({"email": "cat@example.com", "display_name": "Cat"}))).await;
     assert_eq!(status, StatusCode::CREATED);
     let link = s.link_to("cat@example.com", "invite").await;
 
-    let data = tokio::time::timeout(Duration::from_secs(30), received.recv()).await.expect("mail delivered in time").unwrap();
+    let data =
+        tokio::time::timeout(Duration::from_secs(30), received.recv()).await.expect("mail delivered in time").unwrap();
     assert!(data.contains("To: cat@example.com"), "{data}");
-    assert!(data.contains("From: \"Mandate Test\" <mandate@test.example>") || data.contains("From: Mandate Test <mandate@test.example>"), "{data}");
+    assert!(
+        data.contains("From: \"Mandate Test\" <mandate@test.example>")
+            || data.contains("From: Mandate Test <mandate@test.example>"),
+        "{data}"
+    );
     assert!(data.contains("Subject: You are invited to Acme on Mandate"), "{data}");
     assert!(data.contains(&format!("{}{link}", s.base)), "the full link: {data}");
 
@@ -411,10 +471,12 @@ async fn a_refused_recipient_is_recorded_and_not_retried() {
     let (port, _received) = smtp_sink(true).await;
     let s = TestServer::start(None).await;
     let owner_key = s.key(BuiltInRole::Owner).await;
-    let (status, _) = s.api(&owner_key, "POST", "/users", Some(json!({"email": "dan@example.com", "display_name": "Dan"}))).await;
+    let (status, _) =
+        s.api(&owner_key, "POST", "/users", Some(json!({"email": "dan@example.com", "display_name": "Dan"}))).await;
     assert_eq!(status, StatusCode::CREATED);
 
-    let mailer = server::mailer::Mailer::new(&format!("smtp://127.0.0.1:{port}"), "Mandate <mandate@localhost>").unwrap();
+    let mailer =
+        server::mailer::Mailer::new(&format!("smtp://127.0.0.1:{port}"), "Mandate <mandate@localhost>").unwrap();
     let (sent, failed) = server::mailer::deliver_due(&s.db, &mailer, 10).await.unwrap();
     assert_eq!((sent, failed), (0, 1));
     let m = s.last_mail_to("dan@example.com").await;
@@ -427,9 +489,11 @@ async fn a_refused_recipient_is_recorded_and_not_retried() {
     let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let dead_port = closed.local_addr().unwrap().port();
     drop(closed);
-    let (status, _) = s.api(&owner_key, "POST", "/users", Some(json!({"email": "eve@example.com", "display_name": "Eve"}))).await;
+    let (status, _) =
+        s.api(&owner_key, "POST", "/users", Some(json!({"email": "eve@example.com", "display_name": "Eve"}))).await;
     assert_eq!(status, StatusCode::CREATED);
-    let dead = server::mailer::Mailer::new(&format!("smtp://127.0.0.1:{dead_port}"), "Mandate <mandate@localhost>").unwrap();
+    let dead =
+        server::mailer::Mailer::new(&format!("smtp://127.0.0.1:{dead_port}"), "Mandate <mandate@localhost>").unwrap();
     assert_eq!(server::mailer::deliver_due(&s.db, &dead, 10).await.unwrap(), (0, 1));
     let m = s.last_mail_to("eve@example.com").await;
     assert_eq!(m.attempts, 1);
@@ -437,5 +501,8 @@ async fn a_refused_recipient_is_recorded_and_not_retried() {
 
     // Bad settings are refused with the setting named.
     assert!(server::mailer::Mailer::new("ftp://x", "a@b.c").unwrap_err().message.contains("MANDATE_SMTP_URL"));
-    assert!(server::mailer::Mailer::new("smtp://localhost", "not an address").unwrap_err().message.contains("MANDATE_MAIL_FROM"));
+    assert!(server::mailer::Mailer::new("smtp://localhost", "not an address")
+        .unwrap_err()
+        .message
+        .contains("MANDATE_MAIL_FROM"));
 }

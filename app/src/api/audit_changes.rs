@@ -20,7 +20,14 @@ pub async fn list_changes(
         use crate::domain::changes::EventQuery;
         use crate::services::audit::{list_events, EventPaging};
         let state = super::ctx::state()?;
-        let query = EventQuery { entity_type, entity_id: None, actor, from, to, include_sign_ins: include_sign_ins.unwrap_or(false) };
+        let query = EventQuery {
+            entity_type,
+            entity_id: None,
+            actor,
+            from,
+            to,
+            include_sign_ins: include_sign_ins.unwrap_or(false),
+        };
         let actor = super::ctx::actor().await?;
         let filter = query.parse()?;
         list_events(&state.db, &actor, &filter, &EventPaging { cursor, limit: 50 }).await

@@ -49,8 +49,12 @@ pub async fn get_session_state() -> Result<SessionState, AppError> {
             org_slug: o.slug,
             role: actor.access.role_names().join(", "),
             permissions: {
-                let mut keys: Vec<String> =
-                    actor.access.grants.iter().flat_map(|g| g.permissions.iter().map(|p| p.key().to_string())).collect();
+                let mut keys: Vec<String> = actor
+                    .access
+                    .grants
+                    .iter()
+                    .flat_map(|g| g.permissions.iter().map(|p| p.key().to_string()))
+                    .collect();
                 keys.sort();
                 keys.dedup();
                 keys
@@ -79,14 +83,8 @@ pub async fn setup(
         use crate::services::setup::{complete_setup, SetupInput};
         let state = ctx::state()?;
         let meta = ctx::meta().await;
-        Validator::new()
-            .add("password_confirm", check_confirmation(&password, &password_confirm))
-            .finish()?;
-        let input = SetupInput {
-            token,
-            org_name,
-            owner: NewOwner { email, display_name, password },
-        };
+        Validator::new().add("password_confirm", check_confirmation(&password, &password_confirm)).finish()?;
+        let input = SetupInput { token, org_name, owner: NewOwner { email, display_name, password } };
         let (org, user) = complete_setup(&state.db, &state.setup, input, &meta).await?;
         let session = ctx::session().await?;
         start_session(

@@ -15,10 +15,7 @@ pub fn state() -> Result<AppState, AppError> {
 }
 
 pub async fn meta() -> RequestMeta {
-    leptos_axum::extract::<axum::Extension<RequestMeta>>()
-        .await
-        .map(|axum::Extension(m)| m)
-        .unwrap_or_default()
+    leptos_axum::extract::<axum::Extension<RequestMeta>>().await.map(|axum::Extension(m)| m).unwrap_or_default()
 }
 
 pub async fn session() -> Result<Session, AppError> {

@@ -8,9 +8,9 @@ pub mod auth;
 pub mod mfa;
 pub mod org_settings;
 pub mod overview;
-pub mod users;
 pub mod roles;
 pub mod teams;
+pub mod users;
 
 #[cfg(feature = "ssr")]
 pub mod ctx;

@@ -16,7 +16,12 @@ pub struct OrgSettingsView {
 #[cfg(feature = "ssr")]
 impl From<crate::services::org_settings::OrgSettings> for OrgSettingsView {
     fn from(s: crate::services::org_settings::OrgSettings) -> Self {
-        OrgSettingsView { name: s.name, slug: s.slug, require_mfa: s.require_mfa, members_without_mfa: s.members_without_mfa }
+        OrgSettingsView {
+            name: s.name,
+            slug: s.slug,
+            require_mfa: s.require_mfa,
+            members_without_mfa: s.members_without_mfa,
+        }
     }
 }
 

@@ -35,9 +35,9 @@ fn parse_scope(scope: Option<&str>) -> Result<Option<crate::domain::access::Scop
     use crate::domain::FieldError;
     let Some(s) = scope.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
     let (kind, id) = s.split_once(':').unwrap_or((s, ""));
-    ScopeRef::parse(kind, Some(id)).map(Some).map_err(|message| {
-        AppError::invalid_fields(vec![FieldError { field: "scope".into(), message }])
-    })
+    ScopeRef::parse(kind, Some(id))
+        .map(Some)
+        .map_err(|message| AppError::invalid_fields(vec![FieldError { field: "scope".into(), message }]))
 }
 
 /// Invites a person by email (the link goes to the outbox; the token is never returned).
@@ -54,7 +54,8 @@ pub async fn invite_user(
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         let scope = parse_scope(scope.as_deref())?;
-        invite(&state.db, &actor, InviteInput { email, display_name, team_id, role_id, scope }, &state.public_base_url).await
+        invite(&state.db, &actor, InviteInput { email, display_name, team_id, role_id, scope }, &state.public_base_url)
+            .await
     })
     .await
 }
@@ -72,7 +73,11 @@ pub async fn resend_invite(id: String) -> Result<UserView, AppError> {
 
 /// Edits a person's name and team (`team_id` empty: no team; absent: unchanged).
 #[server(endpoint = "users_update")]
-pub async fn update_user(id: String, display_name: Option<String>, team_id: Option<String>) -> Result<UserView, AppError> {
+pub async fn update_user(
+    id: String,
+    display_name: Option<String>,
+    team_id: Option<String>,
+) -> Result<UserView, AppError> {
     super::ctx::run(async move {
         use crate::services::users::{update, UserPatch};
         let state = super::ctx::state()?;
@@ -132,7 +137,8 @@ pub async fn accept_invite(token: String, password: String, password_confirm: St
         use crate::services::auth::start_session;
         let state = super::ctx::state()?;
         let meta = super::ctx::meta().await;
-        let session_user = crate::services::users::accept_invite(&state.db, &token, &password, &password_confirm, &meta).await?;
+        let session_user =
+            crate::services::users::accept_invite(&state.db, &token, &password, &password_confirm, &meta).await?;
         let session = super::ctx::session().await?;
         start_session(&session, session_user).await?;
         leptos_axum::redirect("/");

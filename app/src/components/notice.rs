@@ -7,7 +7,9 @@ use leptos::prelude::*;
 #[component]
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
     let (title, hint) = match error.code {
-        ErrorCode::PermissionDenied => ("Not allowed", "Ask an owner or admin of your organisation if you need access."),
+        ErrorCode::PermissionDenied => {
+            ("Not allowed", "Ask an owner or admin of your organisation if you need access.")
+        }
         ErrorCode::NotFound => ("Not found", "It may have been deleted, or the link may be mistyped."),
         ErrorCode::Unauthenticated => ("Please sign in again", "Your session has ended."),
         _ => ("Something went wrong", ""),

@@ -60,7 +60,11 @@ pub const STATUS_REVOKED: &str = "revoked";
 pub const STATUS_EXPIRED: &str = "expired";
 
 /// Revoked wins over expired: it was a decision someone took.
-pub fn key_status(revoked_at: Option<DateTime<Utc>>, expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> &'static str {
+pub fn key_status(
+    revoked_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> &'static str {
     if revoked_at.is_some() {
         STATUS_REVOKED
     } else if expires_at.is_some_and(|e| e <= now) {

@@ -132,12 +132,7 @@ pub struct ChainVerifier {
 
 impl ChainVerifier {
     pub fn new(org_id: &str) -> Self {
-        ChainVerifier {
-            org_id: org_id.to_string(),
-            prev_hash: GENESIS_HASH.to_string(),
-            expected_seq: 1,
-            count: 0,
-        }
+        ChainVerifier { org_id: org_id.to_string(), prev_hash: GENESIS_HASH.to_string(), expected_seq: 1, count: 0 }
     }
 
     /// Checks the next event; the error names it and says what is wrong.
@@ -161,15 +156,12 @@ impl ChainVerifier {
         }
         if event.prev_hash != self.prev_hash {
             return Err(broken(
-                "prev_hash does not match the previous event: an event before it was changed or removed"
-                    .into(),
+                "prev_hash does not match the previous event: an event before it was changed or removed".into(),
             ));
         }
         let computed = chain_hash(&self.prev_hash, &event.body);
         if computed != event.hash {
-            return Err(broken(
-                "content does not match its hash: this event was changed after it was written".into(),
-            ));
+            return Err(broken("content does not match its hash: this event was changed after it was written".into()));
         }
         self.prev_hash = computed;
         self.expected_seq += 1;
@@ -178,11 +170,7 @@ impl ChainVerifier {
 
     /// The report for a chain that broke at `link`.
     pub fn broken(self, link: BrokenLink) -> ChainReport {
-        ChainReport {
-            ok: false,
-            events: self.count,
-            first_broken: Some(link),
-        }
+        ChainReport { ok: false, events: self.count, first_broken: Some(link) }
     }
 
     /// Compares the end of the log with the recorded head (events removed from the end).
@@ -202,11 +190,7 @@ impl ChainVerifier {
                 return self.broken(link);
             }
         }
-        ChainReport {
-            ok: true,
-            events: self.count,
-            first_broken: None,
-        }
+        ChainReport { ok: true, events: self.count, first_broken: None }
     }
 }
 
@@ -236,11 +220,7 @@ mod tests {
             org_id: "org-1".into(),
             seq,
             occurred_at: format!("2026-11-23T10:00:{:02}.000000Z", seq % 60),
-            actor: AuditActor {
-                kind: "user".into(),
-                id: Some("u1".into()),
-                label: "ada@example.com".into(),
-            },
+            actor: AuditActor { kind: "user".into(), id: Some("u1".into()), label: "ada@example.com".into() },
             action: action.into(),
             entity_type: "user".into(),
             entity_id: Some("u1".into()),
@@ -257,12 +237,7 @@ mod tests {
         for seq in 1..=n {
             let b = body(seq, "auth.login");
             let hash = chain_hash(&prev, &b);
-            events.push(ChainedEvent {
-                id: seq * 10,
-                body: b,
-                prev_hash: prev.clone(),
-                hash: hash.clone(),
-            });
+            events.push(ChainedEvent { id: seq * 10, body: b, prev_hash: prev.clone(), hash: hash.clone() });
             prev = hash;
         }
         (events, ChainHead { seq: n, hash: prev })

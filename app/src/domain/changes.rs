@@ -79,7 +79,9 @@ pub fn parse_bound(text: &str, end: bool) -> Result<DateTime<Utc>, String> {
             let t = t.with_timezone(&Utc);
             Ok(if end { t + Duration::microseconds(1) } else { t })
         }
-        Err(_) => Err(format!("\"{text}\" is not a date: use YYYY-MM-DD (or an RFC 3339 time such as 2026-11-23T14:00:00Z).")),
+        Err(_) => {
+            Err(format!("\"{text}\" is not a date: use YYYY-MM-DD (or an RFC 3339 time such as 2026-11-23T14:00:00Z)."))
+        }
     }
 }
 
@@ -213,7 +215,12 @@ mod tests {
         assert!(e.field("to").is_some());
         let q = EventQuery { from: Some("2026-11-24".into()), to: Some("2026-11-23".into()), ..Default::default() };
         assert!(q.parse().unwrap_err().field("to").unwrap().contains("before"));
-        let q = EventQuery { from: Some("2026-11-23".into()), to: Some("2026-11-23".into()), actor: Some("  ".into()), ..Default::default() };
+        let q = EventQuery {
+            from: Some("2026-11-23".into()),
+            to: Some("2026-11-23".into()),
+            actor: Some("  ".into()),
+            ..Default::default()
+        };
         let f = q.parse().unwrap();
         assert_eq!(f.actor, None, "blank filters are no filters");
         assert_eq!(f.until, Some(t("2026-11-24T00:00:00Z")));

@@ -138,18 +138,12 @@ impl AppError {
             [one] => one.message.clone(),
             _ => "Some fields need attention.".to_string(),
         };
-        AppError {
-            fields,
-            ..Self::new(ErrorCode::ValidationError, message)
-        }
+        AppError { fields, ..Self::new(ErrorCode::ValidationError, message) }
     }
 
     /// A request whose body could not be read at all (400 rather than 422).
     pub fn bad_request(message: impl Into<String>) -> Self {
-        AppError {
-            status: Some(400),
-            ..Self::validation(message)
-        }
+        AppError { status: Some(400), ..Self::validation(message) }
     }
 
     pub fn unauthenticated() -> Self {
@@ -173,10 +167,7 @@ impl AppError {
     }
 
     pub fn rate_limited(message: impl Into<String>, retry_after_secs: u64) -> Self {
-        AppError {
-            retry_after_secs: Some(retry_after_secs),
-            ..Self::new(ErrorCode::RateLimited, message)
-        }
+        AppError { retry_after_secs: Some(retry_after_secs), ..Self::new(ErrorCode::RateLimited, message) }
     }
 
     /// The caller sees only a generic message; log the details where this is created.
@@ -197,10 +188,7 @@ impl AppError {
 
     /// The message for one field, if that field is invalid.
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|f| f.field == name)
-            .map(|f| f.message.as_str())
+        self.fields.iter().find(|f| f.field == name).map(|f| f.message.as_str())
     }
 }
 
@@ -225,10 +213,7 @@ impl Validator {
 
     pub fn check(&mut self, ok: bool, field: &str, message: impl Into<String>) -> &mut Self {
         if !ok && self.fields.iter().all(|f| f.field != field) {
-            self.fields.push(FieldError {
-                field: field.to_string(),
-                message: message.into(),
-            });
+            self.fields.push(FieldError { field: field.to_string(), message: message.into() });
         }
         self
     }

@@ -78,9 +78,7 @@ pub fn check_password(password: &str, email: &str) -> Result<(), String> {
     }
     let letters: String = lower.chars().filter(|c| c.is_alphabetic()).collect();
     if letters.is_empty() || COMMON_WORDS.contains(&letters.as_str()) {
-        return Err(
-            "This password is too easy to guess. Choose a phrase only you would think of.".into(),
-        );
+        return Err("This password is too easy to guess. Choose a phrase only you would think of.".into());
     }
     let mut distinct: Vec<char> = lower.chars().collect();
     distinct.sort_unstable();

@@ -126,10 +126,7 @@ impl BuiltInRole {
     pub fn parse(name: &str) -> Result<BuiltInRole, String> {
         let wanted = name.trim().to_lowercase().replace(['_', '-'], " ");
         BuiltInRole::ALL.into_iter().find(|r| r.name().to_lowercase() == wanted).ok_or_else(|| {
-            format!(
-                "Unknown role \"{name}\". Built-in roles: {}.",
-                BuiltInRole::ALL.map(|r| r.name()).join(", ")
-            )
+            format!("Unknown role \"{name}\". Built-in roles: {}.", BuiltInRole::ALL.map(|r| r.name()).join(", "))
         })
     }
 }

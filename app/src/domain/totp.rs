@@ -74,7 +74,10 @@ pub fn verify(secret: &[u8], code: &str, unix_secs: i64, last_used_step: Option<
     let mut matched = None;
     // Check every candidate step, not stopping at the first match, so timing is constant.
     for step in (now - SKEW_STEPS)..=(now + SKEW_STEPS) {
-        if same(&code_for_step(secret, step, DIGITS), &code) && last_used_step.is_none_or(|last| step > last) && matched.is_none() {
+        if same(&code_for_step(secret, step, DIGITS), &code)
+            && last_used_step.is_none_or(|last| step > last)
+            && matched.is_none()
+        {
             matched = Some(step);
         }
     }
@@ -153,7 +156,8 @@ const RECOVERY_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
 
 /// A recovery code made from 10 random bytes: "xxxxx-xxxxx" (31 symbols each, ~49 bits).
 pub fn recovery_code_from(random: &[u8; 10]) -> String {
-    let chars: String = random.iter().map(|b| RECOVERY_ALPHABET[(*b as usize) % RECOVERY_ALPHABET.len()] as char).collect();
+    let chars: String =
+        random.iter().map(|b| RECOVERY_ALPHABET[(*b as usize) % RECOVERY_ALPHABET.len()] as char).collect();
     format!("{}-{}", &chars[..5], &chars[5..])
 }
 
@@ -271,9 +275,15 @@ mod tests {
     #[test]
     fn base32_rfc4648_vectors() {
         // RFC 4648 §10, without padding.
-        for (input, expected) in
-            [("", ""), ("f", "MY"), ("fo", "MZXQ"), ("foo", "MZXW6"), ("foob", "MZXW6YQ"), ("fooba", "MZXW6YTB"), ("foobar", "MZXW6YTBOI")]
-        {
+        for (input, expected) in [
+            ("", ""),
+            ("f", "MY"),
+            ("fo", "MZXQ"),
+            ("foo", "MZXW6"),
+            ("foob", "MZXW6YQ"),
+            ("fooba", "MZXW6YTB"),
+            ("foobar", "MZXW6YTBOI"),
+        ] {
             assert_eq!(base32_encode(input.as_bytes()), expected);
         }
         assert_eq!(base32_encode(RFC_SECRET), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");

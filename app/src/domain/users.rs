@@ -278,7 +278,13 @@ mod tests {
 
     #[test]
     fn role_labels() {
-        let mut r = RoleHeld { role_id: "role-owner".into(), role_name: "Owner".into(), scope_type: "org".into(), scope_id: None, scope_name: None };
+        let mut r = RoleHeld {
+            role_id: "role-owner".into(),
+            role_name: "Owner".into(),
+            scope_type: "org".into(),
+            scope_id: None,
+            scope_name: None,
+        };
         assert_eq!(r.label(), "Owner");
         r.scope_type = "team".into();
         r.scope_id = Some("t1".into());

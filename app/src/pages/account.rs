@@ -28,7 +28,9 @@ pub fn AccountPage() -> impl IntoView {
 }
 
 /// Loads the account for one section; `refresh` re-runs it when an action there succeeds.
-fn account_resource(refresh: impl Fn() -> usize + Send + Sync + 'static) -> Resource<Result<AccountView, crate::domain::AppError>> {
+fn account_resource(
+    refresh: impl Fn() -> usize + Send + Sync + 'static,
+) -> Resource<Result<AccountView, crate::domain::AppError>> {
     Resource::new(refresh, |_| get_account())
 }
 

@@ -60,7 +60,12 @@ pub fn ApiKeysPage() -> impl IntoView {
 }
 
 #[component]
-fn Select(label: &'static str, name: &'static str, choices: Vec<(String, String)>, error: ActionError) -> impl IntoView {
+fn Select(
+    label: &'static str,
+    name: &'static str,
+    choices: Vec<(String, String)>,
+    error: ActionError,
+) -> impl IntoView {
     let id = format!("field-{name}");
     let message = move || error.get().and_then(|e| e.field(name).map(str::to_string));
     view! {
@@ -75,7 +80,11 @@ fn Select(label: &'static str, name: &'static str, choices: Vec<(String, String)
 }
 
 #[component]
-fn CreateKeyForm(options: ApiKeyOptions, create: ServerAction<CreateApiKey>, revoke: ServerAction<RevokeApiKey>) -> impl IntoView {
+fn CreateKeyForm(
+    options: ApiKeyOptions,
+    create: ServerAction<CreateApiKey>,
+    revoke: ServerAction<RevokeApiKey>,
+) -> impl IntoView {
     let error = action_error(create.value());
     // Errors about the scope's id show under the scope select.
     let scope_error: ActionError = Signal::derive(move || {

@@ -32,7 +32,9 @@ impl Filters {
     /// This view's URL with another cursor (None: the newest page).
     fn href(&self, cursor: Option<&str>) -> String {
         let mut parts = Vec::new();
-        for (k, v) in [("entity_type", &self.entity_type), ("actor", &self.actor), ("from", &self.from), ("to", &self.to)] {
+        for (k, v) in
+            [("entity_type", &self.entity_type), ("actor", &self.actor), ("from", &self.from), ("to", &self.to)]
+        {
             if !v.is_empty() {
                 parts.push(format!("{k}={}", encode(v)));
             }

@@ -9,10 +9,8 @@ use leptos_meta::Title;
 pub fn OverviewPage() -> impl IntoView {
     let overview = Resource::new(|| (), |_| get_overview());
     let user = use_context::<CurrentUser>();
-    let first_name = user
-        .as_ref()
-        .and_then(|u| u.display_name.split_whitespace().next().map(str::to_string))
-        .unwrap_or_default();
+    let first_name =
+        user.as_ref().and_then(|u| u.display_name.split_whitespace().next().map(str::to_string)).unwrap_or_default();
     view! {
         <Title text="Overview"/>
         <div class="page-header">

@@ -53,14 +53,17 @@ pub fn TeamsPage() -> impl IntoView {
 /// The teams a team may be moved under (or its people moved to): those the viewer manages,
 /// outside the team's own subtree.
 fn destinations(all: &[TeamView], team_id: &str) -> Vec<(String, String)> {
-    let tree = OrgTree { team_parent: all.iter().map(|t| (t.id.clone(), t.parent_team_id.clone())).collect(), ..Default::default() };
+    let tree = OrgTree {
+        team_parent: all.iter().map(|t| (t.id.clone(), t.parent_team_id.clone())).collect(),
+        ..Default::default()
+    };
     let inside = tree.descendants(team_id);
     let mut out: Vec<(String, String)> = all
         .iter()
         .filter(|t| t.can_manage && t.id != team_id && !inside.contains(&t.id))
         .map(|t| (t.id.clone(), team_path(all, &t.id)))
         .collect();
-    out.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    out.sort_by_key(|o| o.1.to_lowercase());
     out
 }
 
@@ -135,7 +138,7 @@ fn team_nodes(parent: Option<String>) -> AnyView {
                 })
                 .cloned()
                 .collect();
-            out.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+            out.sort_by_key(|t| t.name.to_lowercase());
             out
         })
     };
@@ -240,7 +243,7 @@ fn CreateTeamForm() -> impl IntoView {
         ctx.data.with(|l| {
             let mut parents: Vec<(String, String)> =
                 l.teams.iter().filter(|t| t.can_manage).map(|t| (t.id.clone(), team_path(&l.teams, &t.id))).collect();
-            parents.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+            parents.sort_by_key(|p| p.1.to_lowercase());
             if l.can_create_top_level {
                 parents.insert(0, (String::new(), "None (a top-level team)".into()));
             }

@@ -7,12 +7,12 @@
 //! is interactive and the browser's back button behaves. `trail` holds the cursors of the
 //! pages before this one, for "Previous".
 
+use crate::api::auth::CurrentUser;
 use crate::api::users::{
     get_user_form_options, list_users, DeleteUser, InviteUser, ResendInvite, SetUserStatus, UpdateUser,
 };
 use crate::components::form::{action_error, ActionError, ErrorBanner, Field, Submit};
 use crate::components::notice::ErrorNotice;
-use crate::api::auth::CurrentUser;
 use crate::domain::users::{Choice, UserFormOptions, UserPage, UserView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -79,10 +79,18 @@ pub fn UsersPage() -> impl IntoView {
             rows.delete.input().with(Option::is_some),
         ];
         if let Some(i) = started.iter().position(|s| *s) {
-            if i != 0 { rows.update.value().set(None) }
-            if i != 1 { rows.status.value().set(None) }
-            if i != 2 { rows.resend.value().set(None) }
-            if i != 3 { rows.delete.value().set(None) }
+            if i != 0 {
+                rows.update.value().set(None)
+            }
+            if i != 1 {
+                rows.status.value().set(None)
+            }
+            if i != 2 {
+                rows.resend.value().set(None)
+            }
+            if i != 3 {
+                rows.delete.value().set(None)
+            }
         }
     });
     let page = Resource::new(
@@ -235,7 +243,8 @@ fn PeopleCard(
     let q_param = if q.is_empty() { String::new() } else { format!("q={}&", encode(&q)) };
     // Next: remember this page's cursor ("" for the first) in the trail.
     let next_href = page.next_cursor.clone().map(|next| {
-        let mut t: Vec<String> = trail.as_deref().map(|t| t.split('.').map(str::to_string).collect()).unwrap_or_default();
+        let mut t: Vec<String> =
+            trail.as_deref().map(|t| t.split('.').map(str::to_string).collect()).unwrap_or_default();
         t.push(cursor.clone().unwrap_or_default());
         format!("/org/users?{q_param}cursor={}&trail={}", encode(&next), encode(&t.join(".")))
     });
@@ -250,7 +259,11 @@ fn PeopleCard(
         if !parts.is_empty() {
             params.push_str(&format!("&trail={}", encode(&parts.join("."))));
         }
-        if params.is_empty() { "/org/users".to_string() } else { format!("/org/users?{params}") }
+        if params.is_empty() {
+            "/org/users".to_string()
+        } else {
+            format!("/org/users?{params}")
+        }
     });
     let errors: [ActionError; 4] = [
         action_error(rows.update.value()),

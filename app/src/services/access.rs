@@ -84,7 +84,11 @@ pub async fn user_access<C: ConnectionTrait>(db: &C, org_id: &str, user_id: &str
         .iter()
         .filter_map(|a| {
             let (name, permissions) = roles.get(&a.role_id)?;
-            Some(Grant { role_name: name.clone(), permissions: permissions.clone(), scope: scope_of(&a.scope_type, &a.scope_id)? })
+            Some(Grant {
+                role_name: name.clone(),
+                permissions: permissions.clone(),
+                scope: scope_of(&a.scope_type, &a.scope_id)?,
+            })
         })
         .collect();
     Ok(Access { grants, tree: load_tree(db, org_id).await? })

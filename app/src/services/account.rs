@@ -20,7 +20,9 @@ use crate::domain::users::{reset_email, reset_validity, AccountView, SessionView
 use crate::domain::AppError;
 use crate::entities::{org, session, user};
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use serde_json::json;
 
 /// Reset requests allowed per email address per hour (whether or not it has an account).
@@ -91,10 +93,18 @@ async fn sessions(db: &DatabaseConnection, user_id: &str, current: Option<&str>)
 
 /// The account page: profile and sessions. `current_session` is the id of the session the
 /// request came with (never sent to the browser; only compared here).
-pub async fn get(db: &DatabaseConnection, actor: &Actor, current_session: Option<&str>) -> Result<AccountView, AppError> {
+pub async fn get(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    current_session: Option<&str>,
+) -> Result<AccountView, AppError> {
     require_person(actor)?;
     let u = own_user(db, actor).await?;
-    let org = org::Entity::find_by_id(actor.org_id.clone()).one(db).await.map_err(db_err)?.ok_or_else(|| AppError::not_found("Organisation"))?;
+    let org = org::Entity::find_by_id(actor.org_id.clone())
+        .one(db)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| AppError::not_found("Organisation"))?;
     Ok(AccountView {
         sessions: sessions(db, &u.id, current_session).await?,
         id: u.id,
@@ -186,7 +196,11 @@ pub async fn change_password(
 }
 
 /// "Sign out other sessions": ends every session of the person except `keep_session`.
-pub async fn end_other_sessions(db: &DatabaseConnection, actor: &Actor, keep_session: Option<&str>) -> Result<u64, AppError> {
+pub async fn end_other_sessions(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    keep_session: Option<&str>,
+) -> Result<u64, AppError> {
     require_person(actor)?;
     let ended = end_sessions(db, &actor.id, keep_session).await;
     let tx = begin_write(db).await?;

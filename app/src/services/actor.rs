@@ -1,8 +1,8 @@
 //! Who is acting, and from where. Built from a session (a person) or an API key (an
 //! integration) at the edge, then passed into every service call.
 
-use crate::domain::audit::AuditActor;
 use super::access::Access;
+use crate::domain::audit::AuditActor;
 use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,9 +48,5 @@ impl Actor {
 
 /// The actor for events the system causes itself (CLI, start-up tasks).
 pub fn system_actor() -> AuditActor {
-    AuditActor {
-        kind: "system".into(),
-        id: None,
-        label: "system".into(),
-    }
+    AuditActor { kind: "system".into(), id: None, label: "system".into() }
 }

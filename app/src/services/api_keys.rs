@@ -24,12 +24,12 @@ use crate::entities::{api_key, org, role, team, user};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Condition;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde_json::json;
-use std::collections::HashMap;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 /// Every key starts with this, so leaked keys are easy to recognise and scan for.
 pub const KEY_PREFIX: &str = "mdt_";
@@ -94,7 +94,11 @@ pub async fn create_management_key_with_role(
 
 /// The role named `name` that a key of `org_id` may carry: a built-in (by name, any case)
 /// or one of the org's custom roles (by exact name, then case-insensitively).
-pub async fn find_role_by_name(db: &DatabaseConnection, org_id: &str, name: &str) -> Result<Option<role::Model>, AppError> {
+pub async fn find_role_by_name(
+    db: &DatabaseConnection,
+    org_id: &str,
+    name: &str,
+) -> Result<Option<role::Model>, AppError> {
     if let Ok(b) = BuiltInRole::parse(name) {
         return role::Entity::find_by_id(b.id()).one(db).await.map_err(db_err);
     }
@@ -151,8 +155,14 @@ async fn insert_management_key<C: ConnectionTrait>(
     .insert(conn)
     .await
     .map_err(db_err)?;
-    audit::append(conn, org_id, by, meta, NewEvent::new("api_key.created", "api_key", Some(&key.id)).after(key_snapshot(&key)))
-        .await?;
+    audit::append(
+        conn,
+        org_id,
+        by,
+        meta,
+        NewEvent::new("api_key.created", "api_key", Some(&key.id)).after(key_snapshot(&key)),
+    )
+    .await?;
     Ok(CreatedKey { key, secret })
 }
 
@@ -256,14 +266,31 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewApiKey) ->
     }
 
     let tx = begin_write(db).await?;
-    let created =
-        insert_management_key(&tx, &actor.org_id, &input.name, &r, &scope, expires_at, &actor.audit_actor(), &actor.meta).await?;
-    let view = views(&tx, &actor.org_id, std::slice::from_ref(&created.key), at).await?.pop().ok_or_else(AppError::internal)?;
+    let created = insert_management_key(
+        &tx,
+        &actor.org_id,
+        &input.name,
+        &r,
+        &scope,
+        expires_at,
+        &actor.audit_actor(),
+        &actor.meta,
+    )
+    .await?;
+    let view = views(&tx, &actor.org_id, std::slice::from_ref(&created.key), at)
+        .await?
+        .pop()
+        .ok_or_else(AppError::internal)?;
     tx.commit().await.map_err(db_err)?;
     Ok(CreatedApiKey { key: view, secret: created.secret })
 }
 
-async fn views<C: ConnectionTrait>(conn: &C, org_id: &str, keys: &[api_key::Model], at: DateTime<Utc>) -> Result<Vec<ApiKeyView>, AppError> {
+async fn views<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    keys: &[api_key::Model],
+    at: DateTime<Utc>,
+) -> Result<Vec<ApiKeyView>, AppError> {
     let creator_ids: Vec<String> = keys.iter().filter_map(|k| k.created_by.clone()).collect();
     let users: HashMap<String, String> = user::Entity::find()
         .filter(user::Column::OrgId.eq(org_id))
@@ -292,13 +319,19 @@ async fn views<C: ConnectionTrait>(conn: &C, org_id: &str, keys: &[api_key::Mode
         .into_iter()
         .map(|r| (r.id, r.name))
         .collect();
-    let teams = if keys.iter().any(|k| k.scope_type.as_deref() == Some("team")) { team_paths(conn, org_id).await? } else { HashMap::new() };
+    let teams = if keys.iter().any(|k| k.scope_type.as_deref() == Some("team")) {
+        team_paths(conn, org_id).await?
+    } else {
+        HashMap::new()
+    };
     Ok(keys
         .iter()
         .map(|k| {
             let scope_label = match (k.kind.as_str(), k.scope_type.as_deref(), k.scope_id.as_deref()) {
                 ("agent", _, _) => format!("Store {}", k.store_id.clone().unwrap_or_default()),
-                (_, Some("team"), Some(id)) => format!("Team: {}", teams.get(id).cloned().unwrap_or_else(|| "(deleted team)".into())),
+                (_, Some("team"), Some(id)) => {
+                    format!("Team: {}", teams.get(id).cloned().unwrap_or_else(|| "(deleted team)".into()))
+                }
                 _ => "Organisation".to_string(),
             };
             let created_by_label = match &k.created_by {
@@ -335,7 +368,12 @@ async fn views<C: ConnectionTrait>(conn: &C, org_id: &str, keys: &[api_key::Mode
 }
 
 /// The org's keys, newest first; `cursor` is the last id of the previous page.
-pub async fn list(db: &DatabaseConnection, actor: &Actor, cursor: Option<&str>, limit: Option<u64>) -> Result<ApiKeyList, AppError> {
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    cursor: Option<&str>,
+    limit: Option<u64>,
+) -> Result<ApiKeyList, AppError> {
     authorize(actor, Permission::ApiKeysManage, &ScopeRef::Org)?;
     let limit = limit.unwrap_or(100).clamp(1, 200);
     let mut q = api_key::Entity::find().filter(api_key::Column::OrgId.eq(actor.org_id.as_str()));
@@ -385,10 +423,13 @@ pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<
         &actor.org_id,
         &actor.audit_actor(),
         &actor.meta,
-        NewEvent::new("api_key.revoked", "api_key", Some(&key.id)).before(key_snapshot(&key)).after(key_snapshot(&updated)),
+        NewEvent::new("api_key.revoked", "api_key", Some(&key.id))
+            .before(key_snapshot(&key))
+            .after(key_snapshot(&updated)),
     )
     .await?;
-    let view = views(&tx, &actor.org_id, std::slice::from_ref(&updated), at).await?.pop().ok_or_else(AppError::internal)?;
+    let view =
+        views(&tx, &actor.org_id, std::slice::from_ref(&updated), at).await?.pop().ok_or_else(AppError::internal)?;
     tx.commit().await.map_err(db_err)?;
     Ok(view)
 }
@@ -416,7 +457,10 @@ pub async fn options(db: &DatabaseConnection, actor: &Actor) -> Result<ApiKeyOpt
     Ok(ApiKeyOptions {
         roles: roles
             .into_iter()
-            .map(|r| Choice { label: if r.built_in { r.name.clone() } else { format!("{} (custom)", r.name) }, value: r.id })
+            .map(|r| Choice {
+                label: if r.built_in { r.name.clone() } else { format!("{} (custom)", r.name) },
+                value: r.id,
+            })
             .collect(),
         scopes,
     })
@@ -424,7 +468,11 @@ pub async fn options(db: &DatabaseConnection, actor: &Actor) -> Result<ApiKeyOpt
 
 /// Resolves a bearer secret to the acting key. Unknown, revoked and expired keys all answer
 /// the same UNAUTHENTICATED.
-pub async fn authenticate(db: &DatabaseConnection, secret: &str, meta: &RequestMeta) -> Result<(Actor, api_key::Model), AppError> {
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    secret: &str,
+    meta: &RequestMeta,
+) -> Result<(Actor, api_key::Model), AppError> {
     let invalid = || AppError::unauthenticated_with("The API key is missing, wrong, expired or revoked.");
     if !secret.starts_with(KEY_PREFIX) {
         return Err(invalid());

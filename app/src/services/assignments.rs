@@ -127,7 +127,11 @@ struct Names {
     active_owners: HashSet<String>,
 }
 
-async fn names_for<C: ConnectionTrait>(conn: &C, org_id: &str, rows: &[role_assignment::Model]) -> Result<Names, AppError> {
+async fn names_for<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    rows: &[role_assignment::Model],
+) -> Result<Names, AppError> {
     let user_ids: Vec<String> = rows.iter().map(|a| a.user_id.clone()).collect::<HashSet<_>>().into_iter().collect();
     let role_ids: Vec<String> = rows.iter().map(|a| a.role_id.clone()).collect::<HashSet<_>>().into_iter().collect();
     let users = user::Entity::find()
@@ -146,12 +150,19 @@ async fn names_for<C: ConnectionTrait>(conn: &C, org_id: &str, rows: &[role_assi
     })
 }
 
-fn view(a: &role_assignment::Model, names: &Names, actor: &Actor, role_perms: &HashMap<String, Vec<Permission>>) -> AssignmentView {
+fn view(
+    a: &role_assignment::Model,
+    names: &Names,
+    actor: &Actor,
+    role_perms: &HashMap<String, Vec<Permission>>,
+) -> AssignmentView {
     let u = names.users.get(&a.user_id);
     let scope = stored_scope(a);
     let scope_name = match &scope {
         Some(ScopeRef::Org) | None => "Organisation".to_string(),
-        Some(ScopeRef::Team(id)) => names.teams.get(id).map(|t| t.name.clone()).unwrap_or_else(|| "(deleted team)".into()),
+        Some(ScopeRef::Team(id)) => {
+            names.teams.get(id).map(|t| t.name.clone()).unwrap_or_else(|| "(deleted team)".into())
+        }
         Some(ScopeRef::Store(id)) => format!("Store {id}"),
     };
     let last_owner = a.role_id == BuiltInRole::Owner.id()
@@ -178,7 +189,10 @@ fn view(a: &role_assignment::Model, names: &Names, actor: &Actor, role_perms: &H
     }
 }
 
-async fn perms_of_roles<C: ConnectionTrait>(conn: &C, role_ids: impl IntoIterator<Item = String>) -> Result<HashMap<String, Vec<Permission>>, AppError> {
+async fn perms_of_roles<C: ConnectionTrait>(
+    conn: &C,
+    role_ids: impl IntoIterator<Item = String>,
+) -> Result<HashMap<String, Vec<Permission>>, AppError> {
     let mut out = HashMap::new();
     for id in role_ids.into_iter().collect::<HashSet<_>>() {
         let perms = role_permissions(conn, &id).await?;
@@ -187,7 +201,11 @@ async fn perms_of_roles<C: ConnectionTrait>(conn: &C, role_ids: impl IntoIterato
     Ok(out)
 }
 
-async fn views<C: ConnectionTrait>(conn: &C, actor: &Actor, rows: &[role_assignment::Model]) -> Result<Vec<AssignmentView>, AppError> {
+async fn views<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    rows: &[role_assignment::Model],
+) -> Result<Vec<AssignmentView>, AppError> {
     let names = names_for(conn, &actor.org_id, rows).await?;
     let perms = perms_of_roles(conn, rows.iter().map(|a| a.role_id.clone())).await?;
     Ok(rows.iter().map(|a| view(a, &names, actor, &perms)).collect())
@@ -211,7 +229,8 @@ pub async fn list(
         q = q.filter(role_assignment::Column::RoleId.eq(r));
     }
     if let Some(kind) = filter.scope_type.as_deref().filter(|s| !s.is_empty()) {
-        let scope = ScopeRef::parse(kind, filter.scope_id.as_deref().or(Some(actor.org_id.as_str()))).map_err(scope_error)?;
+        let scope =
+            ScopeRef::parse(kind, filter.scope_id.as_deref().or(Some(actor.org_id.as_str()))).map_err(scope_error)?;
         let (t, id) = scope_columns(&actor.org_id, &scope);
         q = q.filter(role_assignment::Column::ScopeType.eq(t)).filter(role_assignment::Column::ScopeId.eq(id));
     }
@@ -247,7 +266,9 @@ pub async fn options(db: &DatabaseConnection, actor: &Actor) -> Result<Assignmen
         .all(db)
         .await
         .map_err(db_err)?;
-    users.sort_by(|a, b| a.display_name.to_lowercase().cmp(&b.display_name.to_lowercase()).then_with(|| a.email.cmp(&b.email)));
+    users.sort_by(|a, b| {
+        a.display_name.to_lowercase().cmp(&b.display_name.to_lowercase()).then_with(|| a.email.cmp(&b.email))
+    });
     let roles = super::roles::list(db, actor, None, None).await?.roles;
     let teams: Vec<TeamView> = super::teams::list(db, actor, None, None).await?.teams;
     let mut scopes = Vec::new();
@@ -307,7 +328,8 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewAssignment
     let tx = begin_write(db).await?;
     lock_org(&tx, &actor.org_id).await?;
     check_scope_exists(&tx, &actor.org_id, &scope).await?;
-    let created = insert_assignment(&tx, &actor.org_id, &target.id, &r, &scope, &actor.audit_actor(), &actor.meta).await?;
+    let created =
+        insert_assignment(&tx, &actor.org_id, &target.id, &r, &scope, &actor.audit_actor(), &actor.meta).await?;
     let out = views(&tx, actor, std::slice::from_ref(&created)).await?.pop().ok_or_else(AppError::internal)?;
     tx.commit().await.map_err(db_err)?;
     Ok(out)

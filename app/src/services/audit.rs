@@ -3,22 +3,22 @@
 //! commit together or not at all.
 
 use super::authz::authorize;
-use crate::domain::access::ScopeRef;
 use super::db::{db_err, now};
 use super::{Actor, RequestMeta};
+use crate::domain::access::ScopeRef;
 use crate::domain::audit::{
-    canonical_json, chain_hash, AuditActor, AuditEventBody, ChainHead, ChainReport, ChainVerifier,
-    ChainedEvent, GENESIS_HASH,
+    canonical_json, chain_hash, AuditActor, AuditEventBody, ChainHead, ChainReport, ChainVerifier, ChainedEvent,
+    GENESIS_HASH,
 };
+use crate::domain::changes::{parse_cursor, EventFilter, EventPage, SIGN_IN_ACTION_PREFIX};
 use crate::domain::permission::Permission;
 use crate::domain::AppError;
 use crate::entities::{audit_event, audit_head, org};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
-};
-use crate::domain::changes::{parse_cursor, EventFilter, EventPage, SIGN_IN_ACTION_PREFIX};
 use sea_orm::sea_query::{Condition, Expr, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 use serde_json::Value;
 
 /// What happened, to be recorded.
@@ -55,14 +55,10 @@ impl NewEvent {
 
 /// Creates the empty chain of a new org (in the org's creating transaction).
 pub async fn start_chain<C: ConnectionTrait>(conn: &C, org_id: &str) -> Result<(), AppError> {
-    audit_head::ActiveModel {
-        org_id: Set(org_id.to_string()),
-        seq: Set(0),
-        hash: Set(GENESIS_HASH.to_string()),
-    }
-    .insert(conn)
-    .await
-    .map_err(db_err)?;
+    audit_head::ActiveModel { org_id: Set(org_id.to_string()), seq: Set(0), hash: Set(GENESIS_HASH.to_string()) }
+        .insert(conn)
+        .await
+        .map_err(db_err)?;
     Ok(())
 }
 
@@ -122,14 +118,10 @@ pub async fn append<C: ConnectionTrait>(
     .insert(conn)
     .await
     .map_err(db_err)?;
-    audit_head::ActiveModel {
-        org_id: Set(org_id.to_string()),
-        seq: Set(body.seq),
-        hash: Set(hash),
-    }
-    .update(conn)
-    .await
-    .map_err(db_err)?;
+    audit_head::ActiveModel { org_id: Set(org_id.to_string()), seq: Set(body.seq), hash: Set(hash) }
+        .update(conn)
+        .await
+        .map_err(db_err)?;
     Ok(row.id)
 }
 
@@ -200,11 +192,7 @@ pub async fn verify_org(db: &DatabaseConnection, org_id: &str) -> Result<ChainRe
 
 /// `mandate audit verify`: every org's chain (operator access, no actor).
 pub async fn verify_all(db: &DatabaseConnection) -> Result<Vec<(org::Model, ChainReport)>, AppError> {
-    let orgs = org::Entity::find()
-        .order_by_asc(org::Column::CreatedAt)
-        .all(db)
-        .await
-        .map_err(db_err)?;
+    let orgs = org::Entity::find().order_by_asc(org::Column::CreatedAt).all(db).await.map_err(db_err)?;
     let mut out = Vec::with_capacity(orgs.len());
     for o in orgs {
         let report = verify_org(db, &o.id).await?;
@@ -235,10 +223,7 @@ pub async fn recent_events(
         .all(db)
         .await
         .map_err(db_err)?;
-    Ok(rows
-        .iter()
-        .map(to_view)
-        .collect())
+    Ok(rows.iter().map(to_view).collect())
 }
 
 fn to_view(r: &audit_event::Model) -> AuditEventView {
@@ -291,14 +276,12 @@ pub async fn list_events(
             .chars()
             .flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] })
             .collect();
-        q = q.filter(
-            Condition::any().add(audit_event::Column::ActorId.eq(who.as_str())).add(
-                sea_orm::sea_query::ExprTrait::like(
-                    Expr::expr(Func::lower(Expr::col(audit_event::Column::ActorLabel))),
-                    LikeExpr::new(format!("%{escaped}%")).escape('\\'),
-                ),
+        q = q.filter(Condition::any().add(audit_event::Column::ActorId.eq(who.as_str())).add(
+            sea_orm::sea_query::ExprTrait::like(
+                Expr::expr(Func::lower(Expr::col(audit_event::Column::ActorLabel))),
+                LikeExpr::new(format!("%{escaped}%")).escape('\\'),
             ),
-        );
+        ));
     }
     if let Some(from) = filter.from {
         q = q.filter(audit_event::Column::OccurredAt.gte(from));

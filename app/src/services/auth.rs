@@ -13,9 +13,7 @@ use crate::domain::org::normalize_email;
 use crate::domain::{AppError, FieldError};
 use crate::entities::{auth_throttle, org, user};
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
 use serde::{Deserialize, Serialize};
 
 /// Failures per account within the window before it is locked.
@@ -56,13 +54,14 @@ pub(crate) fn throttle_keys(email: &str, meta: &RequestMeta) -> Vec<(String, i32
 }
 
 /// Refuses the attempt while any of its keys is locked.
-pub(crate) async fn check_throttle(db: &DatabaseConnection, keys: &[(String, i32)], at: DateTime<Utc>) -> Result<(), AppError> {
+pub(crate) async fn check_throttle(
+    db: &DatabaseConnection,
+    keys: &[(String, i32)],
+    at: DateTime<Utc>,
+) -> Result<(), AppError> {
     let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
-    let rows = auth_throttle::Entity::find()
-        .filter(auth_throttle::Column::Key.is_in(names))
-        .all(db)
-        .await
-        .map_err(db_err)?;
+    let rows =
+        auth_throttle::Entity::find().filter(auth_throttle::Column::Key.is_in(names)).all(db).await.map_err(db_err)?;
     let locked_until = rows.iter().filter_map(|r| r.locked_until).filter(|u| *u > at).max();
     if let Some(until) = locked_until {
         let secs = (until - at).num_seconds().max(1) as u64;
@@ -79,7 +78,11 @@ pub(crate) async fn check_throttle(db: &DatabaseConnection, keys: &[(String, i32
 }
 
 /// Counts one failure for each key; locks a key that reaches its limit.
-pub(crate) async fn record_failure(db: &DatabaseConnection, keys: &[(String, i32)], at: DateTime<Utc>) -> Result<(), AppError> {
+pub(crate) async fn record_failure(
+    db: &DatabaseConnection,
+    keys: &[(String, i32)],
+    at: DateTime<Utc>,
+) -> Result<(), AppError> {
     let window = Duration::minutes(THROTTLE_WINDOW_MINUTES);
     let tx = begin_write(db).await?;
     for (key, max) in keys {
@@ -99,11 +102,8 @@ pub(crate) async fn record_failure(db: &DatabaseConnection, keys: &[(String, i32
             .await
             .map_err(db_err)?
             .ok_or_else(AppError::internal)?;
-        let (failures, started) = if row.window_started_at + window < at {
-            (1, at)
-        } else {
-            (row.failures + 1, row.window_started_at)
-        };
+        let (failures, started) =
+            if row.window_started_at + window < at { (1, at) } else { (row.failures + 1, row.window_started_at) };
         let locked_until = if failures >= *max { Some(at + window) } else { row.locked_until };
         auth_throttle::ActiveModel {
             key: Set(key.clone()),
@@ -119,10 +119,7 @@ pub(crate) async fn record_failure(db: &DatabaseConnection, keys: &[(String, i32
 }
 
 async fn clear_account_throttle(db: &DatabaseConnection, email: &str) -> Result<(), AppError> {
-    auth_throttle::Entity::delete_by_id(account_key(email))
-        .exec(db)
-        .await
-        .map_err(db_err)?;
+    auth_throttle::Entity::delete_by_id(account_key(email)).exec(db).await.map_err(db_err)?;
     Ok(())
 }
 
@@ -167,7 +164,11 @@ pub const MFA_PENDING_MINUTES: i64 = 5;
 /// Checks the credentials and records the sign-in (or the failure). On success the caller
 /// cycles the session id and stores the returned `SessionUser`. An account with MFA never
 /// signs in here: it answers UNAUTHENTICATED; pages use `login_step`.
-pub async fn login(db: &DatabaseConnection, input: LoginInput, meta: &RequestMeta) -> Result<(SessionUser, user::Model, org::Model), AppError> {
+pub async fn login(
+    db: &DatabaseConnection,
+    input: LoginInput,
+    meta: &RequestMeta,
+) -> Result<(SessionUser, user::Model, org::Model), AppError> {
     match login_step(db, input, meta).await? {
         LoginStep::Done(session, u, o) => Ok((session, u, o)),
         LoginStep::MfaRequired(_) => Err(AppError::unauthenticated_with(
@@ -237,7 +238,8 @@ pub async fn login_step(db: &DatabaseConnection, input: LoginInput, meta: &Reque
     if active.len() > 1 {
         return Err(AppError::invalid_fields(vec![FieldError {
             field: "org".into(),
-            message: "This email belongs to several organisations. Enter the short name of the one to sign in to.".into(),
+            message: "This email belongs to several organisations. Enter the short name of the one to sign in to."
+                .into(),
         }]));
     }
     let (u, o) = active.into_iter().next().ok_or_else(AppError::internal)?;
@@ -278,17 +280,20 @@ pub(crate) async fn finish_login(
     tx.commit().await.map_err(db_err)?;
     clear_account_throttle(db, email).await?;
 
-    Ok((
-        SessionUser { user_id: u.id.clone(), org_id: o.id.clone(), login_at: at.timestamp() },
-        u,
-        o,
-    ))
+    Ok((SessionUser { user_id: u.id.clone(), org_id: o.id.clone(), login_at: at.timestamp() }, u, o))
 }
 
 /// Records a sign-out in the org's chain.
 pub async fn record_logout(db: &DatabaseConnection, actor: &Actor) -> Result<(), AppError> {
     let tx = begin_write(db).await?;
-    audit::append(&tx, &actor.org_id, &actor.audit_actor(), &actor.meta, NewEvent::new("auth.logout", "user", Some(&actor.id))).await?;
+    audit::append(
+        &tx,
+        &actor.org_id,
+        &actor.audit_actor(),
+        &actor.meta,
+        NewEvent::new("auth.logout", "user", Some(&actor.id)),
+    )
+    .await?;
     tx.commit().await.map_err(db_err)
 }
 
@@ -327,12 +332,7 @@ pub async fn session_actor(
 
 /// Every account with this email, in any org, with its org.
 async fn users_with_email(db: &DatabaseConnection, email: &str) -> Result<Vec<(user::Model, org::Model)>, AppError> {
-    let users = user::Entity::find()
-        .filter(user::Column::Email.eq(email))
-        .limit(50)
-        .all(db)
-        .await
-        .map_err(db_err)?;
+    let users = user::Entity::find().filter(user::Column::Email.eq(email)).limit(50).all(db).await.map_err(db_err)?;
     let mut out = Vec::with_capacity(users.len());
     for u in users {
         if let Some(o) = org::Entity::find_by_id(u.org_id.clone()).one(db).await.map_err(db_err)? {
@@ -381,7 +381,11 @@ pub async fn actor_from_session(
 }
 
 /// Signs out: records it and deletes the session (store row and cookie).
-pub async fn end_session(state: &super::AppState, session: &tower_sessions::Session, meta: &RequestMeta) -> Result<(), AppError> {
+pub async fn end_session(
+    state: &super::AppState,
+    session: &tower_sessions::Session,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
     if let Some(actor) = actor_from_session(state, session, meta).await? {
         record_logout(&state.db, &actor).await?;
     }

@@ -5,8 +5,8 @@ use chrono::{DateTime, SubsecRound, Utc};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
 use std::time::Duration;
 
@@ -15,15 +15,12 @@ use std::time::Duration;
 /// concurrent writers wait instead of failing.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_string());
-    opts.sqlx_logging(false)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30));
+    opts.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30));
     if is_sqlite(url) {
         if let Some(dir) = sqlite_file_path(url).and_then(|p| p.parent().map(|d| d.to_path_buf())) {
             if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(&dir).map_err(|e| {
-                    DbErr::Custom(format!("cannot create database directory {}: {e}", dir.display()))
-                })?;
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| DbErr::Custom(format!("cannot create database directory {}: {e}", dir.display())))?;
             }
         }
         opts.max_connections(8).min_connections(1);
@@ -63,10 +60,8 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// lock up front so two writers never deadlock upgrading read locks; on PostgreSQL the rows a
 /// service locks (`SELECT … FOR UPDATE`) serialise what must be serialised.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, AppError> {
-    let options = TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    };
+    let options =
+        TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
     db.begin_with_options(options).await.map_err(db_err)
 }
 

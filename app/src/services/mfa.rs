@@ -113,7 +113,9 @@ pub fn qr_svg(text: &str) -> Result<String, AppError> {
 pub async fn begin_enrolment(db: &DatabaseConnection, key: &[u8; 32], actor: &Actor) -> Result<Enrolment, AppError> {
     let (u, o) = own_account(db, actor).await?;
     if u.mfa_enabled {
-        return Err(AppError::conflict("Two-step sign-in is already on. Turn it off first to move it to another device."));
+        return Err(AppError::conflict(
+            "Two-step sign-in is already on. Turn it off first to move it to another device.",
+        ));
     }
     let mut secret = [0u8; totp::SECRET_LEN];
     rand::rngs::OsRng.fill_bytes(&mut secret);
@@ -176,7 +178,12 @@ async fn last_step<C: ConnectionTrait>(conn: &C, user_id: &str) -> Result<Option
 
 /// Checks a TOTP code against the user's secret and replay state inside `conn`'s
 /// transaction; on success records the step.
-async fn accept_totp<C: ConnectionTrait>(conn: &C, key: &[u8; 32], u: &user::Model, code: &str) -> Result<bool, AppError> {
+async fn accept_totp<C: ConnectionTrait>(
+    conn: &C,
+    key: &[u8; 32],
+    u: &user::Model,
+    code: &str,
+) -> Result<bool, AppError> {
     let Some(enc) = &u.mfa_secret_enc else { return Ok(false) };
     let secret = crypto::decrypt(key, enc, &totp_context(&u.id))?;
     let last = last_step(conn, &u.id).await?;
@@ -218,7 +225,12 @@ async fn new_recovery_codes<C: ConnectionTrait>(conn: &C, user_id: &str) -> Resu
 
 /// Finishes enrolment with a current code from the app: MFA is on and 10 recovery codes
 /// are returned (shown once; stored as SHA-256).
-pub async fn confirm_enrolment(db: &DatabaseConnection, key: &[u8; 32], actor: &Actor, code: &str) -> Result<Vec<String>, AppError> {
+pub async fn confirm_enrolment(
+    db: &DatabaseConnection,
+    key: &[u8; 32],
+    actor: &Actor,
+    code: &str,
+) -> Result<Vec<String>, AppError> {
     let (u, o) = own_account(db, actor).await?;
     if u.mfa_enabled {
         return Err(AppError::conflict("Two-step sign-in is already on."));
@@ -257,7 +269,12 @@ pub async fn confirm_enrolment(db: &DatabaseConnection, key: &[u8; 32], actor: &
 }
 
 /// New recovery codes (the old ones stop working), confirmed with a current code.
-pub async fn regenerate_recovery_codes(db: &DatabaseConnection, key: &[u8; 32], actor: &Actor, code: &str) -> Result<Vec<String>, AppError> {
+pub async fn regenerate_recovery_codes(
+    db: &DatabaseConnection,
+    key: &[u8; 32],
+    actor: &Actor,
+    code: &str,
+) -> Result<Vec<String>, AppError> {
     let (u, o) = own_account(db, actor).await?;
     if !u.mfa_enabled {
         return Err(AppError::conflict("Two-step sign-in is not on."));
@@ -273,7 +290,8 @@ pub async fn regenerate_recovery_codes(db: &DatabaseConnection, key: &[u8; 32], 
         &o.id,
         &actor.audit_actor(),
         &actor.meta,
-        NewEvent::new("mfa.recovery_codes_regenerated", "user", Some(&u.id)).after(json!({"recovery_codes": codes.len()})),
+        NewEvent::new("mfa.recovery_codes_regenerated", "user", Some(&u.id))
+            .after(json!({"recovery_codes": codes.len()})),
     )
     .await?;
     tx.commit().await.map_err(db_err)?;
@@ -282,7 +300,12 @@ pub async fn regenerate_recovery_codes(db: &DatabaseConnection, key: &[u8; 32], 
 
 /// Turns MFA off, confirmed with a current code or the account password. Wrong
 /// confirmations count toward the sign-in throttle like wrong passwords.
-pub async fn disable(db: &DatabaseConnection, key: &[u8; 32], actor: &Actor, code_or_password: &str) -> Result<(), AppError> {
+pub async fn disable(
+    db: &DatabaseConnection,
+    key: &[u8; 32],
+    actor: &Actor,
+    code_or_password: &str,
+) -> Result<(), AppError> {
     let (u, o) = own_account(db, actor).await?;
     if !u.mfa_enabled && u.mfa_secret_enc.is_none() {
         return Err(AppError::conflict("Two-step sign-in is not on."));
@@ -357,7 +380,8 @@ pub async fn complete_login(
     }
     let keys = auth::throttle_keys(&pending.email, meta);
     auth::check_throttle(db, &keys, at).await?;
-    let u = user::Entity::find_by_id(pending.user_id.clone()).one(db).await.map_err(db_err)?.ok_or_else(restart_sign_in)?;
+    let u =
+        user::Entity::find_by_id(pending.user_id.clone()).one(db).await.map_err(db_err)?.ok_or_else(restart_sign_in)?;
     if u.org_id != pending.org_id || u.status != user::STATUS_ACTIVE || !u.mfa_enabled {
         return Err(restart_sign_in());
     }
@@ -398,7 +422,8 @@ pub async fn complete_login(
                         &o.id,
                         &person,
                         meta,
-                        NewEvent::new("mfa.recovery_code_used", "user", Some(&u.id)).after(json!({"remaining": remaining})),
+                        NewEvent::new("mfa.recovery_code_used", "user", Some(&u.id))
+                            .after(json!({"remaining": remaining})),
                     )
                     .await?;
                     Some("recovery_code")

@@ -1,13 +1,13 @@
 //! Creating organisations and their first Owner (used by first-run set-up and by
 //! `mandate create-admin`), and the org overview.
 
-use super::audit::{self, NewEvent};
 use super::access::insert_assignment;
+use super::audit::{self, NewEvent};
 use super::authz::authorize_somewhere;
-use crate::domain::access::{Need, ScopeRef};
 use super::db::{begin_write, db_err, is_unique_violation, new_id, now};
 use super::passwords::hash_password;
 use super::{Actor, RequestMeta};
+use crate::domain::access::{Need, ScopeRef};
 use crate::domain::audit::AuditActor;
 use crate::domain::error::Validator;
 use crate::domain::org::{check_display_name, check_email, check_org_name, check_slug, normalize_email, slugify};
@@ -16,8 +16,7 @@ use crate::domain::permission::BuiltInRole;
 use crate::domain::AppError;
 use crate::entities::{api_key, audit_event, org, role, user};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -55,11 +54,7 @@ fn org_snapshot(o: &org::Model) -> serde_json::Value {
 }
 
 pub async fn find_by_slug(db: &DatabaseConnection, slug: &str) -> Result<Option<org::Model>, AppError> {
-    org::Entity::find()
-        .filter(org::Column::Slug.eq(slug))
-        .one(db)
-        .await
-        .map_err(db_err)
+    org::Entity::find().filter(org::Column::Slug.eq(slug)).one(db).await.map_err(db_err)
 }
 
 async fn free_slug(db: &DatabaseConnection, base: &str) -> Result<String, AppError> {
@@ -119,7 +114,8 @@ pub async fn create_org_with_owner(
         }
     })?;
     audit::start_chain(&tx, &org.id).await?;
-    audit::append(&tx, &org.id, by, meta, NewEvent::new("org.created", "org", Some(&org.id)).after(org_snapshot(&org))).await?;
+    audit::append(&tx, &org.id, by, meta, NewEvent::new("org.created", "org", Some(&org.id)).after(org_snapshot(&org)))
+        .await?;
     let user = insert_owner(&tx, &org, &owner, password_hash, by, meta).await?;
     tx.commit().await.map_err(db_err)?;
     tracing::info!(org = %org.slug, owner = %user.email, "organisation created");
@@ -192,11 +188,19 @@ async fn insert_owner<C: ConnectionTrait>(
             db_err(e)
         }
     })?;
-    audit::append(conn, &org.id, by, meta, NewEvent::new("user.created", "user", Some(&user.id)).after(user_snapshot(&user))).await?;
-    let owner = role::Entity::find_by_id(BuiltInRole::Owner.id()).one(conn).await.map_err(db_err)?.ok_or_else(|| {
-        tracing::error!("built-in Owner role missing: migrations incomplete");
-        AppError::internal()
-    })?;
+    audit::append(
+        conn,
+        &org.id,
+        by,
+        meta,
+        NewEvent::new("user.created", "user", Some(&user.id)).after(user_snapshot(&user)),
+    )
+    .await?;
+    let owner =
+        role::Entity::find_by_id(BuiltInRole::Owner.id()).one(conn).await.map_err(db_err)?.ok_or_else(|| {
+            tracing::error!("built-in Owner role missing: migrations incomplete");
+            AppError::internal()
+        })?;
     insert_assignment(conn, &org.id, &user.id, &owner, &ScopeRef::Org, by, meta).await?;
     Ok(user)
 }
@@ -218,11 +222,8 @@ pub async fn overview(db: &DatabaseConnection, actor: &Actor) -> Result<OrgOverv
         .await
         .map_err(db_err)?
         .ok_or_else(|| AppError::not_found("Organisation"))?;
-    let users = user::Entity::find()
-        .filter(user::Column::OrgId.eq(actor.org_id.as_str()))
-        .count(db)
-        .await
-        .map_err(db_err)?;
+    let users =
+        user::Entity::find().filter(user::Column::OrgId.eq(actor.org_id.as_str())).count(db).await.map_err(db_err)?;
     let api_keys = api_key::Entity::find()
         .filter(api_key::Column::OrgId.eq(actor.org_id.as_str()))
         .filter(api_key::Column::RevokedAt.is_null())
@@ -234,11 +235,5 @@ pub async fn overview(db: &DatabaseConnection, actor: &Actor) -> Result<OrgOverv
         .count(db)
         .await
         .map_err(db_err)?;
-    Ok(OrgOverview {
-        org_name: org.name,
-        org_slug: org.slug,
-        users,
-        api_keys,
-        audit_events,
-    })
+    Ok(OrgOverview { org_name: org.name, org_slug: org.slug, users, api_keys, audit_events })
 }

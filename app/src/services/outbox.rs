@@ -17,8 +17,8 @@ use crate::entities::outbox;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 /// How long a sending server holds a message before another may try it.
@@ -99,10 +99,9 @@ pub async fn list(
 /// by one conditional update, so two servers never both get it.
 pub async fn claim_due(db: &DatabaseConnection, at: DateTime<Utc>, limit: u64) -> Result<Vec<outbox::Model>, AppError> {
     let due = || {
-        Condition::all()
-            .add(outbox::Column::SentAt.is_null())
-            .add(outbox::Column::Attempts.lt(MAIL_MAX_ATTEMPTS))
-            .add(Condition::any().add(outbox::Column::NextAttemptAt.is_null()).add(outbox::Column::NextAttemptAt.lte(at)))
+        Condition::all().add(outbox::Column::SentAt.is_null()).add(outbox::Column::Attempts.lt(MAIL_MAX_ATTEMPTS)).add(
+            Condition::any().add(outbox::Column::NextAttemptAt.is_null()).add(outbox::Column::NextAttemptAt.lte(at)),
+        )
     };
     let candidates = outbox::Entity::find()
         .filter(due())

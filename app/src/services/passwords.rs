@@ -12,13 +12,10 @@ fn argon2() -> Argon2<'static> {
 
 pub async fn hash_password(password: String) -> Result<String, AppError> {
     tokio::task::spawn_blocking(move || {
-        argon2()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| {
-                tracing::error!(error = %e, "password hashing failed");
-                AppError::internal()
-            })
+        argon2().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| {
+            tracing::error!(error = %e, "password hashing failed");
+            AppError::internal()
+        })
     })
     .await
     .map_err(|_| AppError::internal())?

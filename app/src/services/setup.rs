@@ -22,10 +22,7 @@ pub struct SetupGate {
 
 impl SetupGate {
     pub fn new(token: Option<String>) -> Self {
-        SetupGate {
-            done: AtomicBool::new(token.is_none()),
-            token: Mutex::new(token),
-        }
+        SetupGate { done: AtomicBool::new(token.is_none()), token: Mutex::new(token) }
     }
 
     /// The gate for this database: holding a token (the configured one, or a fresh one)
@@ -91,14 +88,12 @@ pub async fn complete_setup(
     if !same_secret(&input.token, expected) {
         return Err(AppError::invalid_fields(vec![crate::domain::FieldError {
             field: "token".into(),
-            message: "This set-up token is not the one the server printed at start. Copy it from the server log.".into(),
+            message: "This set-up token is not the one the server printed at start. Copy it from the server log."
+                .into(),
         }]));
     }
-    let by = AuditActor {
-        kind: "anonymous".into(),
-        id: None,
-        label: format!("set-up by {}", input.owner.email.trim()),
-    };
+    let by =
+        AuditActor { kind: "anonymous".into(), id: None, label: format!("set-up by {}", input.owner.email.trim()) };
     let (org, user) = create_org_with_owner(db, &input.org_name, None, input.owner, &by, meta).await?;
     *token = None;
     gate.done.store(true, Ordering::Release);

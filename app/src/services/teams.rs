@@ -86,7 +86,10 @@ async fn org_teams<C: ConnectionTrait>(conn: &C, org_id: &str) -> Result<Vec<tea
 }
 
 fn tree_of(teams: &[team::Model]) -> OrgTree {
-    OrgTree { team_parent: teams.iter().map(|t| (t.id.clone(), t.parent_team_id.clone())).collect(), ..Default::default() }
+    OrgTree {
+        team_parent: teams.iter().map(|t| (t.id.clone(), t.parent_team_id.clone())).collect(),
+        ..Default::default()
+    }
 }
 
 /// Members per team (`users.team_id`).
@@ -108,22 +111,36 @@ async fn member_counts<C: ConnectionTrait>(conn: &C, org_id: &str) -> Result<Has
 }
 
 /// Refuses a name that a sibling under `parent` already has (other than `except`).
-fn check_sibling_names(teams: &[team::Model], parent: Option<&str>, name: &str, except: Option<&str>) -> Result<(), AppError> {
-    let clash = teams
-        .iter()
-        .any(|t| t.parent_team_id.as_deref() == parent && Some(t.id.as_str()) != except && same_team_name(&t.name, name));
+fn check_sibling_names(
+    teams: &[team::Model],
+    parent: Option<&str>,
+    name: &str,
+    except: Option<&str>,
+) -> Result<(), AppError> {
+    let clash = teams.iter().any(|t| {
+        t.parent_team_id.as_deref() == parent && Some(t.id.as_str()) != except && same_team_name(&t.name, name)
+    });
     if clash {
         let place = match parent.and_then(|p| teams.iter().find(|t| t.id == p)) {
             Some(p) => format!("in \"{}\"", p.name),
             None => "at the top level".to_string(),
         };
-        Err(field_error(AppError::conflict(format!("A team named \"{}\" already exists {place}.", name.trim())), "name"))
+        Err(field_error(
+            AppError::conflict(format!("A team named \"{}\" already exists {place}.", name.trim())),
+            "name",
+        ))
     } else {
         Ok(())
     }
 }
 
-fn view(t: &team::Model, teams: &[team::Model], tree: &OrgTree, members: &HashMap<String, u64>, actor: &Actor) -> TeamView {
+fn view(
+    t: &team::Model,
+    teams: &[team::Model],
+    tree: &OrgTree,
+    members: &HashMap<String, u64>,
+    actor: &Actor,
+) -> TeamView {
     TeamView {
         id: t.id.clone(),
         name: t.name.clone(),
@@ -131,7 +148,12 @@ fn view(t: &team::Model, teams: &[team::Model], tree: &OrgTree, members: &HashMa
         member_count: members.get(&t.id).copied().unwrap_or(0),
         sub_team_count: teams.iter().filter(|c| c.parent_team_id.as_deref() == Some(t.id.as_str())).count() as u64,
         // The same rule as `authorize`, over the tree as it is now (it may have just changed).
-        can_manage: allows(&actor.access.grants, tree, Need::Permission(Permission::TeamsManage), &ScopeRef::Team(t.id.clone())),
+        can_manage: allows(
+            &actor.access.grants,
+            tree,
+            Need::Permission(Permission::TeamsManage),
+            &ScopeRef::Team(t.id.clone()),
+        ),
         created_at: time(&t.created_at),
         updated_at: time(&t.updated_at),
     }
@@ -276,7 +298,11 @@ pub async fn update(db: &DatabaseConnection, actor: &Actor, id: &str, patch: Tea
             }
         }
         if tree_of(&teams).would_cycle(&before.id, parent.as_deref()) {
-            let target = parent.as_deref().and_then(|p| teams.iter().find(|t| t.id == p)).map(|t| t.name.clone()).unwrap_or_default();
+            let target = parent
+                .as_deref()
+                .and_then(|p| teams.iter().find(|t| t.id == p))
+                .map(|t| t.name.clone())
+                .unwrap_or_default();
             let message = if parent.as_deref() == Some(before.id.as_str()) {
                 format!("\"{}\" can't be its own parent.", before.name)
             } else {
@@ -344,7 +370,8 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: &str, reassign: 
     lock_org(&tx, &actor.org_id).await?;
     let teams = org_teams(&tx, &actor.org_id).await?;
     let before = teams.iter().find(|t| t.id == current.id).cloned().ok_or_else(|| AppError::not_found("Team"))?;
-    let sub_teams: Vec<&team::Model> = teams.iter().filter(|t| t.parent_team_id.as_deref() == Some(before.id.as_str())).collect();
+    let sub_teams: Vec<&team::Model> =
+        teams.iter().filter(|t| t.parent_team_id.as_deref() == Some(before.id.as_str())).collect();
     let member_ids: Vec<String> = user::Entity::find()
         .select_only()
         .column(user::Column::Id)
@@ -396,18 +423,18 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: &str, reassign: 
         if d == &before.id || tree_of(&teams).descendants(&before.id).contains(d) {
             return Err(AppError::invalid_fields(vec![FieldError {
                 field: "reassign_to".into(),
-                message: format!("Pick a team outside \"{}\": it and its sub-teams are being deleted or moved.", before.name),
+                message: format!(
+                    "Pick a team outside \"{}\": it and its sub-teams are being deleted or moved.",
+                    before.name
+                ),
             }]));
         }
     }
     let by = actor.audit_actor();
 
     // Sub-teams move to the destination; sibling names must stay unique there.
-    let mut names_there: Vec<&str> = teams
-        .iter()
-        .filter(|t| t.parent_team_id == dest && t.id != before.id)
-        .map(|t| t.name.as_str())
-        .collect();
+    let mut names_there: Vec<&str> =
+        teams.iter().filter(|t| t.parent_team_id == dest && t.id != before.id).map(|t| t.name.as_str()).collect();
     for sub in &sub_teams {
         if names_there.iter().any(|n| same_team_name(n, &sub.name)) {
             return Err(AppError::conflict(format!(

@@ -28,11 +28,8 @@ impl Limit {
 /// RATE_LIMITED while any of the keys is locked, with the wait in `message`'s words.
 pub async fn check(db: &DatabaseConnection, limits: &[Limit], at: DateTime<Utc>, what: &str) -> Result<(), AppError> {
     let names: Vec<String> = limits.iter().map(|l| l.key.clone()).collect();
-    let rows = auth_throttle::Entity::find()
-        .filter(auth_throttle::Column::Key.is_in(names))
-        .all(db)
-        .await
-        .map_err(db_err)?;
+    let rows =
+        auth_throttle::Entity::find().filter(auth_throttle::Column::Key.is_in(names)).all(db).await.map_err(db_err)?;
     if let Some(until) = rows.iter().filter_map(|r| r.locked_until).filter(|u| *u > at).max() {
         let secs = (until - at).num_seconds().max(1) as u64;
         let minutes = secs.div_ceil(60);
@@ -45,7 +42,12 @@ pub async fn check(db: &DatabaseConnection, limits: &[Limit], at: DateTime<Utc>,
 }
 
 /// Counts one hit for each key; a key reaching its `max` within `window` is locked for `window`.
-pub async fn record(db: &DatabaseConnection, limits: &[Limit], window: Duration, at: DateTime<Utc>) -> Result<(), AppError> {
+pub async fn record(
+    db: &DatabaseConnection,
+    limits: &[Limit],
+    window: Duration,
+    at: DateTime<Utc>,
+) -> Result<(), AppError> {
     let tx = begin_write(db).await?;
     for Limit { key, max } in limits {
         auth_throttle::Entity::insert(auth_throttle::ActiveModel {
@@ -64,7 +66,8 @@ pub async fn record(db: &DatabaseConnection, limits: &[Limit], window: Duration,
             .await
             .map_err(db_err)?
             .ok_or_else(AppError::internal)?;
-        let (hits, started) = if row.window_started_at + window < at { (1, at) } else { (row.failures + 1, row.window_started_at) };
+        let (hits, started) =
+            if row.window_started_at + window < at { (1, at) } else { (row.failures + 1, row.window_started_at) };
         let reached = hits >= *max;
         auth_throttle::ActiveModel {
             key: Set(key.clone()),

@@ -17,8 +17,8 @@
 use super::access::insert_assignment;
 use super::assignments::is_last_active_owner;
 use super::audit::{self, NewEvent};
-use super::authz::{authorize, authorize_somewhere, can};
 use super::auth::SessionUser;
+use super::authz::{authorize, authorize_somewhere, can};
 use super::db::{begin_write, db_err, is_unique_violation, new_id, now};
 use super::passwords::hash_password;
 use super::roles::{escalation_error, not_held, role_permissions};
@@ -40,8 +40,8 @@ use crate::entities::{org, role, role_assignment, team, user, user_token};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -152,7 +152,11 @@ pub(crate) async fn find_valid_token<C: ConnectionTrait>(
 }
 
 /// Marks the token used; false when another request used it first (single use).
-pub(crate) async fn use_token<C: ConnectionTrait>(conn: &C, token_id: &str, at: DateTime<Utc>) -> Result<bool, AppError> {
+pub(crate) async fn use_token<C: ConnectionTrait>(
+    conn: &C,
+    token_id: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, AppError> {
     let res = user_token::Entity::update_many()
         .col_expr(user_token::Column::UsedAt, Expr::value(at))
         .filter(user_token::Column::Id.eq(token_id))
@@ -187,7 +191,12 @@ async fn find_team<C: ConnectionTrait>(conn: &C, org_id: &str, id: &str) -> Resu
 /// Suspending, reactivating or deleting someone needs every permission they hold, where
 /// they hold it: an Admin cannot switch off (or remove) an Owner, the same rule as removing
 /// their role assignment.
-async fn check_outranks<C: ConnectionTrait>(conn: &C, actor: &Actor, target: &user::Model, what: &str) -> Result<(), AppError> {
+async fn check_outranks<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    target: &user::Model,
+    what: &str,
+) -> Result<(), AppError> {
     let access = super::access::user_access(conn, &target.org_id, &target.id).await?;
     let mut missing = std::collections::BTreeSet::new();
     for g in &access.grants {
@@ -319,13 +328,20 @@ pub async fn list(db: &DatabaseConnection, actor: &Actor, query: ListQuery) -> R
         let pattern = format!("%{}%", escape_like(&text));
         q = q.filter(
             Condition::any()
-                .add(Expr::expr(Func::lower(Expr::col(user::Column::Email))).like(LikeExpr::new(pattern.clone()).escape('\\')))
-                .add(Expr::expr(Func::lower(Expr::col(user::Column::DisplayName))).like(LikeExpr::new(pattern).escape('\\'))),
+                .add(
+                    Expr::expr(Func::lower(Expr::col(user::Column::Email)))
+                        .like(LikeExpr::new(pattern.clone()).escape('\\')),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col(user::Column::DisplayName)))
+                        .like(LikeExpr::new(pattern).escape('\\')),
+                ),
         );
     }
     if let Some(cursor) = query.cursor.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-        let (email, id) = decode_user_cursor(cursor)
-            .ok_or_else(|| field("cursor", AppError::validation("This cursor is not valid: pass back a next_cursor.")))?;
+        let (email, id) = decode_user_cursor(cursor).ok_or_else(|| {
+            field("cursor", AppError::validation("This cursor is not valid: pass back a next_cursor."))
+        })?;
         q = q.filter(
             Condition::any()
                 .add(user::Column::Email.gt(email.clone()))
@@ -434,7 +450,12 @@ async fn check_grant<C: ConnectionTrait>(
 /// link to `/invite/<token>` valid for 7 days. Inviting someone who is still invited sends a
 /// new link (older ones stop working) and applies the name, team and role given; inviting
 /// an email that already belongs to an active or suspended person answers CONFLICT.
-pub async fn invite(db: &DatabaseConnection, actor: &Actor, input: InviteInput, base_url: &str) -> Result<UserView, AppError> {
+pub async fn invite(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: InviteInput,
+    base_url: &str,
+) -> Result<UserView, AppError> {
     authorize(actor, Permission::UsersManage, &ScopeRef::Org)?;
     Validator::new()
         .add("email", check_email(&input.email))
@@ -452,7 +473,11 @@ pub async fn invite(db: &DatabaseConnection, actor: &Actor, input: InviteInput, 
     if let Some(t) = &team_id {
         find_team(&tx, &actor.org_id, t).await.map_err(|e| field("team_id", e))?;
     }
-    let org = org::Entity::find_by_id(actor.org_id.clone()).one(&tx).await.map_err(db_err)?.ok_or_else(|| AppError::not_found("Organisation"))?;
+    let org = org::Entity::find_by_id(actor.org_id.clone())
+        .one(&tx)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| AppError::not_found("Organisation"))?;
     let existing = user::Entity::find()
         .filter(user::Column::OrgId.eq(actor.org_id.as_str()))
         .filter(user::Column::Email.eq(email.as_str()))
@@ -535,7 +560,12 @@ pub async fn invite(db: &DatabaseConnection, actor: &Actor, input: InviteInput, 
 }
 
 /// Sends an invited person a new link (older links stop working).
-pub async fn resend_invite(db: &DatabaseConnection, actor: &Actor, id: &str, base_url: &str) -> Result<UserView, AppError> {
+pub async fn resend_invite(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: &str,
+    base_url: &str,
+) -> Result<UserView, AppError> {
     let u = find_user(db, &actor.org_id, id).await?;
     authorize(actor, Permission::UsersManage, &ScopeRef::Org)?;
     if u.status != user::STATUS_INVITED {
@@ -544,7 +574,11 @@ pub async fn resend_invite(db: &DatabaseConnection, actor: &Actor, id: &str, bas
     let tx = begin_write(db).await?;
     lock_org(&tx, &actor.org_id).await?;
     let u = find_user(&tx, &actor.org_id, id).await?;
-    let org = org::Entity::find_by_id(actor.org_id.clone()).one(&tx).await.map_err(db_err)?.ok_or_else(|| AppError::not_found("Organisation"))?;
+    let org = org::Entity::find_by_id(actor.org_id.clone())
+        .one(&tx)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| AppError::not_found("Organisation"))?;
     let (token, expires_at) = issue_token(&tx, &actor.org_id, &u.id, TOKEN_INVITE, invite_validity()).await?;
     audit::append(
         &tx,
@@ -704,7 +738,9 @@ pub async fn update(db: &DatabaseConnection, actor: &Actor, id: &str, patch: Use
         Some(s) if s == user::STATUS_ACTIVE && u.status == user::STATUS_INVITED => {
             return Err(field(
                 "status",
-                AppError::validation("This person has not accepted their invitation yet; they become active when they do."),
+                AppError::validation(
+                    "This person has not accepted their invitation yet; they become active when they do.",
+                ),
             ));
         }
         _ => {}

@@ -35,34 +35,22 @@ pub async fn sqlite() -> TestDb {
     let url = format!("sqlite://{}/t.db?mode=rwc", dir.path().display());
     let conn = db::connect(&url).await.expect("open SQLite");
     db::migrate(&conn).await.expect("migrate SQLite");
-    TestDb {
-        conn,
-        cleanup: Cleanup::Sqlite(dir),
-    }
+    TestDb { conn, cleanup: Cleanup::Sqlite(dir) }
 }
 
 /// A new PostgreSQL database on the server of `TEST_DATABASE_URL`, or None when it is unset.
 pub async fn postgres() -> Option<TestDb> {
-    let admin_url = std::env::var(TEST_DATABASE_URL)
-        .ok()
-        .filter(|u| !u.trim().is_empty())?;
+    let admin_url = std::env::var(TEST_DATABASE_URL).ok().filter(|u| !u.trim().is_empty())?;
     let name = format!("mandate_t_{}", uuid::Uuid::new_v4().simple());
-    let admin = db::connect(&admin_url)
-        .await
-        .expect("connect to TEST_DATABASE_URL");
+    let admin = db::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
     admin
         .execute_unprepared(&format!("CREATE DATABASE {name}"))
         .await
         .expect("CREATE DATABASE (does the role have CREATEDB?)");
     admin.close().await.ok();
-    let conn = db::connect(&with_database(&admin_url, &name))
-        .await
-        .expect("connect to the test database");
+    let conn = db::connect(&with_database(&admin_url, &name)).await.expect("connect to the test database");
     db::migrate(&conn).await.expect("migrate PostgreSQL");
-    Some(TestDb {
-        conn,
-        cleanup: Cleanup::Postgres { admin_url, name },
-    })
+    Some(TestDb { conn, cleanup: Cleanup::Postgres { admin_url, name } })
 }
 
 /// `url` with its database name replaced by `name` (keeps `?query`).
@@ -97,10 +85,7 @@ impl TestDb {
         self.conn.close().await.ok();
         if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
             if let Ok(admin) = db::connect(admin_url).await {
-                admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await
-                    .ok();
+                admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
                 admin.close().await.ok();
             }
         }
@@ -150,9 +135,6 @@ mod tests {
             super::with_database("postgres://u:p@h/db?sslmode=disable", "x"),
             "postgres://u:p@h/x?sslmode=disable"
         );
-        assert_eq!(
-            super::with_database("postgres://u:p@h", "x"),
-            "postgres://u:p@h/x"
-        );
+        assert_eq!(super::with_database("postgres://u:p@h", "x"), "postgres://u:p@h/x");
     }
 }

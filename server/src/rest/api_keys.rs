@@ -56,11 +56,19 @@ pub async fn create(
 }
 
 /// `GET /api-keys/{id}`.
-pub async fn get(State(state): State<ServerState>, ApiActor { actor, .. }: ApiActor, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn get(
+    State(state): State<ServerState>,
+    ApiActor { actor, .. }: ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(api_keys::get(&state.app.db, &actor, &id).await?)))
 }
 
 /// `DELETE /api-keys/{id}` revokes the key (kept, listed as revoked) → 200 with it.
-pub async fn revoke(State(state): State<ServerState>, ApiActor { actor, .. }: ApiActor, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn revoke(
+    State(state): State<ServerState>,
+    ApiActor { actor, .. }: ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(api_keys::revoke(&state.app.db, &actor, &id).await?)))
 }

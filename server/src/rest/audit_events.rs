@@ -47,6 +47,7 @@ pub async fn list(
         include_sign_ins: q.include_sign_ins.unwrap_or(true),
     }
     .parse()?;
-    let page = audit::list_events(&state.app.db, &actor, &filter, &EventPaging { cursor: paging.cursor, limit }).await?;
+    let page =
+        audit::list_events(&state.app.db, &actor, &filter, &EventPaging { cursor: paging.cursor, limit }).await?;
     Ok(Json(json!({"items": page.events, "next_cursor": page.next_cursor})))
 }

@@ -86,7 +86,10 @@ async fn me(ApiActor { actor, key }: ApiActor) -> Json<Value> {
 }
 
 /// Recomputes the org's audit chain: `{ok, events, first_broken?}`.
-async fn audit_verify(State(state): State<ServerState>, ApiActor { actor, .. }: ApiActor) -> Result<Json<Value>, ApiError> {
+async fn audit_verify(
+    State(state): State<ServerState>,
+    ApiActor { actor, .. }: ApiActor,
+) -> Result<Json<Value>, ApiError> {
     let report = audit::verify_for(&state.app.db, &actor).await?;
     let mut body = json!({"ok": report.ok, "events": report.events});
     if let Some(b) = report.first_broken {

@@ -29,7 +29,8 @@ impl IntoResponse for ApiError {
             "request_id": e.request_id.clone().or_else(current_request_id),
         });
         if !e.fields.is_empty() {
-            body["errors"] = json!(e.fields.iter().map(|f| json!({"field": f.field, "message": f.message})).collect::<Vec<_>>());
+            body["errors"] =
+                json!(e.fields.iter().map(|f| json!({"field": f.field, "message": f.message})).collect::<Vec<_>>());
         }
         let mut response = (status, body.to_string()).into_response();
         let h = response.headers_mut();

@@ -55,7 +55,11 @@ pub async fn create(
 }
 
 /// `GET /roles/{id}`. `roles.manage` somewhere.
-pub async fn get(State(state): State<ServerState>, ApiActor { actor, .. }: ApiActor, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn get(
+    State(state): State<ServerState>,
+    ApiActor { actor, .. }: ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(roles::get(&state.app.db, &actor, &id).await?)))
 }
 
@@ -84,7 +88,11 @@ pub async fn update(
 
 /// `DELETE /roles/{id}` → 204. Built-in roles, and roles still assigned or used by an
 /// active key → 409. `roles.manage` at the org.
-pub async fn delete(State(state): State<ServerState>, ApiActor { actor, .. }: ApiActor, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn delete(
+    State(state): State<ServerState>,
+    ApiActor { actor, .. }: ApiActor,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     roles::delete(&state.app.db, &actor, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -98,7 +106,8 @@ pub async fn list_assignments(
     ApiQuery(filter): ApiQuery<AssignmentFilter>,
     ApiQuery(paging): ApiQuery<Paging>,
 ) -> Result<Json<Value>, ApiError> {
-    let page = assignments::list(&state.app.db, &actor, filter, paging.cursor.as_deref(), Some(paging.limit()?)).await?;
+    let page =
+        assignments::list(&state.app.db, &actor, filter, paging.cursor.as_deref(), Some(paging.limit()?)).await?;
     Ok(Json(json!({"items": page.assignments, "next_cursor": page.next_cursor})))
 }
 
@@ -124,7 +133,12 @@ pub async fn create_assignment(
     ApiActor { actor, .. }: ApiActor,
     ApiJson(body): ApiJson<CreateAssignmentBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let input = NewAssignment { user_id: body.user_id, role_id: body.role_id, scope_type: body.scope_type, scope_id: body.scope_id };
+    let input = NewAssignment {
+        user_id: body.user_id,
+        role_id: body.role_id,
+        scope_type: body.scope_type,
+        scope_id: body.scope_id,
+    };
     let created = assignments::create(&state.app.db, &actor, input).await?;
     Ok((StatusCode::CREATED, Json(json!(created))))
 }

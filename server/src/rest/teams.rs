@@ -43,12 +43,17 @@ pub async fn create(
     ApiActor { actor, .. }: ApiActor,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let team = teams::create(&state.app.db, &actor, NewTeam { name: body.name, parent_team_id: body.parent_team_id }).await?;
+    let team =
+        teams::create(&state.app.db, &actor, NewTeam { name: body.name, parent_team_id: body.parent_team_id }).await?;
     Ok((StatusCode::CREATED, Json(json!(team))))
 }
 
 /// `GET /teams/{id}`. Any role.
-pub async fn get(State(state): State<ServerState>, ApiActor { actor, .. }: ApiActor, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn get(
+    State(state): State<ServerState>,
+    ApiActor { actor, .. }: ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(teams::get(&state.app.db, &actor, &id).await?)))
 }
 
@@ -71,7 +76,9 @@ pub async fn update(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PatchBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let team = teams::update(&state.app.db, &actor, &id, TeamPatch { name: body.name, parent_team_id: body.parent_team_id }).await?;
+    let team =
+        teams::update(&state.app.db, &actor, &id, TeamPatch { name: body.name, parent_team_id: body.parent_team_id })
+            .await?;
     Ok(Json(json!(team)))
 }
 

@@ -66,19 +66,30 @@ pub async fn invite(
     ApiActor { actor, .. }: ApiActor,
     ApiJson(body): ApiJson<InviteBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let scope = match body.scope_type.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(kind) => Some(ScopeRef::parse(kind, body.scope_id.as_deref().map(str::trim)).map_err(|message| {
-            AppError::invalid_fields(vec![FieldError { field: "scope_type".into(), message }])
-        })?),
+    let scope =
+        match body.scope_type.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(kind) => Some(ScopeRef::parse(kind, body.scope_id.as_deref().map(str::trim)).map_err(|message| {
+                AppError::invalid_fields(vec![FieldError { field: "scope_type".into(), message }])
+            })?),
+        };
+    let input = InviteInput {
+        email: body.email,
+        display_name: body.display_name,
+        team_id: body.team_id,
+        role_id: body.role_id,
+        scope,
     };
-    let input = InviteInput { email: body.email, display_name: body.display_name, team_id: body.team_id, role_id: body.role_id, scope };
     let user = users::invite(&state.app.db, &actor, input, &state.app.public_base_url).await?;
     Ok((StatusCode::CREATED, Json(json!(user))))
 }
 
 /// `GET /users/{id}`. Any role.
-pub async fn get(State(state): State<ServerState>, ApiActor { actor, .. }: ApiActor, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn get(
+    State(state): State<ServerState>,
+    ApiActor { actor, .. }: ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(users::get(&state.app.db, &actor, &id).await?)))
 }
 
@@ -109,7 +120,11 @@ pub async fn update(
 
 /// `DELETE /users/{id}` → 204. Refused (409) for the key's own user and the last active
 /// Owner. `users.manage`.
-pub async fn delete(State(state): State<ServerState>, ApiActor { actor, .. }: ApiActor, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn delete(
+    State(state): State<ServerState>,
+    ApiActor { actor, .. }: ApiActor,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     users::delete(&state.app.db, &actor, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -127,7 +127,8 @@ impl Fixture {
     }
 
     fn request(&self, client: &reqwest::Client, req: &Req) -> reqwest::RequestBuilder {
-        let mut b = client.request(req.method.clone(), format!("{}{}", self.base, req.path)).header("origin", &self.base);
+        let mut b =
+            client.request(req.method.clone(), format!("{}{}", self.base, req.path)).header("origin", &self.base);
         if let Some(json) = &req.json {
             b = b.json(json);
         }
@@ -184,14 +185,17 @@ pub async fn add_user(db: &DatabaseConnection, org: &org::Model, email: &str, ro
     .unwrap();
     let r = role::Entity::find_by_id(role.id()).one(db).await.unwrap().unwrap();
     let tx = db::begin_write(db).await.unwrap();
-    access::insert_assignment(&tx, &org.id, &u.id, &r, &ScopeRef::Org, &system_actor(), &RequestMeta::default()).await.unwrap();
+    access::insert_assignment(&tx, &org.id, &u.id, &r, &ScopeRef::Org, &system_actor(), &RequestMeta::default())
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     u
 }
 
 /// Signs `email` in through the real sign-in server function; the client keeps the cookie.
 pub async fn sign_in(base: &str, email: &str, org_slug: &str) -> reqwest::Client {
-    let client = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let client =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let res = client
         .post(format!("{base}/api/login"))
         .header("origin", base)
@@ -218,9 +222,16 @@ async fn make_org(db: &DatabaseConnection, base: &str, name: &str, slug: &str) -
     let mut keys = HashMap::new();
     let mut users = HashMap::new();
     for role in BuiltInRole::ALL {
-        let key = api_keys::create_management_key(db, &org, &format!("{} key", role.name()), role, &system_actor(), &RequestMeta::default())
-            .await
-            .unwrap();
+        let key = api_keys::create_management_key(
+            db,
+            &org,
+            &format!("{} key", role.name()),
+            role,
+            &system_actor(),
+            &RequestMeta::default(),
+        )
+        .await
+        .unwrap();
         keys.insert(role.name(), key.secret);
         let user = if role == BuiltInRole::Owner {
             owner.clone()
@@ -239,7 +250,8 @@ async fn make_org(db: &DatabaseConnection, base: &str, name: &str, slug: &str) -
 pub fn check_access(res: &Res, should_allow: bool) -> Option<String> {
     let denied = res.status == 403 && res.code() == Some("PERMISSION_DENIED");
     if should_allow {
-        (denied || res.status == 401 || res.status >= 500).then(|| format!("expected allowed, got {} {:?}", res.status, res.body))
+        (denied || res.status == 401 || res.status >= 500)
+            .then(|| format!("expected allowed, got {} {:?}", res.status, res.body))
     } else {
         (!denied).then(|| format!("expected 403 PERMISSION_DENIED, got {} {:?}", res.status, res.body))
     }
@@ -259,10 +271,11 @@ impl Fixture {
             org_id: org.org.id.clone(),
             login_at: db::now().timestamp(),
         };
-        let (actor, _, _) = app::services::auth::session_actor(&self.db, &session, chrono::Duration::hours(1), &RequestMeta::default())
-            .await
-            .unwrap()
-            .expect("owner is active");
+        let (actor, _, _) =
+            app::services::auth::session_actor(&self.db, &session, chrono::Duration::hours(1), &RequestMeta::default())
+                .await
+                .unwrap()
+                .expect("owner is active");
         actor
     }
 }
