@@ -166,9 +166,7 @@ async fn insert_management_key<C: ConnectionTrait>(
     Ok(CreatedKey { key, secret })
 }
 
-fn time(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
+use super::db::rfc3339 as time;
 
 /// `{name, role_id, scope_type: org|team, scope_id?, expires_at?}` (expiry: `YYYY-MM-DD` or RFC 3339).
 #[derive(Clone, Debug, Default, serde::Deserialize)]

@@ -50,9 +50,7 @@ pub struct AssignmentFilter {
 
 pub const ORG_WIDE_OWNER_MESSAGE: &str = "An organisation needs at least one active Owner";
 
-fn time(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
+use super::db::rfc3339 as time;
 
 fn stored_scope(a: &role_assignment::Model) -> Option<ScopeRef> {
     ScopeRef::parse(&a.scope_type, Some(&a.scope_id)).ok()

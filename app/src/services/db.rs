@@ -97,3 +97,8 @@ pub fn new_id() -> String {
 pub fn backend(db: &DatabaseConnection) -> DbBackend {
     sea_orm::ConnectionTrait::get_database_backend(db)
 }
+
+/// A timestamp as the pages and the API show it: RFC 3339, UTC, microseconds.
+pub fn rfc3339(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}

@@ -49,9 +49,7 @@ pub struct RolePatch {
     pub permissions: Option<Vec<String>>,
 }
 
-fn time(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
+use super::db::rfc3339 as time;
 
 fn sorted_keys(perms: &BTreeSet<Permission>) -> Vec<String> {
     // Permission's order is the matrix's row order (DESIGN.md §2).

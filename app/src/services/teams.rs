@@ -43,9 +43,7 @@ pub struct TeamPatch {
 /// not empty; `Some(None)` is the top level; `Some(Some(id))` another team.
 pub type Reassign = Option<Option<String>>;
 
-fn time(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
+use super::db::rfc3339 as time;
 
 /// The team's fields in audit events.
 fn snapshot(t: &team::Model) -> Value {
