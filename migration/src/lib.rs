@@ -9,6 +9,7 @@ mod m20261123_000001_foundation;
 pub mod m20261123_000002_rbac;
 mod m20261123_000007_mfa;
 mod m20261123_000008_outbox;
+mod m20261123_000009_stores;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_rbac::Migration),
             Box::new(m20261123_000007_mfa::Migration),
             Box::new(m20261123_000008_outbox::Migration),
+            Box::new(m20261123_000009_stores::Migration),
         ]
     }
 }

@@ -1,6 +1,10 @@
 //! SeaORM entities, one file per table. Only the services layer uses them.
 
+pub mod action_definition;
+pub mod action_limit;
+pub mod action_permission;
 pub mod api_key;
+pub mod assistant;
 pub mod audit_event;
 pub mod audit_head;
 pub mod auth_throttle;
@@ -13,6 +17,8 @@ pub mod role;
 pub mod role_assignment;
 pub mod role_permission;
 pub mod session;
+pub mod store;
 pub mod team;
+pub mod usage_counter;
 pub mod user;
 pub mod user_token;
