@@ -129,6 +129,7 @@ async fn actor(conn: &DatabaseConnection, org: &org::Model, u: &user::Model) -> 
         id: u.id.clone(),
         label: u.email.clone(),
         access: Arc::new(access::user_access(conn, &org.id, &u.id).await.unwrap()),
+        agent: None,
         meta: RequestMeta { ip: Some("127.0.0.1".into()), request_id: Some("test".into()) },
     }
 }

@@ -151,6 +151,7 @@ impl Application {
             secret_key: Arc::new(secret_key),
             public_base_url: Arc::from(config.base_url(addr)),
             smtp_configured: config.smtp_url.is_some(),
+            policy: Arc::new(app::services::policy::PolicyCache::new()),
         };
         let leptos = LeptosOptions::builder()
             .output_name("mandate")

@@ -6,11 +6,13 @@
 pub mod access;
 pub mod api_keys;
 pub mod audit;
+pub mod catalog;
 pub mod changes;
 pub mod error;
 pub mod org;
 pub mod password;
 pub mod permission;
+pub mod policy;
 pub mod roles;
 pub mod teams;
 pub mod totp;

@@ -29,7 +29,18 @@ pub struct Actor {
     pub label: String,
     /// What the actor may do, loaded when the actor was built.
     pub access: Arc<Access>,
+    /// Set for agent keys: the store (and maybe the assistant) they act for. Agent keys hold
+    /// no role grants; `authz::authorize_agent_or` lets them check, invoke and list tools
+    /// for their own store only.
+    pub agent: Option<AgentBinding>,
     pub meta: RequestMeta,
+}
+
+/// What an agent key is bound to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentBinding {
+    pub store_id: String,
+    pub assistant_id: Option<String>,
 }
 
 impl Actor {

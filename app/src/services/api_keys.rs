@@ -10,7 +10,7 @@ use super::audit::{self, NewEvent};
 use super::authz::{authorize, can};
 use super::db::{begin_write, db_err, new_id, now};
 use super::roles::{escalation_error, find_role, not_held, role_permissions};
-use super::{Actor, ActorKind, RequestMeta};
+use super::{Actor, ActorKind, AgentBinding, RequestMeta};
 use crate::domain::access::ScopeRef;
 use crate::domain::api_keys::{
     check_key_name, key_status, parse_expiry, ApiKeyList, ApiKeyOptions, ApiKeyView, CreatedApiKey,
@@ -501,6 +501,12 @@ pub async fn authenticate(
         id: key.id.clone(),
         label: key.name.clone(),
         access: std::sync::Arc::new(super::access::key_access(db, &key).await?),
+        agent: match (key.kind.as_str(), &key.store_id) {
+            ("agent", Some(store_id)) => {
+                Some(AgentBinding { store_id: store_id.clone(), assistant_id: key.assistant_id.clone() })
+            }
+            _ => None,
+        },
         meta: meta.clone(),
     };
     Ok((actor, key))

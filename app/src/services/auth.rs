@@ -325,6 +325,7 @@ pub async fn session_actor(
         id: u.id.clone(),
         label: u.email.clone(),
         access: std::sync::Arc::new(super::access::user_access(db, &o.id, &u.id).await?),
+        agent: None,
         meta: meta.clone(),
     };
     Ok(Some((actor, u, o)))

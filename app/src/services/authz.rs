@@ -40,3 +40,34 @@ pub fn authorize_somewhere(actor: &Actor, need: impl Into<Need>) -> Result<(), A
 pub fn can(actor: &Actor, need: impl Into<Need>, target: &ScopeRef) -> bool {
     allows(&actor.access.grants, &actor.access.tree, need.into(), target)
 }
+
+/// For what agents call at a store (check, invoke, tools): an agent key bound to this store
+/// — and, when bound to an assistant, acting as that assistant — or anyone holding `need`
+/// at the store. Callers load the store with the org filter first.
+pub fn authorize_agent_or(
+    actor: &Actor,
+    need: impl Into<Need>,
+    store_id: &str,
+    assistant_id: Option<&str>,
+) -> Result<(), AppError> {
+    match &actor.agent {
+        Some(binding) if binding.store_id != store_id => {
+            Err(AppError::permission_denied("This agent key acts for another store."))
+        }
+        Some(binding) => match (&binding.assistant_id, assistant_id) {
+            (Some(bound), Some(asked)) if bound != asked => {
+                Err(AppError::permission_denied("This agent key acts as another assistant."))
+            }
+            _ => Ok(()),
+        },
+        None => authorize(actor, need, &ScopeRef::Store(store_id.to_string())),
+    }
+}
+
+/// For what any member of the org or any of its agent keys may read (the action catalog).
+pub fn authorize_member_or_agent(actor: &Actor) -> Result<(), AppError> {
+    if actor.agent.is_some() {
+        return Ok(());
+    }
+    authorize_somewhere(actor, Need::View)
+}

@@ -23,4 +23,6 @@ pub struct AppState {
     pub public_base_url: Arc<str>,
     /// Whether MANDATE_SMTP_URL is set (else email only waits in the outbox).
     pub smtp_configured: bool,
+    /// The action catalog and compiled store policies (`services::policy`).
+    pub policy: Arc<super::policy::PolicyCache>,
 }
