@@ -10,6 +10,7 @@ pub mod m20261123_000002_rbac;
 mod m20261123_000007_mfa;
 mod m20261123_000008_outbox;
 mod m20261123_000009_stores;
+mod m20261123_000010_catalog_v1;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_mfa::Migration),
             Box::new(m20261123_000008_outbox::Migration),
             Box::new(m20261123_000009_stores::Migration),
+            Box::new(m20261123_000010_catalog_v1::Migration),
         ]
     }
 }
