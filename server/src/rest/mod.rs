@@ -4,7 +4,9 @@
 pub mod api_keys;
 pub mod audit_events;
 pub mod auth;
+pub mod check;
 pub mod json;
+pub mod permissions;
 pub mod problem;
 pub mod roles;
 pub mod teams;
@@ -46,7 +48,16 @@ macro_rules! rest_routes {
 
 rest_routes! {
     GET "/me" => me,
+    POST "/check" => check::check,
+    GET "/actions/catalog" => check::catalog,
     GET "/audit/verify" => audit_verify,
+    GET "/permissions" => permissions::list,
+    PUT "/permissions/{action_type}" => permissions::set,
+    GET "/permissions/defaults" => permissions::defaults,
+    PUT "/permissions/defaults/{action_type}" => permissions::set_default,
+    GET "/permissions/limits" => permissions::list_limits,
+    POST "/permissions/limits" => permissions::upsert_limit,
+    DELETE "/permissions/limits/{id}" => permissions::delete_limit,
     GET "/audit/events" => audit_events::list,
     GET "/api-keys" => api_keys::list,
     POST "/api-keys" => api_keys::create,
