@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod api_keys;
+pub mod assistants;
 pub mod audit;
 pub mod catalog;
 pub mod changes;
@@ -14,6 +15,7 @@ pub mod password;
 pub mod permission;
 pub mod policy;
 pub mod roles;
+pub mod stores;
 pub mod teams;
 pub mod totp;
 pub mod users;

@@ -9,8 +9,8 @@ use crate::domain::access::{Grant, OrgTree, ScopeRef};
 use crate::domain::audit::AuditActor;
 use crate::domain::permission::Permission;
 use crate::domain::AppError;
-use crate::entities::{api_key, role, role_assignment, role_permission, team};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use crate::entities::{api_key, role, role_assignment, role_permission, store, team};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
 
@@ -34,12 +34,22 @@ impl Access {
     }
 }
 
-/// The org's teams (and, once stores exist, stores) as a parent map.
+/// The org's teams (child → parent) and stores (store → its team), so grants at a team
+/// reach its sub-teams and their stores.
 pub async fn load_tree<C: ConnectionTrait>(db: &C, org_id: &str) -> Result<OrgTree, AppError> {
     let teams = team::Entity::find().filter(team::Column::OrgId.eq(org_id)).all(db).await.map_err(db_err)?;
+    let stores: Vec<(String, Option<String>)> = store::Entity::find()
+        .select_only()
+        .column(store::Column::Id)
+        .column(store::Column::TeamId)
+        .filter(store::Column::OrgId.eq(org_id))
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(db_err)?;
     Ok(OrgTree {
         team_parent: teams.into_iter().map(|t| (t.id, t.parent_team_id)).collect(),
-        store_team: HashMap::new(),
+        store_team: stores.into_iter().collect(),
     })
 }
 

@@ -199,7 +199,7 @@ async fn find_org_team<C: ConnectionTrait>(conn: &C, org_id: &str, id: &str) -> 
 }
 
 /// The org's teams as "EU / North" paths, by id.
-async fn team_paths<C: ConnectionTrait>(conn: &C, org_id: &str) -> Result<HashMap<String, String>, AppError> {
+pub(crate) async fn team_paths<C: ConnectionTrait>(conn: &C, org_id: &str) -> Result<HashMap<String, String>, AppError> {
     let teams = team::Entity::find().filter(team::Column::OrgId.eq(org_id)).all(conn).await.map_err(db_err)?;
     let by_id: HashMap<&str, &team::Model> = teams.iter().map(|t| (t.id.as_str(), t)).collect();
     let mut out = HashMap::new();

@@ -82,6 +82,10 @@ pub struct Org {
     pub keys: HashMap<&'static str, String>,
     /// Built-in role name → a signed-in user holding that role at org scope.
     pub users: HashMap<&'static str, Login>,
+    /// A store of the org (sandbox, EUR, no team), created through `services::stores`.
+    pub store_id: String,
+    /// An assistant of that store with the store's default allowed actions.
+    pub assistant_id: String,
 }
 
 pub struct Fixture {
@@ -124,6 +128,16 @@ impl Fixture {
             Side::A => &self.org_a,
             Side::B => &self.org_b,
         }
+    }
+
+    /// The org's fixture store.
+    pub fn store_id(&self, side: Side) -> &str {
+        &self.org(side).store_id
+    }
+
+    /// The fixture store's assistant.
+    pub fn assistant_id(&self, side: Side) -> &str {
+        &self.org(side).assistant_id
     }
 
     fn request(&self, client: &reqwest::Client, req: &Req) -> reqwest::RequestBuilder {
@@ -242,7 +256,44 @@ async fn make_org(db: &DatabaseConnection, base: &str, name: &str, slug: &str) -
         let client = sign_in(base, &user.email, slug).await;
         users.insert(role.name(), Login { user, client });
     }
-    Org { org, owner, keys, users }
+    let (store_id, assistant_id) = make_store(db, &org, &owner).await;
+    Org { org, owner, keys, users, store_id, assistant_id }
+}
+
+/// A store with one assistant, made by the org's owner through the services.
+async fn make_store(db: &DatabaseConnection, org: &org::Model, owner: &user::Model) -> (String, String) {
+    let session = app::services::auth::SessionUser {
+        user_id: owner.id.clone(),
+        org_id: org.id.clone(),
+        login_at: db::now().timestamp(),
+    };
+    let (actor, _, _) =
+        app::services::auth::session_actor(db, &session, chrono::Duration::hours(1), &RequestMeta::default())
+            .await
+            .unwrap()
+            .expect("owner is active");
+    let cache = app::services::policy::PolicyCache::new();
+    let store = app::services::stores::create(
+        db,
+        &cache,
+        &actor,
+        app::domain::stores::NewStore { name: "Main store".into(), currency: "EUR".into(), ..Default::default() },
+    )
+    .await
+    .unwrap();
+    let assistant = app::services::assistants::create(
+        db,
+        &cache,
+        &actor,
+        app::domain::assistants::NewAssistant {
+            store_id: store.id.clone(),
+            name: "Support assistant".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    (store.id, assistant.id)
 }
 
 /// None when the response matches the expectation, else what is wrong. "Allowed" means
