@@ -13,6 +13,7 @@ pub mod error;
 pub mod org;
 pub mod password;
 pub mod permission;
+pub mod permissions;
 pub mod policy;
 pub mod roles;
 pub mod stores;
