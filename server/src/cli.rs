@@ -56,7 +56,9 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum ApiKeyCommand {
-    /// Create a management key acting with --role in the organisation. Prints the secret once.
+    /// Create a key and print its secret once: with --role a management key acting with that
+    /// role in the whole organisation; with --store an agent key for that store (and, with
+    /// --assistant, acting as that assistant).
     Create {
         #[arg(long)]
         org: String,
@@ -64,8 +66,14 @@ pub enum ApiKeyCommand {
         name: String,
         /// The key's role: a built-in role (Owner, Admin, Store manager, Approver, Auditor,
         /// Viewer) or the name of one of the organisation's custom roles.
+        #[arg(long, required_unless_present = "store", conflicts_with = "store")]
+        role: Option<String>,
+        /// Store id: makes an agent key that checks, invokes and lists tools for this store.
         #[arg(long)]
-        role: String,
+        store: Option<String>,
+        /// Assistant id (of --store): the agent key acts as this assistant.
+        #[arg(long, requires = "store")]
+        assistant: Option<String>,
         /// Print {"id": ..., "key": ...} instead of text.
         #[arg(long)]
         json: bool,
@@ -158,12 +166,41 @@ impl Cli {
                 }
                 Ok(ExitCode::SUCCESS)
             }
-            Command::ApiKey(ApiKeyCommand::Create { org, name, role, json }) => {
+            Command::ApiKey(ApiKeyCommand::Create { org, name, role, store, assistant, json }) => {
                 let db = connect_and_migrate(&config).await?;
                 let o = orgs::find_by_slug(&db, &org)
                     .await
                     .map_err(show_app_error)?
                     .ok_or_else(|| format!("no organisation with the short name \"{org}\""))?;
+                let role = match (role, store) {
+                    (_, Some(store)) => {
+                        let created = api_keys::create_agent_key_for_org(
+                            &db,
+                            &o,
+                            &name,
+                            &store,
+                            assistant.as_deref(),
+                            &cli_actor(),
+                            &RequestMeta::default(),
+                        )
+                        .await
+                        .map_err(show_app_error)?;
+                        if json {
+                            println!("{}", serde_json::json!({"id": created.key.id, "key": created.secret}));
+                        } else {
+                            let bound = match &created.key.assistant_id {
+                                Some(a) => format!("store {store}, assistant {a}"),
+                                None => format!("store {store}"),
+                            };
+                            println!("Agent key \"{}\" ({bound} in {}):", created.key.name, o.slug);
+                            println!("{}", created.secret);
+                            println!("Store it now: it is not shown again.");
+                        }
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                    (Some(role), None) => role,
+                    (None, None) => return Err("give --role (a management key) or --store (an agent key)".into()),
+                };
                 // A built-in role (any case) or one of the organisation's custom roles.
                 let role = api_keys::find_role_by_name(&db, &o.id, &role).await.map_err(show_app_error)?.ok_or_else(|| {
                     let builtins = BuiltInRole::ALL.map(|r| r.name()).join(", ");

@@ -140,6 +140,44 @@ fn rest_cases() -> Vec<Case> {
         }),
         // Change log
         case!("GET" "/audit/events", Need::Perm("audit.read"), |fx, org| Req::get("/api/v1/audit/events?limit=5")),
+        // Stores (writes on fresh stores, so the fixture's store stays as it is)
+        case!("GET" "/stores", Need::View, |fx, org| Req::get("/api/v1/stores")),
+        case!("POST" "/stores", Need::Perm("stores.manage"), |fx, org| {
+            Req::json("POST", "/api/v1/stores", json!({"name": support::unique("Store"), "currency": "EUR"}))
+        }),
+        case!(entity "GET" "/stores/{id}", Need::View, |fx, org| Req::get(format!("/api/v1/stores/{}", org.store_id))),
+        case!(entity "PATCH" "/stores/{id}", Need::Perm("stores.manage"), |fx, org| {
+            Req::json("PATCH", format!("/api/v1/stores/{}", new_store(fx, org).await), json!({"actions_paused": true}))
+        }),
+        case!(entity "DELETE" "/stores/{id}", Need::Perm("stores.manage"), |fx, org| {
+            Req::delete(format!("/api/v1/stores/{}", new_store(fx, org).await))
+        }),
+        // Assistants (store-scoped: the store named in the query or body)
+        case!(entity "GET" "/assistants", Need::View, |fx, org| {
+            Req::get(format!("/api/v1/assistants?store_id={}", org.store_id))
+        }),
+        case!(entity "POST" "/assistants", Need::Perm("stores.manage"), |fx, org| {
+            Req::json("POST", "/api/v1/assistants", json!({"store_id": org.store_id, "name": support::unique("Assistant")}))
+        }),
+        case!(entity "GET" "/assistants/{id}", Need::View, |fx, org| {
+            Req::get(format!("/api/v1/assistants/{}", org.assistant_id))
+        }),
+        case!(entity "PATCH" "/assistants/{id}", Need::Perm("stores.manage"), |fx, org| {
+            Req::json("PATCH", format!("/api/v1/assistants/{}", new_assistant(fx, org).await), json!({"description": "changed"}))
+        }),
+        case!(entity "DELETE" "/assistants/{id}", Need::Perm("stores.manage"), |fx, org| {
+            Req::delete(format!("/api/v1/assistants/{}", new_assistant(fx, org).await))
+        }),
+        case!(entity "PATCH" "/assistants/{id}/allowed-actions", Need::Perm("permissions.manage"), |fx, org| {
+            Req::json(
+                "PATCH",
+                format!("/api/v1/assistants/{}/allowed-actions", new_assistant(fx, org).await),
+                json!({"allowed_actions": ["lookup_order"]}),
+            )
+        }),
+        case!(entity "GET" "/assistants/{id}/tools", Need::View, |fx, org| {
+            Req::get(format!("/api/v1/assistants/{}/tools?format=mcp", org.assistant_id))
+        }),
     ]
 }
 
@@ -296,6 +334,26 @@ async fn new_assignment(fx: &Fixture, org: &support::Org) -> String {
         scope_id: Some(team),
     };
     app::services::assignments::create(&fx.db, &actor, input).await.unwrap().id
+}
+
+/// A fresh store of the org (the owner creates it through the service).
+async fn new_store(fx: &Fixture, org: &support::Org) -> String {
+    let actor = fx.owner_actor(side_of(fx, org)).await;
+    let cache = app::services::policy::PolicyCache::new();
+    let input = app::domain::stores::NewStore { name: support::unique("Store"), currency: "EUR".into(), ..Default::default() };
+    app::services::stores::create(&fx.db, &cache, &actor, input).await.unwrap().id
+}
+
+/// A fresh assistant of the org's fixture store.
+async fn new_assistant(fx: &Fixture, org: &support::Org) -> String {
+    let actor = fx.owner_actor(side_of(fx, org)).await;
+    let cache = app::services::policy::PolicyCache::new();
+    let input = app::domain::assistants::NewAssistant {
+        store_id: org.store_id.clone(),
+        name: support::unique("Assistant"),
+        ..Default::default()
+    };
+    app::services::assistants::create(&fx.db, &cache, &actor, input).await.unwrap().id
 }
 
 fn new_email() -> String {

@@ -1,15 +1,17 @@
 //! API keys: creation (the secret is returned once and only its SHA-256 is stored), the
 //! `/org/api-keys` list and revocation, and bearer authentication for the REST API.
 //!
-//! Managing keys needs `api_keys.manage` at the org. A management key acts with one role at
-//! one scope (the org or a team); nobody may create a key carrying a permission they do not
-//! hold themselves at that scope. Events `api_key.created` / `api_key.revoked` never
-//! contain the secret or its hash.
+//! Management keys need `api_keys.manage` at the org. A management key acts with one role at
+//! one scope (the org, a team or a store); nobody may create a key carrying a permission they
+//! do not hold themselves at that scope. Agent keys are bound to one store (and optionally
+//! one of its assistants), hold no role, and are managed with `api_keys.manage` at their
+//! store. Events `api_key.created` / `api_key.revoked` never contain the secret or its hash.
 
 use super::audit::{self, NewEvent};
 use super::authz::{authorize, can};
 use super::db::{begin_write, db_err, new_id, now};
 use super::roles::{escalation_error, find_role, not_held, role_permissions};
+use super::stores::find_store;
 use super::{Actor, ActorKind, AgentBinding, RequestMeta};
 use crate::domain::access::ScopeRef;
 use crate::domain::api_keys::{
@@ -20,7 +22,7 @@ use crate::domain::error::{FieldError, Validator};
 use crate::domain::permission::{BuiltInRole, Permission};
 use crate::domain::roles::Choice;
 use crate::domain::AppError;
-use crate::entities::{api_key, org, role, team, user};
+use crate::entities::{api_key, assistant, org, role, store, team, user};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Condition;
 use sea_orm::{
@@ -168,7 +170,7 @@ async fn insert_management_key<C: ConnectionTrait>(
 
 use super::db::rfc3339 as time;
 
-/// `{name, role_id, scope_type: org|team, scope_id?, expires_at?}` (expiry: `YYYY-MM-DD` or RFC 3339).
+/// `{name, role_id, scope_type: org|team|store, scope_id?, expires_at?}` (expiry: `YYYY-MM-DD` or RFC 3339).
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct NewApiKey {
     pub name: String,
@@ -243,8 +245,16 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewApiKey) ->
             v.add("scope_id", Err("Pick the team the key acts in.".into()));
             None
         }
+        ("store", Some(id)) => Some(ScopeRef::Store(id.to_string())),
+        ("store", None) => {
+            v.add("scope_id", Err("Pick the store the key acts in.".into()));
+            None
+        }
         _ => {
-            v.add("scope_type", Err("A management key acts in the whole organisation or in one team.".into()));
+            v.add(
+                "scope_type",
+                Err("A management key acts in the whole organisation, in one team or in one store.".into()),
+            );
             None
         }
     };
@@ -254,8 +264,14 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewApiKey) ->
     v.finish()?;
     let scope = scope.ok_or_else(AppError::internal)?;
     let r = find_role(db, &actor.org_id, input.role_id.trim()).await.map_err(|e| field_error("role_id", e))?;
-    if let ScopeRef::Team(id) = &scope {
-        find_org_team(db, &actor.org_id, id).await.map_err(|e| field_error("scope_id", e))?;
+    match &scope {
+        ScopeRef::Team(id) => {
+            find_org_team(db, &actor.org_id, id).await.map_err(|e| field_error("scope_id", e))?;
+        }
+        ScopeRef::Store(id) => {
+            find_store(db, &actor.org_id, id).await.map_err(|e| field_error("scope_id", e))?;
+        }
+        ScopeRef::Org => {}
     }
     let perms = role_permissions(db, &r.id).await?;
     let missing = not_held(actor, perms.iter().copied(), &scope);
@@ -281,6 +297,166 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewApiKey) ->
         .ok_or_else(AppError::internal)?;
     tx.commit().await.map_err(db_err)?;
     Ok(CreatedApiKey { key: view, secret: created.secret })
+}
+
+/// `{name, store_id, assistant_id?, expires_at?}`: an agent key acting for one store, and
+/// as one of its assistants when `assistant_id` is given.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct NewAgentKey {
+    pub name: String,
+    pub store_id: String,
+    #[serde(default)]
+    pub assistant_id: Option<String>,
+    #[serde(default)]
+    pub expires_at: Option<String>,
+}
+
+/// The store and (optional) assistant an agent key is bound to, checked: both of `org_id`,
+/// the assistant at that store.
+async fn agent_target<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    store_id: &str,
+    assistant_id: Option<&str>,
+) -> Result<(store::Model, Option<assistant::Model>), AppError> {
+    if store_id.trim().is_empty() {
+        return Err(AppError::invalid_fields(vec![FieldError {
+            field: "store_id".into(),
+            message: "Pick the store the key acts for.".into(),
+        }]));
+    }
+    let s = find_store(conn, org_id, store_id).await.map_err(|e| field_error("store_id", e))?;
+    let a = match assistant_id.map(str::trim).filter(|a| !a.is_empty()) {
+        None => None,
+        Some(id) => {
+            let a = super::assistants::find_assistant(conn, org_id, id)
+                .await
+                .map_err(|e| field_error("assistant_id", e))?;
+            if a.store_id != s.id {
+                return Err(AppError::invalid_fields(vec![FieldError {
+                    field: "assistant_id".into(),
+                    message: format!("\u{201c}{}\u{201d} works for another store.", a.name),
+                }]));
+            }
+            Some(a)
+        }
+    };
+    Ok((s, a))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_agent_key<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    name: &str,
+    s: &store::Model,
+    a: Option<&assistant::Model>,
+    expires_at: Option<DateTime<Utc>>,
+    by: &AuditActor,
+    meta: &RequestMeta,
+) -> Result<CreatedKey, AppError> {
+    let secret = generate_secret();
+    let key = api_key::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id.to_string()),
+        name: Set(name.trim().to_string()),
+        prefix: Set(secret[..VISIBLE_LEN].to_string()),
+        key_hash: Set(hash_key(&secret)),
+        kind: Set("agent".to_string()),
+        role: Set(None),
+        store_id: Set(Some(s.id.clone())),
+        assistant_id: Set(a.map(|a| a.id.clone())),
+        created_by: Set(by.id.clone()),
+        created_at: Set(now()),
+        last_used_at: Set(None),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+        role_id: Set(None),
+        scope_type: Set(None),
+        scope_id: Set(None),
+    }
+    .insert(conn)
+    .await
+    .map_err(db_err)?;
+    audit::append(
+        conn,
+        org_id,
+        by,
+        meta,
+        NewEvent::new("api_key.created", "api_key", Some(&key.id)).after(key_snapshot(&key)),
+    )
+    .await?;
+    Ok(CreatedKey { key, secret })
+}
+
+/// Creates an agent key for a store (and maybe one of its assistants): `api_keys.manage` at
+/// the store. The secret is in the answer, once.
+pub async fn create_agent(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: NewAgentKey,
+) -> Result<CreatedApiKey, AppError> {
+    let (s, a) = agent_target(db, &actor.org_id, &input.store_id, input.assistant_id.as_deref()).await?;
+    super::stores::authorize_at_store(actor, Permission::ApiKeysManage, &s)?;
+    let at = now();
+    let mut v = Validator::new();
+    v.add("name", check_key_name(&input.name));
+    if let Err(m) = parse_expiry(input.expires_at.as_deref(), at) {
+        v.add("expires_at", Err(m));
+    }
+    v.finish()?;
+    let expires_at = parse_expiry(input.expires_at.as_deref(), at).map_err(AppError::validation)?;
+
+    let tx = begin_write(db).await?;
+    let (s, a) = agent_target(&tx, &actor.org_id, &s.id, a.as_ref().map(|a| a.id.as_str())).await?;
+    let created =
+        insert_agent_key(&tx, &actor.org_id, &input.name, &s, a.as_ref(), expires_at, &actor.audit_actor(), &actor.meta)
+            .await?;
+    let view = views(&tx, &actor.org_id, std::slice::from_ref(&created.key), at)
+        .await?
+        .pop()
+        .ok_or_else(AppError::internal)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(CreatedApiKey { key: view, secret: created.secret })
+}
+
+/// Creates an agent key for a store of `org` (operator path: CLI).
+pub async fn create_agent_key_for_org(
+    db: &DatabaseConnection,
+    org: &org::Model,
+    name: &str,
+    store_id: &str,
+    assistant_id: Option<&str>,
+    by: &AuditActor,
+    meta: &RequestMeta,
+) -> Result<CreatedKey, AppError> {
+    Validator::new().add("name", check_key_name(name)).finish()?;
+    let tx = begin_write(db).await?;
+    let (s, a) = agent_target(&tx, &org.id, store_id, assistant_id).await?;
+    let created = insert_agent_key(&tx, &org.id, name, &s, a.as_ref(), None, by, meta).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(created)
+}
+
+/// The agent keys of a store (of one of its assistants when `assistant_id` is given),
+/// newest first, revoked ones included: `api_keys.manage` at the store.
+pub async fn list_agent_keys(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    store_id: &str,
+    assistant_id: Option<&str>,
+) -> Result<Vec<ApiKeyView>, AppError> {
+    let s = find_store(db, &actor.org_id, store_id).await?;
+    super::stores::authorize_at_store(actor, Permission::ApiKeysManage, &s)?;
+    let mut q = api_key::Entity::find()
+        .filter(api_key::Column::OrgId.eq(actor.org_id.as_str()))
+        .filter(api_key::Column::Kind.eq("agent"))
+        .filter(api_key::Column::StoreId.eq(s.id.as_str()));
+    if let Some(a) = assistant_id.map(str::trim).filter(|a| !a.is_empty()) {
+        q = q.filter(api_key::Column::AssistantId.eq(a));
+    }
+    let rows = q.order_by_desc(api_key::Column::Id).all(db).await.map_err(db_err)?;
+    views(db, &actor.org_id, &rows, now()).await
 }
 
 async fn views<C: ConnectionTrait>(
@@ -322,11 +498,57 @@ async fn views<C: ConnectionTrait>(
     } else {
         HashMap::new()
     };
+    let store_ids: Vec<String> = keys
+        .iter()
+        .filter_map(|k| k.store_id.clone().or_else(|| (k.scope_type.as_deref() == Some("store")).then(|| k.scope_id.clone()).flatten()))
+        .collect();
+    let stores: HashMap<String, String> = if store_ids.is_empty() {
+        HashMap::new()
+    } else {
+        store::Entity::find()
+            .filter(store::Column::OrgId.eq(org_id))
+            .filter(store::Column::Id.is_in(store_ids))
+            .all(conn)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect()
+    };
+    let assistant_ids: Vec<String> = keys.iter().filter_map(|k| k.assistant_id.clone()).collect();
+    let assistants: HashMap<String, String> = if assistant_ids.is_empty() {
+        HashMap::new()
+    } else {
+        assistant::Entity::find()
+            .filter(assistant::Column::OrgId.eq(org_id))
+            .filter(assistant::Column::Id.is_in(assistant_ids))
+            .all(conn)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(|a| (a.id, a.name))
+            .collect()
+    };
+    let store_name =
+        |id: &str| stores.get(id).map(|n| format!("\u{201c}{n}\u{201d}")).unwrap_or_else(|| "(deleted store)".into());
     Ok(keys
         .iter()
         .map(|k| {
             let scope_label = match (k.kind.as_str(), k.scope_type.as_deref(), k.scope_id.as_deref()) {
-                ("agent", _, _) => format!("Store {}", k.store_id.clone().unwrap_or_default()),
+                ("agent", _, _) => {
+                    let store = format!("Store: {}", store_name(k.store_id.as_deref().unwrap_or_default()));
+                    match &k.assistant_id {
+                        Some(a) => format!(
+                            "{store}, as assistant {}",
+                            assistants
+                                .get(a)
+                                .map(|n| format!("\u{201c}{n}\u{201d}"))
+                                .unwrap_or_else(|| "(deleted assistant)".into())
+                        ),
+                        None => format!("{store}, any assistant"),
+                    }
+                }
+                (_, Some("store"), Some(id)) => format!("Store: {}", store_name(id)),
                 (_, Some("team"), Some(id)) => {
                     format!("Team: {}", teams.get(id).cloned().unwrap_or_else(|| "(deleted team)".into()))
                 }
@@ -391,7 +613,7 @@ pub async fn list(
 /// One key of the org (NOT_FOUND for another org's).
 pub async fn get(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<ApiKeyView, AppError> {
     let key = find_key(db, &actor.org_id, id).await?;
-    authorize(actor, Permission::ApiKeysManage, &ScopeRef::Org)?;
+    authorize(actor, Permission::ApiKeysManage, &managed_at(&key))?;
     views(db, &actor.org_id, std::slice::from_ref(&key), now()).await?.pop().ok_or_else(AppError::internal)
 }
 
@@ -404,10 +626,19 @@ async fn find_key<C: ConnectionTrait>(conn: &C, org_id: &str, id: &str) -> Resul
         .ok_or_else(|| AppError::not_found("API key"))
 }
 
+/// Where a key is managed: an agent key at its store (so whoever manages keys there may
+/// see and revoke it), every other key at the org.
+fn managed_at(key: &api_key::Model) -> ScopeRef {
+    match (key.kind.as_str(), &key.store_id) {
+        ("agent", Some(store_id)) => ScopeRef::Store(store_id.clone()),
+        _ => ScopeRef::Org,
+    }
+}
+
 /// Revokes a key at once: the next request with it answers UNAUTHENTICATED.
 pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<ApiKeyView, AppError> {
     let key = find_key(db, &actor.org_id, id).await?;
-    authorize(actor, Permission::ApiKeysManage, &ScopeRef::Org)?;
+    authorize(actor, Permission::ApiKeysManage, &managed_at(&key))?;
     if key.revoked_at.is_some() {
         return Err(AppError::conflict("This key is already revoked."));
     }
@@ -451,6 +682,15 @@ pub async fn options(db: &DatabaseConnection, actor: &Actor) -> Result<ApiKeyOpt
             .into_iter()
             .filter(|(id, _)| can(actor, Permission::ApiKeysManage, &ScopeRef::Team(id.clone())))
             .map(|(id, path)| Choice { value: format!("team:{id}"), label: format!("Team: {path}") }),
+    );
+    let mut stores: Vec<store::Model> =
+        store::Entity::find().filter(store::Column::OrgId.eq(actor.org_id.as_str())).all(db).await.map_err(db_err)?;
+    stores.sort_by_key(|s| s.name.to_lowercase());
+    scopes.extend(
+        stores
+            .into_iter()
+            .filter(|s| can(actor, Permission::ApiKeysManage, &ScopeRef::Store(s.id.clone())))
+            .map(|s| Choice { value: format!("store:{}", s.id), label: format!("Store: {}", s.name) }),
     );
     Ok(ApiKeyOptions {
         roles: roles

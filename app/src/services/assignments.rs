@@ -11,6 +11,7 @@ use super::audit::{self, NewEvent};
 use super::authz::{authorize, authorize_somewhere, can};
 use super::db::{begin_write, db_err};
 use super::roles::{escalation_error, find_role, not_held, role_permissions};
+use super::stores::find_store;
 use super::teams::{find_team, lock_org};
 use super::Actor;
 use crate::domain::access::{Need, ScopeRef};
@@ -19,7 +20,7 @@ use crate::domain::permission::{BuiltInRole, Permission};
 use crate::domain::roles::{AssignmentList, AssignmentOptions, AssignmentView, Choice};
 use crate::domain::teams::{team_path, TeamView};
 use crate::domain::AppError;
-use crate::entities::{role, role_assignment, team, user};
+use crate::entities::{role, role_assignment, store, team, user};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
@@ -101,8 +102,7 @@ fn scope_error(message: String) -> AppError {
     AppError::invalid_fields(vec![FieldError { field: "scope_type".into(), message }])
 }
 
-/// Checks that the scope exists in the actor's org: the org, one of its teams. Stores
-/// arrive with issue 5; until then every store id answers NOT_FOUND.
+/// Checks that the scope exists in the actor's org: the org, one of its teams or stores.
 async fn check_scope_exists<C: ConnectionTrait>(conn: &C, org_id: &str, scope: &ScopeRef) -> Result<(), AppError> {
     match scope {
         ScopeRef::Org => Ok(()),
@@ -110,10 +110,9 @@ async fn check_scope_exists<C: ConnectionTrait>(conn: &C, org_id: &str, scope: &
             fields: vec![FieldError { field: "scope_id".into(), message: e.message.clone() }],
             ..e
         }),
-        // Stores arrive with issue 5: there is none to point at yet.
-        ScopeRef::Store(_) => Err(AppError {
-            fields: vec![FieldError { field: "scope_id".into(), message: "Store not found.".into() }],
-            ..AppError::not_found("Store")
+        ScopeRef::Store(id) => find_store(conn, org_id, id).await.map(|_| ()).map_err(|e| AppError {
+            fields: vec![FieldError { field: "scope_id".into(), message: e.message.clone() }],
+            ..e
         }),
     }
 }
@@ -122,6 +121,7 @@ struct Names {
     users: HashMap<String, user::Model>,
     roles: HashMap<String, role::Model>,
     teams: HashMap<String, team::Model>,
+    stores: HashMap<String, String>,
     active_owners: HashSet<String>,
 }
 
@@ -140,7 +140,9 @@ async fn names_for<C: ConnectionTrait>(
         .map_err(db_err)?;
     let roles = role::Entity::find().filter(role::Column::Id.is_in(role_ids)).all(conn).await.map_err(db_err)?;
     let teams = team::Entity::find().filter(team::Column::OrgId.eq(org_id)).all(conn).await.map_err(db_err)?;
+    let stores = store::Entity::find().filter(store::Column::OrgId.eq(org_id)).all(conn).await.map_err(db_err)?;
     Ok(Names {
+        stores: stores.into_iter().map(|s| (s.id, s.name)).collect(),
         users: users.into_iter().map(|u| (u.id.clone(), u)).collect(),
         roles: roles.into_iter().map(|r| (r.id.clone(), r)).collect(),
         teams: teams.into_iter().map(|t| (t.id.clone(), t)).collect(),
@@ -161,7 +163,11 @@ fn view(
         Some(ScopeRef::Team(id)) => {
             names.teams.get(id).map(|t| t.name.clone()).unwrap_or_else(|| "(deleted team)".into())
         }
-        Some(ScopeRef::Store(id)) => format!("Store {id}"),
+        Some(ScopeRef::Store(id)) => names
+            .stores
+            .get(id)
+            .map(|n| format!("Store: {n}"))
+            .unwrap_or_else(|| "(deleted store)".into()),
     };
     let last_owner = a.role_id == BuiltInRole::Owner.id()
         && a.scope_type == "org"
@@ -280,6 +286,15 @@ pub async fn options(db: &DatabaseConnection, actor: &Actor) -> Result<Assignmen
         .collect();
     team_scopes.sort_by_key(|c| c.label.to_lowercase());
     scopes.extend(team_scopes);
+    let mut stores =
+        store::Entity::find().filter(store::Column::OrgId.eq(actor.org_id.as_str())).all(db).await.map_err(db_err)?;
+    stores.sort_by_key(|s| s.name.to_lowercase());
+    scopes.extend(
+        stores
+            .into_iter()
+            .filter(|s| super::stores::can_at_store(actor, Permission::RolesManage, s))
+            .map(|s| Choice { value: format!("store:{}", s.id), label: format!("Store: {}", s.name) }),
+    );
     Ok(AssignmentOptions {
         users: users
             .into_iter()

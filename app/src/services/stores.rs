@@ -454,6 +454,54 @@ pub async fn update(
     Ok(out)
 }
 
+/// Moves the org's stores of `team_id` to `dest` (another team, or none) inside the caller's
+/// transaction, each recorded as `store.updated` with its policy version bumped. Used when a
+/// team is deleted; the caller has checked it may.
+pub(crate) async fn move_team_stores<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    team_id: &str,
+    dest: Option<&str>,
+) -> Result<Vec<String>, AppError> {
+    let stores = store::Entity::find()
+        .filter(store::Column::OrgId.eq(actor.org_id.as_str()))
+        .filter(store::Column::TeamId.eq(team_id))
+        .all(conn)
+        .await
+        .map_err(db_err)?;
+    let mut moved = Vec::new();
+    for before in stores {
+        let mut am: store::ActiveModel = before.clone().into();
+        am.team_id = Set(dest.map(str::to_string));
+        am.updated_at = Set(now());
+        let after = am.update(conn).await.map_err(db_err)?;
+        let mut after_snapshot = snapshot(&after);
+        after_snapshot["reason"] = json!("team deleted");
+        audit::append(
+            conn,
+            &actor.org_id,
+            &actor.audit_actor(),
+            &actor.meta,
+            NewEvent::new("store.updated", "store", Some(&before.id)).before(snapshot(&before)).after(after_snapshot),
+        )
+        .await?;
+        policy::bump_store(conn, &before.id).await?;
+        moved.push(before.id);
+    }
+    Ok(moved)
+}
+
+/// Number of the org's stores in `team_id`.
+pub(crate) async fn count_in_team<C: ConnectionTrait>(conn: &C, org_id: &str, team_id: &str) -> Result<u64, AppError> {
+    use sea_orm::PaginatorTrait;
+    store::Entity::find()
+        .filter(store::Column::OrgId.eq(org_id))
+        .filter(store::Column::TeamId.eq(team_id))
+        .count(conn)
+        .await
+        .map_err(db_err)
+}
+
 /// API keys still acting for the store: agent keys bound to it and management keys at its
 /// scope, neither revoked nor expired.
 async fn active_keys<C: ConnectionTrait>(conn: &C, org_id: &str, store_id: &str) -> Result<Vec<api_key::Model>, AppError> {

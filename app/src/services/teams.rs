@@ -349,7 +349,7 @@ pub async fn update(db: &DatabaseConnection, actor: &Actor, id: &str, patch: Tea
     Ok(out)
 }
 
-/// Deletes a team. While it has members or sub-teams this needs `reassign` (where they
+/// Deletes a team. While it has members, sub-teams or stores this needs `reassign` (where they
 /// go, in the same transaction); otherwise it is refused with CONFLICT saying what is in
 /// it. Role assignments at the team end with it (each recorded). Refused while an active
 /// API key acts at the team.
@@ -395,7 +395,8 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: &str, reassign: 
             names.join(", ")
         )));
     }
-    let not_empty = !sub_teams.is_empty() || !member_ids.is_empty();
+    let store_count = super::stores::count_in_team(&tx, &actor.org_id, &before.id).await?;
+    let not_empty = !sub_teams.is_empty() || !member_ids.is_empty() || store_count > 0;
     let dest = match (&reassign, not_empty) {
         (None, true) => {
             let mut parts = Vec::new();
@@ -404,6 +405,9 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: &str, reassign: 
             }
             if !sub_teams.is_empty() {
                 parts.push(plural(sub_teams.len(), "sub-team", "sub-teams"));
+            }
+            if store_count > 0 {
+                parts.push(plural(store_count as usize, "store", "stores"));
             }
             return Err(AppError::conflict(format!(
                 "\"{}\" still has {}. Say where they should go (reassign_to: another team, or the top level), or move them first.",
@@ -498,11 +502,13 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: &str, reassign: 
         )
         .await?;
     }
-    // Stores belonging to the team move with its people once stores exist (issue 5).
+    // Its stores move with its people (each recorded, its compiled policy marked stale).
+    let store_ids = super::stores::move_team_stores(&tx, actor, &before.id, dest.as_deref()).await?;
     team::Entity::delete_by_id(before.id.clone()).exec(&tx).await.map_err(db_err)?;
     let mut gone = snapshot(&before);
     gone["member_ids"] = json!(member_ids);
     gone["sub_team_ids"] = json!(sub_teams.iter().map(|t| t.id.clone()).collect::<Vec<_>>());
+    gone["store_ids"] = json!(store_ids);
     let mut event = NewEvent::new("team.deleted", "team", Some(&before.id)).before(gone);
     if not_empty {
         event = event.after(json!({"reassigned_to": dest}));

@@ -1,12 +1,14 @@
-//! `/api/v1/api-keys`: management keys of the org — list, create (the secret is in the
-//! 201 answer, once), get, revoke. Needs `api_keys.manage` at the org; a new key may not
-//! carry a permission its creator lacks at its scope. Thin: calls `app::services::api_keys`.
+//! `/api/v1/api-keys`: keys of the org — list, create (the secret is in the 201 answer,
+//! once), get, revoke. Management keys need `api_keys.manage` at the org, and may not carry a
+//! permission their creator lacks at their scope; agent keys (bound to a store and maybe an
+//! assistant) need it at their store. Thin: calls `app::services::api_keys`.
 
 use super::auth::ApiActor;
 use super::json::{ApiJson, ApiQuery, Paging};
 use super::problem::ApiError;
 use crate::startup::ServerState;
-use app::services::api_keys::{self, NewApiKey};
+use app::domain::{AppError, FieldError};
+use app::services::api_keys::{self, NewAgentKey, NewApiKey};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -27,7 +29,16 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     name: String,
-    role_id: String,
+    /// `management` (default; with `role_id`) or `agent` (with `store_id`).
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    role_id: Option<String>,
+    /// Agent keys: the store they act for, and optionally the assistant they act as.
+    #[serde(default)]
+    store_id: Option<String>,
+    #[serde(default)]
+    assistant_id: Option<String>,
     #[serde(default)]
     scope_type: Option<String>,
     #[serde(default)]
@@ -37,21 +48,44 @@ pub struct CreateBody {
     expires_at: Option<String>,
 }
 
-/// `POST /api-keys {name, role_id, scope_type?: org|team, scope_id?, expires_at?}` →
-/// 201 `{key: {...}, secret}`.
+/// `POST /api-keys {name, role_id, scope_type?: org|team|store, scope_id?, expires_at?}` (a
+/// management key) or `{kind: "agent", name, store_id, assistant_id?, expires_at?}` (an agent
+/// key; `api_keys.manage` at the store) → 201 `{key: {...}, secret}`.
 pub async fn create(
     State(state): State<ServerState>,
     ApiActor { actor, .. }: ApiActor,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let input = NewApiKey {
-        name: body.name,
-        role_id: body.role_id,
-        scope_type: body.scope_type.unwrap_or_else(|| "org".into()),
-        scope_id: body.scope_id,
-        expires_at: body.expires_at,
+    let agent = match body.kind.as_deref().map(str::trim) {
+        None | Some("") => body.store_id.is_some() && body.role_id.is_none(),
+        Some("agent") => true,
+        Some("management") => false,
+        Some(other) => {
+            return Err(AppError::invalid_fields(vec![FieldError {
+                field: "kind".into(),
+                message: format!("\"{other}\" is not a kind of key: use management or agent."),
+            }])
+            .into())
+        }
     };
-    let created = api_keys::create(&state.app.db, &actor, input).await?;
+    let created = if agent {
+        let input = NewAgentKey {
+            name: body.name,
+            store_id: body.store_id.unwrap_or_default(),
+            assistant_id: body.assistant_id,
+            expires_at: body.expires_at,
+        };
+        api_keys::create_agent(&state.app.db, &actor, input).await?
+    } else {
+        let input = NewApiKey {
+            name: body.name,
+            role_id: body.role_id.unwrap_or_default(),
+            scope_type: body.scope_type.unwrap_or_else(|| "org".into()),
+            scope_id: body.scope_id,
+            expires_at: body.expires_at,
+        };
+        api_keys::create(&state.app.db, &actor, input).await?
+    };
     Ok((StatusCode::CREATED, Json(json!({"key": created.key, "secret": created.secret}))))
 }
 

@@ -2,6 +2,7 @@
 //! (`ApiActor`), call one service, answer JSON or problem+json.
 
 pub mod api_keys;
+pub mod assistants;
 pub mod audit_events;
 pub mod auth;
 pub mod check;
@@ -9,6 +10,7 @@ pub mod json;
 pub mod permissions;
 pub mod problem;
 pub mod roles;
+pub mod stores;
 pub mod teams;
 pub mod users;
 
@@ -81,6 +83,18 @@ rest_routes! {
     GET "/users/{id}" => users::get,
     PATCH "/users/{id}" => users::update,
     DELETE "/users/{id}" => users::delete,
+    GET "/stores" => stores::list,
+    POST "/stores" => stores::create,
+    GET "/stores/{id}" => stores::get,
+    PATCH "/stores/{id}" => stores::update,
+    DELETE "/stores/{id}" => stores::delete,
+    GET "/assistants" => assistants::list,
+    POST "/assistants" => assistants::create,
+    GET "/assistants/{id}" => assistants::get,
+    PATCH "/assistants/{id}" => assistants::update,
+    DELETE "/assistants/{id}" => assistants::delete,
+    PATCH "/assistants/{id}/allowed-actions" => assistants::set_allowed_actions,
+    GET "/assistants/{id}/tools" => assistants::tools,
 }
 
 /// Who the key is: its org, kind and role.
