@@ -305,6 +305,58 @@ fn server_fn_cases() -> Vec<Case> {
         case!("POST" "/api/audit_changes", Need::Perm("audit.read"), |fx, org| Req::form("/api/audit_changes", &[])),
         case!("POST" "/api/audit_entity_types", Need::Perm("audit.read"), |fx, org| Req::form("/api/audit_entity_types", &[])),
         case!("POST" "/api/audit_chain", Need::Perm("audit.read"), |fx, org| Req::form("/api/audit_chain", &[])),
+        // Stores page
+        case!("POST" "/api/stores_list", Need::View, |fx, org| Req::form("/api/stores_list", &[])),
+        case!("POST" "/api/stores_create", Need::Perm("stores.manage"), |fx, org| {
+            Req::form("/api/stores_create", &[("name", &support::unique("Store")), ("currency", "EUR"), ("team_id", "")])
+        }),
+        case!(entity "POST" "/api/stores_update", Need::Perm("stores.manage"), |fx, org| {
+            Req::form(
+                "/api/stores_update",
+                &[("id", &new_store(fx, org).await), ("name", &support::unique("Renamed")), ("currency", "USD"), ("team_id", "")],
+            )
+        }),
+        case!(entity "POST" "/api/stores_set_paused", Need::Perm("stores.manage"), |fx, org| {
+            Req::form("/api/stores_set_paused", &[("id", &new_store(fx, org).await), ("paused", "true")])
+        }),
+        case!(entity "POST" "/api/stores_delete", Need::Perm("stores.manage"), |fx, org| {
+            Req::form("/api/stores_delete", &[("id", &new_store(fx, org).await)])
+        }),
+        // Assistants page
+        case!(entity "POST" "/api/assistants_for_store", Need::View, |fx, org| {
+            Req::form("/api/assistants_for_store", &[("store_id", &org.store_id)])
+        }),
+        case!(entity "POST" "/api/assistants_create", Need::Perm("stores.manage"), |fx, org| {
+            Req::form("/api/assistants_create", &[("store_id", &org.store_id), ("name", &support::unique("Assistant"))])
+        }),
+        case!(entity "POST" "/api/assistants_update", Need::Perm("stores.manage"), |fx, org| {
+            Req::form("/api/assistants_update", &[("id", &new_assistant(fx, org).await), ("name", &support::unique("Renamed"))])
+        }),
+        case!(entity "POST" "/api/assistants_set_status", Need::Perm("stores.manage"), |fx, org| {
+            Req::form("/api/assistants_set_status", &[("id", &new_assistant(fx, org).await), ("status", "disabled")])
+        }),
+        case!(entity "POST" "/api/assistants_delete", Need::Perm("stores.manage"), |fx, org| {
+            Req::form("/api/assistants_delete", &[("id", &new_assistant(fx, org).await)])
+        }),
+        case!(entity "POST" "/api/assistants_set_allowed_actions", Need::Perm("permissions.manage"), |fx, org| {
+            Req::json(
+                "POST",
+                "/api/assistants_set_allowed_actions",
+                json!({"id": new_assistant(fx, org).await, "allowed_actions": ["lookup_order"]}),
+            )
+        }),
+        case!(entity "POST" "/api/assistants_tool_preview", Need::View, |fx, org| {
+            Req::form("/api/assistants_tool_preview", &[("id", &org.assistant_id)])
+        }),
+        case!(entity "POST" "/api/assistant_keys_list", Need::Perm("api_keys.manage"), |fx, org| {
+            Req::form("/api/assistant_keys_list", &[("store_id", &org.store_id), ("assistant_id", &org.assistant_id)])
+        }),
+        case!(entity "POST" "/api/assistant_keys_create", Need::Perm("api_keys.manage"), |fx, org| {
+            Req::form(
+                "/api/assistant_keys_create",
+                &[("name", &support::unique("Agent key")), ("store_id", &org.store_id), ("assistant_id", &org.assistant_id)],
+            )
+        }),
     ]
 }
 

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod api_keys;
+pub mod assistants;
 pub mod audit_changes;
 pub mod auth;
 pub mod check;
@@ -11,6 +12,7 @@ pub mod org_settings;
 pub mod overview;
 pub mod permissions;
 pub mod roles;
+pub mod stores;
 pub mod teams;
 pub mod users;
 

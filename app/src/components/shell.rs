@@ -16,6 +16,7 @@ struct NavItem {
 /// Navigation sections in order. Add an entry when its page exists.
 const NAV: &[NavItem] = &[
     NavItem { href: "/", label: "Overview", permission: None },
+    NavItem { href: "/stores", label: "Stores", permission: None },
     NavItem { href: "/org/users", label: "People", permission: None },
     NavItem { href: "/org/teams", label: "Teams", permission: None },
     NavItem { href: "/org/roles", label: "Roles", permission: Some("roles.manage") },

@@ -16,7 +16,7 @@ pub const PLATFORMS: &[&str] = &["sandbox"];
 pub const DEFAULT_PLATFORM: &str = "sandbox";
 
 /// One store, with what the viewer may do to it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
 pub struct StoreView {
     pub id: String,
     pub name: String,

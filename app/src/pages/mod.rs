@@ -14,5 +14,7 @@ pub mod overview;
 pub mod password_reset;
 pub mod roles;
 pub mod setup;
+pub mod store_assistants;
+pub mod stores;
 pub mod teams;
 pub mod users;
