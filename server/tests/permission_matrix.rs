@@ -178,6 +178,43 @@ fn rest_cases() -> Vec<Case> {
         case!(entity "GET" "/assistants/{id}/tools", Need::View, |fx, org| {
             Req::get(format!("/api/v1/assistants/{}/tools?format=mcp", org.assistant_id))
         }),
+        // The decision and the catalog
+        case!(entity "POST" "/check", Need::View, |fx, org| {
+            Req::json(
+                "POST",
+                format!("/api/v1/check?store_id={}", org.store_id),
+                json!({"action_type": "lookup_order", "params": {"order_id": "1001"}}),
+            )
+        }),
+        case!("GET" "/actions/catalog", Need::View, |fx, org| Req::get("/api/v1/actions/catalog")),
+        // Permissions, org defaults and limits (no-op or idempotent changes of an unused action)
+        case!(entity "GET" "/permissions", Need::View, |fx, org| {
+            Req::get(format!("/api/v1/permissions?store_id={}", org.store_id))
+        }),
+        case!(entity "PUT" "/permissions/{action_type}", Need::Perm("permissions.manage"), |fx, org| {
+            Req::json(
+                "PUT",
+                format!("/api/v1/permissions/crm.create_activity_note?store_id={}", org.store_id),
+                json!({"requires_confirmation": true}),
+            )
+        }),
+        case!("GET" "/permissions/defaults", Need::View, |fx, org| Req::get("/api/v1/permissions/defaults")),
+        case!("PUT" "/permissions/defaults/{action_type}", Need::Perm("permissions.manage"), |fx, org| {
+            Req::json("PUT", "/api/v1/permissions/defaults/crm.create_activity_note", json!({"requires_confirmation": true}))
+        }),
+        case!(entity "GET" "/permissions/limits", Need::View, |fx, org| {
+            Req::get(format!("/api/v1/permissions/limits?store_id={}", org.store_id))
+        }),
+        case!(entity "POST" "/permissions/limits", Need::Perm("permissions.manage"), |fx, org| {
+            Req::json(
+                "POST",
+                "/api/v1/permissions/limits",
+                json!({"store_id": org.store_id, "action_type": "crm.create_activity_note", "limit_type": "max_count", "limit_value": 1000, "time_window_hours": 24}),
+            )
+        }),
+        case!(entity "DELETE" "/permissions/limits/{id}", Need::Perm("permissions.manage"), |fx, org| {
+            Req::delete(format!("/api/v1/permissions/limits/{}", new_limit(fx, org).await))
+        }),
     ]
 }
 
@@ -195,6 +232,39 @@ fn server_fn_cases() -> Vec<Case> {
         }),
         case!("POST" "/api/logout", Need::Public, |fx, org| Req::form("/api/logout", &[])),
         case!("POST" "/api/overview", Need::View, |fx, org| Req::form("/api/overview", &[])),
+        // The catalog and the Try it panel
+        case!("POST" "/api/catalog_list", Need::View, |fx, org| Req::form("/api/catalog_list", &[])),
+        case!(entity "POST" "/api/policy_try", Need::View, |fx, org| {
+            Req::form(
+                "/api/policy_try",
+                &[("store_id", org.store_id.as_str()), ("action_type", "lookup_order"), ("params", r#"{"order_id":"1001"}"#)],
+            )
+        }),
+        // Store actions page and action defaults
+        case!(entity "POST" "/api/permissions_list", Need::View, |fx, org| {
+            Req::form("/api/permissions_list", &[("store_id", &org.store_id)])
+        }),
+        case!(entity "POST" "/api/permissions_set", Need::Perm("permissions.manage"), |fx, org| {
+            Req::form(
+                "/api/permissions_set",
+                &[("store_id", &org.store_id), ("action_type", "crm.create_activity_note"), ("requires_confirmation", "true")],
+            )
+        }),
+        case!("POST" "/api/permissions_defaults", Need::View, |fx, org| Req::form("/api/permissions_defaults", &[])),
+        case!("POST" "/api/permissions_set_default", Need::Perm("permissions.manage"), |fx, org| {
+            Req::form("/api/permissions_set_default", &[("action_type", "crm.create_activity_note"), ("requires_confirmation", "true")])
+        }),
+        case!(entity "POST" "/api/permissions_limit_save", Need::Perm("permissions.manage"), |fx, org| {
+            Req::json(
+                "POST",
+                "/api/permissions_limit_save",
+                json!({"scope_type": "store", "scope_id": org.store_id, "action_type": "crm.create_activity_note",
+                       "limit_type": "max_count", "limit_value": "1000", "time_window_hours": "24", "per_customer": false}),
+            )
+        }),
+        case!(entity "POST" "/api/permissions_limit_delete", Need::Perm("permissions.manage"), |fx, org| {
+            Req::form("/api/permissions_limit_delete", &[("id", &new_limit(fx, org).await)])
+        }),
         // Teams
         case!("POST" "/api/teams_list", Need::View, |fx, org| Req::form("/api/teams_list", &[])),
         case!("POST" "/api/teams_create", Need::Perm("teams.manage"), |fx, org| {
@@ -406,6 +476,21 @@ async fn new_assistant(fx: &Fixture, org: &support::Org) -> String {
         ..Default::default()
     };
     app::services::assistants::create(&fx.db, &cache, &actor, input).await.unwrap().id
+}
+
+/// A limit at the org's fixture store (the same row each time until someone deletes it).
+async fn new_limit(fx: &Fixture, org: &support::Org) -> String {
+    let actor = fx.owner_actor(side_of(fx, org)).await;
+    let catalog = app::services::catalog::load(&fx.db).await.unwrap();
+    let input = app::domain::permissions::LimitInput {
+        store_id: Some(org.store_id.clone()),
+        action_type: "crm.create_activity_note".into(),
+        limit_type: "max_count".into(),
+        limit_value: "500".into(),
+        time_window_hours: Some("1".into()),
+        ..Default::default()
+    };
+    app::services::permissions::upsert_limit(&fx.db, &catalog, &actor, input).await.unwrap().limit.id
 }
 
 fn new_email() -> String {
