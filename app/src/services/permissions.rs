@@ -14,10 +14,12 @@
 //! per-customer) replaces the org one there; assistant limits only add to the store's.
 
 use super::audit::{self, NewEvent};
+use super::assistants::find_assistant;
 use super::authz::{authorize, authorize_agent_or, can};
 use super::catalog::Catalog;
 use super::db::{begin_write, db_err, is_unique_violation, new_id, now, rfc3339};
 use super::policy::{self, limit_of, resolve_permission};
+use super::stores::{authorize_at_store, can_at_store, find_store};
 use super::teams::lock_org;
 use super::Actor;
 use crate::domain::access::{Need, ScopeRef};
@@ -45,26 +47,6 @@ const MAX_LIMIT_VALUE: i64 = 1_000_000_000_000_000;
 
 // ---------------------------------------------------------------------------------------
 // Loading
-
-/// One of the org's stores, or NOT_FOUND (also for another org's store).
-async fn find_store<C: ConnectionTrait>(conn: &C, org_id: &str, id: &str) -> Result<store::Model, AppError> {
-    store::Entity::find_by_id(id.trim().to_string())
-        .filter(store::Column::OrgId.eq(org_id))
-        .one(conn)
-        .await
-        .map_err(db_err)?
-        .ok_or_else(|| AppError::not_found("Store"))
-}
-
-/// One of the org's assistants, or NOT_FOUND.
-async fn find_assistant<C: ConnectionTrait>(conn: &C, org_id: &str, id: &str) -> Result<assistant::Model, AppError> {
-    assistant::Entity::find_by_id(id.trim().to_string())
-        .filter(assistant::Column::OrgId.eq(org_id))
-        .one(conn)
-        .await
-        .map_err(db_err)?
-        .ok_or_else(|| AppError::not_found("Assistant"))
-}
 
 async fn store_assistants<C: ConnectionTrait>(
     conn: &C,
@@ -253,7 +235,7 @@ async fn store_view<C: ConnectionTrait>(
             .into_iter()
             .map(|a| AssistantRef { active: a.status == "active", id: a.id, name: a.name })
             .collect(),
-        can_manage: can(actor, Permission::PermissionsManage, &ScopeRef::Store(s.id.clone())),
+        can_manage: can_at_store(actor, Permission::PermissionsManage, s),
     })
 }
 
@@ -420,7 +402,7 @@ pub async fn set(
     patch: PermissionPatch,
 ) -> Result<ActionSettings, AppError> {
     let s = find_store(db, &actor.org_id, store_id).await?;
-    authorize(actor, Permission::PermissionsManage, &ScopeRef::Store(s.id.clone()))?;
+    authorize_at_store(actor, Permission::PermissionsManage, &s)?;
     let def = catalog_action(catalog, action_type)?;
     let by = check_patch(&patch)?;
 
@@ -553,13 +535,14 @@ async fn resolve_scope<C: ConnectionTrait>(
         Level::Store => {
             let id = scope_id.or(store_id).ok_or_else(|| field("store_id", "Say which store (store_id)."))?;
             let s = find_store(conn, &actor.org_id, &id).await?;
-            authorize(actor, Permission::PermissionsManage, &ScopeRef::Store(s.id.clone()))?;
+            authorize_at_store(actor, Permission::PermissionsManage, &s)?;
             Ok((Level::Store, s.id.clone(), Some(s.id)))
         }
         Level::Assistant => {
             let id = scope_id.or(assistant_id).ok_or_else(|| field("assistant_id", "Say which assistant (assistant_id)."))?;
             let a = find_assistant(conn, &actor.org_id, &id).await?;
-            authorize(actor, Permission::PermissionsManage, &ScopeRef::Store(a.store_id.clone()))?;
+            let s = find_store(conn, &actor.org_id, &a.store_id).await?;
+            authorize_at_store(actor, Permission::PermissionsManage, &s)?;
             Ok((Level::Assistant, a.id, Some(a.store_id)))
         }
     }
@@ -782,15 +765,17 @@ pub async fn delete_limit(db: &DatabaseConnection, actor: &Actor, id: &str) -> R
         .await
         .map_err(db_err)?
         .ok_or_else(|| AppError::not_found("Limit"))?;
-    let scope = match (row.scope_type.as_str(), &row.store_id) {
-        ("org", _) => ScopeRef::Org,
-        (_, Some(s)) => ScopeRef::Store(s.clone()),
+    match (row.scope_type.as_str(), &row.store_id) {
+        ("org", _) => authorize(actor, Permission::PermissionsManage, &ScopeRef::Org)?,
+        (_, Some(store_id)) => {
+            let s = find_store(db, &actor.org_id, store_id).await?;
+            authorize_at_store(actor, Permission::PermissionsManage, &s)?;
+        }
         _ => {
             tracing::error!(limit = %row.id, "limit without a store");
             return Err(AppError::internal());
         }
-    };
-    authorize(actor, Permission::PermissionsManage, &scope)?;
+    }
 
     let tx = begin_write(db).await?;
     lock_org(&tx, &actor.org_id).await?;
