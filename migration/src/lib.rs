@@ -11,6 +11,7 @@ mod m20261123_000007_mfa;
 mod m20261123_000008_outbox;
 mod m20261123_000009_stores;
 mod m20261123_000010_catalog_v1;
+mod m20261123_000011_actions;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_outbox::Migration),
             Box::new(m20261123_000009_stores::Migration),
             Box::new(m20261123_000010_catalog_v1::Migration),
+            Box::new(m20261123_000011_actions::Migration),
         ]
     }
 }

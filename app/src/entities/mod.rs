@@ -1,5 +1,6 @@
 //! SeaORM entities, one file per table. Only the services layer uses them.
 
+pub mod action;
 pub mod action_definition;
 pub mod action_limit;
 pub mod action_permission;
