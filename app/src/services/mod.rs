@@ -17,6 +17,7 @@ pub mod catalog;
 pub mod check;
 pub mod crypto;
 pub mod db;
+pub mod executors;
 pub mod mfa;
 pub mod org_settings;
 pub mod orgs;
