@@ -49,6 +49,10 @@ pub struct Config {
     #[arg(long, env = "MANDATE_SESSION_MAX_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=720), global = true)]
     pub session_max_hours: u32,
 
+    /// An action waiting for confirmation expires (and releases what it reserved) after this many hours.
+    #[arg(long, env = "MANDATE_PENDING_TTL_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=720), global = true)]
+    pub pending_ttl_hours: u32,
+
     /// Fix the first-run set-up token instead of generating one (for automated installs).
     #[arg(long, env = "MANDATE_SETUP_TOKEN", hide_env_values = true, global = true)]
     pub setup_token: Option<String>,
@@ -85,6 +89,7 @@ impl Config {
             ("secure_cookies", self.secure_cookies.to_string()),
             ("session_idle_minutes", self.session_idle_minutes.to_string()),
             ("session_max_hours", self.session_max_hours.to_string()),
+            ("pending_ttl_hours", self.pending_ttl_hours.to_string()),
             ("setup_token", set_or(&self.setup_token, "(generated when needed)")),
             ("trust_proxy", self.trust_proxy.to_string()),
             (

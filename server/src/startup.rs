@@ -152,6 +152,7 @@ impl Application {
             public_base_url: Arc::from(config.base_url(addr)),
             smtp_configured: config.smtp_url.is_some(),
             policy: Arc::new(app::services::policy::PolicyCache::new()),
+            pending_ttl: chrono::Duration::hours(i64::from(config.pending_ttl_hours)),
         };
         let leptos = LeptosOptions::builder()
             .output_name("mandate")
@@ -160,6 +161,7 @@ impl Application {
             .site_addr(addr)
             .build();
         spawn_session_cleanup(app.db.clone());
+        spawn_pending_expiry(app.db.clone());
         crate::mailer::start(&config, app.db.clone())?;
         let router = router(ServerState { leptos, app, config: Arc::new(config) });
         Ok(Application { listener, router, addr })
@@ -187,6 +189,21 @@ fn spawn_session_cleanup(conn: sea_orm::DatabaseConnection) {
             tick.tick().await;
             if let Err(e) = store.delete_expired().await {
                 tracing::warn!(error = %e, "could not delete expired sessions");
+            }
+        }
+    });
+}
+
+/// Expires actions that waited too long for confirmation, releasing what they reserved.
+fn spawn_pending_expiry(conn: sea_orm::DatabaseConnection) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+        loop {
+            tick.tick().await;
+            match app::services::actions::expire_due(&conn, app::services::db::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(expired = n, "expired pending actions"),
+                Err(e) => tracing::warn!(error = %e.message, "could not expire pending actions"),
             }
         }
     });

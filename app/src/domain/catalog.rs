@@ -215,6 +215,26 @@ fn not_decimal(field: &str) -> String {
     format!("{field} must be a decimal number, like 12.50")
 }
 
+/// What replaces a redacted value.
+pub const REDACTED: &str = "[redacted]";
+
+/// The inputs with every `redact_fields` path ("card.number", "source.url") replaced by
+/// `[redacted]`, for the audit row, logs and pages. Paths that are absent change nothing.
+pub fn redact(params: &Value, fields: &[String]) -> Value {
+    let mut out = params.clone();
+    for path in fields {
+        let mut parts: Vec<&str> = path.split('.').collect();
+        let Some(last) = parts.pop() else { continue };
+        let target = parts.iter().try_fold(&mut out, |cur, p| cur.get_mut(*p));
+        if let Some(obj) = target.and_then(Value::as_object_mut) {
+            if obj.contains_key(last) {
+                obj.insert(last.to_string(), Value::String(REDACTED.into()));
+            }
+        }
+    }
+    out
+}
+
 /// Checks a limit's values, field by field (the names of the limit form and REST body).
 pub fn validate_limit(
     def: &ActionDef,
@@ -293,6 +313,13 @@ mod tests {
         assert!(decimal_field(&p, "e").is_err());
         assert_eq!(decimal_field(&p, "f").unwrap(), Some(Decimal::from(100)));
         assert_eq!(decimal_field(&p, "missing").unwrap(), None);
+    }
+
+    #[test]
+    fn redaction_replaces_nested_and_top_level_fields_only() {
+        let p = json!({"a": "x", "card": {"number": "4242", "exp": "12/30"}, "keep": 1});
+        let r = redact(&p, &["card.number".into(), "a".into(), "missing.path".into(), "keep.deeper".into()]);
+        assert_eq!(r, json!({"a": REDACTED, "card": {"number": REDACTED, "exp": "12/30"}, "keep": 1}));
     }
 
     #[test]

@@ -25,4 +25,18 @@ pub struct AppState {
     pub smtp_configured: bool,
     /// The action catalog and compiled store policies (`services::policy`).
     pub policy: Arc<super::policy::PolicyCache>,
+    /// How long an action waits for confirmation before it expires.
+    pub pending_ttl: chrono::Duration,
+}
+
+impl AppState {
+    /// What the agent gateway (`services::actions`) works with.
+    pub fn gateway(&self) -> super::actions::Gateway<'_> {
+        super::actions::Gateway {
+            db: &self.db,
+            policy: &self.policy,
+            secret_key: &self.secret_key,
+            pending_ttl: self.pending_ttl,
+        }
+    }
 }

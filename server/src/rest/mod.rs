@@ -1,6 +1,7 @@
 //! The JSON REST API under /api/v1 (DESIGN.md §4). Handlers are thin: authenticate the key
 //! (`ApiActor`), call one service, answer JSON or problem+json.
 
+pub mod actions;
 pub mod api_keys;
 pub mod assistants;
 pub mod audit_events;
@@ -52,6 +53,10 @@ rest_routes! {
     GET "/me" => me,
     POST "/check" => check::check,
     GET "/actions/catalog" => check::catalog,
+    POST "/actions" => actions::invoke,
+    POST "/actions/{id}/confirm" => actions::confirm,
+    POST "/actions/{id}/cancel" => actions::cancel,
+    POST "/actions/{id}/result" => actions::result,
     GET "/audit/verify" => audit_verify,
     GET "/permissions" => permissions::list,
     PUT "/permissions/{action_type}" => permissions::set,
