@@ -512,6 +512,21 @@ db_test!(api_key_input_is_checked_field_by_field, |db| async move {
             },
         )
         .await,
+        ErrorCode::NotFound,
+    );
+    assert!(e.field("scope_id").is_some(), "store scopes exist since issue 5; this store does not");
+    let e = assert_code(
+        api_keys::create(
+            &db,
+            &actor,
+            api_keys::NewApiKey {
+                name: "x".into(),
+                role_id: "role-viewer".into(),
+                scope_type: "galaxy".into(),
+                ..Default::default()
+            },
+        )
+        .await,
         ErrorCode::ValidationError,
     );
     assert!(e.field("scope_type").is_some());

@@ -577,6 +577,27 @@ db_test!(store_scoped_role_lets_a_store_manager_manage_only_that_store, |db| asy
     denied(err(stores::create(&db, &cache, &pat, new_store("New")).await));
     // A store manager has no api_keys.manage: no agent keys, even at their store.
     denied(err(api_keys::create_agent(&db, &pat, NewAgentKey { name: "k".into(), store_id: mine.id.clone(), ..Default::default() }).await));
+    // A management key with the Store manager role at the store acts there only.
+    let key = api_keys::create(
+        &db,
+        &boss,
+        api_keys::NewApiKey {
+            name: "Store sync".into(),
+            role_id: BuiltInRole::StoreManager.id().into(),
+            scope_type: "store".into(),
+            scope_id: Some(mine.id.clone()),
+            expires_at: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(key.key.scope_label, "Store: \u{201c}Mine, renamed\u{201d}");
+    let (key_actor, _) = api_keys::authenticate(&db, &key.secret, &meta()).await.unwrap();
+    stores::update(&db, &cache, &key_actor, &mine.id, StorePatch { actions_paused: Some(true), ..Default::default() })
+        .await
+        .unwrap();
+    denied(err(stores::update(&db, &cache, &key_actor, &other.id, StorePatch { actions_paused: Some(true), ..Default::default() }).await));
+    assert_eq!(stores::list(&db, &key_actor, None, None).await.unwrap().stores.len(), 1);
     // Nor may they move the store into a team (stores.manage there).
     let team = teams::create(&db, &boss, NewTeam { name: "Ops".into(), parent_team_id: None }).await.unwrap();
     denied(err(stores::update(&db, &cache, &pat, &mine.id, StorePatch { team_id: Some(Some(team.id)), ..Default::default() }).await));
