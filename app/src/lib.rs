@@ -80,6 +80,8 @@ pub fn App() -> impl IntoView {
                     </ParentRoute>
                 </Routes>
             </Router>
+                        <Route path=path!("/stores/:id/actions") view=pages::store_actions::StoreActionsPage/>
+                        <Route path=path!("/org/defaults") view=pages::org_defaults::OrgDefaultsPage/>
         </div>
     }
 }

@@ -21,6 +21,7 @@ const NAV: &[NavItem] = &[
     NavItem { href: "/org/teams", label: "Teams", permission: None },
     NavItem { href: "/org/roles", label: "Roles", permission: Some("roles.manage") },
     NavItem { href: "/org/api-keys", label: "API keys", permission: Some("api_keys.manage") },
+    NavItem { href: "/org/defaults", label: "Action defaults", permission: Some("permissions.manage") },
     NavItem { href: "/audit/changes", label: "Change log", permission: Some("audit.read") },
     NavItem { href: "/org/settings", label: "Settings", permission: Some("org.manage") },
     NavItem { href: "/org/outbox", label: "Outbox", permission: Some("users.manage") },

@@ -2,12 +2,14 @@
 
 pub mod account;
 pub mod account_mfa;
+pub mod action_settings;
 pub mod api_keys;
 pub mod audit_changes;
 pub mod invite;
 pub mod login;
 pub mod login_mfa;
 pub mod not_found;
+pub mod org_defaults;
 pub mod org_settings;
 pub mod outbox;
 pub mod overview;
@@ -16,5 +18,7 @@ pub mod roles;
 pub mod setup;
 pub mod store_assistants;
 pub mod stores;
+pub mod store_actions;
 pub mod teams;
+pub mod try_it;
 pub mod users;
