@@ -12,6 +12,7 @@ mod m20261123_000008_outbox;
 mod m20261123_000009_stores;
 mod m20261123_000010_catalog_v1;
 mod m20261123_000011_actions;
+mod m20261123_000012_executors;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_stores::Migration),
             Box::new(m20261123_000010_catalog_v1::Migration),
             Box::new(m20261123_000011_actions::Migration),
+            Box::new(m20261123_000012_executors::Migration),
         ]
     }
 }
