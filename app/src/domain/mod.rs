@@ -9,6 +9,7 @@ pub mod assistants;
 pub mod audit;
 pub mod catalog;
 pub mod changes;
+pub mod connectors;
 pub mod error;
 pub mod org;
 pub mod password;

@@ -16,6 +16,7 @@ pub mod auth;
 pub mod authz;
 pub mod catalog;
 pub mod check;
+pub mod connectors;
 pub mod crypto;
 pub mod db;
 pub mod executors;
