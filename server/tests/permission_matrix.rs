@@ -187,6 +187,27 @@ fn rest_cases() -> Vec<Case> {
             )
         }),
         case!("GET" "/actions/catalog", Need::View, |fx, org| Req::get("/api/v1/actions/catalog")),
+        // The agent gateway (people and management keys need actions.approve at the store)
+        case!(entity "POST" "/actions", Need::Perm("actions.approve"), |fx, org| {
+            Req::json(
+                "POST",
+                "/api/v1/actions",
+                json!({"store_id": org.store_id, "action_type": "lookup_order", "params": {"order_id": "1001"}}),
+            )
+        }),
+        case!(entity "POST" "/actions/{id}/confirm", Need::Perm("actions.approve"), |fx, org| {
+            Req::json("POST", format!("/api/v1/actions/{}/confirm", new_action(fx, org, true).await), json!({"by": "staff"}))
+        }),
+        case!(entity "POST" "/actions/{id}/cancel", Need::Perm("actions.approve"), |fx, org| {
+            Req::json("POST", format!("/api/v1/actions/{}/cancel", new_action(fx, org, true).await), json!({}))
+        }),
+        case!(entity "POST" "/actions/{id}/result", Need::Perm("actions.approve"), |fx, org| {
+            Req::json(
+                "POST",
+                format!("/api/v1/actions/{}/result", new_action(fx, org, false).await),
+                json!({"status": "executed", "output": {"note_id": "n-1"}}),
+            )
+        }),
         // Permissions, org defaults and limits (no-op or idempotent changes of an unused action)
         case!(entity "GET" "/permissions", Need::View, |fx, org| {
             Req::get(format!("/api/v1/permissions?store_id={}", org.store_id))
@@ -464,6 +485,37 @@ async fn new_store(fx: &Fixture, org: &support::Org) -> String {
     let cache = app::services::policy::PolicyCache::new();
     let input = app::domain::stores::NewStore { name: support::unique("Store"), currency: "EUR".into(), ..Default::default() };
     app::services::stores::create(&fx.db, &cache, &actor, input).await.unwrap().id
+}
+
+/// An action on a fresh store: a CRM note (a connector action, so nothing executes it here),
+/// pending staff confirmation or, with `pending` false, confirmed for the caller to report.
+async fn new_action(fx: &Fixture, org: &support::Org, pending: bool) -> String {
+    let side = side_of(fx, org);
+    let actor = fx.owner_actor(side).await;
+    let cache = app::services::policy::PolicyCache::new();
+    let store = new_store(fx, org).await;
+    let catalog = cache.catalog(&fx.db).await.unwrap();
+    let patch = app::domain::permissions::PermissionPatch {
+        enabled: Some(true),
+        requires_confirmation: Some(pending),
+        confirmation_by: Some("staff".into()),
+    };
+    app::services::permissions::set(&fx.db, &catalog, &actor, &store, "crm.create_activity_note", patch).await.unwrap();
+    let gw = app::services::actions::Gateway {
+        db: &fx.db,
+        policy: &cache,
+        secret_key: &[7u8; 32],
+        pending_ttl: chrono::Duration::hours(24),
+    };
+    let input = app::services::actions::InvokeInput {
+        store_id: Some(store),
+        action_type: "crm.create_activity_note".into(),
+        params: json!({"target": {"type": "client", "id": "c-1"}, "body": "Called back."}),
+        ..Default::default()
+    };
+    let answer = app::services::actions::invoke(gw, &actor, input, Some(&support::unique("key"))).await.unwrap();
+    assert_eq!(answer.body["status"], if pending { "pending" } else { "confirmed" }, "{:?}", answer.body);
+    answer.body["id"].as_str().unwrap().to_string()
 }
 
 /// A fresh assistant of the org's fixture store.
