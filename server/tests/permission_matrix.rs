@@ -513,7 +513,7 @@ async fn new_action(fx: &Fixture, org: &support::Org, pending: bool) -> String {
         params: json!({"target": {"type": "client", "id": "c-1"}, "body": "Called back."}),
         ..Default::default()
     };
-    let answer = app::services::actions::invoke(gw, &actor, input, Some(&support::unique("key"))).await.unwrap();
+    let answer = app::services::actions::invoke(gw, &actor, input, Some(&support::unique("key").replace(char::is_whitespace, "-"))).await.unwrap();
     assert_eq!(answer.body["status"], if pending { "pending" } else { "confirmed" }, "{:?}", answer.body);
     answer.body["id"].as_str().unwrap().to_string()
 }
