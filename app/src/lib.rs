@@ -77,11 +77,11 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/org/roles") view=pages::roles::RolesPage/>
                         <Route path=path!("/stores") view=pages::stores::StoresPage/>
                         <Route path=path!("/stores/:id/assistants") view=pages::store_assistants::StoreAssistantsPage/>
+                        <Route path=path!("/stores/:id/actions") view=pages::store_actions::StoreActionsPage/>
+                        <Route path=path!("/org/defaults") view=pages::org_defaults::OrgDefaultsPage/>
                     </ParentRoute>
                 </Routes>
             </Router>
-                        <Route path=path!("/stores/:id/actions") view=pages::store_actions::StoreActionsPage/>
-                        <Route path=path!("/org/defaults") view=pages::org_defaults::OrgDefaultsPage/>
         </div>
     }
 }
