@@ -4,6 +4,7 @@
 //! What must not live here: SeaORM or axum types, `now()` calls, randomness.
 
 pub mod access;
+pub mod actions;
 pub mod api_keys;
 pub mod assistants;
 pub mod audit;

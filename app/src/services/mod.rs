@@ -5,6 +5,7 @@
 //! Server functions and REST handlers call these; they never build queries themselves.
 
 pub mod access;
+pub mod action_views;
 pub mod actions;
 pub mod account;
 pub mod actor;
