@@ -208,6 +208,13 @@ fn rest_cases() -> Vec<Case> {
                 json!({"status": "executed", "output": {"note_id": "n-1"}}),
             )
         }),
+        // The read side of actions (audit.read at the store; rows filtered to such stores)
+        case!(entity "GET" "/actions", Need::Perm("audit.read"), |fx, org| {
+            Req::get(format!("/api/v1/actions?store_id={}", org.store_id))
+        }),
+        case!(entity "GET" "/actions/{id}", Need::Perm("audit.read"), |fx, org| {
+            Req::get(format!("/api/v1/actions/{}", new_action(fx, org, true).await))
+        }),
         // Permissions, org defaults and limits (no-op or idempotent changes of an unused action)
         case!(entity "GET" "/permissions", Need::View, |fx, org| {
             Req::get(format!("/api/v1/permissions?store_id={}", org.store_id))
@@ -448,6 +455,25 @@ fn server_fn_cases() -> Vec<Case> {
                 &[("name", &support::unique("Agent key")), ("store_id", &org.store_id), ("assistant_id", &org.assistant_id)],
             )
         }),
+        // Audit of actions, the Approvals inbox and the overview's action sections
+        case!(entity "POST" "/api/actions_list", Need::Perm("audit.read"), |fx, org| {
+            Req::form("/api/actions_list", &[("store_id", &org.store_id)])
+        }),
+        case!("POST" "/api/actions_filter_options", Need::Perm("audit.read"), |fx, org| {
+            Req::form("/api/actions_filter_options", &[])
+        }),
+        case!(entity "POST" "/api/actions_get", Need::Perm("audit.read"), |fx, org| {
+            Req::form("/api/actions_get", &[("id", &new_action(fx, org, true).await)])
+        }),
+        case!("POST" "/api/approvals_list", Need::Perm("actions.approve"), |fx, org| Req::form("/api/approvals_list", &[])),
+        case!("POST" "/api/approvals_count", Need::Perm("actions.approve"), |fx, org| Req::form("/api/approvals_count", &[])),
+        case!(entity "POST" "/api/approvals_approve", Need::Perm("actions.approve"), |fx, org| {
+            Req::form("/api/approvals_approve", &[("id", &new_action(fx, org, true).await)])
+        }),
+        case!(entity "POST" "/api/approvals_reject", Need::Perm("actions.approve"), |fx, org| {
+            Req::form("/api/approvals_reject", &[("id", &new_action(fx, org, true).await)])
+        }),
+        case!("POST" "/api/overview_actions", Need::View, |fx, org| Req::form("/api/overview_actions", &[])),
     ]
 }
 

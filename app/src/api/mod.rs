@@ -2,6 +2,7 @@
 //! its result. `AppError` travels to the browser as JSON, so forms can show field errors.
 
 pub mod account;
+pub mod actions;
 pub mod api_keys;
 pub mod assistants;
 pub mod audit_changes;

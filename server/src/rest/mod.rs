@@ -1,6 +1,7 @@
 //! The JSON REST API under /api/v1 (DESIGN.md §4). Handlers are thin: authenticate the key
 //! (`ApiActor`), call one service, answer JSON or problem+json.
 
+pub mod action_views;
 pub mod actions;
 pub mod api_keys;
 pub mod assistants;
@@ -57,6 +58,8 @@ rest_routes! {
     POST "/actions/{id}/confirm" => actions::confirm,
     POST "/actions/{id}/cancel" => actions::cancel,
     POST "/actions/{id}/result" => actions::result,
+    GET "/actions" => action_views::list,
+    GET "/actions/{id}" => action_views::get,
     GET "/audit/verify" => audit_verify,
     GET "/permissions" => permissions::list,
     PUT "/permissions/{action_type}" => permissions::set,
