@@ -286,8 +286,8 @@ fn server_fn_cases() -> Vec<Case> {
             Req::json(
                 "POST",
                 "/api/permissions_limit_save",
-                json!({"scope_type": "store", "scope_id": org.store_id, "action_type": "crm.create_activity_note",
-                       "limit_type": "max_count", "limit_value": "1000", "time_window_hours": "24", "per_customer": false}),
+                json!({"input": {"scope_type": "store", "scope_id": org.store_id, "action_type": "crm.create_activity_note",
+                       "limit_type": "max_count", "limit_value": "1000", "time_window_hours": "24"}}),
             )
         }),
         case!(entity "POST" "/api/permissions_limit_delete", Need::Perm("permissions.manage"), |fx, org| {

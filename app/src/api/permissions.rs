@@ -2,7 +2,7 @@
 //! defaults (`/org/defaults`): permissions, org defaults and limits. Each calls one service
 //! in `services::permissions`.
 
-use crate::domain::permissions::{ActionSettings, OrgDefaults, SavedLimit, StorePermissions};
+use crate::domain::permissions::{ActionSettings, LimitInput, OrgDefaults, SavedLimit, StorePermissions};
 use crate::domain::AppError;
 use leptos::prelude::*;
 use server_fn::codec::Json;
@@ -71,36 +71,13 @@ pub async fn permissions_set_default(
 }
 
 /// Creates a limit, or updates the one with the same scope, action, kind, on_exceed and
-/// per-customer flag. `scope_type`: org | store | assistant; `scope_id` the store or assistant.
+/// per-customer flag (`scope_type` org | store | assistant, `scope_id` the store or assistant).
 #[server(endpoint = "permissions_limit_save", input = Json)]
-#[allow(clippy::too_many_arguments)]
-pub async fn permissions_limit_save(
-    scope_type: String,
-    scope_id: Option<String>,
-    action_type: String,
-    limit_type: String,
-    limit_value: String,
-    time_window_hours: Option<String>,
-    on_exceed: Option<String>,
-    per_customer: bool,
-) -> Result<SavedLimit, AppError> {
+pub async fn permissions_limit_save(input: LimitInput) -> Result<SavedLimit, AppError> {
     super::ctx::run(async move {
-        use crate::domain::permissions::LimitInput;
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         let catalog = state.policy.catalog(&state.db).await?;
-        let input = LimitInput {
-            scope_type: Some(scope_type),
-            scope_id,
-            store_id: None,
-            assistant_id: None,
-            action_type,
-            limit_type,
-            limit_value,
-            time_window_hours,
-            on_exceed,
-            per_customer: Some(per_customer),
-        };
         crate::services::permissions::upsert_limit(&state.db, &catalog, &actor, input).await
     })
     .await

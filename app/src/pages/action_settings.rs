@@ -8,7 +8,7 @@ use crate::api::permissions::{
     permissions_limit_delete, permissions_limit_save, permissions_set, permissions_set_default,
 };
 use crate::domain::catalog::{ConfirmationBy, Level, LimitType, Risk};
-use crate::domain::permissions::{ActionSettings, AssistantRef, LimitView, Source};
+use crate::domain::permissions::{ActionSettings, AssistantRef, LimitInput, LimitView, Source};
 use crate::domain::AppError;
 use crate::Hydrated;
 use leptos::prelude::*;
@@ -469,17 +469,17 @@ fn LimitForm(action: ActionSettings, place: Place, name: String) -> impl IntoVie
                 (Place::Store { .. }, a) => ("assistant".to_string(), Some(a)),
             };
             let t = kind.get_untracked();
-            let fut = permissions_limit_save(
-                scope_type,
+            permissions_limit_save(LimitInput {
+                scope_type: Some(scope_type),
                 scope_id,
-                id.clone(),
-                t.as_str().to_string(),
-                value.get_untracked(),
-                if t.is_windowed() { Some(window.get_untracked()) } else { None },
-                Some(on_exceed.get_untracked()),
-                t.is_windowed() && per_customer.get_untracked(),
-            );
-            async move { fut.await }
+                action_type: id.clone(),
+                limit_type: t.as_str().to_string(),
+                limit_value: value.get_untracked(),
+                time_window_hours: if t.is_windowed() { Some(window.get_untracked()) } else { None },
+                on_exceed: Some(on_exceed.get_untracked()),
+                per_customer: Some(t.is_windowed() && per_customer.get_untracked()),
+                ..Default::default()
+            })
         })
     };
     Effect::new(move |_| {
