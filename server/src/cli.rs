@@ -6,7 +6,7 @@ use app::domain::audit::AuditActor;
 use app::domain::permission::BuiltInRole;
 use app::services::actor::system_actor;
 use app::services::orgs::{self, NewOwner};
-use app::services::{api_keys, audit, RequestMeta};
+use app::services::{api_keys, audit, demo, RequestMeta};
 use clap::{Parser, Subcommand};
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -52,6 +52,11 @@ pub enum Command {
     /// Audit trail tools.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Create a demo organisation ("demo") with a sandbox store, orders, settings, an
+    /// assistant with an agent key and some history; print the logins and the key. The
+    /// password comes from MANDATE_ADMIN_PASSWORD or is generated. Does nothing when the
+    /// demo organisation exists.
+    SeedDemo,
 }
 
 #[derive(Subcommand, Debug)]
@@ -115,6 +120,29 @@ fn show_app_error(e: app::domain::AppError) -> Box<dyn std::error::Error> {
         text.push_str(&format!("\n  {}: {}", f.field, f.message));
     }
     text.into()
+}
+
+fn print_demo(seed: &demo::DemoSeed) {
+    println!("Demo organisation \"{}\" created.", seed.org_slug);
+    println!();
+    println!("Sign in (organisation {}):", seed.org_slug);
+    println!("  Owner:    {}", seed.owner_email);
+    println!("  Approver: {}", seed.approver_email);
+    if seed.password_generated {
+        println!("  Password: {}   (generated; set MANDATE_ADMIN_PASSWORD to choose one)", seed.password);
+    } else {
+        println!("  Password: the one in MANDATE_ADMIN_PASSWORD");
+    }
+    println!();
+    println!("Store \"{}\" (sandbox, EUR): {}", demo::STORE_NAME, seed.store_id);
+    println!("Assistant \"{}\": {}", demo::ASSISTANT_NAME, seed.assistant_id);
+    println!("Agent key (store it now: it is not shown again):");
+    println!("  {}", seed.agent_key);
+    println!();
+    println!("History:");
+    for (action, what, status) in &seed.history {
+        println!("  {status:<10} {action:<15} {what}");
+    }
 }
 
 impl Cli {
@@ -222,6 +250,19 @@ impl Cli {
                     println!("API key \"{}\" ({} in {}):", created.key.name, role.name, o.slug);
                     println!("{}", created.secret);
                     println!("Store it now: it is not shown again.");
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::SeedDemo => {
+                let (secret_key, _) = crate::secret::load_or_create(config.secret_key.as_deref(), &config.data_dir)?;
+                let db = connect_and_migrate(&config).await?;
+                let policy = app::services::policy::PolicyCache::new();
+                let password = std::env::var("MANDATE_ADMIN_PASSWORD").ok();
+                match demo::seed_demo(&db, &policy, &secret_key, password).await.map_err(show_app_error)? {
+                    demo::DemoOutcome::AlreadyExists { org_slug } => {
+                        println!("The demo organisation \"{org_slug}\" already exists; nothing changed.");
+                    }
+                    demo::DemoOutcome::Created(seed) => print_demo(&seed),
                 }
                 Ok(ExitCode::SUCCESS)
             }

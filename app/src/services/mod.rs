@@ -20,6 +20,7 @@ pub mod check;
 pub mod connectors;
 pub mod crypto;
 pub mod db;
+pub mod demo;
 pub mod executors;
 pub mod mfa;
 pub mod org_settings;

@@ -54,6 +54,56 @@ pub async fn order_total<C: ConnectionTrait>(
     Ok(row.and_then(|o| Decimal::from_str(&o.total).ok()))
 }
 
+/// A sandbox order to create (seed-demo and tests; the sandbox has no checkout).
+#[derive(Clone, Debug, Default)]
+pub struct NewOrder {
+    pub order_ref: String,
+    pub customer_ref: Option<String>,
+    pub customer_email: Option<String>,
+    pub total: Decimal,
+    pub currency: String,
+    /// open | shipped | cancelled | returned
+    pub status: String,
+    pub items: Value,
+    pub address: Value,
+    pub tracking_number: Option<String>,
+    pub carrier: Option<String>,
+}
+
+/// Adds an order to a sandbox store (inside the caller's transaction or on its own).
+pub async fn create_order<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    store_id: &str,
+    o: NewOrder,
+) -> Result<sandbox_order::Model, AppError> {
+    if !ORDER_STATUSES.contains(&o.status.as_str()) || o.total < Decimal::ZERO || o.order_ref.trim().is_empty() {
+        return Err(AppError::validation("A sandbox order needs an order number, a total ≥ 0 and a known status."));
+    }
+    let at = now();
+    sandbox_order::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id.to_string()),
+        store_id: Set(store_id.to_string()),
+        order_ref: Set(o.order_ref.trim().to_string()),
+        customer_ref: Set(o.customer_ref),
+        customer_email: Set(o.customer_email),
+        total: Set(money(o.total)),
+        currency: Set(o.currency),
+        status: Set(o.status),
+        refunded_total: Set(money(Decimal::ZERO)),
+        items: Set(o.items.to_string()),
+        address: Set(o.address.to_string()),
+        tracking_number: Set(o.tracking_number),
+        carrier: Set(o.carrier),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(conn)
+    .await
+    .map_err(db_err)
+}
+
 /// Money as text: at least two decimals ("30.00", "12.345").
 pub fn money(d: Decimal) -> String {
     let mut x = d.normalize();
