@@ -70,6 +70,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/org/api-keys") view=pages::api_keys::ApiKeysPage/>
                         <Route path=path!("/org/settings") view=pages::org_settings::OrgSettingsPage/>
                         <Route path=path!("/audit/changes") view=pages::audit_changes::AuditChangesPage/>
+                        <Route path=path!("/audit") view=pages::audit::AuditPage/>
+                        <Route path=path!("/audit/actions/:id") view=pages::audit_action::AuditActionPage/>
+                        <Route path=path!("/approvals") view=pages::approvals::ApprovalsPage/>
                         <Route path=path!("/org/users") view=pages::users::UsersPage/>
                         <Route path=path!("/org/outbox") view=pages::outbox::OutboxPage/>
                         <Route path=path!("/account") view=pages::account::AccountPage/>
@@ -78,6 +81,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/stores") view=pages::stores::StoresPage/>
                         <Route path=path!("/stores/:id/assistants") view=pages::store_assistants::StoreAssistantsPage/>
                         <Route path=path!("/stores/:id/actions") view=pages::store_actions::StoreActionsPage/>
+                        <Route path=path!("/stores/:id/connector") view=pages::connector::StoreConnectorPage/>
+                        <Route path=path!("/org/connector") view=pages::connector::OrgConnectorPage/>
                         <Route path=path!("/org/defaults") view=pages::org_defaults::OrgDefaultsPage/>
                     </ParentRoute>
                 </Routes>

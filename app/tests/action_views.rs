@@ -301,12 +301,17 @@ db_test!(audit_read_scopes_rows_to_stores, |db| async move {
     let csv = action_views::csv(&w.db, &store_auditor, &ActionFilter::default()).await.unwrap();
     assert_eq!(csv.lines().count(), 5, "header + store A's 4 rows:\n{csv}");
     assert!(!csv.contains("Shop B"));
+    // The chain is verified for org-wide auditors only; a store's auditor still gets the page.
+    assert_eq!(action_views::chain_status(&w.db, &store_auditor).await.unwrap(), None);
+    let report = action_views::chain_status(&w.db, &w.owner).await.unwrap().expect("org-wide");
+    assert!(report.ok && report.events > 6, "{report:?}");
 
     // A Viewer reads no actions.
     let viewer = w.user("viewer@views.example.com", BuiltInRole::Viewer, ScopeRef::Org).await;
     assert_eq!(code(action_views::list(&w.db, &viewer, &ActionFilter::default(), None, 50).await), ErrorCode::PermissionDenied);
     assert_eq!(code(action_views::get(&w.db, &viewer, &seeded[0]).await), ErrorCode::PermissionDenied);
     assert_eq!(code(action_views::csv(&w.db, &viewer, &ActionFilter::default()).await), ErrorCode::PermissionDenied);
+    assert_eq!(code(action_views::chain_status(&w.db, &viewer).await), ErrorCode::PermissionDenied);
 
     // An agent key reads its own store's actions only.
     let key = agent(&w, &w.b);

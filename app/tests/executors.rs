@@ -799,3 +799,47 @@ db_test!(seed_demo_refuses_a_weak_password, |db| async move {
     assert_eq!(e.code, ErrorCode::ValidationError);
     assert!(orgs::find_by_slug(&db, "demo").await.unwrap().is_none(), "nothing created");
 });
+
+db_test!(percentage_limits_use_the_sandbox_orders_total, |db| async move {
+    // DESIGN.md §7: without an order_total in the request, the sandbox order's total is used.
+    use app::domain::policy::Outcome;
+    use app::services::check::{check, CheckInput};
+    let w = world(db).await;
+    w.order("ORD-PCT", "200.00", "open").await;
+    let catalog = w.cache.catalog(&w.db).await.unwrap();
+    let patch = PermissionPatch { enabled: Some(true), requires_confirmation: Some(false), confirmation_by: Some("staff".into()) };
+    permissions::set(&w.db, &catalog, &w.owner, &w.store.id, "process_refund", patch).await.unwrap();
+    let limit = LimitInput {
+        store_id: Some(w.store.id.clone()),
+        action_type: "process_refund".into(),
+        limit_type: "max_percentage".into(),
+        limit_value: "25".into(),
+        ..Default::default()
+    };
+    permissions::upsert_limit(&w.db, &catalog, &w.owner, limit).await.unwrap();
+    let ask = |order_id: &'static str, amount: &'static str, total: Option<&'static str>| {
+        let mut params = json!({"order_id": order_id, "amount": amount});
+        if let Some(t) = total {
+            params["order_total"] = json!(t);
+        }
+        let input = CheckInput {
+            store_id: Some(w.store.id.clone()),
+            action_type: "process_refund".into(),
+            params,
+            ..Default::default()
+        };
+        let (db, cache, owner) = (w.db.clone(), w.cache.clone(), w.owner.clone());
+        async move { check(&db, &cache, &owner, input).await.unwrap().decision }
+    };
+    // 50 of 200 is 25 %: allowed; 60 of 200 is 30 %: refused, with the order's total as the reason.
+    let d = ask("ORD-PCT", "50", None).await;
+    assert_eq!(d.outcome, Outcome::Allow, "{d:?}");
+    let d = ask("ORD-PCT", "60", None).await;
+    assert_eq!(d.outcome, Outcome::Deny, "{d:?}");
+    assert_eq!(d.code.as_deref(), Some("LIMIT_EXCEEDED"), "{d:?}");
+    // The request's own total wins over the order's.
+    assert_eq!(ask("ORD-PCT", "60", Some("1000")).await.outcome, Outcome::Allow);
+    // An order the sandbox does not know: no percentage, a clear refusal.
+    let d = ask("ORD-NONE", "10", None).await;
+    assert_eq!(d.outcome, Outcome::Deny, "{d:?}");
+});

@@ -243,6 +243,26 @@ fn rest_cases() -> Vec<Case> {
         case!(entity "DELETE" "/permissions/limits/{id}", Need::Perm("permissions.manage"), |fx, org| {
             Req::delete(format!("/api/v1/permissions/limits/{}", new_limit(fx, org).await))
         }),
+        // Webhook connectors (secrets.manage; the org's is only ever refused or rejected as
+        // invalid here, so no connector action of the fixture starts posting anywhere)
+        case!(entity "GET" "/stores/{id}/connector", Need::Perm("secrets.manage"), |fx, org| {
+            Req::get(format!("/api/v1/stores/{}/connector", org.store_id))
+        }),
+        case!(entity "PUT" "/stores/{id}/connector", Need::Perm("secrets.manage"), |fx, org| {
+            Req::json(
+                "PUT",
+                format!("/api/v1/stores/{}/connector", new_store(fx, org).await),
+                json!({"url": "https://hooks.example.com/mandate", "secret": "matrix-secret-0123456789"}),
+            )
+        }),
+        case!(entity "DELETE" "/stores/{id}/connector", Need::Perm("secrets.manage"), |fx, org| {
+            Req::delete(format!("/api/v1/stores/{}/connector", new_store_with_connector(fx, org).await))
+        }),
+        case!("GET" "/connector", Need::Perm("secrets.manage"), |fx, org| Req::get("/api/v1/connector")),
+        case!("PUT" "/connector", Need::Perm("secrets.manage"), |fx, org| {
+            Req::json("PUT", "/api/v1/connector", json!({"url": "not a url"}))
+        }),
+        case!("DELETE" "/connector", Need::Perm("secrets.manage"), |fx, org| Req::delete("/api/v1/connector")),
     ]
 }
 
@@ -474,6 +494,21 @@ fn server_fn_cases() -> Vec<Case> {
             Req::form("/api/approvals_reject", &[("id", &new_action(fx, org, true).await)])
         }),
         case!("POST" "/api/overview_actions", Need::View, |fx, org| Req::form("/api/overview_actions", &[])),
+        case!("POST" "/api/actions_chain_status", Need::Perm("audit.read"), |fx, org| {
+            Req::form("/api/actions_chain_status", &[])
+        }),
+        case!(entity "POST" "/api/connector_get", Need::Perm("secrets.manage"), |fx, org| {
+            Req::form("/api/connector_get", &[("store_id", &org.store_id)])
+        }),
+        case!(entity "POST" "/api/connector_save", Need::Perm("secrets.manage"), |fx, org| {
+            Req::form(
+                "/api/connector_save",
+                &[("store_id", &new_store(fx, org).await), ("url", "https://hooks.example.com/mandate"), ("secret", "matrix-secret-0123456789")],
+            )
+        }),
+        case!(entity "POST" "/api/connector_delete", Need::Perm("secrets.manage"), |fx, org| {
+            Req::form("/api/connector_delete", &[("store_id", &new_store_with_connector(fx, org).await)])
+        }),
     ]
 }
 
@@ -569,6 +604,20 @@ async fn new_limit(fx: &Fixture, org: &support::Org) -> String {
         ..Default::default()
     };
     app::services::permissions::upsert_limit(&fx.db, &catalog, &actor, input).await.unwrap().limit.id
+}
+
+/// A fresh store with a webhook connector (the owner sets it through the service).
+async fn new_store_with_connector(fx: &Fixture, org: &support::Org) -> String {
+    let store = new_store(fx, org).await;
+    let actor = fx.owner_actor(side_of(fx, org)).await;
+    let input = app::domain::connectors::ConnectorInput {
+        url: "https://hooks.example.com/mandate".into(),
+        secret: Some("matrix-secret-0123456789".into()),
+        ..Default::default()
+    };
+    let scope = app::services::connectors::ConnectorScope::Store(store.clone());
+    app::services::connectors::set(&fx.db, &[7u8; 32], &actor, &scope, input).await.unwrap();
+    store
 }
 
 fn new_email() -> String {

@@ -425,3 +425,52 @@ async fn cli_creates_agent_keys() {
     let res = run(args(&["api-key", "create", "--org", "cli-org", "--name", "x", "--store", "nope"])).await.unwrap().await;
     assert!(res.is_err());
 }
+
+#[tokio::test]
+async fn connectors_over_rest() {
+    let fx = Fixture::start().await;
+    let owner = fx.org_a.keys["Owner"].clone();
+    let viewer = fx.org_a.keys["Viewer"].clone();
+    let other_org = fx.org_b.keys["Owner"].clone();
+    let store = fx.org_a.store_id.clone();
+    let path = format!("/api/v1/stores/{store}/connector");
+
+    let none = call(&fx, &owner, Req::get(path.clone())).await;
+    assert_eq!((none.status, &none.body["configured"]), (200, &json!(false)));
+
+    // Creating needs the secret; field errors name the field.
+    let res = call(&fx, &owner, Req::json("PUT", path.clone(), json!({"url": "https://hooks.example.com/m"}))).await;
+    assert_eq!((res.status, field(&res)), (422, vec!["secret".to_string()]));
+    let res = call(&fx, &owner, Req::json("PUT", path.clone(), json!({"url": "ftp://x", "secret": "short", "max_attempts": 0}))).await;
+    assert_eq!(res.status, 422);
+    assert_eq!(field(&res), vec!["url", "secret", "max_attempts"]);
+
+    let secret = "whsec-rest-0123456789abcdef";
+    let res = call(&fx, &owner, Req::json("PUT", path.clone(), json!({"url": "https://hooks.example.com/m", "secret": secret}))).await;
+    assert_eq!(res.status, 201, "{:?}", res.body);
+    assert_eq!((&res.body["configured"], &res.body["secret_set"]), (&json!(true), &json!(true)));
+    assert!(!res.body.to_string().contains(secret), "the secret is write-only");
+    // A change without the secret keeps it.
+    let res = call(&fx, &owner, Req::json("PUT", path.clone(), json!({"url": "https://hooks.example.com/v2", "timeout_ms": 2500}))).await;
+    assert_eq!((res.status, res.body["url"].as_str(), &res.body["timeout_ms"]), (200, Some("https://hooks.example.com/v2"), &json!(2500)));
+    assert_eq!(res.body["secret_set"], json!(true));
+    let got = call(&fx, &owner, Req::get(path.clone())).await;
+    assert!(!got.body.to_string().contains(secret));
+    let events = call(&fx, &owner, Req::get("/api/v1/audit/events?entity_type=connector")).await;
+    assert!(!events.body.to_string().contains(secret), "nor in the audit trail");
+
+    // Who may: secrets.manage only; another org sees nothing.
+    let res = call(&fx, &viewer, Req::get(path.clone())).await;
+    assert_eq!((res.status, res.code()), (403, Some("PERMISSION_DENIED")));
+    let res = call(&fx, &other_org, Req::get(path.clone())).await;
+    assert_eq!(res.status, 404);
+
+    // The org's connector is separate.
+    let org = call(&fx, &owner, Req::get("/api/v1/connector")).await;
+    assert_eq!((org.status, &org.body["configured"], org.body["scope"].as_str()), (200, &json!(false), Some("org")));
+
+    let res = call(&fx, &owner, Req::delete(path.clone())).await;
+    assert_eq!(res.status, 204);
+    let res = call(&fx, &owner, Req::delete(path.clone())).await;
+    assert_eq!(res.status, 404, "nothing left to remove");
+}

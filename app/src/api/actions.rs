@@ -118,3 +118,15 @@ pub async fn overview_actions() -> Result<ActionsOverview, AppError> {
     })
     .await
 }
+
+/// The audit chain's status for the audit page; None for those who may audit only some
+/// stores (verifying reads the whole organisation's trail).
+#[server(endpoint = "actions_chain_status")]
+pub async fn actions_chain_status() -> Result<Option<crate::domain::audit::ChainReport>, AppError> {
+    super::ctx::run(async move {
+        let state = super::ctx::state()?;
+        let actor = super::ctx::actor().await?;
+        crate::services::action_views::chain_status(&state.db, &actor).await
+    })
+    .await
+}

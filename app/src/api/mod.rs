@@ -8,6 +8,7 @@ pub mod assistants;
 pub mod audit_changes;
 pub mod auth;
 pub mod check;
+pub mod connectors;
 pub mod mfa;
 pub mod org_settings;
 pub mod overview;

@@ -17,11 +17,14 @@ struct NavItem {
 const NAV: &[NavItem] = &[
     NavItem { href: "/", label: "Overview", permission: None },
     NavItem { href: "/stores", label: "Stores", permission: None },
+    NavItem { href: "/approvals", label: "Approvals", permission: Some("actions.approve") },
     NavItem { href: "/org/users", label: "People", permission: None },
     NavItem { href: "/org/teams", label: "Teams", permission: None },
     NavItem { href: "/org/roles", label: "Roles", permission: Some("roles.manage") },
-    NavItem { href: "/org/api-keys", label: "API keys", permission: Some("api_keys.manage") },
     NavItem { href: "/org/defaults", label: "Action defaults", permission: Some("permissions.manage") },
+    NavItem { href: "/org/api-keys", label: "API keys", permission: Some("api_keys.manage") },
+    NavItem { href: "/org/connector", label: "Connector", permission: Some("secrets.manage") },
+    NavItem { href: "/audit", label: "Audit", permission: Some("audit.read") },
     NavItem { href: "/audit/changes", label: "Change log", permission: Some("audit.read") },
     NavItem { href: "/org/settings", label: "Settings", permission: Some("org.manage") },
     NavItem { href: "/org/outbox", label: "Outbox", permission: Some("users.manage") },
@@ -49,6 +52,7 @@ pub fn AppShell() -> impl IntoView {
 #[component]
 fn SignedIn(user: CurrentUser) -> impl IntoView {
     provide_context(user.clone());
+    provide_context(crate::pages::approvals::ApprovalsTick::new());
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <div class="app">
@@ -98,12 +102,15 @@ fn Sidebar(user: CurrentUser) -> impl IntoView {
                             let (href, label) = (item.href, item.label);
                             let current = move || {
                                 let path = location.pathname.get();
-                                if href == "/" { path == "/" } else { path == href || path.starts_with(&format!("{href}/")) }
+                                // The most specific entry wins: /audit/changes is "Change log", not "Audit".
+                                let under = |h: &str| if h == "/" { path == "/" } else { path == h || path.starts_with(&format!("{h}/")) };
+                                under(href) && !NAV.iter().any(|o| o.href.len() > href.len() && under(o.href))
                             };
                             view! {
                                 <li>
                                     <A href=href attr:class="nav-link" attr:aria-current=move || current().then_some("page")>
                                         {label}
+                                        {(href == "/approvals").then(|| view! { <crate::pages::approvals::ApprovalsBadge/> })}
                                     </A>
                                 </li>
                             }

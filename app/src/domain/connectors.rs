@@ -21,8 +21,9 @@ pub struct ConnectorView {
     /// "store" or "org".
     pub scope: String,
     pub store_id: Option<String>,
-    /// The store's name, for a store's connector.
+    /// The store's name and platform, for a store's connector.
     pub store_name: Option<String>,
+    pub store_platform: Option<String>,
     pub configured: bool,
     pub id: Option<String>,
     pub url: Option<String>,
@@ -120,6 +121,35 @@ pub fn check_max_attempts(n: i64) -> Result<(), String> {
     }
 }
 
+/// A whole number typed into a form: empty → None (keep / default).
+pub fn parse_whole(text: Option<&str>) -> Result<Option<i64>, String> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => t.parse::<i64>().map(Some).map_err(|_| "Enter a whole number.".to_string()),
+    }
+}
+
+/// The form's fields as the service takes them; bad numbers are field errors.
+pub fn input_from_form(
+    url: String,
+    secret: Option<String>,
+    timeout_ms: Option<String>,
+    max_attempts: Option<String>,
+) -> Result<ConnectorInput, super::AppError> {
+    let mut v = super::error::Validator::new();
+    let timeout = parse_whole(timeout_ms.as_deref());
+    let attempts = parse_whole(max_attempts.as_deref());
+    v.add("timeout_ms", timeout.clone().map(|_| ()));
+    v.add("max_attempts", attempts.clone().map(|_| ()));
+    v.finish()?;
+    Ok(ConnectorInput {
+        url,
+        secret: secret.filter(|s| !s.is_empty()),
+        timeout_ms: timeout.unwrap_or(None),
+        max_attempts: attempts.unwrap_or(None),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +168,19 @@ mod tests {
         assert!(check_url("https://user:pw@shop.example.com/").is_err());
         assert!(check_url("https://shop example.com/").is_err());
         assert!(check_url("").is_err());
+    }
+
+    #[test]
+    fn form_numbers() {
+        assert_eq!(parse_whole(None), Ok(None));
+        assert_eq!(parse_whole(Some(" ")), Ok(None));
+        assert_eq!(parse_whole(Some("2500")), Ok(Some(2500)));
+        assert!(parse_whole(Some("2.5s")).is_err());
+        let e = input_from_form("https://x.example".into(), Some(String::new()), Some("x".into()), Some("3".into())).unwrap_err();
+        assert_eq!(e.fields.len(), 1);
+        assert_eq!(e.fields[0].field, "timeout_ms");
+        let ok = input_from_form("https://x.example".into(), Some(String::new()), None, Some("3".into())).unwrap();
+        assert_eq!((ok.secret, ok.timeout_ms, ok.max_attempts), (None, None, Some(3)));
     }
 
     #[test]

@@ -97,6 +97,7 @@ pub fn AuditChangesPage() -> impl IntoView {
         <div class="page-header">
             <h1>"Change log"</h1>
             <p class="muted">"Who changed what in the organisation's configuration, and when. Every entry is part of the tamper-evident audit chain."</p>
+            <p class="muted">"What assistants and automations did is on the " <a href="/audit">"Audit"</a> " page."</p>
         </div>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

@@ -3,8 +3,12 @@
 pub mod account;
 pub mod account_mfa;
 pub mod action_settings;
+pub mod approvals;
 pub mod api_keys;
+pub mod audit;
+pub mod audit_action;
 pub mod audit_changes;
+pub mod connector;
 pub mod invite;
 pub mod login;
 pub mod login_mfa;

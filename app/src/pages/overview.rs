@@ -1,7 +1,10 @@
 //! `/`: the organisation at a glance, what to do next, and the latest audit events.
 
 use crate::api::auth::CurrentUser;
+use crate::api::actions::overview_actions;
 use crate::api::overview::{get_overview, Overview};
+use crate::domain::actions::{ActionRow, ActionsOverview};
+use crate::pages::audit_action::{money, short_time};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -17,10 +20,104 @@ pub fn OverviewPage() -> impl IntoView {
             <h1>"Overview"</h1>
             <p class="muted">{format!("Welcome, {first_name}.")}</p>
         </div>
+        <OverviewActions/>
         <Suspense fallback=|| view! { <div class="page-loading" role="status">"Loading overview…"</div> }>
             {move || Suspend::new(async move { overview.await.map(|o| view! { <OverviewBody o/> }) })}
         </Suspense>
     }
+}
+
+/// Actions at a glance: how many wait for the viewer's approval, the last executed actions
+/// and the last denials. Each section only for those who may see it (the server decides);
+/// its own resource, so it never holds up the rest of the page.
+#[component]
+fn OverviewActions() -> impl IntoView {
+    let data = Resource::new(|| (), |_| overview_actions());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                data.await.ok().map(|o| view! { <ActionSections o/> })
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ActionSections(o: ActionsOverview) -> impl IntoView {
+    let pending = o.pending.map(|n| {
+        let text = match n {
+            0 => "Nothing is waiting for you.".to_string(),
+            1 => "1 action is waiting for your approval.".to_string(),
+            n => format!("{n} actions are waiting for your approval."),
+        };
+        view! {
+            <section class="card" aria-labelledby="waiting-title" data-testid="overview-waiting">
+                <h2 id="waiting-title">"Waiting for approval"</h2>
+                <p><span class="stat-value" data-testid="overview-pending-count">{n}</span></p>
+                <p>{text}</p>
+                {(n > 0).then(|| view! { <a class="btn btn-primary" href="/approvals">"Open Approvals"</a> })}
+            </section>
+        }
+    });
+    let recent = o.recent.map(|rows| {
+        view! {
+            <section class="card" aria-labelledby="recent-actions-title" data-testid="overview-recent-actions">
+                <h2 id="recent-actions-title">"Recent actions"</h2>
+                <ActionRows rows empty="No action has been carried out yet."/>
+                <a href="/audit?status=executed">"All executed actions"</a>
+            </section>
+        }
+    });
+    let denials = o.denials.map(|rows| {
+        view! {
+            <section class="card" aria-labelledby="recent-denials-title" data-testid="overview-recent-denials">
+                <h2 id="recent-denials-title">"Recent denials"</h2>
+                <ActionRows rows empty="Nothing has been refused."/>
+                <a href="/audit?decision=deny">"All denials"</a>
+            </section>
+        }
+    });
+    view! { {pending} {recent} {denials} }
+}
+
+#[component]
+fn ActionRows(rows: Vec<ActionRow>, empty: &'static str) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p class="muted">{empty}</p> }.into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class="table">
+                <thead>
+                    <tr>
+                        <th scope="col">"When (UTC)"</th>
+                        <th scope="col">"Store"</th>
+                        <th scope="col">"Action"</th>
+                        <th scope="col">"Amount"</th>
+                        <th scope="col">"Reason"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows
+                        .into_iter()
+                        .map(|r| {
+                            let href = format!("/audit/actions/{}", r.id);
+                            view! {
+                                <tr>
+                                    <td class="nowrap"><a href=href>{short_time(&r.created_at)}</a></td>
+                                    <td>{r.store_name.clone()}</td>
+                                    <td>{r.action_name.clone()}</td>
+                                    <td class="nowrap">{money(&r.amount, &r.currency)}</td>
+                                    <td>{r.reason.clone()}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
 }
 
 #[component]

@@ -10,12 +10,12 @@ use crate::api::assistants::{
     assistants_for_store, get_tool_preview, list_assistant_keys, CreateAssistant, CreateAssistantKey,
     DeleteAssistant, SetAllowedActions, SetAssistantStatus, UpdateAssistant,
 };
-use crate::components::form::{action_error, ErrorBanner, Field, Submit};
+use crate::components::form::{action_error, ErrorBanner, Field};
+use crate::pages::stores::SubmitButton;
 use crate::components::notice::ErrorNotice;
 use crate::domain::api_keys::{ApiKeyView, CreatedApiKey};
 use crate::domain::assistants::{ActionChoice, AssistantView, StoreAssistants, ToolPreview, STATUS_ACTIVE};
 use crate::domain::AppError;
-use crate::Hydrated;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -33,13 +33,6 @@ impl PageCtx {
         self.pending.set(Some(message));
         let id = self.data.with_untracked(|d| d.store.id.clone());
         self.reload.dispatch(id);
-    }
-}
-
-fn hydrated() -> Signal<bool> {
-    match use_context::<Hydrated>() {
-        Some(Hydrated(h)) => h.into(),
-        None => Signal::derive(|| true),
     }
 }
 
@@ -168,7 +161,7 @@ fn CreateAssistantForm() -> impl IntoView {
                 <input type="hidden" name="store_id" value=store_id/>
                 <Field label="Name" name="name" error hint="Up to 200 characters, e.g. \"Support chat\"."/>
                 <Field label="Description" name="description" error required=false hint="Optional: what it is for."/>
-                <Submit label="Create assistant" busy_label="Creating…" pending=create.pending().into()/>
+                <SubmitButton label="Create assistant" busy_label="Creating…" pending=create.pending().into()/>
             </ActionForm>
         </section>
     }
@@ -185,7 +178,10 @@ fn category_label(c: &str) -> String {
 #[component]
 fn AssistantCard(a: AssistantView) -> impl IntoView {
     let ctx = expect_context::<PageCtx>();
-    let ready = hydrated();
+    // The checkboxes work once the card is hydrated (see `SubmitButton`).
+    let ready = RwSignal::new(false);
+    let card = NodeRef::<leptos::html::Section>::new();
+    card.on_load(move |_| ready.set(true));
     // Bumped after every change that can change the tools, so the preview is read again.
     let tools_version = RwSignal::new(0u32);
     let allowed = RwSignal::new(a.allowed_actions.clone());
@@ -278,7 +274,7 @@ fn AssistantCard(a: AssistantView) -> impl IntoView {
     let keys = ctx.data.with_untracked(|d| d.can_manage_keys).then(|| view! { <AgentKeys a=a.clone()/> });
     let controls = a.can_manage.then(|| view! { <AssistantControls a=a.clone()/> });
     view! {
-        <section class="card assistant-card" data-testid="assistant-card" data-assistant-id=a.id.clone() aria-label=format!("Assistant {}", a.name)>
+        <section node_ref=card class="card assistant-card" data-testid="assistant-card" data-assistant-id=a.id.clone() aria-label=format!("Assistant {}", a.name)>
             <div class="card-header assistant-header">
                 <h2>{a.name.clone()}</h2>
                 {status_badge}
@@ -289,7 +285,7 @@ fn AssistantCard(a: AssistantView) -> impl IntoView {
                 <div class="allowed-actions">
                     <h3>"Allowed actions"</h3>
                     {if can_edit {
-                        view! { <p class="muted small">"Tick what this assistant may do; each change is saved at once."</p> }.into_any()
+                        view! { <p class="muted small">"Tick what this assistant may do; each change applies at once."</p> }.into_any()
                     } else {
                         view! { <p class="muted small">"Read-only: changing these needs the permissions.manage permission for this store."</p> }.into_any()
                     }}
@@ -331,7 +327,9 @@ fn ToolsPreview(assistant_id: String, version: RwSignal<u32>) -> impl IntoView {
 #[component]
 fn ToolList(p: ToolPreview) -> impl IntoView {
     let empty = p.tools.is_empty();
+    // One element around it all: a bare fragment here was drawn twice when hydrating.
     view! {
+        <div class="tool-list-body">
         {p.note.clone().map(|n| view! { <p class="banner banner-error small" data-testid="tools-note">{n}</p> })}
         {if empty {
             view! { <p class="muted" data-testid="tools-empty">"No tools: it can't call any action right now."</p> }.into_any()
@@ -361,6 +359,7 @@ fn ToolList(p: ToolPreview) -> impl IntoView {
                     .collect_view()}
             </ul>
         })}
+        </div>
     }
 }
 
@@ -396,9 +395,13 @@ fn AssistantControls(a: AssistantView) -> impl IntoView {
             <ActionForm action=set_status attr:class="inline-form">
                 <input type="hidden" name="id" value=id_status/>
                 <input type="hidden" name="status" value=if active { "disabled" } else { "active" }/>
-                <button type="submit" class="btn btn-small" data-testid=toggle_testid disabled=move || set_status.pending().get()>
-                    {if active { "Disable" } else { "Enable" }}
-                </button>
+                <SubmitButton
+                    label=if active { "Disable" } else { "Enable" }
+                    busy_label=if active { "Disabling…" } else { "Enabling…" }
+                    pending=set_status.pending().into()
+                    class="btn btn-small"
+                    testid=toggle_testid
+                />
             </ActionForm>
             <details class="row-menu">
                 <summary class="btn btn-small" data-testid="assistant-edit">"Edit"</summary>
@@ -415,7 +418,7 @@ fn AssistantControls(a: AssistantView) -> impl IntoView {
                         <input id=description_id.clone() name="description" type="text" value=edit_description/>
                         {move || description_msg().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                     </div>
-                    <Submit label="Save" busy_label="Saving…" pending=update.pending().into()/>
+                    <SubmitButton label="Save" busy_label="Saving…" pending=update.pending().into()/>
                 </ActionForm>
             </details>
             <details class="confirm">
@@ -424,7 +427,7 @@ fn AssistantControls(a: AssistantView) -> impl IntoView {
                     <ErrorBanner error=delete_error/>
                     <input type="hidden" name="id" value=id_delete/>
                     <p>{delete_message}</p>
-                    <button type="submit" class="btn btn-danger btn-small" data-testid="confirm-delete-assistant">"Delete assistant"</button>
+                    <SubmitButton label="Delete assistant" busy_label="Deleting…" pending=delete.pending().into() class="btn btn-danger btn-small" testid="confirm-delete-assistant"/>
                 </ActionForm>
             </details>
             {move || status_error.get().map(|e| view! { <span class="field-error" role="alert">{e.message}</span> })}
@@ -514,7 +517,7 @@ fn AgentKeys(a: AssistantView) -> impl IntoView {
                     <input id=expiry_id.clone() name="expires_at" type="date"/>
                     {move || expiry_msg().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                 </div>
-                <Submit label="Create agent key" busy_label="Creating…" pending=create.pending().into()/>
+                <SubmitButton label="Create agent key" busy_label="Creating…" pending=create.pending().into()/>
             </ActionForm>
         </div>
     }
@@ -542,7 +545,7 @@ fn AgentKeyRow(k: ApiKeyView, revoke: ServerAction<RevokeApiKey>) -> impl IntoVi
                     <ActionForm action=revoke attr:class="confirm-form">
                         <input type="hidden" name="id" value=k.id.clone()/>
                         <p>{format!("Revoke \u{201c}{name}\u{201d}? The assistant's calls with it are refused at once.")}</p>
-                        <button type="submit" class="btn btn-danger btn-small" data-testid="confirm-revoke">"Revoke key"</button>
+                        <SubmitButton label="Revoke key" busy_label="Revoking…" pending=revoke.pending().into() class="btn btn-danger btn-small" testid="confirm-revoke"/>
                     </ActionForm>
                 </details>
             })}

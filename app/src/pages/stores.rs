@@ -4,8 +4,9 @@
 //! org or in a team they manage) and, per store they manage, pause/resume with a confirm
 //! step, edit and delete. The server decides every change; the page only hides controls.
 
+use crate::api::auth::CurrentUser;
 use crate::api::stores::{list_stores, CreateStore, DeleteStore, SetStorePaused, UpdateStore};
-use crate::components::form::{action_error, ErrorBanner, Field, Submit};
+use crate::components::form::{action_error, ErrorBanner, Field};
 use crate::components::notice::ErrorNotice;
 use crate::domain::stores::{StoreList, StoreView};
 use crate::domain::AppError;
@@ -188,9 +189,39 @@ fn CreateStoreForm() -> impl IntoView {
                 <Field label="Currency" name="currency" error value="EUR" hint="Three letters, like EUR or USD: limits are in this currency."/>
                 {move || view! { <TeamSelect id="new-store-team".into() options=teams() selected=None error/> }}
                 <p class="muted small">"New stores run on the built-in sandbox platform."</p>
-                <Submit label="Create store" busy_label="Creating…" pending=create.pending().into()/>
+                <SubmitButton label="Create store" busy_label="Creating…" pending=create.pending().into()/>
             </ActionForm>
         </section>
+    }
+}
+
+/// A submit button, disabled while its action runs and until it is hydrated in the browser.
+/// Forms inside `Suspense` hydrate after the app's own hydration flag is set; a click before
+/// their handlers are attached would post the form natively and lose the answer (a new key's
+/// secret, say). The flag flips once the button's node is loaded, so the server's `disabled`
+/// and the first hydrated value agree and the change is then applied.
+#[component]
+pub(crate) fn SubmitButton(
+    label: &'static str,
+    busy_label: &'static str,
+    pending: Signal<bool>,
+    #[prop(default = "btn btn-primary")] class: &'static str,
+    #[prop(optional)] testid: Option<&'static str>,
+) -> impl IntoView {
+    let ready = RwSignal::new(false);
+    let node = NodeRef::<leptos::html::Button>::new();
+    node.on_load(move |_| ready.set(true));
+    view! {
+        <button
+            node_ref=node
+            type="submit"
+            class=class
+            data-testid=testid
+            disabled=move || pending.get() || !ready.get()
+            aria-busy=move || pending.get().to_string()
+        >
+            {move || if pending.get() { busy_label } else { label }}
+        </button>
     }
 }
 
@@ -217,6 +248,10 @@ fn StoreRow(store: StoreView) -> impl IntoView {
         n => format!("{n} assistants"),
     };
     let controls = store.can_manage.then(|| view! { <StoreControls store=store.clone()/> });
+    let connector_href = format!("/stores/{}/connector", store.id);
+    let connector = use_context::<CurrentUser>()
+        .is_some_and(|u| u.has("secrets.manage"))
+        .then(|| view! { " " <a class="btn btn-small" href=connector_href data-testid="store-connector">"Connector"</a> });
     view! {
         <tr data-testid="store-row" data-store-id=store.id.clone() class:row-paused=store.actions_paused>
             <th scope="row">
@@ -233,6 +268,7 @@ fn StoreRow(store: StoreView) -> impl IntoView {
                 <a class="btn btn-small" href=actions_href>"Actions"</a>
                 " "
                 <a class="btn btn-small" href=assistants_href>"Assistants"</a>
+                {connector}
             </td>
             <td>{controls}</td>
         </tr>
@@ -289,9 +325,13 @@ fn StoreControls(store: StoreView) -> impl IntoView {
                     <input type="hidden" name="id" value=id_pause/>
                     <input type="hidden" name="paused" value=if paused { "false" } else { "true" }/>
                     <p>{pause_message}</p>
-                    <button type="submit" class="btn btn-small" class:btn-danger=!paused class:btn-primary=paused data-testid="confirm-pause">
-                        {if paused { "Resume actions" } else { "Pause actions" }}
-                    </button>
+                    <SubmitButton
+                        label=if paused { "Resume actions" } else { "Pause actions" }
+                        busy_label=if paused { "Resuming…" } else { "Pausing…" }
+                        pending=pause.pending().into()
+                        class=if paused { "btn btn-small btn-primary" } else { "btn btn-small btn-danger" }
+                        testid="confirm-pause"
+                    />
                 </ActionForm>
             </details>
             <details class="row-menu">
@@ -310,7 +350,7 @@ fn StoreControls(store: StoreView) -> impl IntoView {
                         {move || currency_msg().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                     </div>
                     <TeamSelect id=team_select_id options=teams selected=store_team error=update_error/>
-                    <Submit label="Save" busy_label="Saving…" pending=update.pending().into()/>
+                    <SubmitButton label="Save" busy_label="Saving…" pending=update.pending().into()/>
                 </ActionForm>
             </details>
             <details class="confirm">
@@ -319,7 +359,7 @@ fn StoreControls(store: StoreView) -> impl IntoView {
                     <ErrorBanner error=delete_error/>
                     <input type="hidden" name="id" value=id_delete/>
                     <p>{delete_message}</p>
-                    <button type="submit" class="btn btn-danger btn-small" data-testid="confirm-delete">"Delete store"</button>
+                    <SubmitButton label="Delete store" busy_label="Deleting…" pending=delete.pending().into() class="btn btn-danger btn-small" testid="confirm-delete"/>
                 </ActionForm>
             </details>
         </div>

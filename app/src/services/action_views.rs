@@ -21,6 +21,7 @@ use crate::domain::actions::{
 };
 use crate::domain::permission::Permission;
 use crate::domain::policy::Step;
+use crate::domain::audit::ChainReport;
 use crate::domain::AppError;
 use crate::entities::{action, action_definition, assistant, audit_event, store};
 use sea_orm::sea_query::Condition;
@@ -521,4 +522,18 @@ pub async fn filter_options(db: &DatabaseConnection, actor: &Actor) -> Result<Fi
         .collect();
     actions.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
     Ok(FilterOptions { stores, assistants, actions })
+}
+
+/// The audit chain's status for the audit page: verifying it reads every event of the org,
+/// so only those holding `audit.read` at the org get it; a store-scoped auditor gets None
+/// (and no error, so their page still shows their stores' actions).
+pub async fn chain_status(db: &DatabaseConnection, actor: &Actor) -> Result<Option<ChainReport>, AppError> {
+    if actor.agent.is_some() {
+        return Err(AppError::permission_denied("Agent keys can't read the audit chain."));
+    }
+    authorize_somewhere(actor, Permission::AuditRead)?;
+    if !can(actor, Permission::AuditRead, &ScopeRef::Org) {
+        return Ok(None);
+    }
+    super::audit::verify_org(db, &actor.org_id).await.map(Some)
 }

@@ -95,7 +95,39 @@ pub async fn prepare<C: ConnectionTrait>(
         customer_ref: input.customer_ref.filter(|c| !c.trim().is_empty()),
         known_order_total: None,
     };
-    Ok((s, policy, req))
+    let known_order_total = sandbox_order_total(db, &s, &policy, &req).await?;
+    Ok((s, policy, CheckRequest { known_order_total, ..req }))
+}
+
+/// The order's total from the sandbox store (DESIGN.md §7), when it matters: the store is on
+/// the sandbox platform, a percentage limit applies to the action, the request names an
+/// `order_id` and carries no order total of its own. Otherwise None and no query.
+async fn sandbox_order_total<C: ConnectionTrait>(
+    db: &C,
+    s: &store::Model,
+    policy: &StorePolicy,
+    req: &CheckRequest,
+) -> Result<Option<rust_decimal::Decimal>, AppError> {
+    use crate::domain::catalog::LimitType;
+    use crate::services::executors::sandbox;
+    if s.platform != sandbox::PLATFORM {
+        return Ok(None);
+    }
+    let Some(rule) = policy.actions.get(&req.action_type) else { return Ok(None) };
+    let assistant_limits = req
+        .assistant_id
+        .as_ref()
+        .and_then(|a| policy.assistants.get(a))
+        .and_then(|a| a.limits.get(&req.action_type));
+    let has_percentage =
+        rule.limits.iter().chain(assistant_limits.into_iter().flatten()).any(|l| l.limit_type == LimitType::MaxPercentage);
+    let names_total = rule.order_total_field.as_ref().is_some_and(|f| req.params.get(f).is_some_and(|v| !v.is_null()))
+        || rule.percentage_field.as_ref().is_some_and(|f| req.params.get(f).is_some_and(|v| !v.is_null()));
+    let order_ref = req.params.get("order_id").and_then(Value::as_str).filter(|o| !o.trim().is_empty());
+    match order_ref {
+        Some(o) if has_percentage && !names_total => sandbox::order_total(db, &s.id, o).await,
+        _ => Ok(None),
+    }
 }
 
 /// The decision for `input`, with no side effects.

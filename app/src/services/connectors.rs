@@ -100,6 +100,7 @@ fn view(scope: &ConnectorScope, s: Option<&store::Model>, c: Option<&connector::
         },
         store_id: s.map(|s| s.id.clone()),
         store_name: s.map(|s| s.name.clone()),
+        store_platform: s.map(|s| s.platform.clone()),
         configured: c.is_some(),
         id: c.map(|c| c.id.clone()),
         url: c.map(|c| c.url.clone()),

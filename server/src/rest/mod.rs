@@ -8,6 +8,7 @@ pub mod assistants;
 pub mod audit_events;
 pub mod auth;
 pub mod check;
+pub mod connectors;
 pub mod json;
 pub mod permissions;
 pub mod problem;
@@ -96,6 +97,12 @@ rest_routes! {
     GET "/stores/{id}" => stores::get,
     PATCH "/stores/{id}" => stores::update,
     DELETE "/stores/{id}" => stores::delete,
+    GET "/stores/{id}/connector" => connectors::store_get,
+    PUT "/stores/{id}/connector" => connectors::store_put,
+    DELETE "/stores/{id}/connector" => connectors::store_delete,
+    GET "/connector" => connectors::org_get,
+    PUT "/connector" => connectors::org_put,
+    DELETE "/connector" => connectors::org_delete,
     GET "/assistants" => assistants::list,
     POST "/assistants" => assistants::create,
     GET "/assistants/{id}" => assistants::get,
