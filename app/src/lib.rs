@@ -73,6 +73,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/audit") view=pages::audit::AuditPage/>
                         <Route path=path!("/audit/actions/:id") view=pages::audit_action::AuditActionPage/>
                         <Route path=path!("/approvals") view=pages::approvals::ApprovalsPage/>
+                        <Route path=path!("/notifications") view=pages::notifications::NotificationsPage/>
+                        <Route path=path!("/tasks") view=pages::tasks::TasksPage/>
                         <Route path=path!("/org/users") view=pages::users::UsersPage/>
                         <Route path=path!("/org/outbox") view=pages::outbox::OutboxPage/>
                         <Route path=path!("/account") view=pages::account::AccountPage/>

@@ -245,3 +245,82 @@ async fn approvals_inbox_approve_and_reject() {
     let res = server_fn(&fx, "Approver", "/api/overview_actions", &[]).await;
     assert_eq!(res.body["pending"], json!(1));
 }
+
+/// `/notifications` and `/tasks` render for signed-in people with what the internal
+/// executors wrote (through the gateway): the assignee's notification and unread badge, the
+/// task with its status control for those who may change it and without for a Viewer.
+#[tokio::test]
+async fn notifications_and_tasks_pages_render() {
+    let fx = Fixture::start().await;
+    let owner = &fx.org_a.keys["Owner"];
+    for action in ["create_task", "send_notification"] {
+        let res = call(
+            &fx,
+            owner,
+            Req::json(
+                "PUT",
+                format!("/api/v1/permissions/{action}?store_id={}", fx.org_a.store_id),
+                json!({"enabled": true, "requires_confirmation": false}),
+            ),
+        )
+        .await;
+        assert_eq!(res.status, 200, "{:?}", res.body);
+    }
+    let agent = agent_key(&fx).await;
+    let approver = &fx.org_a.users["Approver"];
+    let invoke = |fx: &Fixture, key: &str, action_type: &str, params: Value| {
+        let req = reqwest::Client::new()
+            .post(format!("{}/api/v1/actions", fx.base))
+            .bearer_auth(key)
+            .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+            .json(&json!({"action_type": action_type, "params": params}));
+        async move {
+            let res = req.send().await.unwrap();
+            let status = res.status().as_u16();
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(status, 201, "{body}");
+            body
+        }
+    };
+    let body = invoke(&fx, &agent, "create_task", json!({"title": "Ring the courier", "assignee": approver.user.email})).await;
+    assert_eq!(body["status"], "executed", "{body}");
+    let body = invoke(
+        &fx,
+        &agent,
+        "send_notification",
+        json!({"recipients": [approver.user.email], "title": "Parcel lost", "body": "Order 1002", "severity": "critical", "channel": "in_app"}),
+    )
+    .await;
+    assert_eq!(body["status"], "executed", "{body}");
+
+    let page = |login: &'static str, path: &'static str| {
+        let client = fx.org_a.users[login].client.clone();
+        let url = format!("{}{path}", fx.base);
+        async move {
+            let res = client.get(url).send().await.unwrap();
+            assert_eq!(res.status().as_u16(), 200, "{login} {path}");
+            res.text().await.unwrap()
+        }
+    };
+    let html = page("Approver", "/notifications").await;
+    assert!(html.contains("Parcel lost") && html.contains("New task: Ring the courier"), "{html}");
+    assert!(html.contains("data-testid=\"mark-all-read\"") && html.contains("Critical"));
+    assert!(html.contains("data-testid=\"notifications-badge\""), "the nav badge counts the unread");
+    assert!(html.contains(", 2 unread"));
+    let html = page("Viewer", "/notifications").await;
+    assert!(html.contains("data-testid=\"notifications-empty\"") && !html.contains("Parcel lost"));
+
+    let html = page("Approver", "/tasks").await;
+    assert!(html.contains("Ring the courier") && html.contains("data-testid=\"task-status-select\""), "{html}");
+    let html = page("Viewer", "/tasks").await;
+    assert!(html.contains("Ring the courier"), "a Viewer of the org sees it");
+    assert!(!html.contains("data-testid=\"task-status-select\""), "but may not change it");
+    let html = page("Viewer", "/tasks?status=done").await;
+    assert!(html.contains("data-testid=\"tasks-empty\""));
+
+    // The assignee marks everything read; the badge is gone.
+    let res = fx.call_as_user(approver, &Req::form("/api/notifications_mark_read", &[])).await;
+    assert_eq!((res.status, res.body.clone()), (200, json!(2)));
+    let html = page("Approver", "/notifications").await;
+    assert!(!html.contains("data-testid=\"notifications-badge\""));
+}

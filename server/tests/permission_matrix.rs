@@ -509,6 +509,22 @@ fn server_fn_cases() -> Vec<Case> {
         case!(entity "POST" "/api/connector_delete", Need::Perm("secrets.manage"), |fx, org| {
             Req::form("/api/connector_delete", &[("store_id", &new_store_with_connector(fx, org).await)])
         }),
+        // Notifications (each person's own) and tasks
+        case!("POST" "/api/notifications_list", Need::View, |fx, org| Req::form("/api/notifications_list", &[])),
+        case!("POST" "/api/notifications_unread_count", Need::View, |fx, org| {
+            Req::form("/api/notifications_unread_count", &[])
+        }),
+        case!("POST" "/api/notifications_mark_read", Need::View, |fx, org| Req::form("/api/notifications_mark_read", &[])),
+        // The Owner's own notification: other people get NOT_FOUND (it isn't theirs), never a refusal.
+        case!(entity "POST" "/api/notifications_mark_read", Need::View, |fx, org| {
+            Req::form("/api/notifications_mark_read", &[("id", &new_notification(fx, org).await)])
+        }),
+        case!(entity "POST" "/api/tasks_list", Need::View, |fx, org| {
+            Req::form("/api/tasks_list", &[("store_id", &org.store_id)])
+        }),
+        case!(entity "POST" "/api/tasks_set_status", Need::Perm("actions.approve"), |fx, org| {
+            Req::form("/api/tasks_set_status", &[("id", &new_task(fx, org).await), ("status", "done")])
+        }),
     ]
 }
 
@@ -618,6 +634,40 @@ async fn new_store_with_connector(fx: &Fixture, org: &support::Org) -> String {
     let scope = app::services::connectors::ConnectorScope::Store(store.clone());
     app::services::connectors::set(&fx.db, &[7u8; 32], &actor, &scope, input).await.unwrap();
     store
+}
+
+/// Runs one of Mandate's internal actions at the org's fixture store, as the gateway does
+/// after deciding.
+async fn run_internal(fx: &Fixture, org: &support::Org, action_type: &str, params: serde_json::Value) -> serde_json::Value {
+    use sea_orm::EntityTrait;
+    let catalog = app::services::catalog::load(&fx.db).await.unwrap();
+    let def = catalog.get(action_type).unwrap().clone();
+    let store = app::entities::store::Entity::find_by_id(org.store_id.clone()).one(&fx.db).await.unwrap().unwrap();
+    let action_id = app::services::db::new_id();
+    let ctx = app::services::executors::ExecContext {
+        db: &fx.db,
+        secret_key: &[7u8; 32],
+        org_id: &org.org.id,
+        store: &store,
+        def: &def,
+        action_id: &action_id,
+        params: &params,
+        idempotency_key: None,
+        customer_ref: None,
+    };
+    app::services::executors::run(&ctx).await.expect("an internal executor").expect("the action runs")
+}
+
+/// A fresh unread notification for the org's Owner.
+async fn new_notification(fx: &Fixture, org: &support::Org) -> String {
+    let params = json!({"recipients": [org.owner.email], "title": support::unique("Note"), "body": "Matrix"});
+    run_internal(fx, org, "send_notification", params).await["notification_ids"][0].as_str().unwrap().to_string()
+}
+
+/// A fresh open task at the org's fixture store, assigned to nobody.
+async fn new_task(fx: &Fixture, org: &support::Org) -> String {
+    let params = json!({"title": support::unique("Task")});
+    run_internal(fx, org, "create_task", params).await["task_id"].as_str().unwrap().to_string()
 }
 
 fn new_email() -> String {

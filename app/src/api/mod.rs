@@ -9,6 +9,7 @@ pub mod audit_changes;
 pub mod auth;
 pub mod check;
 pub mod connectors;
+pub mod inbox;
 pub mod mfa;
 pub mod org_settings;
 pub mod overview;

@@ -18,6 +18,8 @@ const NAV: &[NavItem] = &[
     NavItem { href: "/", label: "Overview", permission: None },
     NavItem { href: "/stores", label: "Stores", permission: None },
     NavItem { href: "/approvals", label: "Approvals", permission: Some("actions.approve") },
+    NavItem { href: "/notifications", label: "Notifications", permission: None },
+    NavItem { href: "/tasks", label: "Tasks", permission: None },
     NavItem { href: "/org/users", label: "People", permission: None },
     NavItem { href: "/org/teams", label: "Teams", permission: None },
     NavItem { href: "/org/roles", label: "Roles", permission: Some("roles.manage") },
@@ -53,6 +55,7 @@ pub fn AppShell() -> impl IntoView {
 fn SignedIn(user: CurrentUser) -> impl IntoView {
     provide_context(user.clone());
     provide_context(crate::pages::approvals::ApprovalsTick::new());
+    provide_context(crate::pages::notifications::NotificationsTick::new());
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <div class="app">
@@ -111,6 +114,7 @@ fn Sidebar(user: CurrentUser) -> impl IntoView {
                                     <A href=href attr:class="nav-link" attr:aria-current=move || current().then_some("page")>
                                         {label}
                                         {(href == "/approvals").then(|| view! { <crate::pages::approvals::ApprovalsBadge/> })}
+                                        {(href == "/notifications").then(|| view! { <crate::pages::notifications::NotificationsBadge/> })}
                                     </A>
                                 </li>
                             }

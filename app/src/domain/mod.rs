@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod changes;
 pub mod connectors;
 pub mod error;
+pub mod inbox;
 pub mod org;
 pub mod password;
 pub mod permission;

@@ -22,6 +22,7 @@ pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod executors;
+pub mod inbox;
 pub mod mfa;
 pub mod org_settings;
 pub mod orgs;
