@@ -69,7 +69,7 @@ pub async fn list_approvals() -> Result<Vec<PendingApproval>, AppError> {
 /// How many actions wait for the viewer's approval (the navigation badge).
 #[server(endpoint = "approvals_count")]
 pub async fn approvals_count() -> Result<u64, AppError> {
-    super::ctx::run(async move {
+    super::ctx::run_aux(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         crate::services::action_views::pending_count(&state.db, &actor).await
@@ -111,7 +111,7 @@ pub async fn reject_action(id: String) -> Result<ApprovalOutcome, AppError> {
 /// The overview's sections on actions (each only for those who may see it).
 #[server(endpoint = "overview_actions")]
 pub async fn overview_actions() -> Result<ActionsOverview, AppError> {
-    super::ctx::run(async move {
+    super::ctx::run_aux(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         crate::services::action_views::overview(&state.db, &actor).await
@@ -123,7 +123,7 @@ pub async fn overview_actions() -> Result<ActionsOverview, AppError> {
 /// stores (verifying reads the whole organisation's trail).
 #[server(endpoint = "actions_chain_status")]
 pub async fn actions_chain_status() -> Result<Option<crate::domain::audit::ChainReport>, AppError> {
-    super::ctx::run(async move {
+    super::ctx::run_aux(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         crate::services::action_views::chain_status(&state.db, &actor).await

@@ -72,3 +72,16 @@ pub async fn run<T>(body: impl std::future::Future<Output = Result<T, AppError>>
     }
     Err(e)
 }
+
+/// `run` for a page's side resources (navigation badges, overview sections, the chain
+/// status): called as its own endpoint (`/api/...`) a failure answers with its status as
+/// usual, but while a page is being rendered on the server it leaves the page's status
+/// alone — a badge the viewer may not see yet must not turn `/account/mfa` into a 403.
+pub async fn run_aux<T>(body: impl std::future::Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
+    let own_request = use_context::<http::request::Parts>().is_some_and(|p| p.uri.path().starts_with("/api/"));
+    if own_request {
+        run(body).await
+    } else {
+        body.await
+    }
+}

@@ -21,7 +21,7 @@ pub async fn list_notifications(unread_only: Option<bool>, cursor: Option<String
 /// How many of the person's notifications are unread (the navigation badge).
 #[server(endpoint = "notifications_unread_count")]
 pub async fn notifications_unread_count() -> Result<u64, AppError> {
-    super::ctx::run(async move {
+    super::ctx::run_aux(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         crate::services::inbox::unread_count(&state.db, &actor).await
