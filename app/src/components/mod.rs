@@ -1,4 +1,4 @@
-//! Shared widgets: the app shell, form fields, notices.
+//! Shared widgets: the app shell, form fields, notices and the list pager.
 
 pub mod form;
 pub mod notice;

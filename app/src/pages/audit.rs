@@ -261,10 +261,7 @@ fn ActionsTable(p: ActionPage, v: View) -> impl IntoView {
                     </tbody>
                 </table>
             </div>
-            <nav class="pager" aria-label="Pages">
-                {newest.map(|h| view! { <a class="btn" href=h>"Newest"</a> })}
-                {older.map(|h| view! { <a class="btn" href=h data-testid="older">"Older"</a> })}
-            </nav>
+            <crate::components::notice::Pager newest older/>
         </section>
     }
     .into_any()

@@ -245,10 +245,7 @@ fn ChangesTable(p: EventPage, f: Filters) -> impl IntoView {
                     </tbody>
                 </table>
             </div>
-            <nav class="pager" aria-label="Pages">
-                {newest.map(|h| view! { <a class="btn" href=h>"Newest"</a> })}
-                {older.map(|h| view! { <a class="btn" href=h data-testid="older">"Older"</a> })}
-            </nav>
+            <crate::components::notice::Pager newest older/>
         </section>
     }
     .into_any()

@@ -196,10 +196,7 @@ fn NotificationList(p: NotificationPage, v: View, mark: ServerAction<MarkNotific
             <ul class="notification-list" data-testid="notification-list">
                 {p.items.into_iter().map(|n| view! { <NotificationItem n mark/> }).collect_view()}
             </ul>
-            <nav class="pager" aria-label="Pages">
-                {newest.map(|h| view! { <a class="btn" href=h>"Newest"</a> })}
-                {older.map(|h| view! { <a class="btn" href=h data-testid="older">"Older"</a> })}
-            </nav>
+            <crate::components::notice::Pager newest older/>
         </section>
     }
     .into_any()
