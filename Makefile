@@ -75,6 +75,13 @@ test-e2e: tools-e2e
 	$(CARGO) build -p server
 	cd end2end && npx playwright test
 
+## ---- benchmarks (not tests: never part of `make test`) ------------------------------
+
+# criterion (decide vs cedar-policy), wrk load runs on loopback, the raw SQLite insert rate.
+# Release builds; takes a few minutes. Results: bench/RESULTS.md explains, target/bench/ holds the last run.
+bench:
+	CARGO="$(CARGO)" bench/run.sh
+
 ## ---- quality -----------------------------------------------------------------------
 
 fmt:
