@@ -86,7 +86,11 @@ async fn make_org(db: &DatabaseConnection, slug: &str) -> (org::Model, Actor) {
         db,
         &format!("Org {slug}"),
         Some(slug),
-        NewOwner { email: format!("owner@{slug}.example.com"), display_name: "Olive Owner".into(), password: PASSWORD.into() },
+        NewOwner {
+            email: format!("owner@{slug}.example.com"),
+            display_name: "Olive Owner".into(),
+            password: PASSWORD.into(),
+        },
         &system_actor(),
         &RequestMeta::default(),
     )
@@ -96,7 +100,13 @@ async fn make_org(db: &DatabaseConnection, slug: &str) -> (org::Model, Actor) {
     (o, owner)
 }
 
-async fn add_user(db: &DatabaseConnection, o: &org::Model, email: &str, role: BuiltInRole, scope: ScopeRef) -> user::Model {
+async fn add_user(
+    db: &DatabaseConnection,
+    o: &org::Model,
+    email: &str,
+    role: BuiltInRole,
+    scope: ScopeRef,
+) -> user::Model {
     let at = db::now();
     let u = user::ActiveModel {
         id: Set(db::new_id()),
@@ -231,7 +241,10 @@ db_test!(filters_and_newest_first, |db| async move {
     };
     assert_eq!(by(ActionQuery { status: Some("pending".into()), ..Default::default() }).await.len(), 4);
     assert_eq!(by(ActionQuery { decision: Some("deny".into()), ..Default::default() }).await, vec![seeded[3].clone()]);
-    assert_eq!(by(ActionQuery { action_type: Some(TICKET.into()), ..Default::default() }).await, vec![seeded[2].clone()]);
+    assert_eq!(
+        by(ActionQuery { action_type: Some(TICKET.into()), ..Default::default() }).await,
+        vec![seeded[2].clone()]
+    );
     assert_eq!(by(ActionQuery { store_id: Some(w.b.clone()), ..Default::default() }).await, vec![seeded[4].clone()]);
     assert_eq!(
         by(ActionQuery { assistant_id: Some(w.assistant.clone()), ..Default::default() }).await,
@@ -246,7 +259,10 @@ db_test!(filters_and_newest_first, |db| async move {
     let today = db::now().format("%Y-%m-%d").to_string();
     let tomorrow = (db::now() + Duration::days(1)).format("%Y-%m-%d").to_string();
     let yesterday = (db::now() - Duration::days(1)).format("%Y-%m-%d").to_string();
-    assert_eq!(by(ActionQuery { from: Some(today.clone()), to: Some(today.clone()), ..Default::default() }).await.len(), 6);
+    assert_eq!(
+        by(ActionQuery { from: Some(today.clone()), to: Some(today.clone()), ..Default::default() }).await.len(),
+        6
+    );
     assert!(by(ActionQuery { from: Some(tomorrow), ..Default::default() }).await.is_empty());
     assert!(by(ActionQuery { to: Some(yesterday), ..Default::default() }).await.is_empty());
 
@@ -255,7 +271,10 @@ db_test!(filters_and_newest_first, |db| async move {
     let mut am: action::ActiveModel = row.into();
     am.rule_run_id = Set(Some("run-1".into()));
     am.update(&w.db).await.unwrap();
-    assert_eq!(by(ActionQuery { rule_run_id: Some("run-1".into()), ..Default::default() }).await, vec![seeded[5].clone()]);
+    assert_eq!(
+        by(ActionQuery { rule_run_id: Some("run-1".into()), ..Default::default() }).await,
+        vec![seeded[5].clone()]
+    );
 
     // Bad filters name their field.
     let e = ActionQuery { status: Some("finished".into()), ..Default::default() }.parse().unwrap_err();
@@ -308,7 +327,10 @@ db_test!(audit_read_scopes_rows_to_stores, |db| async move {
 
     // A Viewer reads no actions.
     let viewer = w.user("viewer@views.example.com", BuiltInRole::Viewer, ScopeRef::Org).await;
-    assert_eq!(code(action_views::list(&w.db, &viewer, &ActionFilter::default(), None, 50).await), ErrorCode::PermissionDenied);
+    assert_eq!(
+        code(action_views::list(&w.db, &viewer, &ActionFilter::default(), None, 50).await),
+        ErrorCode::PermissionDenied
+    );
     assert_eq!(code(action_views::get(&w.db, &viewer, &seeded[0]).await), ErrorCode::PermissionDenied);
     assert_eq!(code(action_views::csv(&w.db, &viewer, &ActionFilter::default()).await), ErrorCode::PermissionDenied);
     assert_eq!(code(action_views::chain_status(&w.db, &viewer).await), ErrorCode::PermissionDenied);
@@ -340,7 +362,8 @@ db_test!(detail_has_trace_inputs_and_timeline, |db| async move {
     // Approved by staff, then the caller reports it carried it out.
     let approver = w.user("approver@views.example.com", BuiltInRole::Approver, ScopeRef::Org).await;
     actions::confirm(w.gw(), &approver, &id, "staff").await.unwrap();
-    let result = ResultInput { status: "executed".into(), output: Some(json!({"note_id": "n-9"})), ..Default::default() };
+    let result =
+        ResultInput { status: "executed".into(), output: Some(json!({"note_id": "n-9"})), ..Default::default() };
     actions::report_result(w.gw(), &w.owner, &id, result).await.unwrap();
     let d = action_views::get(&w.db, &w.owner, &id).await.unwrap();
     let events: Vec<&str> = d.timeline.iter().map(|t| t.event.as_str()).collect();
@@ -367,8 +390,12 @@ db_test!(detail_has_trace_inputs_and_timeline, |db| async move {
         )
         .await;
     let att = body["id"].as_str().unwrap().to_string();
-    let failed =
-        ResultInput { status: "failed".into(), error_code: Some("TRANSIENT_FAILURE".into()), error_message: Some("timeout".into()), ..Default::default() };
+    let failed = ResultInput {
+        status: "failed".into(),
+        error_code: Some("TRANSIENT_FAILURE".into()),
+        error_message: Some("timeout".into()),
+        ..Default::default()
+    };
     actions::report_result(w.gw(), &w.owner, &att, failed).await.unwrap();
     let d = action_views::get(&w.db, &w.owner, &att).await.unwrap();
     assert_eq!(d.error.as_ref().map(|e| e.code.as_str()), Some("TRANSIENT_FAILURE"));
@@ -487,5 +514,8 @@ db_test!(another_orgs_ids_are_not_found, |db| async move {
     let page = action_views::list(&w.db, &other_owner, &ActionFilter::default(), None, 50).await.unwrap();
     assert!(page.items.is_empty());
     assert!(action_views::pending_approvals(&w.db, &other_owner).await.unwrap().is_empty());
-    assert_eq!(code(action_views::get(&w.db, &w.owner, "0191d3a2-7c1e-7abc-8def-0123456789ab").await), ErrorCode::NotFound);
+    assert_eq!(
+        code(action_views::get(&w.db, &w.owner, "0191d3a2-7c1e-7abc-8def-0123456789ab").await),
+        ErrorCode::NotFound
+    );
 });

@@ -9,8 +9,8 @@
 use app::domain::catalog::{ConfirmationBy, Level, LimitType, OnExceed};
 use app::domain::error::FieldError;
 use app::domain::policy::{
-    decide, ActionRule, AssistantRule, CheckRequest, InputCheck, Limit, Outcome, StorePolicy, Subject, Usage,
-    UsageKey, UsageTotals,
+    decide, ActionRule, AssistantRule, CheckRequest, InputCheck, Limit, Outcome, StorePolicy, Subject, Usage, UsageKey,
+    UsageTotals,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -35,19 +35,25 @@ impl InputCheck for Inputs {
 fn arb_limit(level: Level) -> impl Strategy<Value = Limit> {
     // Values from a small set that the request amounts and usage also draw from, so
     // boundaries (amount == limit) come up often.
-    (0usize..4, prop::sample::select(vec![0u32, 1, 5, 10, 50, 100, 200]), prop::sample::select(vec![1u32, 24]), any::<bool>(), any::<bool>())
+    (
+        0usize..4,
+        prop::sample::select(vec![0u32, 1, 5, 10, 50, 100, 200]),
+        prop::sample::select(vec![1u32, 24]),
+        any::<bool>(),
+        any::<bool>(),
+    )
         .prop_map(move |(t, v, w, deny, per_customer)| {
-        let limit_type = LimitType::ALL[t];
-        Limit {
-            id: format!("l-{t}-{v}"),
-            level,
-            limit_type,
-            value: Decimal::from(v),
-            window_hours: limit_type.is_windowed().then_some(w),
-            on_exceed: if deny { OnExceed::Deny } else { OnExceed::Confirm },
-            per_customer,
-        }
-    })
+            let limit_type = LimitType::ALL[t];
+            Limit {
+                id: format!("l-{t}-{v}"),
+                level,
+                limit_type,
+                value: Decimal::from(v),
+                window_hours: limit_type.is_windowed().then_some(w),
+                on_exceed: if deny { OnExceed::Deny } else { OnExceed::Confirm },
+                per_customer,
+            }
+        })
 }
 
 fn arb_rule(name: &'static str) -> impl Strategy<Value = ActionRule> {
@@ -148,7 +154,10 @@ fn usage_for(policy: &StorePolicy, reqs: &[&CheckRequest], seed: &[u32]) -> Usag
     let mut usage = Usage::default();
     for (i, k) in keys.into_iter().enumerate() {
         let n = seed.get(i % seed.len().max(1)).copied().unwrap_or(0);
-        usage.windows.insert(k, UsageTotals { count: u64::from(n % 8), amount: Decimal::from([0, 10, 50, 90, 100, 150][n as usize % 6]) });
+        usage.windows.insert(
+            k,
+            UsageTotals { count: u64::from(n % 8), amount: Decimal::from([0, 10, 50, 90, 100, 150][n as usize % 6]) },
+        );
     }
     usage
 }
@@ -201,7 +210,9 @@ fn reference(req: &CheckRequest, policy: &StorePolicy, usage: &Usage) -> Outcome
         }
         let subject = match (l.level, l.per_customer) {
             (Level::Assistant, false) => Subject::Assistant(req.assistant_id.clone().unwrap()),
-            (Level::Assistant, true) => Subject::AssistantCustomer(req.assistant_id.clone().unwrap(), customer.unwrap()),
+            (Level::Assistant, true) => {
+                Subject::AssistantCustomer(req.assistant_id.clone().unwrap(), customer.unwrap())
+            }
             (_, false) => Subject::Store,
             (_, true) => Subject::Customer(customer.unwrap()),
         };

@@ -71,7 +71,11 @@ async fn world_named(db: DatabaseConnection, slug: &str) -> World {
         &db,
         &format!("Org {slug}"),
         Some(slug),
-        NewOwner { email: format!("owner@{slug}.example.com"), display_name: "Olive Owner".into(), password: PASSWORD.into() },
+        NewOwner {
+            email: format!("owner@{slug}.example.com"),
+            display_name: "Olive Owner".into(),
+            password: PASSWORD.into(),
+        },
         &system_actor(),
         &RequestMeta::default(),
     )
@@ -117,7 +121,13 @@ impl World {
     }
 
     /// Runs an action's executor directly, as the gateway does after deciding.
-    async fn run_in(&self, s: &store::Model, action_type: &str, params: Value, key: Option<&str>) -> Option<Result<Value, ExecError>> {
+    async fn run_in(
+        &self,
+        s: &store::Model,
+        action_type: &str,
+        params: Value,
+        key: Option<&str>,
+    ) -> Option<Result<Value, ExecError>> {
         let catalog = self.cache.catalog(&self.db).await.unwrap();
         let def = catalog.get(action_type).unwrap_or_else(|| panic!("{action_type} in the catalog")).clone();
         let action_id = db::new_id();
@@ -140,8 +150,12 @@ impl World {
     }
 
     async fn connector(&self, scope: ConnectorScope, url: &str, timeout_ms: i64, attempts: i64) {
-        let input =
-            ConnectorInput { url: url.into(), secret: Some(SECRET.into()), timeout_ms: Some(timeout_ms), max_attempts: Some(attempts) };
+        let input = ConnectorInput {
+            url: url.into(),
+            secret: Some(SECRET.into()),
+            timeout_ms: Some(timeout_ms),
+            max_attempts: Some(attempts),
+        };
         connectors::set(&self.db, &KEY, &self.owner, &scope, input).await.unwrap();
     }
 
@@ -235,7 +249,8 @@ db_test!(webhook_request_is_signed_and_carries_the_idempotency_key, |db| async m
     let w = world(db).await;
     let (url, h) = hook(vec![Reply::Status(201, r#"{"ticket_id": "T-1", "number": 7}"#)]).await;
     w.connector(ConnectorScope::Org, &url, 5000, 3).await;
-    let out = w.run_in(&w.store, "tickets.create", ticket(), Some("idem-123")).await.expect("the org's connector runs it");
+    let out =
+        w.run_in(&w.store, "tickets.create", ticket(), Some("idem-123")).await.expect("the org's connector runs it");
     assert_eq!(out.unwrap(), json!({"ticket_id": "T-1", "number": 7}));
     let seen = h.seen();
     assert_eq!(seen.len(), 1);
@@ -268,7 +283,8 @@ db_test!(webhook_request_is_signed_and_carries_the_idempotency_key, |db| async m
 
 db_test!(webhook_retries_a_503_then_succeeds, |db| async move {
     let w = world(db).await;
-    let (url, h) = hook(vec![Reply::Status(503, r#"{"detail": "maintenance"}"#), Reply::Status(200, r#"{"ok": true}"#)]).await;
+    let (url, h) =
+        hook(vec![Reply::Status(503, r#"{"detail": "maintenance"}"#), Reply::Status(200, r#"{"ok": true}"#)]).await;
     w.connector(ConnectorScope::Org, &url, 5000, 3).await;
     let started = Instant::now();
     let out = w.run_in(&w.store, "tickets.create", ticket(), Some("idem-retry")).await.unwrap();
@@ -285,7 +301,9 @@ db_test!(webhook_retries_a_503_then_succeeds, |db| async move {
 
 db_test!(webhook_gives_up_after_max_attempts, |db| async move {
     let w = world(db).await;
-    let (url, h) = hook(vec![Reply::Status(503, ""), Reply::Status(502, ""), Reply::Status(500, ""), Reply::Status(200, "{}")]).await;
+    let (url, h) =
+        hook(vec![Reply::Status(503, ""), Reply::Status(502, ""), Reply::Status(500, ""), Reply::Status(200, "{}")])
+            .await;
     w.connector(ConnectorScope::Org, &url, 5000, 3).await;
     let e = code(w.run_in(&w.store, "tickets.create", ticket(), Some("k")).await.unwrap());
     assert_eq!(e.code, "TRANSIENT_FAILURE");
@@ -296,7 +314,8 @@ db_test!(webhook_gives_up_after_max_attempts, |db| async move {
 
 db_test!(webhook_does_not_retry_a_422, |db| async move {
     let w = world(db).await;
-    let (url, h) = hook(vec![Reply::Status(422, r#"{"detail": "subject is required"}"#), Reply::Status(200, "{}")]).await;
+    let (url, h) =
+        hook(vec![Reply::Status(422, r#"{"detail": "subject is required"}"#), Reply::Status(200, "{}")]).await;
     w.connector(ConnectorScope::Org, &url, 5000, 3).await;
     let e = code(w.run_in(&w.store, "tickets.create", ticket(), Some("k")).await.unwrap());
     assert_eq!(e.code, "VALIDATION_ERROR");
@@ -310,7 +329,9 @@ db_test!(webhook_does_not_retry_actions_the_catalog_marks_not_retryable, |db| as
     let (url, h) = hook(vec![Reply::Status(503, ""), Reply::Status(200, "{}")]).await;
     w.connector(ConnectorScope::Org, &url, 5000, 3).await;
     // tickets.add_comment is not retryable: a second comment would be a duplicate.
-    let e = code(w.run_in(&w.store, "tickets.add_comment", json!({"ticket": "T-1", "body": "Hi"}), Some("k")).await.unwrap());
+    let e = code(
+        w.run_in(&w.store, "tickets.add_comment", json!({"ticket": "T-1", "body": "Hi"}), Some("k")).await.unwrap(),
+    );
     assert_eq!(e.code, "TRANSIENT_FAILURE");
     assert!(!e.retryable, "the caller is not told to retry either");
     assert_eq!(h.seen().len(), 1);
@@ -352,7 +373,9 @@ db_test!(webhook_statuses_map_to_the_error_taxonomy, |db| async move {
     w.connector(ConnectorScope::Org, &url, 5000, 3).await;
     for (status, expected) in cases {
         // Not retryable, so each status is one attempt.
-        let e = code(w.run_in(&w.store, "tickets.add_comment", json!({"ticket": "T-1", "body": "Hi"}), Some("k")).await.unwrap());
+        let e = code(
+            w.run_in(&w.store, "tickets.add_comment", json!({"ticket": "T-1", "body": "Hi"}), Some("k")).await.unwrap(),
+        );
         assert_eq!(e.code, expected, "{status}");
         assert!(e.message.contains(&status.to_string()));
     }
@@ -361,7 +384,10 @@ db_test!(webhook_statuses_map_to_the_error_taxonomy, |db| async move {
     let (url, _) = hook(vec![Reply::Status(204, ""), Reply::Status(200, "accepted")]).await;
     w.connector(ConnectorScope::Org, &url, 5000, 3).await;
     assert_eq!(w.run_in(&w.store, "tickets.find", json!({}), None).await.unwrap().unwrap(), json!({}));
-    assert_eq!(w.run_in(&w.store, "tickets.find", json!({}), None).await.unwrap().unwrap(), json!({"body": "accepted"}));
+    assert_eq!(
+        w.run_in(&w.store, "tickets.find", json!({}), None).await.unwrap().unwrap(),
+        json!({"body": "accepted"})
+    );
 });
 
 db_test!(executors_follow_the_store_platform_and_the_configured_connectors, |db| async move {
@@ -396,21 +422,32 @@ db_test!(connector_secret_is_write_only, |db| async move {
     assert!(!view.configured && !view.secret_set);
 
     // A new connector needs a secret; bad values are field errors.
-    let bad = ConnectorInput { url: "http://shop.example.com/hook".into(), secret: None, timeout_ms: Some(50), max_attempts: Some(0) };
+    let bad = ConnectorInput {
+        url: "http://shop.example.com/hook".into(),
+        secret: None,
+        timeout_ms: Some(50),
+        max_attempts: Some(0),
+    };
     let e = connectors::set(&w.db, &KEY, &w.owner, &scope, bad).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::ValidationError);
     for f in ["url", "secret", "timeout_ms", "max_attempts"] {
         assert!(e.fields.iter().any(|x| x.field == f), "{f}: {e:?}");
     }
     let short = ConnectorInput { url: url.clone(), secret: Some("short".into()), ..Default::default() };
-    assert!(connectors::set(&w.db, &KEY, &w.owner, &scope, short).await.unwrap_err().fields.iter().any(|f| f.field == "secret"));
+    assert!(connectors::set(&w.db, &KEY, &w.owner, &scope, short)
+        .await
+        .unwrap_err()
+        .fields
+        .iter()
+        .any(|f| f.field == "secret"));
 
     let input = ConnectorInput { url: url.clone(), secret: Some(SECRET.into()), timeout_ms: None, max_attempts: None };
     let (view, created) = connectors::set(&w.db, &KEY, &w.owner, &scope, input).await.unwrap();
     assert!(created && view.configured && view.secret_set);
     assert_eq!((view.timeout_ms, view.max_attempts), (5000, 3), "defaults");
     assert!(!serde_json::to_string(&view).unwrap().contains(SECRET));
-    let row = connector::Entity::find().filter(connector::Column::OrgId.eq(&w.org.id)).one(&w.db).await.unwrap().unwrap();
+    let row =
+        connector::Entity::find().filter(connector::Column::OrgId.eq(&w.org.id)).one(&w.db).await.unwrap().unwrap();
     assert!(row.secret_enc.starts_with("v1:") && !row.secret_enc.contains(SECRET), "encrypted at rest");
 
     // A change without a secret keeps the stored one (requests still verify with it).
@@ -424,7 +461,8 @@ db_test!(connector_secret_is_write_only, |db| async move {
     let (headers, body) = &h.seen()[0];
     assert!(verifies(headers, body, SECRET));
     // Replaced: requests are signed with the new one.
-    let replace = ConnectorInput { url: url.clone(), secret: Some("a-brand-new-secret-value".into()), ..Default::default() };
+    let replace =
+        ConnectorInput { url: url.clone(), secret: Some("a-brand-new-secret-value".into()), ..Default::default() };
     connectors::set(&w.db, &KEY, &w.owner, &scope, replace).await.unwrap();
     w.run_in(&webhook_store, "lookup_order", json!({"order_id": "9"}), None).await.unwrap().unwrap();
     let (headers, body) = &h.seen()[1];
@@ -451,7 +489,10 @@ db_test!(connector_secret_is_write_only, |db| async move {
     let viewer = add_person(&w, "viewer", BuiltInRole::Viewer).await;
     let e = connectors::get(&w.db, &viewer, &scope).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::PermissionDenied);
-    assert_eq!(connectors::get(&w.db, &viewer, &ConnectorScope::Org).await.unwrap_err().code, ErrorCode::PermissionDenied);
+    assert_eq!(
+        connectors::get(&w.db, &viewer, &ConnectorScope::Org).await.unwrap_err().code,
+        ErrorCode::PermissionDenied
+    );
     let stranger = world_named(w.db.clone(), "stranger").await;
     assert_eq!(connectors::get(&w.db, &stranger.owner, &scope).await.unwrap_err().code, ErrorCode::NotFound);
     assert_eq!(connectors::delete(&w.db, &stranger.owner, &scope).await.unwrap_err().code, ErrorCode::NotFound);
@@ -485,9 +526,17 @@ async fn add_person(w: &World, name: &str, role_: BuiltInRole) -> Actor {
     .unwrap();
     let r = role::Entity::find_by_id(role_.id()).one(&w.db).await.unwrap().unwrap();
     let tx = db::begin_write(&w.db).await.unwrap();
-    access::insert_assignment(&tx, &w.org.id, &u.id, &r, &app::domain::access::ScopeRef::Org, &system_actor(), &RequestMeta::default())
-        .await
-        .unwrap();
+    access::insert_assignment(
+        &tx,
+        &w.org.id,
+        &u.id,
+        &r,
+        &app::domain::access::ScopeRef::Org,
+        &system_actor(),
+        &RequestMeta::default(),
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     actor_of(&w.db, &w.org, &u).await
 }
@@ -514,7 +563,10 @@ db_test!(sandbox_refunds_never_exceed_what_was_paid, |db| async move {
     assert_eq!(e.code, "CONFLICT");
     // In the order's currency only.
     w.order("1002", "10.00", "open").await;
-    assert_eq!(code(w.run("process_refund", json!({"order_id": "1002", "amount": "5", "currency": "USD"})).await).code, "VALIDATION_ERROR");
+    assert_eq!(
+        code(w.run("process_refund", json!({"order_id": "1002", "amount": "5", "currency": "USD"})).await).code,
+        "VALIDATION_ERROR"
+    );
     let refunds = sandbox_operation::Entity::find()
         .filter(sandbox_operation::Column::StoreId.eq(&w.store.id))
         .filter(sandbox_operation::Column::Kind.eq("refund"))
@@ -532,7 +584,9 @@ db_test!(sandbox_concurrent_refunds_stay_within_the_total, |db| async move {
     let mut tasks = Vec::new();
     for _ in 0..10 {
         let w = w.clone();
-        tasks.push(tokio::spawn(async move { w.run("process_refund", json!({"order_id": "1001", "amount": "30"})).await }));
+        tasks.push(tokio::spawn(
+            async move { w.run("process_refund", json!({"order_id": "1001", "amount": "30"})).await },
+        ));
     }
     let mut ok = 0;
     for t in tasks {
@@ -573,7 +627,10 @@ db_test!(sandbox_order_rules, |db| async move {
     assert_eq!(code(w.run("send_tracking", json!({"order_id": "1001"})).await).code, "CONFLICT");
 
     // Cancel: once, and not after shipping.
-    assert_eq!(w.run("cancel_order", json!({"order_id": "1001", "reason": "twice"})).await.unwrap()["status"], "cancelled");
+    assert_eq!(
+        w.run("cancel_order", json!({"order_id": "1001", "reason": "twice"})).await.unwrap()["status"],
+        "cancelled"
+    );
     let e = code(w.run("cancel_order", json!({"order_id": "1001"})).await);
     assert_eq!(e.code, "CONFLICT");
     assert!(e.message.contains("already cancelled"));
@@ -581,23 +638,46 @@ db_test!(sandbox_order_rules, |db| async move {
     assert_eq!(w.fetch_order("1001").await.status, "cancelled");
 
     // Returns: shipped orders, items that were on the order, once.
-    let e = code(w.run("initiate_return", json!({"order_id": "1002", "reason": "size", "items": [{"sku": "TEE", "quantity": 3}]})).await);
+    let e = code(
+        w.run(
+            "initiate_return",
+            json!({"order_id": "1002", "reason": "size", "items": [{"sku": "TEE", "quantity": 3}]}),
+        )
+        .await,
+    );
     assert_eq!(e.code, "VALIDATION_ERROR");
-    let e = code(w.run("initiate_return", json!({"order_id": "1002", "reason": "size", "items": [{"sku": "MUG", "quantity": 1}]})).await);
+    let e = code(
+        w.run(
+            "initiate_return",
+            json!({"order_id": "1002", "reason": "size", "items": [{"sku": "MUG", "quantity": 1}]}),
+        )
+        .await,
+    );
     assert_eq!(e.code, "VALIDATION_ERROR");
-    let out = w.run("initiate_return", json!({"order_id": "1002", "reason": "size", "items": [{"sku": "TEE", "quantity": 1}]})).await.unwrap();
+    let out = w
+        .run("initiate_return", json!({"order_id": "1002", "reason": "size", "items": [{"sku": "TEE", "quantity": 1}]}))
+        .await
+        .unwrap();
     assert_eq!(out["status"], "open");
     assert_eq!(w.fetch_order("1002").await.status, "returned");
     assert_eq!(code(w.run("initiate_return", json!({"order_id": "1002", "reason": "size"})).await).code, "CONFLICT");
 
     // Discounts: on live orders, codes unique per store, at most what is left to pay.
     w.order("1003", "50.00", "open").await;
-    let out = w.run("apply_discount", json!({"order_id": "1003", "percentage": "10", "code": "SORRY10"})).await.unwrap();
+    let out =
+        w.run("apply_discount", json!({"order_id": "1003", "percentage": "10", "code": "SORRY10"})).await.unwrap();
     assert_eq!(out["code"], "SORRY10");
     assert_eq!(out["percentage"], "10");
-    assert_eq!(code(w.run("apply_discount", json!({"order_id": "1003", "percentage": 5, "code": "SORRY10"})).await).code, "CONFLICT");
+    assert_eq!(
+        code(w.run("apply_discount", json!({"order_id": "1003", "percentage": 5, "code": "SORRY10"})).await).code,
+        "CONFLICT"
+    );
     assert_eq!(code(w.run("apply_discount", json!({"order_id": "1003", "amount": "60"})).await).code, "CONFLICT");
-    assert_eq!(code(w.run("apply_discount", json!({"order_id": "1001", "amount": "5"})).await).code, "CONFLICT", "cancelled");
+    assert_eq!(
+        code(w.run("apply_discount", json!({"order_id": "1001", "amount": "5"})).await).code,
+        "CONFLICT",
+        "cancelled"
+    );
     let out = w.run("apply_discount", json!({"customer_ref": "cus_9", "amount": "5"})).await.unwrap();
     assert!(out["code"].as_str().unwrap().starts_with("SAVE-"));
     assert_eq!(out["order_id"], Value::Null);
@@ -622,18 +702,35 @@ db_test!(internal_actions_create_tasks_notifications_and_email, |db| async move 
     let t = task::Entity::find_by_id(out["task_id"].as_str().unwrap().to_string()).one(&w.db).await.unwrap().unwrap();
     assert_eq!(t.title, "Call the customer back");
     assert_eq!(t.assignee.as_deref(), Some(approver.id.as_str()));
-    assert_eq!((t.priority.as_str(), t.due_date.as_deref(), t.linked_id.as_deref()), ("high", Some("2026-12-31"), Some("1001")));
+    assert_eq!(
+        (t.priority.as_str(), t.due_date.as_deref(), t.linked_id.as_deref()),
+        ("high", Some("2026-12-31"), Some("1001"))
+    );
     assert_eq!(t.store_id.as_deref(), Some(w.store.id.as_str()));
-    let told = notification::Entity::find().filter(notification::Column::UserId.eq(&approver.id)).all(&w.db).await.unwrap();
+    let told =
+        notification::Entity::find().filter(notification::Column::UserId.eq(&approver.id)).all(&w.db).await.unwrap();
     assert_eq!(told.len(), 1, "the assignee is told");
-    assert_eq!(code(w.run("create_task", json!({"title": "x", "assignee": "nobody@nowhere.example"})).await).code, "VALIDATION_ERROR");
+    assert_eq!(
+        code(w.run("create_task", json!({"title": "x", "assignee": "nobody@nowhere.example"})).await).code,
+        "VALIDATION_ERROR"
+    );
 
     // update_status: the task, then an order; Mandate has no tickets.
-    let out = w.run("update_status", json!({"entity_type": "task", "entity_id": t.id, "status": "done"})).await.unwrap();
+    let out =
+        w.run("update_status", json!({"entity_type": "task", "entity_id": t.id, "status": "done"})).await.unwrap();
     assert_eq!((out["status"].as_str(), out["previous_status"].as_str()), (Some("done"), Some("open")));
-    assert_eq!(code(w.run("update_status", json!({"entity_type": "task", "entity_id": t.id, "status": "weird"})).await).code, "VALIDATION_ERROR");
-    assert_eq!(code(w.run("update_status", json!({"entity_type": "task", "entity_id": "nope", "status": "done"})).await).code, "NOT_FOUND");
-    assert_eq!(code(w.run("update_status", json!({"entity_type": "ticket", "entity_id": "T-1", "status": "done"})).await).code, "NOT_FOUND");
+    assert_eq!(
+        code(w.run("update_status", json!({"entity_type": "task", "entity_id": t.id, "status": "weird"})).await).code,
+        "VALIDATION_ERROR"
+    );
+    assert_eq!(
+        code(w.run("update_status", json!({"entity_type": "task", "entity_id": "nope", "status": "done"})).await).code,
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        code(w.run("update_status", json!({"entity_type": "ticket", "entity_id": "T-1", "status": "done"})).await).code,
+        "NOT_FOUND"
+    );
     w.order("1001", "10.00", "open").await;
     w.run("update_status", json!({"entity_type": "order", "entity_id": "1001", "status": "shipped"})).await.unwrap();
     assert_eq!(w.fetch_order("1001").await.status, "shipped");
@@ -651,22 +748,43 @@ db_test!(internal_actions_create_tasks_notifications_and_email, |db| async move 
     assert_eq!(out["email_ids"].as_array().unwrap().len(), 2);
     let mails = outbox::Entity::find().filter(outbox::Column::OrgId.eq(&w.org.id)).all(&w.db).await.unwrap();
     assert!(mails.iter().any(|m| m.to_email == "approver@exec.example.com" && m.subject == "[warning] Refund waiting"));
-    let e = code(w.run("send_notification", json!({"recipients": ["Ghost"], "title": "t", "body": "b", "channel": "in_app", "severity": "info"})).await);
+    let e = code(
+        w.run(
+            "send_notification",
+            json!({"recipients": ["Ghost"], "title": "t", "body": "b", "channel": "in_app", "severity": "info"}),
+        )
+        .await,
+    );
     assert_eq!(e.code, "VALIDATION_ERROR");
     assert!(e.message.contains("Ghost"));
 
     // notifications.send_in_app: a dedupe key sends once.
-    let first = w.run("notifications.send_in_app", json!({"recipients": ["Owner"], "title": "Daily", "dedupe_key": "d-1"})).await.unwrap();
-    let again = w.run("notifications.send_in_app", json!({"recipients": ["Owner"], "title": "Daily", "dedupe_key": "d-1"})).await.unwrap();
+    let first = w
+        .run("notifications.send_in_app", json!({"recipients": ["Owner"], "title": "Daily", "dedupe_key": "d-1"}))
+        .await
+        .unwrap();
+    let again = w
+        .run("notifications.send_in_app", json!({"recipients": ["Owner"], "title": "Daily", "dedupe_key": "d-1"}))
+        .await
+        .unwrap();
     assert_eq!(first, again);
 
     // email.send: one outbox row per address.
     let before = outbox::Entity::find().filter(outbox::Column::OrgId.eq(&w.org.id)).count(&w.db).await.unwrap();
-    let out = w.run("email.send", json!({"to": ["a@x.example"], "cc": ["b@x.example"], "subject": "Hello", "body": "Hi"})).await.unwrap();
+    let out = w
+        .run("email.send", json!({"to": ["a@x.example"], "cc": ["b@x.example"], "subject": "Hello", "body": "Hi"}))
+        .await
+        .unwrap();
     assert_eq!(out["status"], "queued");
     let after = outbox::Entity::find().filter(outbox::Column::OrgId.eq(&w.org.id)).count(&w.db).await.unwrap();
     assert_eq!(after - before, 2);
-    let e = code(w.run("email.send", json!({"to": ["a@x.example"], "subject": "s", "body": "b", "attachments": [{"ref": "u-1"}]})).await);
+    let e = code(
+        w.run(
+            "email.send",
+            json!({"to": ["a@x.example"], "subject": "s", "body": "b", "attachments": [{"ref": "u-1"}]}),
+        )
+        .await,
+    );
     assert_eq!(e.code, "VALIDATION_ERROR");
 });
 
@@ -677,7 +795,11 @@ db_test!(gateway_executes_on_the_sandbox_and_records_failures, |db| async move {
     let w = world(db).await;
     w.order("1001", "100.00", "shipped").await;
     let catalog = w.cache.catalog(&w.db).await.unwrap();
-    let patch = PermissionPatch { enabled: Some(true), requires_confirmation: Some(false), confirmation_by: Some("staff".into()) };
+    let patch = PermissionPatch {
+        enabled: Some(true),
+        requires_confirmation: Some(false),
+        confirmation_by: Some("staff".into()),
+    };
     permissions::set(&w.db, &catalog, &w.owner, &w.store.id, "process_refund", patch).await.unwrap();
     let limit = LimitInput {
         store_id: Some(w.store.id.clone()),
@@ -770,8 +892,17 @@ db_test!(seed_demo_twice, |db| async move {
     assert_eq!(pending_staff, 1, "one refund waits in Approvals");
     // Both people can sign in with the password.
     for email in [demo::OWNER_EMAIL, demo::APPROVER_EMAIL] {
-        let u = user::Entity::find().filter(user::Column::OrgId.eq(&o.id)).filter(user::Column::Email.eq(email)).one(&db).await.unwrap().unwrap();
-        assert!(app::services::passwords::verify_password(seed.password.clone(), u.password_hash.unwrap()).await, "{email}");
+        let u = user::Entity::find()
+            .filter(user::Column::OrgId.eq(&o.id))
+            .filter(user::Column::Email.eq(email))
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            app::services::passwords::verify_password(seed.password.clone(), u.password_hash.unwrap()).await,
+            "{email}"
+        );
     }
     let counts = |db: DatabaseConnection, org_id: String| async move {
         (
@@ -807,7 +938,11 @@ db_test!(percentage_limits_use_the_sandbox_orders_total, |db| async move {
     let w = world(db).await;
     w.order("ORD-PCT", "200.00", "open").await;
     let catalog = w.cache.catalog(&w.db).await.unwrap();
-    let patch = PermissionPatch { enabled: Some(true), requires_confirmation: Some(false), confirmation_by: Some("staff".into()) };
+    let patch = PermissionPatch {
+        enabled: Some(true),
+        requires_confirmation: Some(false),
+        confirmation_by: Some("staff".into()),
+    };
     permissions::set(&w.db, &catalog, &w.owner, &w.store.id, "process_refund", patch).await.unwrap();
     let limit = LimitInput {
         store_id: Some(w.store.id.clone()),

@@ -203,7 +203,8 @@ db_test!(one_idempotency_key_one_action, |db| async move {
     let other = w.invoke(NOTE, json!({"target": {"type": "client", "id": "c-2"}, "body": "x"}), "same-key").await;
     assert_eq!(other.unwrap_err().code, app::domain::ErrorCode::IdempotencyKeyReused);
     // Write actions need a key; reads don't.
-    let input = InvokeInput { store_id: Some(w.store.clone()), action_type: NOTE.into(), params: note(), ..Default::default() };
+    let input =
+        InvokeInput { store_id: Some(w.store.clone()), action_type: NOTE.into(), params: note(), ..Default::default() };
     let err = actions::invoke(w.gw(), &w.owner, input, None).await.unwrap_err();
     assert_eq!(err.fields[0].field, "Idempotency-Key");
     let input = InvokeInput {

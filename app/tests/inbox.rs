@@ -130,13 +130,18 @@ impl World {
 
     async fn notify(&self, to: &Actor, title: &str) -> String {
         let out = self
-            .run(&self.shop, "send_notification", json!({"recipients": [to.label], "title": title, "body": "Details", "severity": "warning"}))
+            .run(
+                &self.shop,
+                "send_notification",
+                json!({"recipients": [to.label], "title": title, "body": "Details", "severity": "warning"}),
+            )
             .await;
         out["notification_ids"][0].as_str().unwrap().to_string()
     }
 
     async fn task(&self, s: &store::Model, title: &str, assignee: Option<&Actor>) -> String {
-        let mut params = json!({"title": title, "description": "Call back", "priority": "high", "due_date": "2026-12-31"});
+        let mut params =
+            json!({"title": title, "description": "Call back", "priority": "high", "due_date": "2026-12-31"});
         if let Some(a) = assignee {
             params["assignee"] = json!(a.label);
         }
@@ -201,7 +206,10 @@ db_test!(notifications_are_personal_paged_counted_and_marked, |db| async move {
 
     // Someone else's notification is not hers to read or mark.
     assert_eq!(inbox::mark_read(&w.db, &ana, MarkRead::One(bens.clone())).await.unwrap_err().code, ErrorCode::NotFound);
-    assert_eq!(inbox::mark_read(&w.db, &ana, MarkRead::One("nope".into())).await.unwrap_err().code, ErrorCode::NotFound);
+    assert_eq!(
+        inbox::mark_read(&w.db, &ana, MarkRead::One("nope".into())).await.unwrap_err().code,
+        ErrorCode::NotFound
+    );
     assert_eq!(inbox::unread_count(&w.db, &ben).await.unwrap(), 1, "Ben's stays unread");
 
     // One, then again (nothing changes), then the unread filter.
@@ -293,10 +301,17 @@ db_test!(tasks_are_visible_by_store_scope_or_to_their_assignee, |db| async move 
     let p = inbox::tasks(&w.db, &shop_viewer, &all(), None).await.unwrap();
     assert_eq!(titles_of_tasks(&p), ["Shop task for the outlet viewer", "Shop task"]);
     assert_eq!(p.stores.iter().map(|s| s.label.as_str()).collect::<Vec<_>>(), ["Shop"]);
-    assert!(p.items.iter().all(|t| t.store_name.as_deref() == Some("Shop") && !t.can_change), "a Viewer changes nothing");
+    assert!(
+        p.items.iter().all(|t| t.store_name.as_deref() == Some("Shop") && !t.can_change),
+        "a Viewer changes nothing"
+    );
 
     let p = inbox::tasks(&w.db, &outlet_viewer, &all(), None).await.unwrap();
-    assert_eq!(titles_of_tasks(&p), ["Shop task for the outlet viewer", "Outlet task"], "the outlet's, and the one assigned to them");
+    assert_eq!(
+        titles_of_tasks(&p),
+        ["Shop task for the outlet viewer", "Outlet task"],
+        "the outlet's, and the one assigned to them"
+    );
     let mine = &p.items[0];
     assert_eq!(mine.assignee_name.as_deref(), Some("outletviewer person"));
     assert!(mine.can_change, "the assignee may change it");
@@ -309,11 +324,17 @@ db_test!(tasks_are_visible_by_store_scope_or_to_their_assignee, |db| async move 
 
     // Filters: mine, status, store (another org's store: NOT_FOUND), bad status: field error.
     let f = TaskFilter { mine: true, ..Default::default() };
-    assert_eq!(titles_of_tasks(&inbox::tasks(&w.db, &outlet_viewer, &f, None).await.unwrap()), ["Shop task for the outlet viewer"]);
+    assert_eq!(
+        titles_of_tasks(&inbox::tasks(&w.db, &outlet_viewer, &f, None).await.unwrap()),
+        ["Shop task for the outlet viewer"]
+    );
     assert!(inbox::tasks(&w.db, &org_viewer, &f, None).await.unwrap().items.is_empty());
     let f = TaskFilter { store_id: Some(w.outlet.id.clone()), ..Default::default() };
     assert_eq!(titles_of_tasks(&inbox::tasks(&w.db, &org_viewer, &f, None).await.unwrap()), ["Outlet task"]);
-    assert!(inbox::tasks(&w.db, &shop_viewer, &f, None).await.unwrap().items.is_empty(), "nothing of a store they can't see");
+    assert!(
+        inbox::tasks(&w.db, &shop_viewer, &f, None).await.unwrap().items.is_empty(),
+        "nothing of a store they can't see"
+    );
     let f = TaskFilter { status: Some("done".into()), ..Default::default() };
     assert!(inbox::tasks(&w.db, &org_viewer, &f, None).await.unwrap().items.is_empty());
     let f = TaskFilter { status: Some("later".into()), ..Default::default() };
@@ -338,7 +359,10 @@ db_test!(task_status_changes_are_allowed_validated_and_audited, |db| async move 
     // A Viewer who isn't the assignee may not; neither may an approver of another store.
     let e = inbox::set_task_status(&w.db, &viewer, &t, "done").await.unwrap_err();
     assert_eq!(e.code, ErrorCode::PermissionDenied);
-    assert_eq!(inbox::set_task_status(&w.db, &outlet_approver, &t, "done").await.unwrap_err().code, ErrorCode::PermissionDenied);
+    assert_eq!(
+        inbox::set_task_status(&w.db, &outlet_approver, &t, "done").await.unwrap_err().code,
+        ErrorCode::PermissionDenied
+    );
     // The store's approver may; an unknown status is a field error and changes nothing.
     let e = inbox::set_task_status(&w.db, &shop_approver, &t, "finished").await.unwrap_err();
     assert_eq!((e.code, e.fields[0].field.as_str()), (ErrorCode::ValidationError, "status"));
@@ -357,14 +381,23 @@ db_test!(task_status_changes_are_allowed_validated_and_audited, |db| async move 
     assert_eq!(events.len(), 2, "{events:?}");
     assert!(events.iter().all(|e| e.action == "task.status_changed" && e.entity_id.as_deref() == Some(t.as_str())));
     let json = |s: &Option<String>| serde_json::from_str::<Value>(s.as_deref().unwrap()).unwrap();
-    assert_eq!((json(&events[0].before_json), json(&events[0].after_json)), (json!({"status": "open"}), json!({"status": "in_progress"})));
+    assert_eq!(
+        (json(&events[0].before_json), json(&events[0].after_json)),
+        (json!({"status": "open"}), json!({"status": "in_progress"}))
+    );
     assert_eq!(events[0].actor_id.as_deref(), Some(assignee.id.as_str()));
-    assert_eq!((json(&events[1].before_json), json(&events[1].after_json)), (json!({"status": "in_progress"}), json!({"status": "done"})));
+    assert_eq!(
+        (json(&events[1].before_json), json(&events[1].after_json)),
+        (json!({"status": "in_progress"}), json!({"status": "done"}))
+    );
     assert_eq!(events[1].actor_id.as_deref(), Some(shop_approver.id.as_str()));
 
     // A task of the whole organisation: approvers at the org, not of one store.
     let ot = w.org_task("Quarterly stock count").await;
-    assert_eq!(inbox::set_task_status(&w.db, &shop_approver, &ot, "done").await.unwrap_err().code, ErrorCode::PermissionDenied);
+    assert_eq!(
+        inbox::set_task_status(&w.db, &shop_approver, &ot, "done").await.unwrap_err().code,
+        ErrorCode::PermissionDenied
+    );
     let org_approver = w.person("orgapprover", BuiltInRole::Approver, ScopeRef::Org).await;
     assert_eq!(inbox::set_task_status(&w.db, &org_approver, &ot, "cancelled").await.unwrap().status, "cancelled");
 

@@ -147,7 +147,14 @@ fn patch(enabled: Option<bool>, confirm: Option<bool>, by: Option<&str>) -> Perm
     PermissionPatch { enabled, requires_confirmation: confirm, confirmation_by: by.map(str::to_string) }
 }
 
-fn store_limit(store_id: &str, action: &str, kind: &str, value: &str, window: Option<&str>, on_exceed: &str) -> LimitInput {
+fn store_limit(
+    store_id: &str,
+    action: &str,
+    kind: &str,
+    value: &str,
+    window: Option<&str>,
+    on_exceed: &str,
+) -> LimitInput {
     LimitInput {
         scope_type: Some("store".into()),
         scope_id: Some(store_id.into()),
@@ -186,7 +193,13 @@ fn field_of<T: std::fmt::Debug>(r: Result<T, AppError>) -> Vec<String> {
     e.fields.iter().map(|f| f.field.clone()).collect()
 }
 
-async fn decide(w: &World, store_id: &str, action_type: &str, params: Value, assistant: Option<&str>) -> app::domain::policy::Decision {
+async fn decide(
+    w: &World,
+    store_id: &str,
+    action_type: &str,
+    params: Value,
+    assistant: Option<&str>,
+) -> app::domain::policy::Decision {
     let input = CheckInput {
         store_id: Some(store_id.into()),
         action_type: action_type.into(),
@@ -260,12 +273,20 @@ db_test!(enable_disable_per_action, |db| async move {
     assert_eq!(d.outcome, Outcome::Deny);
     assert_eq!(d.code.as_deref(), Some("ACTION_DISABLED"));
     assert_eq!(decide(&w, &other.id, "lookup_order", json!({"order_id": "A-1"}), None).await.outcome, Outcome::Allow);
-    permissions::set(&db, &w.catalog, &w.owner, &other.id, "lookup_order", patch(Some(false), None, None)).await.unwrap();
+    permissions::set(&db, &w.catalog, &w.owner, &other.id, "lookup_order", patch(Some(false), None, None))
+        .await
+        .unwrap();
     assert_eq!(decide(&w, &other.id, "lookup_order", json!({"order_id": "A-1"}), None).await.outcome, Outcome::Deny);
 
     // Unknown actions, empty patches.
-    assert_eq!(err(permissions::set(&db, &w.catalog, &w.owner, &s.id, "teleport", patch(Some(true), None, None)).await).code, ErrorCode::NotFound);
-    assert_eq!(field_of(permissions::set(&db, &w.catalog, &w.owner, &s.id, "process_refund", patch(None, None, None)).await), vec!["enabled"]);
+    assert_eq!(
+        err(permissions::set(&db, &w.catalog, &w.owner, &s.id, "teleport", patch(Some(true), None, None)).await).code,
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        field_of(permissions::set(&db, &w.catalog, &w.owner, &s.id, "process_refund", patch(None, None, None)).await),
+        vec!["enabled"]
+    );
 });
 
 db_test!(confirmation_per_action, |db| async move {
@@ -283,10 +304,15 @@ db_test!(confirmation_per_action, |db| async move {
     assert_eq!(d.confirmation_by, Some(ConfirmationBy::Customer));
 
     // Only who confirms changes; enabled stays.
-    let staff = permissions::set(&db, &w.catalog, &w.owner, &s.id, "cancel_order", patch(None, None, Some("staff"))).await.unwrap();
+    let staff = permissions::set(&db, &w.catalog, &w.owner, &s.id, "cancel_order", patch(None, None, Some("staff")))
+        .await
+        .unwrap();
     assert!(staff.enabled && staff.requires_confirmation);
     assert_eq!(staff.confirmation_by, ConfirmationBy::Staff);
-    assert_eq!(decide(&w, &s.id, "cancel_order", json!({"order_id": "A-1"}), None).await.confirmation_by, Some(ConfirmationBy::Staff));
+    assert_eq!(
+        decide(&w, &s.id, "cancel_order", json!({"order_id": "A-1"}), None).await.confirmation_by,
+        Some(ConfirmationBy::Staff)
+    );
 
     // Confirmation off: allowed straight away; per action (send_tracking keeps its own).
     permissions::set(&db, &w.catalog, &w.owner, &s.id, "cancel_order", patch(None, Some(false), None)).await.unwrap();
@@ -297,7 +323,10 @@ db_test!(confirmation_per_action, |db| async move {
 
     // Who confirms must be customer or staff.
     assert_eq!(
-        field_of(permissions::set(&db, &w.catalog, &w.owner, &s.id, "cancel_order", patch(None, None, Some("manager"))).await),
+        field_of(
+            permissions::set(&db, &w.catalog, &w.owner, &s.id, "cancel_order", patch(None, None, Some("manager")))
+                .await
+        ),
         vec!["confirmation_by"]
     );
 });
@@ -305,20 +334,34 @@ db_test!(confirmation_per_action, |db| async move {
 db_test!(monetary_and_percentage_limits, |db| async move {
     let w = world(&db, "limits").await;
     let s = make_store(&db, &w.org, "Shop").await;
-    permissions::set(&db, &w.catalog, &w.owner, &s.id, "process_refund", patch(Some(true), Some(false), None)).await.unwrap();
-    permissions::set(&db, &w.catalog, &w.owner, &s.id, "apply_discount", patch(Some(true), Some(false), None)).await.unwrap();
-
-    // Auto up to 50, confirm up to 100, deny above.
-    let deny = permissions::upsert_limit(&db, &w.catalog, &w.owner, store_limit(&s.id, "process_refund", "max_amount", "100", None, "deny"))
+    permissions::set(&db, &w.catalog, &w.owner, &s.id, "process_refund", patch(Some(true), Some(false), None))
         .await
         .unwrap();
+    permissions::set(&db, &w.catalog, &w.owner, &s.id, "apply_discount", patch(Some(true), Some(false), None))
+        .await
+        .unwrap();
+
+    // Auto up to 50, confirm up to 100, deny above.
+    let deny = permissions::upsert_limit(
+        &db,
+        &w.catalog,
+        &w.owner,
+        store_limit(&s.id, "process_refund", "max_amount", "100", None, "deny"),
+    )
+    .await
+    .unwrap();
     assert!(deny.created);
     assert_eq!(deny.limit.level, Level::Store);
     assert_eq!(deny.limit.limit_value, dec("100"));
     assert_eq!(deny.limit.sentence(Some("EUR")), "Amounts above 100.00 EUR are refused.");
-    let confirm = permissions::upsert_limit(&db, &w.catalog, &w.owner, store_limit(&s.id, "process_refund", "max_amount", 50.to_string().as_str(), None, "confirm"))
-        .await
-        .unwrap();
+    let confirm = permissions::upsert_limit(
+        &db,
+        &w.catalog,
+        &w.owner,
+        store_limit(&s.id, "process_refund", "max_amount", 50.to_string().as_str(), None, "confirm"),
+    )
+    .await
+    .unwrap();
     assert!(confirm.created, "another on_exceed is another limit");
     let refund = |amount: &str| json!({"order_id": "A-1", "amount": amount});
     assert_eq!(decide(&w, &s.id, "process_refund", refund("30"), None).await.outcome, Outcome::Allow);
@@ -330,32 +373,65 @@ db_test!(monetary_and_percentage_limits, |db| async move {
     assert!(high.reason.contains("100.00"), "reason names the limit: {}", high.reason);
 
     // Same key again: an update, not a second row.
-    let raised = permissions::upsert_limit(&db, &w.catalog, &w.owner, store_limit(&s.id, "process_refund", "max_amount", "150.50", None, "deny"))
-        .await
-        .unwrap();
+    let raised = permissions::upsert_limit(
+        &db,
+        &w.catalog,
+        &w.owner,
+        store_limit(&s.id, "process_refund", "max_amount", "150.50", None, "deny"),
+    )
+    .await
+    .unwrap();
     assert!(!raised.created);
     assert_eq!(raised.limit.id, deny.limit.id);
     assert_eq!(raised.limit.limit_value, dec("150.5"));
     assert_eq!(decide(&w, &s.id, "process_refund", refund("120"), None).await.outcome, Outcome::Confirm);
 
     // Percentages: of the discount itself, and of a refund against the order total.
-    permissions::upsert_limit(&db, &w.catalog, &w.owner, store_limit(&s.id, "apply_discount", "max_percentage", "20", None, "deny")).await.unwrap();
-    assert_eq!(decide(&w, &s.id, "apply_discount", json!({"order_id": "A-1", "percentage": 15}), None).await.outcome, Outcome::Allow);
-    assert_eq!(decide(&w, &s.id, "apply_discount", json!({"order_id": "A-1", "percentage": 25}), None).await.outcome, Outcome::Deny);
-    permissions::upsert_limit(&db, &w.catalog, &w.owner, store_limit(&s.id, "process_refund", "max_percentage", "50", None, "deny")).await.unwrap();
+    permissions::upsert_limit(
+        &db,
+        &w.catalog,
+        &w.owner,
+        store_limit(&s.id, "apply_discount", "max_percentage", "20", None, "deny"),
+    )
+    .await
+    .unwrap();
     assert_eq!(
-        decide(&w, &s.id, "process_refund", json!({"order_id": "A-1", "amount": "30", "order_total": "50"}), None).await.outcome,
+        decide(&w, &s.id, "apply_discount", json!({"order_id": "A-1", "percentage": 15}), None).await.outcome,
+        Outcome::Allow
+    );
+    assert_eq!(
+        decide(&w, &s.id, "apply_discount", json!({"order_id": "A-1", "percentage": 25}), None).await.outcome,
+        Outcome::Deny
+    );
+    permissions::upsert_limit(
+        &db,
+        &w.catalog,
+        &w.owner,
+        store_limit(&s.id, "process_refund", "max_percentage", "50", None, "deny"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        decide(&w, &s.id, "process_refund", json!({"order_id": "A-1", "amount": "30", "order_total": "50"}), None)
+            .await
+            .outcome,
         Outcome::Deny
     );
     // A count per window.
-    let count = permissions::upsert_limit(&db, &w.catalog, &w.owner, store_limit(&s.id, "process_refund", "max_count", "5", Some("24"), "deny"))
-        .await
-        .unwrap();
+    let count = permissions::upsert_limit(
+        &db,
+        &w.catalog,
+        &w.owner,
+        store_limit(&s.id, "process_refund", "max_count", "5", Some("24"), "deny"),
+    )
+    .await
+    .unwrap();
     assert_eq!(count.limit.time_window_hours, Some(24));
     let listed = permissions::list_limits(&db, &w.owner, &LimitScope::Store(s.id.clone())).await.unwrap();
     assert_eq!(listed.len(), 5);
     let p = permissions::list(&db, &w.catalog, &w.owner, &s.id).await.unwrap();
-    let kinds: Vec<(LimitType, OnExceed)> = action(&p, "process_refund").limits.iter().map(|l| (l.limit_type, l.on_exceed)).collect();
+    let kinds: Vec<(LimitType, OnExceed)> =
+        action(&p, "process_refund").limits.iter().map(|l| (l.limit_type, l.on_exceed)).collect();
     assert_eq!(
         kinds,
         vec![
@@ -367,7 +443,9 @@ db_test!(monetary_and_percentage_limits, |db| async move {
     );
 
     // Refused, field by field, and nothing stored.
-    let bad = |kind: &str, value: &str, window: Option<&str>| store_limit(&s.id, "process_refund", kind, value, window, "deny");
+    let bad = |kind: &str, value: &str, window: Option<&str>| {
+        store_limit(&s.id, "process_refund", kind, value, window, "deny")
+    };
     let cases: Vec<(LimitInput, &str)> = vec![
         (bad("max_amount", "-1", None), "limit_value"),
         (bad("max_percentage", "100.01", None), "limit_value"),
@@ -399,7 +477,14 @@ db_test!(monetary_and_percentage_limits, |db| async move {
     // Edge values are fine.
     permissions::upsert_limit(&db, &w.catalog, &w.owner, bad("max_percentage", "100", None)).await.unwrap();
     permissions::upsert_limit(&db, &w.catalog, &w.owner, bad("max_total_amount", "0", Some("8760"))).await.unwrap();
-    permissions::upsert_limit(&db, &w.catalog, &w.owner, LimitInput { per_customer: Some(true), ..bad("max_count", "2", Some("1")) }).await.unwrap();
+    permissions::upsert_limit(
+        &db,
+        &w.catalog,
+        &w.owner,
+        LimitInput { per_customer: Some(true), ..bad("max_count", "2", Some("1")) },
+    )
+    .await
+    .unwrap();
 
     // A per-customer count needs the customer; a percentage limit needs the order total.
     let d = decide(&w, &s.id, "process_refund", refund("10"), None).await;
@@ -420,20 +505,48 @@ db_test!(all_permission_changes_logged, |db| async move {
     let bot = make_assistant(&db, &s, "Helper", &["process_refund"]).await;
     let start = last_seq(&db, &w.org).await;
 
-    permissions::set(&db, &w.catalog, &w.owner, &s.id, "process_refund", patch(Some(true), None, Some("customer"))).await.unwrap();
-    // A no-op change records nothing.
-    permissions::set(&db, &w.catalog, &w.owner, &s.id, "process_refund", patch(Some(true), None, None)).await.unwrap();
-    permissions::set_org_default(&db, &w.catalog, &w.owner, "apply_discount", patch(Some(true), Some(false), None)).await.unwrap();
-    let created = permissions::upsert_limit(&db, &w.catalog, &w.owner, store_limit(&s.id, "process_refund", "max_amount", "100", None, "deny"))
+    permissions::set(&db, &w.catalog, &w.owner, &s.id, "process_refund", patch(Some(true), None, Some("customer")))
         .await
         .unwrap();
-    permissions::upsert_limit(&db, &w.catalog, &w.owner, store_limit(&s.id, "process_refund", "max_amount", "90", None, "deny")).await.unwrap();
-    let org_wide = permissions::upsert_limit(&db, &w.catalog, &w.owner, org_limit("apply_discount", "max_percentage", "30", "deny")).await.unwrap();
+    // A no-op change records nothing.
+    permissions::set(&db, &w.catalog, &w.owner, &s.id, "process_refund", patch(Some(true), None, None)).await.unwrap();
+    permissions::set_org_default(&db, &w.catalog, &w.owner, "apply_discount", patch(Some(true), Some(false), None))
+        .await
+        .unwrap();
+    let created = permissions::upsert_limit(
+        &db,
+        &w.catalog,
+        &w.owner,
+        store_limit(&s.id, "process_refund", "max_amount", "100", None, "deny"),
+    )
+    .await
+    .unwrap();
+    permissions::upsert_limit(
+        &db,
+        &w.catalog,
+        &w.owner,
+        store_limit(&s.id, "process_refund", "max_amount", "90", None, "deny"),
+    )
+    .await
+    .unwrap();
+    let org_wide = permissions::upsert_limit(
+        &db,
+        &w.catalog,
+        &w.owner,
+        org_limit("apply_discount", "max_percentage", "30", "deny"),
+    )
+    .await
+    .unwrap();
     let mine = permissions::upsert_limit(
         &db,
         &w.catalog,
         &w.owner,
-        LimitInput { scope_type: None, scope_id: None, assistant_id: Some(bot.id.clone()), ..store_limit("", "process_refund", "max_count", "3", Some("24"), "confirm") },
+        LimitInput {
+            scope_type: None,
+            scope_id: None,
+            assistant_id: Some(bot.id.clone()),
+            ..store_limit("", "process_refund", "max_count", "3", Some("24"), "confirm")
+        },
     )
     .await
     .unwrap();
@@ -461,8 +574,14 @@ db_test!(all_permission_changes_logged, |db| async move {
     assert_eq!(perm.actor_id.as_deref(), Some(w.owner.id.as_str()));
     let (b, a) = (json_of(&perm.before_json), json_of(&perm.after_json));
     assert_eq!(b["action_type"], "process_refund");
-    assert_eq!((b["enabled"].clone(), b["confirmation_by"].clone(), b["source"].clone()), (json!(false), json!("staff"), json!("default")));
-    assert_eq!((a["enabled"].clone(), a["requires_confirmation"].clone(), a["confirmation_by"].clone()), (json!(true), json!(true), json!("customer")));
+    assert_eq!(
+        (b["enabled"].clone(), b["confirmation_by"].clone(), b["source"].clone()),
+        (json!(false), json!("staff"), json!("default"))
+    );
+    assert_eq!(
+        (a["enabled"].clone(), a["requires_confirmation"].clone(), a["confirmation_by"].clone()),
+        (json!(true), json!(true), json!("customer"))
+    );
     assert_eq!(a["scope_id"], json!(s.id));
     let def = &events[1];
     assert_eq!(json_of(&def.after_json)["scope_type"], "org");
@@ -486,7 +605,10 @@ db_test!(org_defaults_and_store_overrides, |db| async move {
     let bot = make_assistant(&db, &s, "Helper", &["process_refund"]).await;
 
     // An org default applies to a store without its own row, and says so.
-    let d = permissions::set_org_default(&db, &w.catalog, &w.owner, "process_refund", patch(Some(true), Some(false), None)).await.unwrap();
+    let d =
+        permissions::set_org_default(&db, &w.catalog, &w.owner, "process_refund", patch(Some(true), Some(false), None))
+            .await
+            .unwrap();
     assert_eq!(d.source, Source::Org);
     let defaults = permissions::org_defaults(&db, &w.catalog, &w.owner).await.unwrap();
     assert!(defaults.can_manage);
@@ -498,23 +620,35 @@ db_test!(org_defaults_and_store_overrides, |db| async move {
 
     // The store's own row wins; later org edits don't flip it.
     permissions::set(&db, &w.catalog, &w.owner, &s.id, "process_refund", patch(None, Some(true), None)).await.unwrap();
-    permissions::set_org_default(&db, &w.catalog, &w.owner, "process_refund", patch(Some(false), None, None)).await.unwrap();
+    permissions::set_org_default(&db, &w.catalog, &w.owner, "process_refund", patch(Some(false), None, None))
+        .await
+        .unwrap();
     let p = permissions::list(&db, &w.catalog, &w.owner, &s.id).await.unwrap();
     let refund = action(&p, "process_refund");
     assert_eq!((refund.enabled, refund.requires_confirmation, refund.source), (true, true, Source::Store));
 
     // Org limits apply to every store, live; a store limit with the same key replaces it.
-    let org_cap = permissions::upsert_limit(&db, &w.catalog, &w.owner, org_limit("process_refund", "max_amount", "200", "deny")).await.unwrap();
-    permissions::upsert_limit(&db, &w.catalog, &w.owner, org_limit("process_refund", "max_amount", "100", "confirm")).await.unwrap();
+    let org_cap =
+        permissions::upsert_limit(&db, &w.catalog, &w.owner, org_limit("process_refund", "max_amount", "200", "deny"))
+            .await
+            .unwrap();
+    permissions::upsert_limit(&db, &w.catalog, &w.owner, org_limit("process_refund", "max_amount", "100", "confirm"))
+        .await
+        .unwrap();
     permissions::set(&db, &w.catalog, &w.owner, &s.id, "process_refund", patch(None, Some(false), None)).await.unwrap();
     let refund = |amount: &str| json!({"order_id": "A-1", "amount": amount});
     assert_eq!(decide(&w, &s.id, "process_refund", refund("250"), None).await.outcome, Outcome::Deny);
     let p = permissions::list(&db, &w.catalog, &w.owner, &s.id).await.unwrap();
     assert!(action(&p, "process_refund").limits.iter().all(|l| l.level == Level::Org));
 
-    let own = permissions::upsert_limit(&db, &w.catalog, &w.owner, store_limit(&s.id, "process_refund", "max_amount", "300", None, "deny"))
-        .await
-        .unwrap();
+    let own = permissions::upsert_limit(
+        &db,
+        &w.catalog,
+        &w.owner,
+        store_limit(&s.id, "process_refund", "max_amount", "300", None, "deny"),
+    )
+    .await
+    .unwrap();
     assert_eq!(own.limit.overrides.as_ref().map(|o| o.id.clone()), Some(org_cap.limit.id.clone()));
     let p = permissions::list(&db, &w.catalog, &w.owner, &s.id).await.unwrap();
     let limits = &action(&p, "process_refund").limits;
@@ -526,7 +660,9 @@ db_test!(org_defaults_and_store_overrides, |db| async move {
 
     // Another store still gets the org cap.
     let other = make_store(&db, &w.org, "Other").await;
-    permissions::set(&db, &w.catalog, &w.owner, &other.id, "process_refund", patch(Some(true), Some(false), None)).await.unwrap();
+    permissions::set(&db, &w.catalog, &w.owner, &other.id, "process_refund", patch(Some(true), Some(false), None))
+        .await
+        .unwrap();
     assert_eq!(decide(&w, &other.id, "process_refund", refund("250"), None).await.outcome, Outcome::Deny);
 
     // Assistant limits only narrow.
@@ -534,7 +670,11 @@ db_test!(org_defaults_and_store_overrides, |db| async move {
         &db,
         &w.catalog,
         &w.owner,
-        LimitInput { scope_type: Some("assistant".into()), scope_id: Some(bot.id.clone()), ..store_limit("", "process_refund", "max_amount", "20", None, "deny") },
+        LimitInput {
+            scope_type: Some("assistant".into()),
+            scope_id: Some(bot.id.clone()),
+            ..store_limit("", "process_refund", "max_amount", "20", None, "deny")
+        },
     )
     .await
     .unwrap();
@@ -550,7 +690,10 @@ db_test!(org_defaults_and_store_overrides, |db| async move {
     let org_limits = permissions::list_limits(&db, &w.owner, &LimitScope::Org).await.unwrap();
     assert_eq!(org_limits.len(), 2);
     let store_limits = permissions::list_limits(&db, &w.owner, &LimitScope::Store(s.id.clone())).await.unwrap();
-    assert_eq!(store_limits.iter().map(|l| l.level).collect::<Vec<_>>(), vec![Level::Org, Level::Store, Level::Assistant]);
+    assert_eq!(
+        store_limits.iter().map(|l| l.level).collect::<Vec<_>>(),
+        vec![Level::Org, Level::Store, Level::Assistant]
+    );
 });
 
 db_test!(cross_org_is_not_found, |db| async move {
@@ -558,35 +701,59 @@ db_test!(cross_org_is_not_found, |db| async move {
     let b = world(&db, "org-b").await;
     let s = make_store(&db, &a.org, "A shop").await;
     let bot = make_assistant(&db, &s, "A bot", &[]).await;
-    let limit = permissions::upsert_limit(&db, &a.catalog, &a.owner, store_limit(&s.id, "process_refund", "max_amount", "10", None, "deny"))
-        .await
-        .unwrap();
-    let org_wide = permissions::upsert_limit(&db, &a.catalog, &a.owner, org_limit("process_refund", "max_amount", "10", "deny")).await.unwrap();
+    let limit = permissions::upsert_limit(
+        &db,
+        &a.catalog,
+        &a.owner,
+        store_limit(&s.id, "process_refund", "max_amount", "10", None, "deny"),
+    )
+    .await
+    .unwrap();
+    let org_wide =
+        permissions::upsert_limit(&db, &a.catalog, &a.owner, org_limit("process_refund", "max_amount", "10", "deny"))
+            .await
+            .unwrap();
     let nf = |e: AppError| assert_eq!(e.code, ErrorCode::NotFound, "{e:?}");
 
     nf(err(permissions::list(&db, &b.catalog, &b.owner, &s.id).await));
     nf(err(permissions::set(&db, &b.catalog, &b.owner, &s.id, "process_refund", patch(Some(true), None, None)).await));
     nf(err(permissions::list_limits(&db, &b.owner, &LimitScope::Store(s.id.clone())).await));
     nf(err(permissions::list_limits(&db, &b.owner, &LimitScope::Assistant(bot.id.clone())).await));
-    nf(err(permissions::upsert_limit(&db, &b.catalog, &b.owner, store_limit(&s.id, "process_refund", "max_amount", "1", None, "deny")).await));
-    nf(err(
-        permissions::upsert_limit(
-            &db,
-            &b.catalog,
-            &b.owner,
-            LimitInput { scope_type: Some("assistant".into()), scope_id: Some(bot.id.clone()), ..store_limit("", "process_refund", "max_amount", "1", None, "deny") },
-        )
-        .await,
-    ));
-    nf(err(
-        permissions::upsert_limit(&db, &b.catalog, &b.owner, LimitInput { scope_id: Some(a.org.id.clone()), ..org_limit("process_refund", "max_amount", "1", "deny") })
-            .await,
-    ));
+    nf(err(permissions::upsert_limit(
+        &db,
+        &b.catalog,
+        &b.owner,
+        store_limit(&s.id, "process_refund", "max_amount", "1", None, "deny"),
+    )
+    .await));
+    nf(err(permissions::upsert_limit(
+        &db,
+        &b.catalog,
+        &b.owner,
+        LimitInput {
+            scope_type: Some("assistant".into()),
+            scope_id: Some(bot.id.clone()),
+            ..store_limit("", "process_refund", "max_amount", "1", None, "deny")
+        },
+    )
+    .await));
+    nf(err(permissions::upsert_limit(
+        &db,
+        &b.catalog,
+        &b.owner,
+        LimitInput { scope_id: Some(a.org.id.clone()), ..org_limit("process_refund", "max_amount", "1", "deny") },
+    )
+    .await));
     nf(err(permissions::delete_limit(&db, &b.owner, &limit.limit.id).await));
     nf(err(permissions::delete_limit(&db, &b.owner, &org_wide.limit.id).await));
     // B's org-wide view does not show A's.
     assert!(permissions::list_limits(&db, &b.owner, &LimitScope::Org).await.unwrap().is_empty());
-    assert!(permissions::org_defaults(&db, &b.catalog, &b.owner).await.unwrap().actions.iter().all(|x| x.limits.is_empty()));
+    assert!(permissions::org_defaults(&db, &b.catalog, &b.owner)
+        .await
+        .unwrap()
+        .actions
+        .iter()
+        .all(|x| x.limits.is_empty()));
     // Nothing of A's changed.
     assert_eq!(permissions::list_limits(&db, &a.owner, &LimitScope::Store(s.id.clone())).await.unwrap().len(), 1);
 });
@@ -596,9 +763,14 @@ db_test!(viewers_and_agents_only_read, |db| async move {
     let s = make_store(&db, &w.org, "Shop").await;
     let other = make_store(&db, &w.org, "Other").await;
     let bot = make_assistant(&db, &s, "Helper", &[]).await;
-    let limit = permissions::upsert_limit(&db, &w.catalog, &w.owner, store_limit(&s.id, "process_refund", "max_amount", "10", None, "deny"))
-        .await
-        .unwrap();
+    let limit = permissions::upsert_limit(
+        &db,
+        &w.catalog,
+        &w.owner,
+        store_limit(&s.id, "process_refund", "max_amount", "10", None, "deny"),
+    )
+    .await
+    .unwrap();
     let viewer = person(&db, &w.org, "vera", BuiltInRole::Viewer, ScopeRef::Org).await;
     let denied = |e: AppError| assert_eq!(e.code, ErrorCode::PermissionDenied, "{e:?}");
 
@@ -606,10 +778,31 @@ db_test!(viewers_and_agents_only_read, |db| async move {
     assert!(!seen.can_manage);
     assert!(!permissions::org_defaults(&db, &w.catalog, &viewer).await.unwrap().can_manage);
     assert_eq!(permissions::list_limits(&db, &viewer, &LimitScope::Store(s.id.clone())).await.unwrap().len(), 1);
-    denied(err(permissions::set(&db, &w.catalog, &viewer, &s.id, "process_refund", patch(Some(true), None, None)).await));
-    denied(err(permissions::set_org_default(&db, &w.catalog, &viewer, "process_refund", patch(Some(true), None, None)).await));
-    denied(err(permissions::upsert_limit(&db, &w.catalog, &viewer, store_limit(&s.id, "process_refund", "max_amount", "1", None, "deny")).await));
-    denied(err(permissions::upsert_limit(&db, &w.catalog, &viewer, org_limit("process_refund", "max_amount", "1", "deny")).await));
+    denied(err(
+        permissions::set(&db, &w.catalog, &viewer, &s.id, "process_refund", patch(Some(true), None, None)).await
+    ));
+    denied(err(permissions::set_org_default(
+        &db,
+        &w.catalog,
+        &viewer,
+        "process_refund",
+        patch(Some(true), None, None),
+    )
+    .await));
+    denied(err(permissions::upsert_limit(
+        &db,
+        &w.catalog,
+        &viewer,
+        store_limit(&s.id, "process_refund", "max_amount", "1", None, "deny"),
+    )
+    .await));
+    denied(err(permissions::upsert_limit(
+        &db,
+        &w.catalog,
+        &viewer,
+        org_limit("process_refund", "max_amount", "1", "deny"),
+    )
+    .await));
     denied(err(permissions::delete_limit(&db, &viewer, &limit.limit.id).await));
 
     // A Store manager at one store manages that store only, not the org's defaults.
@@ -620,13 +813,38 @@ db_test!(viewers_and_agents_only_read, |db| async move {
         &db,
         &w.catalog,
         &manager,
-        LimitInput { scope_type: Some("assistant".into()), scope_id: Some(bot.id.clone()), ..store_limit("", "process_refund", "max_amount", "5", None, "deny") },
+        LimitInput {
+            scope_type: Some("assistant".into()),
+            scope_id: Some(bot.id.clone()),
+            ..store_limit("", "process_refund", "max_amount", "5", None, "deny")
+        },
     )
     .await
     .unwrap();
-    denied(err(permissions::set(&db, &w.catalog, &manager, &other.id, "process_refund", patch(Some(true), None, None)).await));
-    denied(err(permissions::set_org_default(&db, &w.catalog, &manager, "process_refund", patch(Some(true), None, None)).await));
-    denied(err(permissions::upsert_limit(&db, &w.catalog, &manager, org_limit("process_refund", "max_amount", "1", "deny")).await));
+    denied(err(permissions::set(
+        &db,
+        &w.catalog,
+        &manager,
+        &other.id,
+        "process_refund",
+        patch(Some(true), None, None),
+    )
+    .await));
+    denied(err(permissions::set_org_default(
+        &db,
+        &w.catalog,
+        &manager,
+        "process_refund",
+        patch(Some(true), None, None),
+    )
+    .await));
+    denied(err(permissions::upsert_limit(
+        &db,
+        &w.catalog,
+        &manager,
+        org_limit("process_refund", "max_amount", "1", "deny"),
+    )
+    .await));
 
     // An agent key reads its own store's permissions and nothing else, and changes nothing.
     let agent = Actor {
@@ -639,6 +857,14 @@ db_test!(viewers_and_agents_only_read, |db| async move {
     assert_eq!(permissions::list_limits(&db, &agent, &LimitScope::Assistant(bot.id.clone())).await.unwrap().len(), 1);
     denied(err(permissions::list(&db, &w.catalog, &agent, &other.id).await));
     denied(err(permissions::list_limits(&db, &agent, &LimitScope::Org).await));
-    denied(err(permissions::set(&db, &w.catalog, &agent, &s.id, "process_refund", patch(Some(true), None, None)).await));
-    denied(err(permissions::upsert_limit(&db, &w.catalog, &agent, store_limit(&s.id, "process_refund", "max_amount", "1", None, "deny")).await));
+    denied(
+        err(permissions::set(&db, &w.catalog, &agent, &s.id, "process_refund", patch(Some(true), None, None)).await),
+    );
+    denied(err(permissions::upsert_limit(
+        &db,
+        &w.catalog,
+        &agent,
+        store_limit(&s.id, "process_refund", "max_amount", "1", None, "deny"),
+    )
+    .await));
 });

@@ -178,7 +178,11 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create().name("ix_assistants_store").table(Assistants::Table).col(Assistants::StoreId).to_owned(),
+                Index::create()
+                    .name("ix_assistants_store")
+                    .table(Assistants::Table)
+                    .col(Assistants::StoreId)
+                    .to_owned(),
             )
             .await?;
 

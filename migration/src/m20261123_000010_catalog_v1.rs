@@ -46,7 +46,11 @@ fn bad(msg: String) -> DbErr {
 }
 
 fn text(entry: &Value, id: &str, key: &str) -> Result<String, DbErr> {
-    entry.get(key).and_then(Value::as_str).map(str::to_owned).ok_or_else(|| bad(format!("{id}: {key} must be a string")))
+    entry
+        .get(key)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| bad(format!("{id}: {key} must be a string")))
 }
 
 fn optional_text(entry: &Value, id: &str, key: &str) -> Result<Option<String>, DbErr> {

@@ -12,8 +12,15 @@ use std::collections::BTreeSet;
 
 const CATALOG: &str = include_str!("../src/catalog_v1.json");
 
-const COMMERCE: [&str; 7] =
-    ["lookup_order", "send_tracking", "update_address", "cancel_order", "initiate_return", "process_refund", "apply_discount"];
+const COMMERCE: [&str; 7] = [
+    "lookup_order",
+    "send_tracking",
+    "update_address",
+    "cancel_order",
+    "initiate_return",
+    "process_refund",
+    "apply_discount",
+];
 
 const BUSINESS: [&str; 18] = [
     "tickets.create",
@@ -264,7 +271,8 @@ fn every_schema_compiles_as_a_closed_2020_12_object_with_labelled_properties() {
             // Every `required` names a property of its object.
             let mut stack = vec![schema];
             while let Some(s) = stack.pop() {
-                if let (Some(Value::Array(req)), Some(Value::Object(props))) = (s.get("required"), s.get("properties")) {
+                if let (Some(Value::Array(req)), Some(Value::Object(props))) = (s.get("required"), s.get("properties"))
+                {
                     for r in req {
                         assert!(props.contains_key(r.as_str().unwrap()), "{id} {which}: required {r} is a property");
                     }
@@ -291,7 +299,11 @@ fn amount_percentage_and_order_total_fields_name_decimal_inputs() {
     ];
     for e in catalog() {
         let id = e["id"].as_str().unwrap();
-        let got = (str_or_null(&e["amount_field"]), str_or_null(&e["percentage_field"]), str_or_null(&e["order_total_field"]));
+        let got = (
+            str_or_null(&e["amount_field"]),
+            str_or_null(&e["percentage_field"]),
+            str_or_null(&e["order_total_field"]),
+        );
         let want = expected.iter().find(|x| x.0 == id).map(|x| (x.1, x.2, x.3)).unwrap_or((None, None, None));
         assert_eq!(got, want, "{id}: amount / percentage / order_total fields");
         for field in [got.0, got.1, got.2].into_iter().flatten() {
@@ -340,7 +352,10 @@ fn lookup_order_and_send_tracking_inputs() {
 fn update_address_needs_the_address_fields() {
     let full = json!({"line1": "Main St 1", "line2": "Flat 2", "city": "Berlin", "region": "BE", "postal_code": "10115", "country": "DE"});
     ok("update_address", json!({"order_id": "1001", "address": full}));
-    ok("update_address", json!({"order_id": "1001", "address": {"line1": "Main St 1", "city": "Berlin", "postal_code": "10115", "country": "DE"}}));
+    ok(
+        "update_address",
+        json!({"order_id": "1001", "address": {"line1": "Main St 1", "city": "Berlin", "postal_code": "10115", "country": "DE"}}),
+    );
     bad("update_address", json!({"order_id": "1001"}));
     for missing in ["line1", "city", "postal_code", "country"] {
         let mut a = full.clone();
@@ -368,7 +383,10 @@ fn cancel_order_and_initiate_return_inputs() {
     bad("cancel_order", json!({"reason": "x"}));
 
     ok("initiate_return", json!({"order_id": "1001", "reason": "Too small"}));
-    ok("initiate_return", json!({"order_id": "1001", "reason": "Too small", "items": [{"sku": "TS-1", "quantity": 2}]}));
+    ok(
+        "initiate_return",
+        json!({"order_id": "1001", "reason": "Too small", "items": [{"sku": "TS-1", "quantity": 2}]}),
+    );
     bad("initiate_return", json!({"order_id": "1001"}));
     bad("initiate_return", json!({"order_id": "1001", "reason": "x", "items": []}));
     bad("initiate_return", json!({"order_id": "1001", "reason": "x", "items": [{"sku": "TS-1", "quantity": 0}]}));
@@ -379,7 +397,16 @@ fn cancel_order_and_initiate_return_inputs() {
 #[test]
 fn process_refund_amounts() {
     let r = |amount: Value| json!({"order_id": "1001", "amount": amount});
-    for good in [json!(12.5), json!(1), json!(0.01), json!("12.50"), json!("100"), json!("0.5"), json!("0.0001"), json!("999999999999999.9999")] {
+    for good in [
+        json!(12.5),
+        json!(1),
+        json!(0.01),
+        json!("12.50"),
+        json!("100"),
+        json!("0.5"),
+        json!("0.0001"),
+        json!("999999999999999.9999"),
+    ] {
         ok("process_refund", r(good));
     }
     for wrong in [
@@ -433,7 +460,10 @@ fn apply_discount_needs_a_target_and_a_size() {
 
 #[test]
 fn business_operations_inputs() {
-    ok("tickets.create", json!({"client": {"id": "c1"}, "subject": "Printer broken", "priority": "high", "idempotency_key": "k1"}));
+    ok(
+        "tickets.create",
+        json!({"client": {"id": "c1"}, "subject": "Printer broken", "priority": "high", "idempotency_key": "k1"}),
+    );
     ok(
         "tickets.create",
         json!({"contact": {"email": "a@b.example"}, "subject": "Help", "tags": ["a"], "custom_fields": {"sla": "gold", "seats": 3},
@@ -457,13 +487,31 @@ fn business_operations_inputs() {
     ok("tickets.close", json!({"ticket": {"id": "t1"}, "resolution": {"code": "fixed"}, "notify_requester": true}));
     bad("tickets.close", json!({"ticket": {"id": "t1"}, "resolution": {}}));
 
-    ok("tickets.link_entities", json!({"ticket": {"id": "t1"}, "target": {"type": "contract", "id": "k9"}, "link_type": "relates_to"}));
-    bad("tickets.link_entities", json!({"ticket": {"id": "t1"}, "target": {"type": "Contract!", "id": "k9"}, "link_type": "relates_to"}));
+    ok(
+        "tickets.link_entities",
+        json!({"ticket": {"id": "t1"}, "target": {"type": "contract", "id": "k9"}, "link_type": "relates_to"}),
+    );
+    bad(
+        "tickets.link_entities",
+        json!({"ticket": {"id": "t1"}, "target": {"type": "Contract!", "id": "k9"}, "link_type": "relates_to"}),
+    );
 
-    ok("tickets.add_attachment", json!({"ticket": {"id": "t1"}, "source": {"url": "https://files.example/x?token=s"}, "visibility": "internal"}));
-    ok("tickets.add_attachment", json!({"ticket": {"id": "t1"}, "source": {"upload_ref": "u1"}, "visibility": "public"}));
-    bad("tickets.add_attachment", json!({"ticket": {"id": "t1"}, "source": {"upload_ref": "u1", "url": "https://x.example"}, "visibility": "public"}));
-    bad("tickets.add_attachment", json!({"ticket": {"id": "t1"}, "source": {"url": "file:///etc/passwd"}, "visibility": "public"}));
+    ok(
+        "tickets.add_attachment",
+        json!({"ticket": {"id": "t1"}, "source": {"url": "https://files.example/x?token=s"}, "visibility": "internal"}),
+    );
+    ok(
+        "tickets.add_attachment",
+        json!({"ticket": {"id": "t1"}, "source": {"upload_ref": "u1"}, "visibility": "public"}),
+    );
+    bad(
+        "tickets.add_attachment",
+        json!({"ticket": {"id": "t1"}, "source": {"upload_ref": "u1", "url": "https://x.example"}, "visibility": "public"}),
+    );
+    bad(
+        "tickets.add_attachment",
+        json!({"ticket": {"id": "t1"}, "source": {"url": "file:///etc/passwd"}, "visibility": "public"}),
+    );
 
     ok("tickets.find", json!({"number": "4711", "include": ["comments"]}));
     bad("tickets.find", json!({"include": ["comments"]}));
@@ -484,18 +532,33 @@ fn business_operations_inputs() {
     bad("email.send", json!({"to": [], "subject": "Hi", "body": "x"}));
     bad("email.send", json!({"to": ["nobody"], "subject": "Hi", "body": "x"}));
 
-    ok("notifications.send_in_app", json!({"recipients": ["role:Approver", "u1"], "title": "Refund waiting", "severity": "warning"}));
+    ok(
+        "notifications.send_in_app",
+        json!({"recipients": ["role:Approver", "u1"], "title": "Refund waiting", "severity": "warning"}),
+    );
     bad("notifications.send_in_app", json!({"recipients": [], "title": "x"}));
     bad("notifications.send_in_app", json!({"recipients": ["u1"], "title": "x", "link": "javascript:alert(1)"}));
 
     let window = json!({"start": "2026-12-01T09:00:00Z", "end": "2026-12-01T10:30:00+01:00"});
     ok("scheduling.assign_user", json!({"user": "u1", "window": window, "conflict_mode": "reject"}));
-    bad("scheduling.assign_user", json!({"user": "u1", "window": {"start": "tomorrow", "end": "2026-12-01T10:00:00Z"}}));
+    bad(
+        "scheduling.assign_user",
+        json!({"user": "u1", "window": {"start": "tomorrow", "end": "2026-12-01T10:00:00Z"}}),
+    );
 
-    ok("projects.create_task", json!({"project": {"name": "Website"}, "title": "Fix footer", "due_date": "2026-12-31"}));
-    bad("projects.create_task", json!({"project": {"name": "Website"}, "title": "Fix footer", "due_date": "31.12.2026"}));
+    ok(
+        "projects.create_task",
+        json!({"project": {"name": "Website"}, "title": "Fix footer", "due_date": "2026-12-31"}),
+    );
+    bad(
+        "projects.create_task",
+        json!({"project": {"name": "Website"}, "title": "Fix footer", "due_date": "31.12.2026"}),
+    );
 
-    ok("time.create_entry", json!({"user": "u1", "start": "2026-12-01T09:00:00Z", "duration_minutes": 45, "billable": true}));
+    ok(
+        "time.create_entry",
+        json!({"user": "u1", "start": "2026-12-01T09:00:00Z", "duration_minutes": 45, "billable": true}),
+    );
     bad("time.create_entry", json!({"user": "u1", "start": "2026-12-01T09:00:00Z", "duration_minutes": 0}));
 
     ok("crm.create_activity_note", json!({"target": {"type": "client", "id": "c1"}, "body": "Called, all good."}));
@@ -508,13 +571,22 @@ fn automation_inputs() {
         "send_notification",
         json!({"recipients": ["ops@shop.example"], "title": "Big refund", "body": "Order 1001", "channel": "both", "severity": "critical"}),
     );
-    bad("send_notification", json!({"recipients": [], "title": "x", "body": "y", "channel": "in_app", "severity": "info"}));
-    bad("send_notification", json!({"recipients": ["u1"], "title": "x", "body": "y", "channel": "sms", "severity": "info"}));
+    bad(
+        "send_notification",
+        json!({"recipients": [], "title": "x", "body": "y", "channel": "in_app", "severity": "info"}),
+    );
+    bad(
+        "send_notification",
+        json!({"recipients": ["u1"], "title": "x", "body": "y", "channel": "sms", "severity": "info"}),
+    );
 
     ok("update_status", json!({"entity_type": "order", "entity_id": "1001", "status": "on_hold"}));
     bad("update_status", json!({"entity_type": "invoice", "entity_id": "1", "status": "paid"}));
 
-    ok("create_task", json!({"title": "Call the customer", "priority": "urgent", "linked_entity": {"type": "order", "id": "1001"}}));
+    ok(
+        "create_task",
+        json!({"title": "Call the customer", "priority": "urgent", "linked_entity": {"type": "order", "id": "1001"}}),
+    );
     bad("create_task", json!({"title": ""}));
     bad("create_task", json!({"title": "x", "due_date": "2026-13-01"}));
 }
@@ -544,7 +616,10 @@ async fn seeded_rows_match_the_json(db: &DatabaseConnection) {
     .await;
     for e in catalog() {
         let id = e["id"].as_str().unwrap();
-        let r = stored.iter().find(|r| r.try_get::<String>("", "id").unwrap() == id).unwrap_or_else(|| panic!("{id} seeded"));
+        let r = stored
+            .iter()
+            .find(|r| r.try_get::<String>("", "id").unwrap() == id)
+            .unwrap_or_else(|| panic!("{id} seeded"));
         let text = |c: &str| r.try_get::<String>("", c).unwrap();
         let opt = |c: &str| r.try_get::<Option<String>>("", c).unwrap();
         let flag = |c: &str| r.try_get::<bool>("", c).unwrap();

@@ -36,7 +36,11 @@ async fn agent_key(fx: &Fixture) -> String {
     let res = call(
         fx,
         &fx.org_a.keys["Owner"],
-        Req::json("POST", "/api/v1/api-keys", json!({"kind": "agent", "name": support::unique("Agent"), "store_id": fx.org_a.store_id})),
+        Req::json(
+            "POST",
+            "/api/v1/api-keys",
+            json!({"kind": "agent", "name": support::unique("Agent"), "store_id": fx.org_a.store_id}),
+        ),
     )
     .await;
     assert_eq!(res.status, 201, "{:?}", res.body);
@@ -97,9 +101,11 @@ async fn list_and_detail_over_rest() {
     assert_eq!(res.body["items"][1]["action_name"], "Add a note to a record");
 
     // Filters and paging.
-    let res = call(&fx, &auditor, Req::get("/api/v1/actions?status=pending&action_type=crm.create_activity_note")).await;
+    let res =
+        call(&fx, &auditor, Req::get("/api/v1/actions?status=pending&action_type=crm.create_activity_note")).await;
     assert_eq!(ids(&res.body).len(), 3);
-    let res = call(&fx, &auditor, Req::get(format!("/api/v1/actions?store_id={}&decision=deny", fx.org_a.store_id))).await;
+    let res =
+        call(&fx, &auditor, Req::get(format!("/api/v1/actions?store_id={}&decision=deny", fx.org_a.store_id))).await;
     assert_eq!(ids(&res.body), vec![seeded[3].clone()]);
     let res = call(&fx, &auditor, Req::get("/api/v1/actions?limit=3")).await;
     assert_eq!(ids(&res.body).len(), 3);
@@ -109,7 +115,12 @@ async fn list_and_detail_over_rest() {
     assert_eq!(res.body["next_cursor"], Value::Null);
 
     // Bad input: 422 naming the field.
-    for (q, field) in [("status=done", "status"), ("from=yesterday", "from"), ("decision=maybe", "decision"), ("cursor=%27x", "cursor")] {
+    for (q, field) in [
+        ("status=done", "status"),
+        ("from=yesterday", "from"),
+        ("decision=maybe", "decision"),
+        ("cursor=%27x", "cursor"),
+    ] {
         let res = call(&fx, &auditor, Req::get(format!("/api/v1/actions?{q}"))).await;
         assert_eq!(res.status, 422, "{q}: {:?}", res.body);
         assert_eq!(res.body["errors"][0]["field"], field, "{q}: {:?}", res.body);
@@ -137,7 +148,8 @@ async fn list_and_detail_over_rest() {
     // Another org: its store filter and its ids are not found.
     let res = call(&fx, &fx.org_b.keys["Owner"], Req::get(format!("/api/v1/actions/{}", seeded[0]))).await;
     assert_eq!((res.status, res.code()), (404, Some("NOT_FOUND")));
-    let res = call(&fx, &fx.org_b.keys["Owner"], Req::get(format!("/api/v1/actions?store_id={}", fx.org_a.store_id))).await;
+    let res =
+        call(&fx, &fx.org_b.keys["Owner"], Req::get(format!("/api/v1/actions?store_id={}", fx.org_a.store_id))).await;
     assert_eq!((res.status, res.code()), (404, Some("NOT_FOUND")));
     let res = call(&fx, &fx.org_b.keys["Owner"], Req::get("/api/v1/actions")).await;
     assert!(ids(&res.body).is_empty());
@@ -231,7 +243,8 @@ async fn approvals_inbox_approve_and_reject() {
 
     // The timeline shows who approved.
     let res = call(&fx, &fx.org_a.keys["Auditor"], Req::get(format!("/api/v1/actions/{}", seeded[0]))).await;
-    let events: Vec<&str> = res.body["timeline"].as_array().unwrap().iter().map(|t| t["event"].as_str().unwrap()).collect();
+    let events: Vec<&str> =
+        res.body["timeline"].as_array().unwrap().iter().map(|t| t["event"].as_str().unwrap()).collect();
     assert_eq!(events, ["action.requested", "action.confirmed"]);
     assert_eq!(res.body["timeline"][1]["actor_label"], fx.org_a.users["Approver"].user.email.as_str());
 
@@ -282,7 +295,8 @@ async fn notifications_and_tasks_pages_render() {
             body
         }
     };
-    let body = invoke(&fx, &agent, "create_task", json!({"title": "Ring the courier", "assignee": approver.user.email})).await;
+    let body =
+        invoke(&fx, &agent, "create_task", json!({"title": "Ring the courier", "assignee": approver.user.email})).await;
     assert_eq!(body["status"], "executed", "{body}");
     let body = invoke(
         &fx,

@@ -20,7 +20,9 @@ fn refund(amount: &str) -> Value {
 }
 
 async fn new_store(fx: &Fixture, key: &str) -> String {
-    let res = call(fx, key, Req::json("POST", "/api/v1/stores", json!({"name": support::unique("Shop"), "currency": "EUR"}))).await;
+    let res =
+        call(fx, key, Req::json("POST", "/api/v1/stores", json!({"name": support::unique("Shop"), "currency": "EUR"})))
+            .await;
     assert_eq!(res.status, 201, "{:?}", res.body);
     res.body["id"].as_str().unwrap().to_string()
 }
@@ -29,7 +31,11 @@ async fn agent_key(fx: &Fixture, owner: &str, store: &str, assistant: Option<&st
     let res = call(
         fx,
         owner,
-        Req::json("POST", "/api/v1/api-keys", json!({"kind": "agent", "name": support::unique("Agent"), "store_id": store, "assistant_id": assistant})),
+        Req::json(
+            "POST",
+            "/api/v1/api-keys",
+            json!({"kind": "agent", "name": support::unique("Agent"), "store_id": store, "assistant_id": assistant}),
+        ),
     )
     .await;
     assert_eq!(res.status, 201, "{:?}", res.body);
@@ -50,13 +56,18 @@ async fn checks_enforced_before_any_action() {
     let store = new_store(&fx, &owner).await;
 
     // A new store: lookup_order on without confirmation, refunds off.
-    let res = call(&fx, &owner, check(&store, json!({"action_type": "lookup_order", "params": {"order_id": "1001"}}))).await;
+    let res =
+        call(&fx, &owner, check(&store, json!({"action_type": "lookup_order", "params": {"order_id": "1001"}}))).await;
     assert_eq!(outcome(&res), ("allow", None));
     assert_eq!(res.body["is_allowed"], true);
     assert_eq!(res.body["requires_confirmation"], false);
     assert_eq!(res.body["store_id"], store.as_str());
-    let checks: Vec<&str> = res.body["trace"].as_array().unwrap().iter().map(|s| s["check"].as_str().unwrap()).collect();
-    assert_eq!(checks, ["catalog", "store_active", "assistant_allowed", "action_enabled", "input_valid", "confirmation"]);
+    let checks: Vec<&str> =
+        res.body["trace"].as_array().unwrap().iter().map(|s| s["check"].as_str().unwrap()).collect();
+    assert_eq!(
+        checks,
+        ["catalog", "store_active", "assistant_allowed", "action_enabled", "input_valid", "confirmation"]
+    );
 
     let res = call(&fx, &owner, check(&store, refund("10"))).await;
     assert_eq!(outcome(&res), ("deny", Some("ACTION_DISABLED")));
@@ -66,7 +77,12 @@ async fn checks_enforced_before_any_action() {
     // Unknown action and version.
     let res = call(&fx, &owner, check(&store, json!({"action_type": "launch_rocket", "params": {}}))).await;
     assert_eq!(outcome(&res), ("deny", Some("UNKNOWN_ACTION")));
-    let res = call(&fx, &owner, check(&store, json!({"action_type": "lookup_order", "action_version": 9, "params": {"order_id": "1"}}))).await;
+    let res = call(
+        &fx,
+        &owner,
+        check(&store, json!({"action_type": "lookup_order", "action_version": 9, "params": {"order_id": "1"}})),
+    )
+    .await;
     assert_eq!(outcome(&res), ("deny", Some("UNKNOWN_ACTION")));
 
     // Inputs that don't match the schema: a validation error, not a decision.
@@ -79,7 +95,11 @@ async fn checks_enforced_before_any_action() {
     let res = call(
         &fx,
         &owner,
-        Req::json("PUT", format!("/api/v1/permissions/process_refund?store_id={store}"), json!({"enabled": true, "requires_confirmation": false})),
+        Req::json(
+            "PUT",
+            format!("/api/v1/permissions/process_refund?store_id={store}"),
+            json!({"enabled": true, "requires_confirmation": false}),
+        ),
     )
     .await;
     assert_eq!(res.status, 200, "{:?}", res.body);
@@ -87,27 +107,60 @@ async fn checks_enforced_before_any_action() {
     assert_eq!(outcome(&res), ("allow", None), "the change is seen by the next check");
 
     // Confirmation asked by the store.
-    call(&fx, &owner, Req::json("PUT", format!("/api/v1/permissions/process_refund?store_id={store}"), json!({"requires_confirmation": true, "confirmation_by": "customer"}))).await;
+    call(
+        &fx,
+        &owner,
+        Req::json(
+            "PUT",
+            format!("/api/v1/permissions/process_refund?store_id={store}"),
+            json!({"requires_confirmation": true, "confirmation_by": "customer"}),
+        ),
+    )
+    .await;
     let res = call(&fx, &owner, check(&store, refund("10"))).await;
     assert_eq!(outcome(&res), ("confirm", Some("CONFIRMATION_REQUIRED")));
     assert_eq!(res.body["is_allowed"], true);
     assert_eq!(res.body["requires_confirmation"], true);
     assert_eq!(res.body["confirmation_by"], "customer");
-    call(&fx, &owner, Req::json("PUT", format!("/api/v1/permissions/process_refund?store_id={store}"), json!({"requires_confirmation": false}))).await;
+    call(
+        &fx,
+        &owner,
+        Req::json(
+            "PUT",
+            format!("/api/v1/permissions/process_refund?store_id={store}"),
+            json!({"requires_confirmation": false}),
+        ),
+    )
+    .await;
 
     // An assistant that may not refund, through an agent key bound to it.
-    let res = call(&fx, &owner, Req::json("POST", "/api/v1/assistants", json!({"store_id": store, "name": "Helper", "allowed_actions": ["lookup_order"]}))).await;
+    let res = call(
+        &fx,
+        &owner,
+        Req::json(
+            "POST",
+            "/api/v1/assistants",
+            json!({"store_id": store, "name": "Helper", "allowed_actions": ["lookup_order"]}),
+        ),
+    )
+    .await;
     assert_eq!(res.status, 201, "{:?}", res.body);
     let assistant = res.body["id"].as_str().unwrap().to_string();
     let agent = agent_key(&fx, &owner, &store, Some(&assistant)).await;
     let res = call(&fx, &agent, Req::json("POST", "/api/v1/check", refund("10"))).await;
     assert_eq!(outcome(&res), ("deny", Some("NOT_ALLOWED_FOR_ASSISTANT")));
     assert_eq!(res.body["assistant_id"], assistant.as_str(), "the key implies its store and assistant");
-    let res = call(&fx, &agent, Req::json("POST", "/api/v1/check", json!({"action_type": "lookup_order", "params": {"order_id": "7"}}))).await;
+    let res = call(
+        &fx,
+        &agent,
+        Req::json("POST", "/api/v1/check", json!({"action_type": "lookup_order", "params": {"order_id": "7"}})),
+    )
+    .await;
     assert_eq!(outcome(&res), ("allow", None));
 
     // The kill switch refuses everything.
-    let res = call(&fx, &owner, Req::json("PATCH", format!("/api/v1/stores/{store}"), json!({"actions_paused": true}))).await;
+    let res =
+        call(&fx, &owner, Req::json("PATCH", format!("/api/v1/stores/{store}"), json!({"actions_paused": true}))).await;
     assert_eq!(res.status, 200, "{:?}", res.body);
     for body in [refund("10"), json!({"action_type": "lookup_order", "params": {"order_id": "7"}})] {
         let res = call(&fx, &owner, check(&store, body)).await;
@@ -120,7 +173,16 @@ async fn limits_allow_confirm_and_deny_with_the_numbers() {
     let fx = Fixture::start().await;
     let owner = fx.org_a.keys["Owner"].clone();
     let store = new_store(&fx, &owner).await;
-    call(&fx, &owner, Req::json("PUT", format!("/api/v1/permissions/process_refund?store_id={store}"), json!({"enabled": true, "requires_confirmation": false}))).await;
+    call(
+        &fx,
+        &owner,
+        Req::json(
+            "PUT",
+            format!("/api/v1/permissions/process_refund?store_id={store}"),
+            json!({"enabled": true, "requires_confirmation": false}),
+        ),
+    )
+    .await;
     for (value, on_exceed) in [("100", "deny"), ("50", "confirm")] {
         let res = call(
             &fx,
@@ -188,7 +250,9 @@ async fn who_may_check_where() {
     assert_eq!(res.code(), Some("PERMISSION_DENIED"));
     assert_eq!(outcome(&call(&fx, &agent, Req::json("POST", "/api/v1/check", lookup.clone())).await).0, "allow");
     // An agent key bound to an assistant cannot speak for another one.
-    let res = call(&fx, &owner, Req::json("POST", "/api/v1/assistants", json!({"store_id": store_a, "name": "Second"}))).await;
+    let res =
+        call(&fx, &owner, Req::json("POST", "/api/v1/assistants", json!({"store_id": store_a, "name": "Second"})))
+            .await;
     let second = res.body["id"].as_str().unwrap().to_string();
     let bound = agent_key(&fx, &owner, &store_a, Some(fx.assistant_id(support::Side::A))).await;
     let mut as_second = lookup.clone();

@@ -560,7 +560,8 @@ async fn new_assignment(fx: &Fixture, org: &support::Org) -> String {
 async fn new_store(fx: &Fixture, org: &support::Org) -> String {
     let actor = fx.owner_actor(side_of(fx, org)).await;
     let cache = app::services::policy::PolicyCache::new();
-    let input = app::domain::stores::NewStore { name: support::unique("Store"), currency: "EUR".into(), ..Default::default() };
+    let input =
+        app::domain::stores::NewStore { name: support::unique("Store"), currency: "EUR".into(), ..Default::default() };
     app::services::stores::create(&fx.db, &cache, &actor, input).await.unwrap().id
 }
 
@@ -590,7 +591,14 @@ async fn new_action(fx: &Fixture, org: &support::Org, pending: bool) -> String {
         params: json!({"target": {"type": "client", "id": "c-1"}, "body": "Called back."}),
         ..Default::default()
     };
-    let answer = app::services::actions::invoke(gw, &actor, input, Some(&support::unique("key").replace(char::is_whitespace, "-"))).await.unwrap();
+    let answer = app::services::actions::invoke(
+        gw,
+        &actor,
+        input,
+        Some(&support::unique("key").replace(char::is_whitespace, "-")),
+    )
+    .await
+    .unwrap();
     assert_eq!(answer.body["status"], if pending { "pending" } else { "confirmed" }, "{:?}", answer.body);
     answer.body["id"].as_str().unwrap().to_string()
 }
@@ -638,7 +646,12 @@ async fn new_store_with_connector(fx: &Fixture, org: &support::Org) -> String {
 
 /// Runs one of Mandate's internal actions at the org's fixture store, as the gateway does
 /// after deciding.
-async fn run_internal(fx: &Fixture, org: &support::Org, action_type: &str, params: serde_json::Value) -> serde_json::Value {
+async fn run_internal(
+    fx: &Fixture,
+    org: &support::Org,
+    action_type: &str,
+    params: serde_json::Value,
+) -> serde_json::Value {
     use sea_orm::EntityTrait;
     let catalog = app::services::catalog::load(&fx.db).await.unwrap();
     let def = catalog.get(action_type).unwrap().clone();

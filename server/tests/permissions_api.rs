@@ -27,7 +27,12 @@ fn invalid(res: &Res, field: &str) {
 }
 
 fn action<'a>(body: &'a Value, id: &str) -> &'a Value {
-    body["actions"].as_array().unwrap().iter().find(|a| a["action_type"] == id).unwrap_or_else(|| panic!("{id} missing"))
+    body["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["action_type"] == id)
+        .unwrap_or_else(|| panic!("{id} missing"))
 }
 
 async fn agent_key(fx: &Fixture, side: Side, assistant: Option<&str>) -> String {
@@ -75,7 +80,11 @@ async fn store_permissions_over_rest() {
     let res = call(
         &fx,
         &owner,
-        Req::json("PUT", format!("/api/v1/permissions/process_refund?store_id={store}"), json!({"enabled": true, "confirmation_by": "customer"})),
+        Req::json(
+            "PUT",
+            format!("/api/v1/permissions/process_refund?store_id={store}"),
+            json!({"enabled": true, "confirmation_by": "customer"}),
+        ),
     )
     .await;
     assert_eq!(res.status, 200, "{:?}", res.body);
@@ -84,15 +93,26 @@ async fn store_permissions_over_rest() {
     let res = call(
         &fx,
         &owner,
-        Req::json("PUT", format!("/api/v1/permissions/process_refund?store_id={store}"), json!({"requires_confirmation": false})),
+        Req::json(
+            "PUT",
+            format!("/api/v1/permissions/process_refund?store_id={store}"),
+            json!({"requires_confirmation": false}),
+        ),
     )
     .await;
-    assert_eq!((res.status, res.body["enabled"].clone(), res.body["requires_confirmation"].clone()), (200, json!(true), json!(false)));
+    assert_eq!(
+        (res.status, res.body["enabled"].clone(), res.body["requires_confirmation"].clone()),
+        (200, json!(true), json!(false))
+    );
     // The very next check sees it.
     let check = call(
         &fx,
         &owner,
-        Req::json("POST", format!("/api/v1/check?store_id={store}"), json!({"action_type": "process_refund", "params": {"order_id": "1", "amount": "5"}})),
+        Req::json(
+            "POST",
+            format!("/api/v1/check?store_id={store}"),
+            json!({"action_type": "process_refund", "params": {"order_id": "1", "amount": "5"}}),
+        ),
     )
     .await;
     assert_eq!(check.body["outcome"], "allow", "{:?}", check.body);
@@ -105,7 +125,12 @@ async fn store_permissions_over_rest() {
     assert_eq!((res.status, res.code()), (422, Some("VALIDATION_ERROR")), "{:?}", res.body);
     let res = call(&fx, &owner, put(json!({"enabled": true, "colour": "red"}))).await;
     assert_eq!((res.status, res.code()), (422, Some("VALIDATION_ERROR")), "unknown fields are refused");
-    let res = call(&fx, &owner, Req::json("PUT", format!("/api/v1/permissions/teleport?store_id={store}"), json!({"enabled": true}))).await;
+    let res = call(
+        &fx,
+        &owner,
+        Req::json("PUT", format!("/api/v1/permissions/teleport?store_id={store}"), json!({"enabled": true})),
+    )
+    .await;
     assert_eq!((res.status, res.code()), (404, Some("NOT_FOUND")));
     let res = call(&fx, &viewer, put(json!({"enabled": false}))).await;
     assert_eq!((res.status, res.code()), (403, Some("PERMISSION_DENIED")));
@@ -114,7 +139,12 @@ async fn store_permissions_over_rest() {
     let other = fx.store_id(Side::B).to_string();
     let res = call(&fx, &owner, Req::get(format!("/api/v1/permissions?store_id={other}"))).await;
     assert_eq!((res.status, res.code()), (404, Some("NOT_FOUND")));
-    let res = call(&fx, &owner, Req::json("PUT", format!("/api/v1/permissions/process_refund?store_id={other}"), json!({"enabled": true}))).await;
+    let res = call(
+        &fx,
+        &owner,
+        Req::json("PUT", format!("/api/v1/permissions/process_refund?store_id={other}"), json!({"enabled": true})),
+    )
+    .await;
     assert_eq!((res.status, res.code()), (404, Some("NOT_FOUND")));
 
     // An agent key implies its store, reads it, and changes nothing.
@@ -123,7 +153,8 @@ async fn store_permissions_over_rest() {
     assert_eq!(res.status, 200, "{:?}", res.body);
     assert_eq!(res.body["store"]["id"], store.as_str());
     assert_eq!(action(&res.body, "process_refund")["enabled"], true);
-    let res = call(&fx, &agent, Req::json("PUT", "/api/v1/permissions/process_refund", json!({"enabled": false}))).await;
+    let res =
+        call(&fx, &agent, Req::json("PUT", "/api/v1/permissions/process_refund", json!({"enabled": false}))).await;
     assert_eq!((res.status, res.code()), (403, Some("PERMISSION_DENIED")));
     let res = call(&fx, &agent, Req::get(format!("/api/v1/permissions?store_id={other}"))).await;
     assert_eq!((res.status, res.code()), (404, Some("NOT_FOUND")));
@@ -148,7 +179,16 @@ async fn org_defaults_over_rest() {
     assert_eq!(res.body["can_manage"], false);
     assert_eq!(action(&res.body, "process_refund")["source"], "default");
 
-    let res = call(&fx, &owner, Req::json("PUT", "/api/v1/permissions/defaults/process_refund", json!({"enabled": true, "requires_confirmation": false}))).await;
+    let res = call(
+        &fx,
+        &owner,
+        Req::json(
+            "PUT",
+            "/api/v1/permissions/defaults/process_refund",
+            json!({"enabled": true, "requires_confirmation": false}),
+        ),
+    )
+    .await;
     assert_eq!(res.status, 200, "{:?}", res.body);
     assert_eq!((res.body["enabled"].clone(), res.body["source"].clone()), (json!(true), json!("org")));
     let res = call(&fx, &owner, Req::get("/api/v1/permissions/defaults")).await;
@@ -158,13 +198,21 @@ async fn org_defaults_over_rest() {
     assert_eq!(action(&res.body, "process_refund")["enabled"], false);
 
     invalid(
-        &call(&fx, &owner, Req::json("PUT", "/api/v1/permissions/defaults/process_refund", json!({"confirmation_by": "robot"}))).await,
+        &call(
+            &fx,
+            &owner,
+            Req::json("PUT", "/api/v1/permissions/defaults/process_refund", json!({"confirmation_by": "robot"})),
+        )
+        .await,
         "confirmation_by",
     );
-    let res = call(&fx, &owner, Req::json("PUT", "/api/v1/permissions/defaults/teleport", json!({"enabled": true}))).await;
+    let res =
+        call(&fx, &owner, Req::json("PUT", "/api/v1/permissions/defaults/teleport", json!({"enabled": true}))).await;
     assert_eq!((res.status, res.code()), (404, Some("NOT_FOUND")));
     for key in [&viewer, &auditor] {
-        let res = call(&fx, key, Req::json("PUT", "/api/v1/permissions/defaults/process_refund", json!({"enabled": false}))).await;
+        let res =
+            call(&fx, key, Req::json("PUT", "/api/v1/permissions/defaults/process_refund", json!({"enabled": false})))
+                .await;
         assert_eq!((res.status, res.code()), (403, Some("PERMISSION_DENIED")), "{:?}", res.body);
     }
     // Org B's defaults are its own.
@@ -182,9 +230,19 @@ async fn limits_over_rest() {
     let post = |body: Value| Req::json("POST", "/api/v1/permissions/limits", body);
 
     // Create (201), then the same key again updates (200), numbers or strings.
-    let res = call(&fx, &owner, post(json!({"store_id": store, "action_type": "process_refund", "limit_type": "max_amount", "limit_value": 100}))).await;
+    let res = call(
+        &fx,
+        &owner,
+        post(
+            json!({"store_id": store, "action_type": "process_refund", "limit_type": "max_amount", "limit_value": 100}),
+        ),
+    )
+    .await;
     assert_eq!(res.status, 201, "{:?}", res.body);
-    assert_eq!((res.body["level"].clone(), res.body["on_exceed"].clone(), res.body["per_customer"].clone()), (json!("store"), json!("deny"), json!(false)));
+    assert_eq!(
+        (res.body["level"].clone(), res.body["on_exceed"].clone(), res.body["per_customer"].clone()),
+        (json!("store"), json!("deny"), json!(false))
+    );
     assert_eq!(res.body["limit_value"], "100");
     let cap = res.body["id"].as_str().unwrap().to_string();
     let res = call(&fx, &owner, post(json!({"scope_type": "store", "scope_id": store, "action_type": "process_refund", "limit_type": "max_amount", "limit_value": "120.50"}))).await;
@@ -207,7 +265,9 @@ async fn limits_over_rest() {
 
     // Field-level validation errors, each named.
     let bad = |kind: &str, value: Value, window: Value| {
-        post(json!({"store_id": store, "action_type": "process_refund", "limit_type": kind, "limit_value": value, "time_window_hours": window}))
+        post(
+            json!({"store_id": store, "action_type": "process_refund", "limit_type": kind, "limit_value": value, "time_window_hours": window}),
+        )
     };
     invalid(&call(&fx, &owner, bad("max_amount", json!(-1), Value::Null)).await, "limit_value");
     invalid(&call(&fx, &owner, bad("max_percentage", json!("100.5"), Value::Null)).await, "limit_value");
@@ -219,14 +279,25 @@ async fn limits_over_rest() {
     invalid(&call(&fx, &owner, bad("max_amount", Value::Null, Value::Null)).await, "limit_value");
     invalid(&call(&fx, &owner, bad("max_infinity", json!(3), Value::Null)).await, "limit_type");
     invalid(
-        &call(&fx, &owner, post(json!({"store_id": store, "action_type": "lookup_order", "limit_type": "max_amount", "limit_value": 5}))).await,
+        &call(
+            &fx,
+            &owner,
+            post(
+                json!({"store_id": store, "action_type": "lookup_order", "limit_type": "max_amount", "limit_value": 5}),
+            ),
+        )
+        .await,
         "limit_type",
     );
     invalid(
         &call(&fx, &owner, post(json!({"store_id": store, "action_type": "teleport", "limit_type": "max_count", "limit_value": 5, "time_window_hours": 1}))).await,
         "action_type",
     );
-    invalid(&call(&fx, &owner, post(json!({"action_type": "process_refund", "limit_type": "max_count", "limit_value": 5}))).await, "scope_type");
+    invalid(
+        &call(&fx, &owner, post(json!({"action_type": "process_refund", "limit_type": "max_count", "limit_value": 5})))
+            .await,
+        "scope_type",
+    );
     invalid(&call(&fx, &owner, post(json!({"scope_type": "planet", "action_type": "process_refund", "limit_type": "max_count", "limit_value": 5}))).await, "scope_type");
     let res = call(&fx, &owner, post(json!({"store_id": store, "action_type": "process_refund", "limit_type": "max_amount", "limit_value": 5, "colour": "red"}))).await;
     assert_eq!((res.status, res.code()), (422, Some("VALIDATION_ERROR")));
@@ -236,8 +307,13 @@ async fn limits_over_rest() {
     // Lists: the store's (org defaults it keeps, its own, its assistants'), the org's, an assistant's.
     let res = call(&fx, &viewer, Req::get(format!("/api/v1/permissions/limits?store_id={store}"))).await;
     assert_eq!(res.status, 200, "{:?}", res.body);
-    let levels: Vec<&str> = res.body["items"].as_array().unwrap().iter().map(|l| l["level"].as_str().unwrap()).collect();
-    assert_eq!(levels, vec!["store", "store", "store", "store", "assistant"], "the org discount cap is overridden here");
+    let levels: Vec<&str> =
+        res.body["items"].as_array().unwrap().iter().map(|l| l["level"].as_str().unwrap()).collect();
+    assert_eq!(
+        levels,
+        vec!["store", "store", "store", "store", "assistant"],
+        "the org discount cap is overridden here"
+    );
     let res = call(&fx, &viewer, Req::get("/api/v1/permissions/limits?scope=org")).await;
     assert_eq!(res.body["items"].as_array().unwrap().len(), 1);
     let res = call(&fx, &viewer, Req::get(format!("/api/v1/permissions/limits?assistant_id={assistant}"))).await;
@@ -254,11 +330,18 @@ async fn limits_over_rest() {
     let agent = agent_key(&fx, Side::A, Some(&assistant)).await;
     let res = call(&fx, &agent, Req::get("/api/v1/permissions/limits")).await;
     assert_eq!((res.status, res.body["items"].as_array().map(Vec::len)), (200, Some(5)), "{:?}", res.body);
-    let res = call(&fx, &agent, post(json!({"action_type": "process_refund", "limit_type": "max_amount", "limit_value": 1}))).await;
+    let res =
+        call(&fx, &agent, post(json!({"action_type": "process_refund", "limit_type": "max_amount", "limit_value": 1})))
+            .await;
     assert_eq!((res.status, res.code()), (403, Some("PERMISSION_DENIED")), "{:?}", res.body);
 
     // Viewers change nothing.
-    let res = call(&fx, &viewer, post(json!({"store_id": store, "action_type": "process_refund", "limit_type": "max_amount", "limit_value": 1}))).await;
+    let res = call(
+        &fx,
+        &viewer,
+        post(json!({"store_id": store, "action_type": "process_refund", "limit_type": "max_amount", "limit_value": 1})),
+    )
+    .await;
     assert_eq!((res.status, res.code()), (403, Some("PERMISSION_DENIED")));
     let res = call(&fx, &viewer, Req::delete(format!("/api/v1/permissions/limits/{cap}"))).await;
     assert_eq!((res.status, res.code()), (403, Some("PERMISSION_DENIED")));
@@ -269,7 +352,9 @@ async fn limits_over_rest() {
         Req::get(format!("/api/v1/permissions/limits?store_id={store}")),
         Req::get(format!("/api/v1/permissions/limits?assistant_id={assistant}")),
         post(json!({"store_id": store, "action_type": "process_refund", "limit_type": "max_amount", "limit_value": 1})),
-        post(json!({"assistant_id": assistant, "action_type": "process_refund", "limit_type": "max_amount", "limit_value": 1})),
+        post(
+            json!({"assistant_id": assistant, "action_type": "process_refund", "limit_type": "max_amount", "limit_value": 1}),
+        ),
         Req::delete(format!("/api/v1/permissions/limits/{cap}")),
         Req::delete(format!("/api/v1/permissions/limits/{org_limit}")),
     ] {
@@ -287,7 +372,8 @@ async fn limits_over_rest() {
     let res = call(&fx, &owner, Req::delete(format!("/api/v1/permissions/limits/{org_limit}"))).await;
     assert_eq!(res.status, 204);
     let log = call(&fx, &owner, Req::get("/api/v1/audit/events?entity_type=action_limit&limit=50")).await;
-    let actions: Vec<&str> = log.body["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> =
+        log.body["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions.iter().filter(|a| **a == "limit.created").count(), 6, "{actions:?}");
     assert_eq!(actions.iter().filter(|a| **a == "limit.updated").count(), 1);
     assert_eq!(actions.iter().filter(|a| **a == "limit.deleted").count(), 2);

@@ -36,7 +36,8 @@ async fn stores_over_rest() {
     let manager = fx.org_a.keys["Store manager"].clone();
     let other_org = fx.org_b.keys["Owner"].clone();
 
-    let created = call(&fx, &owner, Req::json("POST", "/api/v1/stores", json!({"name": "Outlet", "currency": "usd"}))).await;
+    let created =
+        call(&fx, &owner, Req::json("POST", "/api/v1/stores", json!({"name": "Outlet", "currency": "usd"}))).await;
     assert_eq!(created.status, 201, "{:?}", created.body);
     assert_eq!(created.body["currency"], "USD");
     assert_eq!(created.body["platform"], "sandbox");
@@ -53,12 +54,21 @@ async fn stores_over_rest() {
     .await;
     assert_eq!((res.status, res.code()), (422, Some("VALIDATION_ERROR")));
     assert_eq!(field(&res), vec!["name", "currency", "platform"]);
-    let res = call(&fx, &owner, Req::json("POST", "/api/v1/stores", json!({"name": "X", "currency": "EUR", "colour": "red"}))).await;
+    let res = call(
+        &fx,
+        &owner,
+        Req::json("POST", "/api/v1/stores", json!({"name": "X", "currency": "EUR", "colour": "red"})),
+    )
+    .await;
     assert_eq!((res.status, res.code()), (422, Some("VALIDATION_ERROR")));
     let res = call(
         &fx,
         &owner,
-        Req::json("POST", "/api/v1/stores", json!({"name": "X", "currency": "EUR", "default_allowed_actions": ["warp"]})),
+        Req::json(
+            "POST",
+            "/api/v1/stores",
+            json!({"name": "X", "currency": "EUR", "default_allowed_actions": ["warp"]}),
+        ),
     )
     .await;
     assert_eq!((res.status, field(&res)), (422, vec!["default_allowed_actions".to_string()]));
@@ -83,20 +93,35 @@ async fn stores_over_rest() {
     assert_eq!(got.body["can_manage"], false);
 
     // PATCH: rename, then the kill switch.
-    let res = call(&fx, &manager, Req::json("PATCH", format!("/api/v1/stores/{outlet}"), json!({"name": "Outlet EU", "currency": "EUR"}))).await;
-    assert_eq!((res.status, res.body["name"].as_str(), res.body["currency"].as_str()), (200, Some("Outlet EU"), Some("EUR")));
-    let res = call(&fx, &manager, Req::json("PATCH", format!("/api/v1/stores/{outlet}"), json!({"actions_paused": true}))).await;
+    let res = call(
+        &fx,
+        &manager,
+        Req::json("PATCH", format!("/api/v1/stores/{outlet}"), json!({"name": "Outlet EU", "currency": "EUR"})),
+    )
+    .await;
+    assert_eq!(
+        (res.status, res.body["name"].as_str(), res.body["currency"].as_str()),
+        (200, Some("Outlet EU"), Some("EUR"))
+    );
+    let res =
+        call(&fx, &manager, Req::json("PATCH", format!("/api/v1/stores/{outlet}"), json!({"actions_paused": true})))
+            .await;
     assert_eq!((res.status, &res.body["actions_paused"]), (200, &json!(true)));
-    let events = call(&fx, &owner, Req::get(format!("/api/v1/audit/events?entity_type=store&entity_id={outlet}"))).await;
-    let actions: Vec<&str> = events.body["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let events =
+        call(&fx, &owner, Req::get(format!("/api/v1/audit/events?entity_type=store&entity_id={outlet}"))).await;
+    let actions: Vec<&str> =
+        events.body["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, vec!["store.paused", "store.updated", "store.created"], "newest first");
     let res = call(&fx, &owner, Req::json("PATCH", format!("/api/v1/stores/{outlet}"), json!({"currency": "€"}))).await;
     assert_eq!((res.status, field(&res)), (422, vec!["currency".to_string()]));
-    let res = call(&fx, &owner, Req::json("PATCH", format!("/api/v1/stores/{outlet}"), json!({"team_id": "nope"}))).await;
+    let res =
+        call(&fx, &owner, Req::json("PATCH", format!("/api/v1/stores/{outlet}"), json!({"team_id": "nope"}))).await;
     assert_eq!((res.status, res.code(), field(&res)), (404, Some("NOT_FOUND"), vec!["team_id".to_string()]));
     let res = call(&fx, &owner, Req::json("PATCH", format!("/api/v1/stores/{outlet}"), json!({"team_id": null}))).await;
     assert_eq!(res.status, 200, "null: no team (it had none)");
-    let res = call(&fx, &viewer, Req::json("PATCH", format!("/api/v1/stores/{outlet}"), json!({"actions_paused": false}))).await;
+    let res =
+        call(&fx, &viewer, Req::json("PATCH", format!("/api/v1/stores/{outlet}"), json!({"actions_paused": false})))
+            .await;
     assert_eq!((res.status, res.code()), (403, Some("PERMISSION_DENIED")));
 
     // Another org's key: 404 for everything, nothing changed.
@@ -149,7 +174,11 @@ async fn assistants_over_rest() {
     let created = call(
         &fx,
         &manager,
-        Req::json("POST", "/api/v1/assistants", json!({"store_id": store, "name": "Returns bot", "description": "Handles returns"})),
+        Req::json(
+            "POST",
+            "/api/v1/assistants",
+            json!({"store_id": store, "name": "Returns bot", "description": "Handles returns"}),
+        ),
     )
     .await;
     assert_eq!(created.status, 201, "{:?}", created.body);
@@ -161,30 +190,47 @@ async fn assistants_over_rest() {
     let res = call(
         &fx,
         &owner,
-        Req::json("POST", "/api/v1/assistants", json!({"store_id": store, "name": "X", "allowed_actions": ["lookup_order", "beam_up"]})),
+        Req::json(
+            "POST",
+            "/api/v1/assistants",
+            json!({"store_id": store, "name": "X", "allowed_actions": ["lookup_order", "beam_up"]}),
+        ),
     )
     .await;
     assert_eq!((res.status, field(&res)), (422, vec!["allowed_actions".to_string()]));
-    let res = call(&fx, &approver, Req::json("POST", "/api/v1/assistants", json!({"store_id": store, "name": "X"}))).await;
+    let res =
+        call(&fx, &approver, Req::json("POST", "/api/v1/assistants", json!({"store_id": store, "name": "X"}))).await;
     assert_eq!((res.status, res.code()), (403, Some("PERMISSION_DENIED")));
 
     let got = call(&fx, &viewer, Req::get(format!("/api/v1/assistants/{bot}"))).await;
     assert_eq!((got.status, got.body["description"].as_str()), (200, Some("Handles returns")));
-    let res = call(&fx, &manager, Req::json("PATCH", format!("/api/v1/assistants/{bot}"), json!({"status": "asleep"}))).await;
+    let res =
+        call(&fx, &manager, Req::json("PATCH", format!("/api/v1/assistants/{bot}"), json!({"status": "asleep"}))).await;
     assert_eq!((res.status, field(&res)), (422, vec!["status".to_string()]));
-    let res = call(&fx, &manager, Req::json("PATCH", format!("/api/v1/assistants/{bot}"), json!({"name": "Returns desk"}))).await;
+    let res =
+        call(&fx, &manager, Req::json("PATCH", format!("/api/v1/assistants/{bot}"), json!({"name": "Returns desk"})))
+            .await;
     assert_eq!((res.status, res.body["name"].as_str()), (200, Some("Returns desk")));
 
     // Allowed actions: unknown ids named; then the tools follow.
     let path = format!("/api/v1/assistants/{bot}/allowed-actions");
-    let res = call(&fx, &manager, Req::json("PATCH", &path, json!({"allowed_actions": ["lookup_order", "do_magic"]}))).await;
-    assert_eq!((res.status, res.code(), field(&res)), (422, Some("VALIDATION_ERROR"), vec!["allowed_actions".to_string()]));
+    let res =
+        call(&fx, &manager, Req::json("PATCH", &path, json!({"allowed_actions": ["lookup_order", "do_magic"]}))).await;
+    assert_eq!(
+        (res.status, res.code(), field(&res)),
+        (422, Some("VALIDATION_ERROR"), vec!["allowed_actions".to_string()])
+    );
     assert!(res.body["detail"].as_str().unwrap().contains("\"do_magic\""));
     let res = call(&fx, &manager, Req::json("PATCH", &path, json!({"allowed": []}))).await;
     assert_eq!(res.status, 422, "the body needs allowed_actions");
     let res = call(&fx, &viewer, Req::json("PATCH", &path, json!({"allowed_actions": []}))).await;
     assert_eq!((res.status, res.code()), (403, Some("PERMISSION_DENIED")));
-    let res = call(&fx, &manager, Req::json("PATCH", &path, json!({"allowed_actions": ["tickets.create", "lookup_order", "process_refund"]}))).await;
+    let res = call(
+        &fx,
+        &manager,
+        Req::json("PATCH", &path, json!({"allowed_actions": ["tickets.create", "lookup_order", "process_refund"]})),
+    )
+    .await;
     assert_eq!(res.status, 200, "{:?}", res.body);
     assert_eq!(res.body["allowed_actions"], json!(["lookup_order", "process_refund", "tickets.create"]));
 
@@ -207,7 +253,8 @@ async fn assistants_over_rest() {
     let ticket = tools.body.as_array().unwrap().iter().find(|t| t["x-mandate-action"] == "tickets.create").cloned();
     assert_eq!(ticket.expect("tickets.create is callable")["function"]["name"], "tickets__create");
     let mcp = call(&fx, &viewer, Req::get(format!("/api/v1/assistants/{bot}/tools?format=mcp"))).await;
-    let mcp_names: Vec<&str> = mcp.body["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let mcp_names: Vec<&str> =
+        mcp.body["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(mcp_names, vec!["lookup_order", "tickets.create"]);
     assert!(mcp.body["tools"][0]["inputSchema"].is_object());
     let res = call(&fx, &viewer, Req::get(format!("/api/v1/assistants/{bot}/tools?format=xml"))).await;
@@ -247,8 +294,14 @@ async fn agent_keys_act_only_for_their_store() {
     let manager = fx.org_a.keys["Store manager"].clone();
     let store_a = fx.store_id(Side::A).to_string();
     let assistant_a = fx.assistant_id(Side::A).to_string();
-    let store_b = id(&call(&fx, &owner, Req::json("POST", "/api/v1/stores", json!({"name": "Second", "currency": "EUR"}))).await);
-    let assistant_b = id(&call(&fx, &owner, Req::json("POST", "/api/v1/assistants", json!({"store_id": store_b, "name": "Second bot"}))).await);
+    let store_b =
+        id(&call(&fx, &owner, Req::json("POST", "/api/v1/stores", json!({"name": "Second", "currency": "EUR"}))).await);
+    let assistant_b = id(&call(
+        &fx,
+        &owner,
+        Req::json("POST", "/api/v1/assistants", json!({"store_id": store_b, "name": "Second bot"})),
+    )
+    .await);
 
     // Creating agent keys: api_keys.manage at the store; the assistant must be the store's.
     let body = json!({"kind": "agent", "name": "Chat runtime", "store_id": store_a, "assistant_id": assistant_a});
@@ -257,7 +310,11 @@ async fn agent_keys_act_only_for_their_store() {
     let res = call(
         &fx,
         &owner,
-        Req::json("POST", "/api/v1/api-keys", json!({"kind": "agent", "name": "X", "store_id": store_a, "assistant_id": assistant_b})),
+        Req::json(
+            "POST",
+            "/api/v1/api-keys",
+            json!({"kind": "agent", "name": "X", "store_id": store_a, "assistant_id": assistant_b}),
+        ),
     )
     .await;
     assert_eq!((res.status, field(&res)), (422, vec!["assistant_id".to_string()]));
@@ -278,7 +335,11 @@ async fn agent_keys_act_only_for_their_store() {
     assert_eq!(created.body["key"]["store_id"], store_a.as_str());
     let agent = created.body["secret"].as_str().unwrap().to_string();
     let listed = call(&fx, &owner, Req::get("/api/v1/api-keys")).await;
-    assert!(listed.body["items"].as_array().unwrap().iter().any(|k| k["name"] == "Chat runtime" && k["kind"] == "agent"));
+    assert!(listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|k| k["name"] == "Chat runtime" && k["kind"] == "agent"));
 
     let me = call(&fx, &agent, Req::get("/api/v1/me")).await;
     assert_eq!((me.body["kind"].as_str(), me.body["store_id"].as_str()), (Some("agent"), Some(store_a.as_str())));
@@ -306,7 +367,14 @@ async fn agent_keys_act_only_for_their_store() {
         Req::json("PATCH", format!("/api/v1/stores/{store_a}"), json!({"actions_paused": false})),
     ] {
         let res = call(&fx, &agent, req.clone()).await;
-        assert_eq!((res.status, res.code()), (403, Some("PERMISSION_DENIED")), "{} {}: {:?}", req.method, req.path, res.body);
+        assert_eq!(
+            (res.status, res.code()),
+            (403, Some("PERMISSION_DENIED")),
+            "{} {}: {:?}",
+            req.method,
+            req.path,
+            res.body
+        );
     }
     // Another org's ids stay NOT_FOUND for the agent too.
     let res = call(&fx, &agent, Req::get(format!("/api/v1/assistants/{}", fx.assistant_id(Side::B)))).await;
@@ -351,7 +419,9 @@ async fn stores_and_assistants_pages_render_for_who_may_see_them() {
     let html = page(fx.call_as_user(viewer, &Req::get(path)).await);
     assert!(html.contains("Support assistant") && html.contains("data-testid=\"tool-lookup_order\""));
     assert!(html.contains("Read-only"));
-    assert!(!html.contains("create-assistant-form") && !html.contains("agent-keys") && !html.contains("assistant-edit"));
+    assert!(
+        !html.contains("create-assistant-form") && !html.contains("agent-keys") && !html.contains("assistant-edit")
+    );
 
     // Another org's store: the page answers 404 and says Not found.
     let res = fx.call_as_user(owner, &Req::get(format!("/stores/{}/assistants", fx.store_id(Side::B)))).await;
@@ -382,7 +452,11 @@ async fn cli_creates_agent_keys() {
     )
     .await
     .unwrap();
-    let su = app::services::auth::SessionUser { user_id: owner.id.clone(), org_id: o.id.clone(), login_at: db::now().timestamp() };
+    let su = app::services::auth::SessionUser {
+        user_id: owner.id.clone(),
+        org_id: o.id.clone(),
+        login_at: db::now().timestamp(),
+    };
     let (actor, _, _) = app::services::auth::session_actor(&conn, &su, chrono::Duration::hours(1), &Default::default())
         .await
         .unwrap()
@@ -407,11 +481,12 @@ async fn cli_creates_agent_keys() {
         }
     };
     let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let code = run(args(&["api-key", "create", "--org", "cli-org", "--name", "Shop agent", "--store", &s.id, "--json"]))
-        .await
-        .expect("arguments parse")
-        .await
-        .expect("the command runs");
+    let code =
+        run(args(&["api-key", "create", "--org", "cli-org", "--name", "Shop agent", "--store", &s.id, "--json"]))
+            .await
+            .expect("arguments parse")
+            .await
+            .expect("the command runs");
     assert_eq!(code, std::process::ExitCode::SUCCESS);
     let keys = api_keys::list_agent_keys(&conn, &actor, &s.id, None).await.unwrap();
     assert_eq!(keys.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(), vec!["Shop agent"]);
@@ -419,10 +494,13 @@ async fn cli_creates_agent_keys() {
 
     // --assistant needs --store; --role and --store exclude each other; one of them is needed.
     assert!(run(args(&["api-key", "create", "--org", "cli-org", "--name", "x", "--assistant", "a"])).await.is_err());
-    assert!(run(args(&["api-key", "create", "--org", "cli-org", "--name", "x", "--role", "Viewer", "--store", &s.id])).await.is_err());
+    assert!(run(args(&["api-key", "create", "--org", "cli-org", "--name", "x", "--role", "Viewer", "--store", &s.id]))
+        .await
+        .is_err());
     assert!(run(args(&["api-key", "create", "--org", "cli-org", "--name", "x"])).await.is_err());
     // An unknown store is refused with the reason.
-    let res = run(args(&["api-key", "create", "--org", "cli-org", "--name", "x", "--store", "nope"])).await.unwrap().await;
+    let res =
+        run(args(&["api-key", "create", "--org", "cli-org", "--name", "x", "--store", "nope"])).await.unwrap().await;
     assert!(res.is_err());
 }
 
@@ -441,18 +519,36 @@ async fn connectors_over_rest() {
     // Creating needs the secret; field errors name the field.
     let res = call(&fx, &owner, Req::json("PUT", path.clone(), json!({"url": "https://hooks.example.com/m"}))).await;
     assert_eq!((res.status, field(&res)), (422, vec!["secret".to_string()]));
-    let res = call(&fx, &owner, Req::json("PUT", path.clone(), json!({"url": "ftp://x", "secret": "short", "max_attempts": 0}))).await;
+    let res = call(
+        &fx,
+        &owner,
+        Req::json("PUT", path.clone(), json!({"url": "ftp://x", "secret": "short", "max_attempts": 0})),
+    )
+    .await;
     assert_eq!(res.status, 422);
     assert_eq!(field(&res), vec!["url", "secret", "max_attempts"]);
 
     let secret = "whsec-rest-0123456789abcdef";
-    let res = call(&fx, &owner, Req::json("PUT", path.clone(), json!({"url": "https://hooks.example.com/m", "secret": secret}))).await;
+    let res = call(
+        &fx,
+        &owner,
+        Req::json("PUT", path.clone(), json!({"url": "https://hooks.example.com/m", "secret": secret})),
+    )
+    .await;
     assert_eq!(res.status, 201, "{:?}", res.body);
     assert_eq!((&res.body["configured"], &res.body["secret_set"]), (&json!(true), &json!(true)));
     assert!(!res.body.to_string().contains(secret), "the secret is write-only");
     // A change without the secret keeps it.
-    let res = call(&fx, &owner, Req::json("PUT", path.clone(), json!({"url": "https://hooks.example.com/v2", "timeout_ms": 2500}))).await;
-    assert_eq!((res.status, res.body["url"].as_str(), &res.body["timeout_ms"]), (200, Some("https://hooks.example.com/v2"), &json!(2500)));
+    let res = call(
+        &fx,
+        &owner,
+        Req::json("PUT", path.clone(), json!({"url": "https://hooks.example.com/v2", "timeout_ms": 2500})),
+    )
+    .await;
+    assert_eq!(
+        (res.status, res.body["url"].as_str(), &res.body["timeout_ms"]),
+        (200, Some("https://hooks.example.com/v2"), &json!(2500))
+    );
     assert_eq!(res.body["secret_set"], json!(true));
     let got = call(&fx, &owner, Req::get(path.clone())).await;
     assert!(!got.body.to_string().contains(secret));

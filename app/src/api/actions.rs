@@ -3,7 +3,9 @@
 //! overview's action sections. Reading needs `audit.read` at the actions' stores; the inbox
 //! and its decisions `actions.approve`. Each calls one service.
 
-use crate::domain::actions::{ActionDetail, ActionPage, ActionsOverview, ApprovalOutcome, FilterOptions, PendingApproval};
+use crate::domain::actions::{
+    ActionDetail, ActionPage, ActionsOverview, ApprovalOutcome, FilterOptions, PendingApproval,
+};
 use crate::domain::AppError;
 use leptos::prelude::*;
 

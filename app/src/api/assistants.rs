@@ -36,12 +36,17 @@ pub async fn create_assistant(
 }
 
 #[server(endpoint = "assistants_update")]
-pub async fn update_assistant(id: String, name: String, description: Option<String>) -> Result<AssistantView, AppError> {
+pub async fn update_assistant(
+    id: String,
+    name: String,
+    description: Option<String>,
+) -> Result<AssistantView, AppError> {
     super::ctx::run(async move {
         use crate::domain::assistants::AssistantPatch;
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        let patch = AssistantPatch { name: Some(name), description: Some(description.unwrap_or_default()), status: None };
+        let patch =
+            AssistantPatch { name: Some(name), description: Some(description.unwrap_or_default()), status: None };
         crate::services::assistants::update(&state.db, &actor, &id, patch).await
     })
     .await

@@ -8,7 +8,10 @@ use leptos::prelude::*;
 
 /// One page of the signed-in person's notifications, newest first.
 #[server(endpoint = "notifications_list")]
-pub async fn list_notifications(unread_only: Option<bool>, cursor: Option<String>) -> Result<NotificationPage, AppError> {
+pub async fn list_notifications(
+    unread_only: Option<bool>,
+    cursor: Option<String>,
+) -> Result<NotificationPage, AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;

@@ -32,7 +32,12 @@ pub async fn create_store(name: String, currency: String, team_id: Option<String
 /// Edits name, currency and team (`team_id` empty: no team). `stores.manage` at the store
 /// (and at the new team when it moves).
 #[server(endpoint = "stores_update")]
-pub async fn update_store(id: String, name: String, currency: String, team_id: Option<String>) -> Result<StoreView, AppError> {
+pub async fn update_store(
+    id: String,
+    name: String,
+    currency: String,
+    team_id: Option<String>,
+) -> Result<StoreView, AppError> {
     super::ctx::run(async move {
         use crate::domain::stores::StorePatch;
         let state = super::ctx::state()?;

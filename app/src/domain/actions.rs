@@ -333,7 +333,11 @@ pub fn event_detail(event: &str, after: Option<&Value>) -> Option<String> {
         "action.requested" => {
             let decision = s("decision")?;
             let reason = s("reason").unwrap_or_default();
-            Some(if reason.is_empty() { format!("Decision: {decision}") } else { format!("Decision: {decision} — {reason}") })
+            Some(if reason.is_empty() {
+                format!("Decision: {decision}")
+            } else {
+                format!("Decision: {decision} — {reason}")
+            })
         }
         "action.confirmed" => match s("by").as_deref() {
             Some("customer") => Some("Confirmed by the customer".into()),
@@ -490,7 +494,8 @@ mod tests {
         let e = bad.parse().unwrap_err();
         let names: Vec<&str> = e.fields.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(names, ["from", "status", "decision"]);
-        let backwards = ActionQuery { from: Some("2026-11-05".into()), to: Some("2026-11-01".into()), ..Default::default() };
+        let backwards =
+            ActionQuery { from: Some("2026-11-05".into()), to: Some("2026-11-01".into()), ..Default::default() };
         assert_eq!(backwards.parse().unwrap_err().fields[0].field, "to");
     }
 

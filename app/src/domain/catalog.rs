@@ -267,9 +267,8 @@ pub fn validate_limit(
         LimitType::MaxAmount | LimitType::MaxTotalAmount if !def.has_amount() => {
             errors.push(("limit_type", format!("\"{}\" has no amount, so amount limits can't apply.", def.name)))
         }
-        LimitType::MaxPercentage if !def.has_percentage() => {
-            errors.push(("limit_type", format!("\"{}\" has no percentage, so percentage limits can't apply.", def.name)))
-        }
+        LimitType::MaxPercentage if !def.has_percentage() => errors
+            .push(("limit_type", format!("\"{}\" has no percentage, so percentage limits can't apply.", def.name))),
         _ => {}
     }
     errors

@@ -176,7 +176,8 @@ mod tests {
         assert_eq!(parse_whole(Some(" ")), Ok(None));
         assert_eq!(parse_whole(Some("2500")), Ok(Some(2500)));
         assert!(parse_whole(Some("2.5s")).is_err());
-        let e = input_from_form("https://x.example".into(), Some(String::new()), Some("x".into()), Some("3".into())).unwrap_err();
+        let e = input_from_form("https://x.example".into(), Some(String::new()), Some("x".into()), Some("3".into()))
+            .unwrap_err();
         assert_eq!(e.fields.len(), 1);
         assert_eq!(e.fields[0].field, "timeout_ms");
         let ok = input_from_form("https://x.example".into(), Some(String::new()), None, Some("3".into())).unwrap();

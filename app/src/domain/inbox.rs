@@ -48,11 +48,7 @@ pub fn severity_label(severity: &str) -> &'static str {
 pub fn check_task_status(status: &str) -> Result<String, AppError> {
     let s = status.trim();
     Validator::new()
-        .check(
-            TASK_STATUSES.contains(&s),
-            "status",
-            "Choose one of: open, in progress, done or cancelled.",
-        )
+        .check(TASK_STATUSES.contains(&s), "status", "Choose one of: open, in progress, done or cancelled.")
         .finish()?;
     Ok(s.to_string())
 }

@@ -243,7 +243,13 @@ pub struct SavedLimit {
 mod tests {
     use super::*;
 
-    fn limit(limit_type: LimitType, value: i64, window: Option<u32>, on_exceed: OnExceed, per_customer: bool) -> LimitView {
+    fn limit(
+        limit_type: LimitType,
+        value: i64,
+        window: Option<u32>,
+        on_exceed: OnExceed,
+        per_customer: bool,
+    ) -> LimitView {
         LimitView {
             id: "l".into(),
             level: Level::Store,

@@ -251,12 +251,9 @@ impl StorePolicy {
     /// What an assistant may call right now: allowed ∧ enabled ∧ store not paused ∧ active.
     pub fn callable_by(&self, assistant_id: &str) -> BTreeSet<String> {
         match self.assistants.get(assistant_id) {
-            Some(a) if a.active && !self.paused => a
-                .allowed
-                .iter()
-                .filter(|id| self.actions.get(*id).is_some_and(|r| r.enabled))
-                .cloned()
-                .collect(),
+            Some(a) if a.active && !self.paused => {
+                a.allowed.iter().filter(|id| self.actions.get(*id).is_some_and(|r| r.enabled)).cloned().collect()
+            }
             _ => BTreeSet::new(),
         }
     }
@@ -312,7 +309,13 @@ pub fn decide(
 
     // 1. The action exists in this version.
     let Some(rule) = policy.actions.get(action) else {
-        trace.push(step("catalog", Level::Store, false, Some(Outcome::Deny), format!("\"{action}\" is not an action in the catalog.")));
+        trace.push(step(
+            "catalog",
+            Level::Store,
+            false,
+            Some(Outcome::Deny),
+            format!("\"{action}\" is not an action in the catalog."),
+        ));
         return Ok(refusal("UNKNOWN_ACTION", trace));
     };
     if let Some(v) = req.action_version.filter(|v| *v != rule.version) {
@@ -325,11 +328,23 @@ pub fn decide(
         ));
         return Ok(refusal("UNKNOWN_ACTION", trace));
     }
-    trace.push(step("catalog", Level::Store, true, None, format!("{} (\"{action}\", version {})", rule.name, rule.version)));
+    trace.push(step(
+        "catalog",
+        Level::Store,
+        true,
+        None,
+        format!("{} (\"{action}\", version {})", rule.name, rule.version),
+    ));
 
     // 2. The store's kill switch.
     if policy.paused {
-        trace.push(step("store_active", Level::Store, false, Some(Outcome::Deny), "Actions are paused for this store."));
+        trace.push(step(
+            "store_active",
+            Level::Store,
+            false,
+            Some(Outcome::Deny),
+            "Actions are paused for this store.",
+        ));
         return Ok(refusal("STORE_PAUSED", trace));
     }
     trace.push(step("store_active", Level::Store, true, None, "The store is taking actions."));
@@ -337,16 +352,34 @@ pub fn decide(
     // 3. The assistant may take this action.
     let assistant = match &req.assistant_id {
         None => {
-            trace.push(step("assistant_allowed", Level::Assistant, true, None, "No assistant named: the store's settings apply."));
+            trace.push(step(
+                "assistant_allowed",
+                Level::Assistant,
+                true,
+                None,
+                "No assistant named: the store's settings apply.",
+            ));
             None
         }
         Some(id) => match policy.assistants.get(id) {
             None => {
-                trace.push(step("assistant_allowed", Level::Assistant, false, Some(Outcome::Deny), "This assistant does not belong to the store."));
+                trace.push(step(
+                    "assistant_allowed",
+                    Level::Assistant,
+                    false,
+                    Some(Outcome::Deny),
+                    "This assistant does not belong to the store.",
+                ));
                 return Ok(refusal("NOT_ALLOWED_FOR_ASSISTANT", trace));
             }
             Some(a) if !a.active => {
-                trace.push(step("assistant_allowed", Level::Assistant, false, Some(Outcome::Deny), "This assistant is disabled."));
+                trace.push(step(
+                    "assistant_allowed",
+                    Level::Assistant,
+                    false,
+                    Some(Outcome::Deny),
+                    "This assistant is disabled.",
+                ));
                 return Ok(refusal("NOT_ALLOWED_FOR_ASSISTANT", trace));
             }
             Some(a) if !a.allowed.contains(action) => {
@@ -360,7 +393,13 @@ pub fn decide(
                 return Ok(refusal("NOT_ALLOWED_FOR_ASSISTANT", trace));
             }
             Some(a) => {
-                trace.push(step("assistant_allowed", Level::Assistant, true, None, "The assistant may take this action."));
+                trace.push(step(
+                    "assistant_allowed",
+                    Level::Assistant,
+                    true,
+                    None,
+                    "The assistant may take this action.",
+                ));
                 Some(a)
             }
         },
@@ -381,7 +420,8 @@ pub fn decide(
 
     // 5. The inputs are what the action takes.
     inputs.check(action, rule.version, &req.params).map_err(AppError::invalid_fields)?;
-    let field_error = |field: &str, message: String| AppError::invalid_fields(vec![FieldError { field: field.to_string(), message }]);
+    let field_error =
+        |field: &str, message: String| AppError::invalid_fields(vec![FieldError { field: field.to_string(), message }]);
     let amount = match &rule.amount_field {
         Some(f) => decimal_field(&req.params, f).map_err(|m| field_error(f, m))?,
         None => None,
@@ -416,7 +456,14 @@ pub fn decide(
         let window = limit.window_hours.map(|h| format!(" per {h} h")).unwrap_or_default();
         let cur = &policy.currency;
         let (passed, detail, outcome) = if limit.per_customer && req.customer_ref.as_deref().is_none_or(str::is_empty) {
-            (false, format!("{}{scope} needs the customer's reference (customer_ref), and the request has none.", limit.limit_type.as_str()), fired)
+            (
+                false,
+                format!(
+                    "{}{scope} needs the customer's reference (customer_ref), and the request has none.",
+                    limit.limit_type.as_str()
+                ),
+                fired,
+            )
         } else if limit.level == Level::Assistant && req.assistant_id.is_none() {
             (true, "Applies to the assistant only.".to_string(), fired)
         } else {
@@ -535,8 +582,11 @@ pub fn decide(
     };
     // A limit asking for confirmation is a money safeguard: staff confirm it. Otherwise the
     // store's choice of who confirms applies.
-    let confirmation_by = (outcome == Outcome::Confirm)
-        .then_some(if limit_confirm { ConfirmationBy::Staff } else { rule.confirmation_by });
+    let confirmation_by = (outcome == Outcome::Confirm).then_some(if limit_confirm {
+        ConfirmationBy::Staff
+    } else {
+        rule.confirmation_by
+    });
     Ok(Decision { outcome, requires_confirmation: outcome == Outcome::Confirm, confirmation_by, code, reason, trace })
 }
 

@@ -165,7 +165,9 @@ fn ActionCard(action: ActionSettings) -> impl IntoView {
                     Place::Store { id: store_id, .. } => {
                         permissions_set(store_id, id, c.enabled, c.requires_confirmation, c.confirmation_by).await
                     }
-                    Place::Org => permissions_set_default(id, c.enabled, c.requires_confirmation, c.confirmation_by).await,
+                    Place::Org => {
+                        permissions_set_default(id, c.enabled, c.requires_confirmation, c.confirmation_by).await
+                    }
                 }
             }
         })
@@ -485,13 +487,28 @@ fn LimitForm(action: ActionSettings, place: Place, name: String) -> impl IntoVie
     Effect::new(move |_| {
         if let Some(Ok(saved)) = save.value().get() {
             value.set(String::new());
-            notice.set(Some(if saved.created { "Limit added.".into() } else { "Limit updated: one of this kind was already set here.".into() }));
+            notice.set(Some(if saved.created {
+                "Limit added.".into()
+            } else {
+                "Limit updated: one of this kind was already set here.".into()
+            }));
             ctx.reload.dispatch(());
         }
     });
     let error = Signal::derive(move || save.value().get().and_then(|r| r.err()));
     let field_error = move |name: &'static str| move || error.get().and_then(|e| e.field(name).map(str::to_string));
-    let general = move || error.get().filter(|e| e.fields.is_empty() || e.field("scope_type").is_some() || e.field("store_id").is_some() || e.field("assistant_id").is_some() || e.field("action_type").is_some()).map(|e| e.message);
+    let general = move || {
+        error
+            .get()
+            .filter(|e| {
+                e.fields.is_empty()
+                    || e.field("scope_type").is_some()
+                    || e.field("store_id").is_some()
+                    || e.field("assistant_id").is_some()
+                    || e.field("action_type").is_some()
+            })
+            .map(|e| e.message)
+    };
     let windowed = move || kind.get().is_windowed();
     let currency = place.currency();
     let assistants = match &place {

@@ -38,10 +38,7 @@ impl Default for ApprovalsTick {
 pub fn ApprovalsBadge() -> impl IntoView {
     let tick = use_context::<ApprovalsTick>();
     let location = use_location();
-    let count = Resource::new(
-        move || (tick.map(|t| t.0.get()), location.pathname.get()),
-        |_| approvals_count(),
-    );
+    let count = Resource::new(move || (tick.map(|t| t.0.get()), location.pathname.get()), |_| approvals_count());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

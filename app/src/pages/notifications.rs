@@ -39,10 +39,8 @@ impl Default for NotificationsTick {
 pub fn NotificationsBadge() -> impl IntoView {
     let tick = use_context::<NotificationsTick>();
     let location = use_location();
-    let count = Resource::new(
-        move || (tick.map(|t| t.0.get()), location.pathname.get()),
-        |_| notifications_unread_count(),
-    );
+    let count =
+        Resource::new(move || (tick.map(|t| t.0.get()), location.pathname.get()), |_| notifications_unread_count());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -180,7 +178,11 @@ fn NotificationList(p: NotificationPage, v: View, mark: ServerAction<MarkNotific
         </div>
     };
     if p.items.is_empty() {
-        let text = if v.unread { "You have read everything. Nothing new." } else { "No notifications yet. When an assistant or automation sends you a message, or a task is assigned to you, it appears here." };
+        let text = if v.unread {
+            "You have read everything. Nothing new."
+        } else {
+            "No notifications yet. When an assistant or automation sends you a message, or a task is assigned to you, it appears here."
+        };
         return view! {
             <section class="card">
                 {toolbar}

@@ -1,7 +1,7 @@
 //! `/`: the organisation at a glance, what to do next, and the latest audit events.
 
-use crate::api::auth::CurrentUser;
 use crate::api::actions::overview_actions;
+use crate::api::auth::CurrentUser;
 use crate::api::overview::{get_overview, Overview};
 use crate::domain::actions::{ActionRow, ActionsOverview};
 use crate::pages::audit_action::{money, short_time};

@@ -59,7 +59,8 @@ fn StoreActions(
             data.set(actions);
         }
     });
-    let place = Place::Store { id: store.id.clone(), currency: store.currency.clone(), assistants: p.assistants.clone() };
+    let place =
+        Place::Store { id: store.id.clone(), currency: store.currency.clone(), assistants: p.assistants.clone() };
     provide_context(SettingsCtx { place: StoredValue::new(place), can_manage: p.can_manage, data, reload });
     let enabled_count = move || data.with(|d| d.iter().filter(|a| a.enabled).count());
     let confirm_count = move || data.with(|d| d.iter().filter(|a| a.enabled && a.requires_confirmation).count());

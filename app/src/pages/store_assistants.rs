@@ -7,15 +7,15 @@
 
 use crate::api::api_keys::RevokeApiKey;
 use crate::api::assistants::{
-    assistants_for_store, get_tool_preview, list_assistant_keys, CreateAssistant, CreateAssistantKey,
-    DeleteAssistant, SetAllowedActions, SetAssistantStatus, UpdateAssistant,
+    assistants_for_store, get_tool_preview, list_assistant_keys, CreateAssistant, CreateAssistantKey, DeleteAssistant,
+    SetAllowedActions, SetAssistantStatus, UpdateAssistant,
 };
 use crate::components::form::{action_error, ErrorBanner, Field};
-use crate::pages::stores::SubmitButton;
 use crate::components::notice::ErrorNotice;
 use crate::domain::api_keys::{ApiKeyView, CreatedApiKey};
 use crate::domain::assistants::{ActionChoice, AssistantView, StoreAssistants, ToolPreview, STATUS_ACTIVE};
 use crate::domain::AppError;
+use crate::pages::stores::SubmitButton;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;

@@ -249,9 +249,9 @@ fn StoreRow(store: StoreView) -> impl IntoView {
     };
     let controls = store.can_manage.then(|| view! { <StoreControls store=store.clone()/> });
     let connector_href = format!("/stores/{}/connector", store.id);
-    let connector = use_context::<CurrentUser>()
-        .is_some_and(|u| u.has("secrets.manage"))
-        .then(|| view! { " " <a class="btn btn-small" href=connector_href data-testid="store-connector">"Connector"</a> });
+    let connector = use_context::<CurrentUser>().is_some_and(|u| u.has("secrets.manage")).then(
+        || view! { " " <a class="btn btn-small" href=connector_href data-testid="store-connector">"Connector"</a> },
+    );
     view! {
         <tr data-testid="store-row" data-store-id=store.id.clone() class:row-paused=store.actions_paused>
             <th scope="row">

@@ -20,7 +20,9 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, PartialEq)]
 pub enum ParamKind {
     /// Free text (`long`: a text area).
-    Text { long: bool },
+    Text {
+        long: bool,
+    },
     /// A number that may also be sent as a string (money): sent as typed text, exactly.
     Decimal,
     Number,
@@ -69,7 +71,9 @@ pub fn fields_of(schema: &Value, prefix: &str) -> Vec<ParamField> {
             let types = types_of(p);
             let has = |t: &str| types.iter().any(|x| x == t);
             let kind = if let Some(values) = p.get("enum").and_then(Value::as_array) {
-                ParamKind::Choice(values.iter().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).collect())
+                ParamKind::Choice(
+                    values.iter().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).collect(),
+                )
             } else if has("object") && p.get("properties").is_some() {
                 ParamKind::Group(fields_of(p, &path))
             } else if has("string") && (has("number") || has("integer")) {
@@ -99,7 +103,10 @@ pub fn fields_of(schema: &Value, prefix: &str) -> Vec<ParamField> {
 /// The request's `params` from what was typed: empty fields are left out; integers and plain
 /// numbers are sent as numbers when they read as one (else as typed, so the schema names the
 /// field); money is sent as the exact text. Err: fields whose JSON does not parse.
-pub fn build_params(fields: &[ParamField], values: &BTreeMap<String, String>) -> Result<Map<String, Value>, Vec<(String, String)>> {
+pub fn build_params(
+    fields: &[ParamField],
+    values: &BTreeMap<String, String>,
+) -> Result<Map<String, Value>, Vec<(String, String)>> {
     let mut out = Map::new();
     let mut errors = Vec::new();
     for f in fields {
@@ -116,7 +123,9 @@ pub fn build_params(fields: &[ParamField], values: &BTreeMap<String, String>) ->
             },
             _ if raw.is_empty() => None,
             ParamKind::Text { .. } | ParamKind::Decimal | ParamKind::Choice(_) => Some(Value::String(raw.to_string())),
-            ParamKind::Integer => Some(raw.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::String(raw.to_string()))),
+            ParamKind::Integer => {
+                Some(raw.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::String(raw.to_string())))
+            }
             ParamKind::Number => Some(match serde_json::from_str::<Value>(raw) {
                 Ok(n @ Value::Number(_)) => n,
                 _ => Value::String(raw.to_string()),
@@ -241,7 +250,9 @@ pub fn TryItPanel(
     mut actions: Vec<ActionDef>,
     #[prop(optional)] initial_action: Option<String>,
 ) -> impl IntoView {
-    actions.sort_by(|a, b| (order_of(&a.category), &a.category, &a.name).cmp(&(order_of(&b.category), &b.category, &b.name)));
+    actions.sort_by(|a, b| {
+        (order_of(&a.category), &a.category, &a.name).cmp(&(order_of(&b.category), &b.category, &b.name))
+    });
     let defs = StoredValue::new(actions.clone());
     let first = initial_action
         .filter(|a| actions.iter().any(|d| &d.id == a))
@@ -329,7 +340,11 @@ pub fn TryItPanel(
                     Some(p) if !json_mode.get() => {
                         by.entry(p).or_insert_with(|| fe.message.clone());
                     }
-                    _ => general.push(if fe.field.starts_with("params") { fe.message.clone() } else { format!("{}: {}", fe.field, fe.message) }),
+                    _ => general.push(if fe.field.starts_with("params") {
+                        fe.message.clone()
+                    } else {
+                        format!("{}: {}", fe.field, fe.message)
+                    }),
                 }
             }
             // jsonschema's wording for a missing input, in plain words.
@@ -504,9 +519,11 @@ fn ParamInput(field: ParamField) -> impl IntoView {
     };
     let set = {
         let path = path.clone();
-        move |v: String| ctx.values.update(|m| {
-            m.insert(path.clone(), v);
-        })
+        move |v: String| {
+            ctx.values.update(|m| {
+                m.insert(path.clone(), v);
+            })
+        }
     };
     let label = view! {
         <label for=id.clone()>
@@ -514,7 +531,8 @@ fn ParamInput(field: ParamField) -> impl IntoView {
             {field.required.then(|| view! { <span class="req" aria-hidden="true">" *"</span><span class="sr-only">" (required)"</span> })}
         </label>
     };
-    let hint = (!field.description.is_empty()).then(|| view! { <p class="field-hint" id=hint_id.clone()>{field.description.clone()}</p> });
+    let hint = (!field.description.is_empty())
+        .then(|| view! { <p class="field-hint" id=hint_id.clone()>{field.description.clone()}</p> });
     let error = move || message.get().map(|m| view! { <p class="field-error" id=err_id.clone() role="alert">{m}</p> });
     let invalid = move || message.get().is_some();
     let input = match field.kind.clone() {
@@ -603,7 +621,10 @@ fn TryResult(decision: Decision, busy: Memo<bool>) -> impl IntoView {
         Outcome::Allow => ("Allowed".to_string(), "try-result outcome-allow"),
         Outcome::Confirm => (
             match decision.confirmation_by {
-                Some(by) => format!("Needs confirmation by {}", if by.as_str() == "customer" { "the customer" } else { "staff" }),
+                Some(by) => format!(
+                    "Needs confirmation by {}",
+                    if by.as_str() == "customer" { "the customer" } else { "staff" }
+                ),
                 None => "Needs confirmation".to_string(),
             },
             "try-result outcome-confirm",
@@ -721,7 +742,10 @@ mod tests {
         assert_eq!(error_path(&f, "params.amount", "x").as_deref(), Some("amount"));
         assert_eq!(error_path(&f, "amount", "x").as_deref(), Some("amount"));
         assert_eq!(error_path(&f, "params", "\"order_id\" is a required property").as_deref(), Some("order_id"));
-        assert_eq!(error_path(&f, "params.address", "\"city\" is a required property").as_deref(), Some("address.city"));
+        assert_eq!(
+            error_path(&f, "params.address", "\"city\" is a required property").as_deref(),
+            Some("address.city")
+        );
         assert_eq!(error_path(&f, "params.items.0.sku", "x").as_deref(), Some("items"));
         assert_eq!(error_path(&f, "params", "Additional properties are not allowed").as_deref(), None);
         assert_eq!(error_path(&f, "store_id", "x"), None);

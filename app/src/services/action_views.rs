@@ -19,9 +19,9 @@ use crate::domain::actions::{
     ActionFilter, ActionPage, ActionRow, ActionsOverview, Choice, FilterOptions, PendingApproval, TimelineStep,
     CSV_COLUMNS,
 };
+use crate::domain::audit::ChainReport;
 use crate::domain::permission::Permission;
 use crate::domain::policy::Step;
-use crate::domain::audit::ChainReport;
 use crate::domain::AppError;
 use crate::entities::{action, action_definition, assistant, audit_event, store};
 use sea_orm::sea_query::Condition;
@@ -82,7 +82,9 @@ async fn read_reach(db: &DatabaseConnection, actor: &Actor) -> Result<Reach, App
 /// Where the actor may approve: the stores where they hold `actions.approve`.
 async fn approve_reach(db: &DatabaseConnection, actor: &Actor) -> Result<Reach, AppError> {
     if actor.agent.is_some() {
-        return Err(AppError::permission_denied("Agent keys can't approve actions; a person with actions.approve does."));
+        return Err(AppError::permission_denied(
+            "Agent keys can't approve actions; a person with actions.approve does.",
+        ));
     }
     authorize_somewhere(actor, Permission::ActionsApprove)?;
     let org_wide = can(actor, Permission::ActionsApprove, &ScopeRef::Org);
@@ -106,7 +108,10 @@ fn authorize_read_at(actor: &Actor, s: &store::Model) -> Result<(), AppError> {
 
 /// The catalog's plain name and description of each action id (the newest version; the
 /// org's own definitions too).
-async fn action_names<C: ConnectionTrait>(conn: &C, org_id: &str) -> Result<HashMap<String, (String, String)>, AppError> {
+async fn action_names<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+) -> Result<HashMap<String, (String, String)>, AppError> {
     let rows = action_definition::Entity::find()
         .filter(
             Condition::any()
@@ -180,12 +185,17 @@ impl Names {
             store_name: s.map(|s| s.name.clone()).unwrap_or_else(|| "(deleted store)".into()),
             currency: s.map(|s| s.currency.clone()).unwrap_or_default(),
             assistant_id: a.assistant_id.clone(),
-            assistant_name: a.assistant_id.as_ref().map(|id| {
-                self.assistants.get(id).cloned().unwrap_or_else(|| "(deleted assistant)".into())
-            }),
+            assistant_name: a
+                .assistant_id
+                .as_ref()
+                .map(|id| self.assistants.get(id).cloned().unwrap_or_else(|| "(deleted assistant)".into())),
             rule_run_id: a.rule_run_id.clone(),
             action_type: a.action_type.clone(),
-            action_name: self.actions.get(&a.action_type).map(|(n, _)| n.clone()).unwrap_or_else(|| a.action_type.clone()),
+            action_name: self
+                .actions
+                .get(&a.action_type)
+                .map(|(n, _)| n.clone())
+                .unwrap_or_else(|| a.action_type.clone()),
             amount: a.amount.clone(),
             decision: a.decision.clone(),
             status: a.status.clone(),
@@ -375,8 +385,7 @@ pub async fn pending_approvals(db: &DatabaseConnection, actor: &Actor) -> Result
     if reach.stores.is_empty() {
         return Ok(Vec::new());
     }
-    let rows =
-        waiting(actor, &reach).order_by_asc(action::Column::Id).limit(200).all(db).await.map_err(db_err)?;
+    let rows = waiting(actor, &reach).order_by_asc(action::Column::Id).limit(200).all(db).await.map_err(db_err)?;
     let requesters = requesters(db, actor, &rows).await?;
     let names = Names::load(db, &actor.org_id, reach.stores, &rows).await?;
     Ok(rows
@@ -463,7 +472,8 @@ pub async fn csv(db: &DatabaseConnection, actor: &Actor, filter: &ActionFilter) 
 /// viewer may not see are None (a Viewer gets none, and no error).
 pub async fn overview(db: &DatabaseConnection, actor: &Actor) -> Result<ActionsOverview, AppError> {
     authorize_somewhere(actor, Need::View)?;
-    let pending = if actor.agent.is_none() && allows_somewhere(&actor.access.grants, Permission::ActionsApprove.into()) {
+    let pending = if actor.agent.is_none() && allows_somewhere(&actor.access.grants, Permission::ActionsApprove.into())
+    {
         Some(pending_count(db, actor).await?)
     } else {
         None

@@ -163,11 +163,9 @@ fn view(
         Some(ScopeRef::Team(id)) => {
             names.teams.get(id).map(|t| t.name.clone()).unwrap_or_else(|| "(deleted team)".into())
         }
-        Some(ScopeRef::Store(id)) => names
-            .stores
-            .get(id)
-            .map(|n| format!("Store: {n}"))
-            .unwrap_or_else(|| "(deleted store)".into()),
+        Some(ScopeRef::Store(id)) => {
+            names.stores.get(id).map(|n| format!("Store: {n}")).unwrap_or_else(|| "(deleted store)".into())
+        }
     };
     let last_owner = a.role_id == BuiltInRole::Owner.id()
         && a.scope_type == "org"

@@ -17,9 +17,9 @@ use super::stores::{authorize_at_store, can_at_store, find_store, in_catalog_ord
 use super::Actor;
 use crate::domain::access::Need;
 use crate::domain::assistants::{
-    check_assistant_name, check_description, check_status, mcp_tools, openai_function_name, openai_tools,
-    ActionChoice, AssistantList, AssistantPatch, AssistantView, BlockedTool, NewAssistant, StoreAssistants,
-    ToolFormat, ToolName, ToolPreview, STATUS_ACTIVE,
+    check_assistant_name, check_description, check_status, mcp_tools, openai_function_name, openai_tools, ActionChoice,
+    AssistantList, AssistantPatch, AssistantView, BlockedTool, NewAssistant, StoreAssistants, ToolFormat, ToolName,
+    ToolPreview, STATUS_ACTIVE,
 };
 use crate::domain::catalog::ActionDef;
 use crate::domain::error::{FieldError, Validator};

@@ -81,11 +81,7 @@ fn schema_errors(v: &jsonschema::Validator, params: &Value) -> Vec<FieldError> {
     let mut out: Vec<FieldError> = Vec::new();
     for e in v.iter_errors(params) {
         let path = e.instance_path().to_string();
-        let field = if path.is_empty() {
-            "params".to_string()
-        } else {
-            format!("params{}", path.replace('/', "."))
-        };
+        let field = if path.is_empty() { "params".to_string() } else { format!("params{}", path.replace('/', ".")) };
         let message = e.to_string();
         if !out.iter().any(|f| f.field == field && f.message == message) {
             out.push(FieldError { field, message });

@@ -114,13 +114,13 @@ async fn sandbox_order_total<C: ConnectionTrait>(
         return Ok(None);
     }
     let Some(rule) = policy.actions.get(&req.action_type) else { return Ok(None) };
-    let assistant_limits = req
-        .assistant_id
-        .as_ref()
-        .and_then(|a| policy.assistants.get(a))
-        .and_then(|a| a.limits.get(&req.action_type));
-    let has_percentage =
-        rule.limits.iter().chain(assistant_limits.into_iter().flatten()).any(|l| l.limit_type == LimitType::MaxPercentage);
+    let assistant_limits =
+        req.assistant_id.as_ref().and_then(|a| policy.assistants.get(a)).and_then(|a| a.limits.get(&req.action_type));
+    let has_percentage = rule
+        .limits
+        .iter()
+        .chain(assistant_limits.into_iter().flatten())
+        .any(|l| l.limit_type == LimitType::MaxPercentage);
     let names_total = rule.order_total_field.as_ref().is_some_and(|f| req.params.get(f).is_some_and(|v| !v.is_null()))
         || rule.percentage_field.as_ref().is_some_and(|f| req.params.get(f).is_some_and(|v| !v.is_null()));
     let order_ref = req.params.get("order_id").and_then(Value::as_str).filter(|o| !o.trim().is_empty());

@@ -12,8 +12,8 @@ use super::stores::{authorize_at_store, find_store};
 use super::Actor;
 use crate::domain::access::ScopeRef;
 use crate::domain::connectors::{
-    check_max_attempts, check_secret, check_timeout_ms, check_url, ConnectorInput, ConnectorView,
-    MAX_ATTEMPTS_DEFAULT, TIMEOUT_MS_DEFAULT,
+    check_max_attempts, check_secret, check_timeout_ms, check_url, ConnectorInput, ConnectorView, MAX_ATTEMPTS_DEFAULT,
+    TIMEOUT_MS_DEFAULT,
 };
 use crate::domain::error::Validator;
 use crate::domain::permission::Permission;
@@ -143,7 +143,8 @@ pub async fn set(
     let existing = find(db, &actor.org_id, store_id.as_deref()).await?;
     let url = input.url.trim().to_string();
     let secret = input.secret.filter(|x| !x.is_empty());
-    let timeout_ms = input.timeout_ms.unwrap_or_else(|| existing.as_ref().map_or(TIMEOUT_MS_DEFAULT, |c| c.timeout_ms.into()));
+    let timeout_ms =
+        input.timeout_ms.unwrap_or_else(|| existing.as_ref().map_or(TIMEOUT_MS_DEFAULT, |c| c.timeout_ms.into()));
     let max_attempts =
         input.max_attempts.unwrap_or_else(|| existing.as_ref().map_or(MAX_ATTEMPTS_DEFAULT, |c| c.max_attempts.into()));
     let mut v = Validator::new();
@@ -184,7 +185,11 @@ pub async fn set(
             let saved = am.update(&tx).await.map_err(db_err)?;
             let mut after = snapshot(&saved);
             after["secret_replaced"] = json!(secret.is_some());
-            (saved.clone(), false, NewEvent::new("connector.updated", "connector", Some(&saved.id)).before(before).after(after))
+            (
+                saved.clone(),
+                false,
+                NewEvent::new("connector.updated", "connector", Some(&saved.id)).before(before).after(after),
+            )
         }
         None => {
             let id = new_id();
@@ -210,7 +215,11 @@ pub async fn set(
                     db_err(e)
                 }
             })?;
-            (saved.clone(), true, NewEvent::new("connector.created", "connector", Some(&saved.id)).after(snapshot(&saved)))
+            (
+                saved.clone(),
+                true,
+                NewEvent::new("connector.created", "connector", Some(&saved.id)).after(snapshot(&saved)),
+            )
         }
     };
     audit::append(&tx, &actor.org_id, &actor.audit_actor(), &actor.meta, event).await?;

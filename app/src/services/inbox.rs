@@ -85,8 +85,7 @@ pub async fn my_notifications(
     if let Some(c) = &cursor {
         q = q.filter(notification::Column::Id.lt(c.as_str()));
     }
-    let mut rows =
-        q.order_by_desc(notification::Column::Id).limit(PAGE_SIZE + 1).all(db).await.map_err(db_err)?;
+    let mut rows = q.order_by_desc(notification::Column::Id).limit(PAGE_SIZE + 1).all(db).await.map_err(db_err)?;
     let next_cursor = if rows.len() as u64 > PAGE_SIZE {
         rows.truncate(PAGE_SIZE as usize);
         rows.last().map(|r| r.id.clone())
@@ -114,11 +113,8 @@ pub async fn mark_read(db: &DatabaseConnection, actor: &Actor, which: MarkRead) 
         .filter(notification::Column::ReadAt.is_null());
     if let MarkRead::One(id) = &which {
         let id = id.trim();
-        let exists = own_notifications(actor)
-            .filter(notification::Column::Id.eq(id))
-            .count(db)
-            .await
-            .map_err(db_err)?;
+        let exists =
+            own_notifications(actor).filter(notification::Column::Id.eq(id)).count(db).await.map_err(db_err)?;
         if exists == 0 {
             return Err(AppError::not_found("Notification"));
         }

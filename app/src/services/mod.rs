@@ -5,13 +5,13 @@
 //! Server functions and REST handlers call these; they never build queries themselves.
 
 pub mod access;
+pub mod account;
 pub mod action_views;
 pub mod actions;
-pub mod account;
 pub mod actor;
 pub mod api_keys;
-pub mod assistants;
 pub mod assignments;
+pub mod assistants;
 pub mod audit;
 pub mod auth;
 pub mod authz;
@@ -33,8 +33,8 @@ pub mod policy;
 pub mod roles;
 pub mod session_store;
 pub mod setup;
-pub mod stores;
 pub mod state;
+pub mod stores;
 pub mod teams;
 pub mod throttle;
 pub mod usage;

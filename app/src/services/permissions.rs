@@ -13,8 +13,8 @@
 //! apply to every store live; a store limit with the same key (action, kind, on_exceed,
 //! per-customer) replaces the org one there; assistant limits only add to the store's.
 
-use super::audit::{self, NewEvent};
 use super::assistants::find_assistant;
+use super::audit::{self, NewEvent};
 use super::authz::{authorize, authorize_agent_or, can};
 use super::catalog::Catalog;
 use super::db::{begin_write, db_err, is_unique_violation, new_id, now, rfc3339};
@@ -27,8 +27,8 @@ use crate::domain::catalog::{validate_limit, ActionDef, ConfirmationBy, Level, L
 use crate::domain::error::{FieldError, Validator};
 use crate::domain::permission::Permission;
 use crate::domain::permissions::{
-    limit_types_for, ActionSettings, AssistantRef, LimitInput, LimitScope, LimitView, OrgDefaults,
-    PermissionPatch, SavedLimit, Source, StorePermissions, StoreSummary,
+    limit_types_for, ActionSettings, AssistantRef, LimitInput, LimitScope, LimitView, OrgDefaults, PermissionPatch,
+    SavedLimit, Source, StorePermissions, StoreSummary,
 };
 use crate::domain::policy::{effective_store_limits, Limit};
 use crate::domain::{AppError, ErrorCode};
@@ -162,13 +162,23 @@ fn effective(org: &[(LimitView, Limit)], store: &[(LimitView, Limit)]) -> Vec<Li
 
 fn sorted(mut v: Vec<LimitView>) -> Vec<LimitView> {
     v.sort_by(|a, b| {
-        (a.assistant_name.as_deref().unwrap_or(""), a.limit_type, a.limit_value, a.on_exceed == OnExceed::Deny)
-            .cmp(&(b.assistant_name.as_deref().unwrap_or(""), b.limit_type, b.limit_value, b.on_exceed == OnExceed::Deny))
+        (a.assistant_name.as_deref().unwrap_or(""), a.limit_type, a.limit_value, a.on_exceed == OnExceed::Deny).cmp(&(
+            b.assistant_name.as_deref().unwrap_or(""),
+            b.limit_type,
+            b.limit_value,
+            b.on_exceed == OnExceed::Deny,
+        ))
     });
     v
 }
 
-fn settings(def: &ActionDef, enabled: bool, requires_confirmation: bool, by: ConfirmationBy, source: Source) -> ActionSettings {
+fn settings(
+    def: &ActionDef,
+    enabled: bool,
+    requires_confirmation: bool,
+    by: ConfirmationBy,
+    source: Source,
+) -> ActionSettings {
     ActionSettings {
         action_type: def.id.clone(),
         name: def.name.clone(),
@@ -281,10 +291,9 @@ pub async fn org_defaults(db: &DatabaseConnection, catalog: &Catalog, actor: &Ac
 
 /// A catalog action, or NOT_FOUND naming it.
 fn catalog_action<'a>(catalog: &'a Catalog, action_type: &str) -> Result<&'a ActionDef, AppError> {
-    catalog
-        .get(action_type.trim())
-        .map(|d| d.as_ref())
-        .ok_or_else(|| AppError::new(ErrorCode::NotFound, format!("\"{}\" is not an action in the catalog.", action_type.trim())))
+    catalog.get(action_type.trim()).map(|d| d.as_ref()).ok_or_else(|| {
+        AppError::new(ErrorCode::NotFound, format!("\"{}\" is not an action in the catalog.", action_type.trim()))
+    })
 }
 
 /// The patch's values, checked: at least one, and `confirmation_by` customer or staff.
@@ -302,7 +311,13 @@ fn check_patch(patch: &PermissionPatch) -> Result<Option<ConfirmationBy>, AppErr
     Ok(parsed)
 }
 
-fn permission_json(scope_type: &str, scope_id: &str, action_type: &str, p: (bool, bool, ConfirmationBy), source: Source) -> Value {
+fn permission_json(
+    scope_type: &str,
+    scope_id: &str,
+    action_type: &str,
+    p: (bool, bool, ConfirmationBy),
+    source: Source,
+) -> Value {
     json!({
         "scope_type": scope_type,
         "scope_id": scope_id,
@@ -330,11 +345,8 @@ async fn write_permission<C: ConnectionTrait>(
     event: &str,
 ) -> Result<bool, AppError> {
     let (enabled, confirm, confirm_by, source) = resolved;
-    let next = (
-        patch.enabled.unwrap_or(enabled),
-        patch.requires_confirmation.unwrap_or(confirm),
-        by.unwrap_or(confirm_by),
-    );
+    let next =
+        (patch.enabled.unwrap_or(enabled), patch.requires_confirmation.unwrap_or(confirm), by.unwrap_or(confirm_by));
     let own = if scope_type == "org" { Source::Org } else { Source::Store };
     if current.is_some() && next == (enabled, confirm, confirm_by) {
         return Ok(false);
@@ -438,8 +450,19 @@ pub async fn set_org_default(
     let current = org_rows.get(&def.id);
     let p = resolve_permission(def, None, current);
     let resolved = (p.enabled, p.requires_confirmation, p.confirmation_by, source_of(p.source));
-    write_permission(&tx, actor, def, "org", &actor.org_id, current, resolved, &patch, by, "permission.default_updated")
-        .await?;
+    write_permission(
+        &tx,
+        actor,
+        def,
+        "org",
+        &actor.org_id,
+        current,
+        resolved,
+        &patch,
+        by,
+        "permission.default_updated",
+    )
+    .await?;
     let view = org_view(&tx, catalog, actor).await?;
     tx.commit().await.map_err(db_err)?;
     view.actions.into_iter().find(|a| a.action_type == def.id).ok_or_else(AppError::internal)
@@ -451,7 +474,11 @@ pub async fn set_org_default(
 /// `GET /permissions/limits`: the org-wide limits (View at the org); at a store the limits
 /// that apply there (org defaults it has not replaced, its own, then its assistants'); at an
 /// assistant its own. View at the store, or an agent key bound to it (and to that assistant).
-pub async fn list_limits(db: &DatabaseConnection, actor: &Actor, scope: &LimitScope) -> Result<Vec<LimitView>, AppError> {
+pub async fn list_limits(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    scope: &LimitScope,
+) -> Result<Vec<LimitView>, AppError> {
     match scope {
         LimitScope::Org => {
             authorize(actor, Need::View, &ScopeRef::Org)?;
@@ -510,20 +537,19 @@ async fn resolve_scope<C: ConnectionTrait>(
     input: &LimitInput,
 ) -> Result<(Level, String, Option<String>), AppError> {
     let blank = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-    let (scope_id, store_id, assistant_id) = (blank(&input.scope_id), blank(&input.store_id), blank(&input.assistant_id));
-    let kind = match blank(&input.scope_type) {
-        Some(t) => Level::parse(&t).ok_or_else(|| {
-            field("scope_type", format!("Unknown scope \"{t}\": use org, store or assistant."))
-        })?,
-        None if assistant_id.is_some() => Level::Assistant,
-        None if store_id.is_some() => Level::Store,
-        None => {
-            return Err(field(
+    let (scope_id, store_id, assistant_id) =
+        (blank(&input.scope_id), blank(&input.store_id), blank(&input.assistant_id));
+    let kind =
+        match blank(&input.scope_type) {
+            Some(t) => Level::parse(&t)
+                .ok_or_else(|| field("scope_type", format!("Unknown scope \"{t}\": use org, store or assistant.")))?,
+            None if assistant_id.is_some() => Level::Assistant,
+            None if store_id.is_some() => Level::Store,
+            None => return Err(field(
                 "scope_type",
                 "Say where the limit applies: scope_type org, store (with store_id) or assistant (with assistant_id).",
-            ))
-        }
-    };
+            )),
+        };
     match kind {
         Level::Org => {
             if scope_id.as_ref().is_some_and(|id| *id != actor.org_id) {
@@ -539,7 +565,9 @@ async fn resolve_scope<C: ConnectionTrait>(
             Ok((Level::Store, s.id.clone(), Some(s.id)))
         }
         Level::Assistant => {
-            let id = scope_id.or(assistant_id).ok_or_else(|| field("assistant_id", "Say which assistant (assistant_id)."))?;
+            let id = scope_id
+                .or(assistant_id)
+                .ok_or_else(|| field("assistant_id", "Say which assistant (assistant_id)."))?;
             let a = find_assistant(conn, &actor.org_id, &id).await?;
             let s = find_store(conn, &actor.org_id, &a.store_id).await?;
             authorize_at_store(actor, Permission::PermissionsManage, &s)?;
@@ -567,7 +595,11 @@ fn parse_limit(catalog: &Catalog, input: &LimitInput) -> Result<ParsedLimit, App
     let action_type = input.action_type.trim();
     let def = catalog.get(action_type);
     v.check(!action_type.is_empty(), "action_type", "Say which action (action_type).");
-    v.check(action_type.is_empty() || def.is_some(), "action_type", format!("\"{action_type}\" is not an action in the catalog."));
+    v.check(
+        action_type.is_empty() || def.is_some(),
+        "action_type",
+        format!("\"{action_type}\" is not an action in the catalog."),
+    );
     let limit_type = LimitType::parse(input.limit_type.trim());
     v.check(
         limit_type.is_some(),

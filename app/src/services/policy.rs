@@ -231,7 +231,11 @@ impl PolicyCache {
     }
 
     /// The store's compiled policy, recompiled when its `policy_version` moved on.
-    pub async fn store_policy<C: ConnectionTrait>(&self, db: &C, s: &store::Model) -> Result<Arc<StorePolicy>, AppError> {
+    pub async fn store_policy<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        s: &store::Model,
+    ) -> Result<Arc<StorePolicy>, AppError> {
         if let Some((version, p)) = self.stores.read().ok().and_then(|m| m.get(&s.id).cloned()) {
             if version == s.policy_version {
                 return Ok(p);

@@ -26,7 +26,9 @@ use crate::domain::stores::{
     DEFAULT_PLATFORM,
 };
 use crate::domain::AppError;
-use crate::entities::{action_limit, action_permission, api_key, assistant, role_assignment, store, team, usage_counter};
+use crate::entities::{
+    action_limit, action_permission, api_key, assistant, role_assignment, store, team, usage_counter,
+};
 use sea_orm::sea_query::Condition;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
@@ -167,7 +169,11 @@ pub(crate) fn view(
 }
 
 /// The view of one store, read inside `conn` (a transaction sees its own writes).
-pub(crate) async fn load_view<C: ConnectionTrait>(conn: &C, actor: &Actor, s: &store::Model) -> Result<StoreView, AppError> {
+pub(crate) async fn load_view<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    s: &store::Model,
+) -> Result<StoreView, AppError> {
     let paths = if s.team_id.is_some() { team_paths(conn, &actor.org_id).await? } else { HashMap::new() };
     let counts = assistant_counts(conn, &actor.org_id).await?;
     Ok(view(s, &paths, &counts, actor))
@@ -432,7 +438,9 @@ pub async fn update(
             &actor.org_id,
             &by,
             &actor.meta,
-            NewEvent::new("store.updated", "store", Some(&before.id)).before(snapshot(&before)).after(snapshot(&edited)),
+            NewEvent::new("store.updated", "store", Some(&before.id))
+                .before(snapshot(&before))
+                .after(snapshot(&edited)),
         )
         .await?;
     }
@@ -504,17 +512,17 @@ pub(crate) async fn count_in_team<C: ConnectionTrait>(conn: &C, org_id: &str, te
 
 /// API keys still acting for the store: agent keys bound to it and management keys at its
 /// scope, neither revoked nor expired.
-async fn active_keys<C: ConnectionTrait>(conn: &C, org_id: &str, store_id: &str) -> Result<Vec<api_key::Model>, AppError> {
+async fn active_keys<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    store_id: &str,
+) -> Result<Vec<api_key::Model>, AppError> {
     let at = now();
     Ok(api_key::Entity::find()
         .filter(api_key::Column::OrgId.eq(org_id))
-        .filter(
-            Condition::any().add(api_key::Column::StoreId.eq(store_id)).add(
-                Condition::all()
-                    .add(api_key::Column::ScopeType.eq("store"))
-                    .add(api_key::Column::ScopeId.eq(store_id)),
-            ),
-        )
+        .filter(Condition::any().add(api_key::Column::StoreId.eq(store_id)).add(
+            Condition::all().add(api_key::Column::ScopeType.eq("store")).add(api_key::Column::ScopeId.eq(store_id)),
+        ))
         .filter(api_key::Column::RevokedAt.is_null())
         .all(conn)
         .await
@@ -552,13 +560,11 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<
     action_limit::Entity::delete_many()
         .filter(action_limit::Column::OrgId.eq(actor.org_id.as_str()))
         .filter(
-            Condition::any()
-                .add(action_limit::Column::StoreId.eq(before.id.as_str()))
-                .add(
-                    Condition::all()
-                        .add(action_limit::Column::ScopeType.eq("assistant"))
-                        .add(action_limit::Column::ScopeId.is_in(assistant_ids.clone())),
-                ),
+            Condition::any().add(action_limit::Column::StoreId.eq(before.id.as_str())).add(
+                Condition::all()
+                    .add(action_limit::Column::ScopeType.eq("assistant"))
+                    .add(action_limit::Column::ScopeId.is_in(assistant_ids.clone())),
+            ),
         )
         .exec(&tx)
         .await
@@ -610,8 +616,14 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<
         .map(|a| json!({"id": a.id, "name": a.name, "allowed_actions": action_ids(&a.allowed_actions)}))
         .collect::<Vec<_>>());
     // No policy version to bump: the row is gone, and every read of the store answers NOT_FOUND.
-    audit::append(&tx, &actor.org_id, &by, &actor.meta, NewEvent::new("store.deleted", "store", Some(&before.id)).before(gone))
-        .await?;
+    audit::append(
+        &tx,
+        &actor.org_id,
+        &by,
+        &actor.meta,
+        NewEvent::new("store.deleted", "store", Some(&before.id)).before(gone),
+    )
+    .await?;
     tx.commit().await.map_err(db_err)?;
     Ok(())
 }

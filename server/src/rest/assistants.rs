@@ -61,8 +61,12 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let store_id = store_of_request(&actor, body.store_id.as_deref())?;
-    let input =
-        NewAssistant { store_id, name: body.name, description: body.description, allowed_actions: body.allowed_actions };
+    let input = NewAssistant {
+        store_id,
+        name: body.name,
+        description: body.description,
+        allowed_actions: body.allowed_actions,
+    };
     let created = assistants::create(&state.app.db, &state.app.policy, &actor, input).await?;
     Ok((StatusCode::CREATED, Json(json!(created))))
 }

@@ -15,7 +15,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-async fn get_scope(state: &ServerState, actor: &app::services::Actor, scope: ConnectorScope) -> Result<Json<Value>, ApiError> {
+async fn get_scope(
+    state: &ServerState,
+    actor: &app::services::Actor,
+    scope: ConnectorScope,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(connectors::get(&state.app.db, actor, &scope).await?)))
 }
 
@@ -29,7 +33,11 @@ async fn put_scope(
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(json!(view))))
 }
 
-async fn delete_scope(state: &ServerState, actor: &app::services::Actor, scope: ConnectorScope) -> Result<Response, ApiError> {
+async fn delete_scope(
+    state: &ServerState,
+    actor: &app::services::Actor,
+    scope: ConnectorScope,
+) -> Result<Response, ApiError> {
     connectors::delete(&state.app.db, actor, &scope).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -64,7 +72,10 @@ pub async fn store_delete(
 }
 
 /// `GET /connector`: the org's connector.
-pub async fn org_get(State(state): State<ServerState>, ApiActor { actor, .. }: ApiActor) -> Result<Json<Value>, ApiError> {
+pub async fn org_get(
+    State(state): State<ServerState>,
+    ApiActor { actor, .. }: ApiActor,
+) -> Result<Json<Value>, ApiError> {
     get_scope(&state, &actor, ConnectorScope::Org).await
 }
 
@@ -78,6 +89,9 @@ pub async fn org_put(
 }
 
 /// `DELETE /connector` → 204.
-pub async fn org_delete(State(state): State<ServerState>, ApiActor { actor, .. }: ApiActor) -> Result<Response, ApiError> {
+pub async fn org_delete(
+    State(state): State<ServerState>,
+    ApiActor { actor, .. }: ApiActor,
+) -> Result<Response, ApiError> {
     delete_scope(&state, &actor, ConnectorScope::Org).await
 }
