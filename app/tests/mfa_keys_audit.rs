@@ -292,7 +292,7 @@ db_test!(api_keys_cannot_manage_a_persons_mfa, |db| async move {
     let (o, _) = make_org(&db, "keys-mfa").await;
     let created =
         api_keys::create_management_key(&db, &o, "k", BuiltInRole::Owner, &system_actor(), &meta()).await.unwrap();
-    let (actor, _) = api_keys::authenticate(&db, &created.secret, &meta()).await.unwrap();
+    let (actor, _) = api_keys::authenticate(&db, &Default::default(), &created.secret, &meta()).await.unwrap();
     assert_code(mfa::begin_enrolment(&db, &KEY, &actor).await, ErrorCode::PermissionDenied);
     assert_code(mfa::status(&db, &actor).await, ErrorCode::PermissionDenied);
 });
@@ -361,6 +361,72 @@ db_test!(org_requiring_mfa_blocks_members_without_it, |db| async move {
 // ---------------------------------------------------------------------------------------
 // API keys
 
+db_test!(a_keys_cached_access_follows_every_change_at_once, |db| async move {
+    use app::domain::permission::Permission;
+    use std::sync::Arc;
+    let (_, owner) = make_org(&db, "cachedkeys").await;
+    let actor = actor_of(&db, &owner).await;
+    let eu = teams::create(&db, &actor, teams::NewTeam { name: "EU".into(), parent_team_id: None }).await.unwrap();
+    let reader = roles::create(
+        &db,
+        &actor,
+        roles::NewRole {
+            name: "Log reader".into(),
+            description: String::new(),
+            permissions: vec!["audit.read".into()],
+        },
+    )
+    .await
+    .unwrap();
+    let key = api_keys::create(
+        &db,
+        &actor,
+        api_keys::NewApiKey {
+            name: "Reader bot".into(),
+            role_id: reader.id.clone(),
+            scope_type: "team".into(),
+            scope_id: Some(eu.id.clone()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // One cache across requests, as in the server.
+    let cache = access::AccessCache::default();
+    let first = api_keys::authenticate(&db, &cache, &key.secret, &meta()).await.unwrap().0;
+    let again = api_keys::authenticate(&db, &cache, &key.secret, &meta()).await.unwrap().0;
+    assert!(Arc::ptr_eq(&first.access, &again.access), "nothing changed: the resolved access is reused");
+    assert!(first.access.grants[0].permissions.contains(&Permission::AuditRead));
+    assert!(!first.access.grants[0].permissions.contains(&Permission::ActionsApprove));
+
+    // The role gains a permission: the very next request has it.
+    roles::update(
+        &db,
+        &actor,
+        &reader.id,
+        roles::RolePatch {
+            permissions: Some(vec!["audit.read".into(), "actions.approve".into()]),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let after_role = api_keys::authenticate(&db, &cache, &key.secret, &meta()).await.unwrap().0;
+    assert!(after_role.access.grants[0].permissions.contains(&Permission::ActionsApprove));
+
+    // A new sub-team is part of the tree the grant reaches down.
+    let north =
+        teams::create(&db, &actor, teams::NewTeam { name: "North".into(), parent_team_id: Some(eu.id.clone()) })
+            .await
+            .unwrap();
+    let after_team = api_keys::authenticate(&db, &cache, &key.secret, &meta()).await.unwrap().0;
+    assert_eq!(after_team.access.tree.team_parent.get(&north.id), Some(&Some(eu.id.clone())));
+
+    // Revoked: refused at once, whatever is cached.
+    api_keys::revoke(&db, &actor, &key.key.id).await.unwrap();
+    assert_code(api_keys::authenticate(&db, &cache, &key.secret, &meta()).await, ErrorCode::Unauthenticated);
+});
+
 db_test!(api_key_with_a_role_at_a_team_is_listed_and_revoked, |db| async move {
     let (o, owner) = make_org(&db, "keys").await;
     let actor = actor_of(&db, &owner).await;
@@ -410,7 +476,7 @@ db_test!(api_key_with_a_role_at_a_team_is_listed_and_revoked, |db| async move {
     assert!(created.key.expires_at.is_some());
 
     // The key acts with its role at its team only.
-    let (key_actor, _) = api_keys::authenticate(&db, &created.secret, &meta()).await.unwrap();
+    let (key_actor, _) = api_keys::authenticate(&db, &Default::default(), &created.secret, &meta()).await.unwrap();
     let grants = &key_actor.access.grants;
     assert_eq!(grants.len(), 1);
     assert_eq!(grants[0].scope, ScopeRef::Team(north.id.clone()));
@@ -444,10 +510,13 @@ db_test!(api_key_with_a_role_at_a_team_is_listed_and_revoked, |db| async move {
 
     let revoked = api_keys::revoke(&db, &actor, &created.key.id).await.unwrap();
     assert_eq!(revoked.status, "revoked");
-    assert_code(api_keys::authenticate(&db, &created.secret, &meta()).await, ErrorCode::Unauthenticated);
+    assert_code(
+        api_keys::authenticate(&db, &Default::default(), &created.secret, &meta()).await,
+        ErrorCode::Unauthenticated,
+    );
     assert_code(api_keys::revoke(&db, &actor, &created.key.id).await, ErrorCode::Conflict);
     assert_eq!(api_keys::get(&db, &actor, &created.key.id).await.unwrap().status, "revoked");
-    api_keys::authenticate(&db, &custom_key.secret, &meta()).await.unwrap();
+    api_keys::authenticate(&db, &Default::default(), &custom_key.secret, &meta()).await.unwrap();
 
     // Events without the secret or its hash.
     let stored = api_key::Entity::find_by_id(created.key.id.clone()).one(&db).await.unwrap().unwrap();
@@ -552,7 +621,7 @@ db_test!(nobody_creates_a_key_stronger_than_themselves, |db| async move {
 
     // A key inherits the same guard.
     let admin_key = api_keys::create(&db, &owner_actor, new("role-admin")).await.unwrap();
-    let (key_actor, _) = api_keys::authenticate(&db, &admin_key.secret, &meta()).await.unwrap();
+    let (key_actor, _) = api_keys::authenticate(&db, &Default::default(), &admin_key.secret, &meta()).await.unwrap();
     assert_code(api_keys::create(&db, &key_actor, new("role-owner")).await, ErrorCode::PermissionDenied);
     let by_key = api_keys::create(&db, &key_actor, new("role-viewer")).await.unwrap();
     assert_eq!(by_key.key.created_by_label, "API key \"role-admin key\"");
@@ -602,7 +671,7 @@ db_test!(cli_keys_take_built_in_or_custom_role_names, |db| async move {
     assert!(api_keys::find_role_by_name(&db, &other.id, "Reporter").await.unwrap().is_some());
     let created =
         api_keys::create_management_key_with_role(&db, &o, "cli key", &r, &system_actor(), &meta()).await.unwrap();
-    let (actor, _) = api_keys::authenticate(&db, &created.secret, &meta()).await.unwrap();
+    let (actor, _) = api_keys::authenticate(&db, &Default::default(), &created.secret, &meta()).await.unwrap();
     assert_eq!(actor.access.role_names(), vec!["Support Lead"]);
     let custom_of_other = role::Entity::find_by_id(custom.id).one(&db).await.unwrap().unwrap();
     assert_code(
@@ -637,7 +706,7 @@ db_test!(change_log_filters_and_pages, |db| async move {
     )
     .await
     .unwrap();
-    let (key_actor, _) = api_keys::authenticate(&db, &key.secret, &meta()).await.unwrap();
+    let (key_actor, _) = api_keys::authenticate(&db, &Default::default(), &key.secret, &meta()).await.unwrap();
 
     let all = |include_sign_ins: bool| EventFilter { include_sign_ins, ..Default::default() };
     let changes = audit::list_events(&db, &actor, &all(false), &paging(200, None)).await.unwrap();
@@ -760,5 +829,5 @@ db_test!(another_orgs_ids_are_not_found, |db| async move {
     let filter = EventFilter { entity_id: Some(key_a.key.id.clone()), include_sign_ins: true, ..Default::default() };
     assert!(audit::list_events(&db, &b, &filter, &paging(50, None)).await.unwrap().events.is_empty());
     // And A's key is untouched.
-    api_keys::authenticate(&db, &key_a.secret, &meta()).await.unwrap();
+    api_keys::authenticate(&db, &Default::default(), &key_a.secret, &meta()).await.unwrap();
 });

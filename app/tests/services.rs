@@ -432,7 +432,7 @@ db_test!(api_key_authenticates_and_wrong_or_revoked_keys_do_not, |db| async move
     let created =
         api_keys::create_management_key(&db, &org, "CI key", BuiltInRole::Owner, &system_actor(), &meta).await.unwrap();
 
-    let (actor, key) = api_keys::authenticate(&db, &created.secret, &meta).await.unwrap();
+    let (actor, key) = api_keys::authenticate(&db, &Default::default(), &created.secret, &meta).await.unwrap();
     assert_eq!(key.id, created.key.id);
     assert_eq!(actor.kind, ActorKind::ApiKey);
     assert_eq!(actor.org_id, org.id);
@@ -443,14 +443,14 @@ db_test!(api_key_authenticates_and_wrong_or_revoked_keys_do_not, |db| async move
     wrong.pop();
     wrong.push(if created.secret.ends_with('x') { 'y' } else { 'x' });
     for bad in [wrong.as_str(), "mdt_", "", "not-a-key", &created.secret[4..]] {
-        let err = failure(api_keys::authenticate(&db, bad, &meta).await);
+        let err = failure(api_keys::authenticate(&db, &Default::default(), bad, &meta).await);
         assert_eq!(err.code, ErrorCode::Unauthenticated, "{bad:?}: {err:?}");
     }
 
     let mut revoke: api_key::ActiveModel = key.into();
     revoke.revoked_at = Set(Some(db::now()));
     revoke.update(&db).await.unwrap();
-    let err = failure(api_keys::authenticate(&db, &created.secret, &meta).await);
+    let err = failure(api_keys::authenticate(&db, &Default::default(), &created.secret, &meta).await);
     assert_eq!(err.code, ErrorCode::Unauthenticated, "a revoked key: {err:?}");
 });
 

@@ -244,9 +244,10 @@ db_test!(kill_switch_is_audited_and_stops_tools, |db| async move {
     assert_eq!(tool_ids(&assistants::tools(&db, &cache, &boss, &a.id, None).await.unwrap()).len(), 2);
     let v0 = policy_version(&db, &s.id).await;
 
-    let paused = stores::update(&db, &cache, &boss, &s.id, StorePatch { actions_paused: Some(true), ..Default::default() })
-        .await
-        .unwrap();
+    let paused =
+        stores::update(&db, &cache, &boss, &s.id, StorePatch { actions_paused: Some(true), ..Default::default() })
+            .await
+            .unwrap();
     assert!(paused.actions_paused);
     assert!(policy_version(&db, &s.id).await > v0, "pausing bumps the policy version");
     let ev = events(&db, &o, "store.paused").await;
@@ -292,12 +293,16 @@ db_test!(another_orgs_stores_and_assistants_are_not_found, |db| async move {
 
     let nf = |e: AppError| assert_eq!(e.code, ErrorCode::NotFound, "{e:?}");
     nf(err(stores::get(&db, &alpha, &s.id).await));
-    nf(err(stores::update(&db, &cache, &alpha, &s.id, StorePatch { name: Some("x".into()), ..Default::default() }).await));
+    nf(err(
+        stores::update(&db, &cache, &alpha, &s.id, StorePatch { name: Some("x".into()), ..Default::default() }).await
+    ));
     nf(err(stores::delete(&db, &alpha, &s.id).await));
     nf(err(assistants::list(&db, &alpha, &s.id, None, None).await));
     nf(err(assistants::create(&db, &cache, &alpha, new_assistant(&s.id, "Sneaky")).await));
     nf(err(assistants::get(&db, &alpha, &a.id).await));
-    nf(err(assistants::update(&db, &alpha, &a.id, AssistantPatch { name: Some("x".into()), ..Default::default() }).await));
+    nf(err(
+        assistants::update(&db, &alpha, &a.id, AssistantPatch { name: Some("x".into()), ..Default::default() }).await
+    ));
     nf(err(assistants::set_allowed_actions(&db, &cache, &alpha, &a.id, vec![]).await));
     nf(err(assistants::tools(&db, &cache, &alpha, &a.id, None).await));
     nf(err(assistants::delete(&db, &alpha, &a.id).await));
@@ -325,11 +330,12 @@ db_test!(store_validation_errors_are_field_level, |db| async move {
     assert!(e.field("currency").unwrap().contains("three-letter"));
     assert!(e.field("platform").unwrap().contains("sandbox"));
 
-    let unknown =
-        NewStore { default_allowed_actions: Some(ids(&["lookup_order", "teleport"])), ..new_store("Shop") };
+    let unknown = NewStore { default_allowed_actions: Some(ids(&["lookup_order", "teleport"])), ..new_store("Shop") };
     let e = err(stores::create(&db, &cache, &boss, unknown).await);
     assert!(e.field("default_allowed_actions").unwrap().contains("\"teleport\""));
-    let e = err(stores::create(&db, &cache, &boss, NewStore { team_id: Some("no-such-team".into()), ..new_store("Shop") }).await);
+    let e =
+        err(stores::create(&db, &cache, &boss, NewStore { team_id: Some("no-such-team".into()), ..new_store("Shop") })
+            .await);
     assert_eq!(e.code, ErrorCode::NotFound);
     assert!(e.field("team_id").is_some());
     assert!(stores::list(&db, &boss, None, None).await.unwrap().stores.is_empty(), "nothing was created");
@@ -344,23 +350,43 @@ db_test!(store_validation_errors_are_field_level, |db| async move {
     assert_eq!(s.currency, "USD");
     assert_eq!(s.default_allowed_actions, ids(&["lookup_order", "send_tracking"]));
 
-    let e = err(
-        stores::update(&db, &cache, &boss, &s.id, StorePatch { currency: Some("12".into()), name: Some("".into()), ..Default::default() })
-            .await,
-    );
+    let e = err(stores::update(
+        &db,
+        &cache,
+        &boss,
+        &s.id,
+        StorePatch { currency: Some("12".into()), name: Some("".into()), ..Default::default() },
+    )
+    .await);
     assert!(e.field("currency").is_some() && e.field("name").is_some());
-    let e = err(
-        stores::update(&db, &cache, &boss, &s.id, StorePatch { default_allowed_actions: Some(ids(&["nope"])), ..Default::default() })
-            .await,
-    );
+    let e = err(stores::update(
+        &db,
+        &cache,
+        &boss,
+        &s.id,
+        StorePatch { default_allowed_actions: Some(ids(&["nope"])), ..Default::default() },
+    )
+    .await);
     assert!(e.field("default_allowed_actions").unwrap().contains("\"nope\""));
     assert_eq!(stores::get(&db, &boss, &s.id).await.unwrap().currency, "USD", "nothing changed");
 
     // Assistant fields too.
-    let e = err(assistants::create(&db, &cache, &boss, NewAssistant { description: Some("d".repeat(1001)), ..new_assistant(&s.id, "") }).await);
+    let e = err(assistants::create(
+        &db,
+        &cache,
+        &boss,
+        NewAssistant { description: Some("d".repeat(1001)), ..new_assistant(&s.id, "") },
+    )
+    .await);
     assert!(e.field("name").is_some() && e.field("description").is_some());
     let a = assistants::create(&db, &cache, &boss, new_assistant(&s.id, "Bot")).await.unwrap();
-    let e = err(assistants::update(&db, &boss, &a.id, AssistantPatch { status: Some("sleeping".into()), ..Default::default() }).await);
+    let e = err(assistants::update(
+        &db,
+        &boss,
+        &a.id,
+        AssistantPatch { status: Some("sleeping".into()), ..Default::default() },
+    )
+    .await);
     assert!(e.field("status").is_some());
 });
 
@@ -384,9 +410,15 @@ db_test!(assistant_gets_store_defaults, |db| async move {
     assert_eq!(a.allowed_actions, ids(&["lookup_order", "tickets.create"]), "the store's defaults, in catalog order");
 
     // The store's defaults change later; existing assistants keep theirs.
-    stores::update(&db, &cache, &boss, &s.id, StorePatch { default_allowed_actions: Some(vec![]), ..Default::default() })
-        .await
-        .unwrap();
+    stores::update(
+        &db,
+        &cache,
+        &boss,
+        &s.id,
+        StorePatch { default_allowed_actions: Some(vec![]), ..Default::default() },
+    )
+    .await
+    .unwrap();
     assert_eq!(assistants::get(&db, &boss, &a.id).await.unwrap().allowed_actions.len(), 2);
     let b = assistants::create(&db, &cache, &boss, new_assistant(&s.id, "Quiet bot")).await.unwrap();
     assert!(b.allowed_actions.is_empty());
@@ -396,7 +428,10 @@ db_test!(assistant_gets_store_defaults, |db| async move {
         &db,
         &cache,
         &boss,
-        NewAssistant { allowed_actions: Some(ids(&["process_refund", "lookup_order", "process_refund"])), ..new_assistant(&s.id, "Refunder") },
+        NewAssistant {
+            allowed_actions: Some(ids(&["process_refund", "lookup_order", "process_refund"])),
+            ..new_assistant(&s.id, "Refunder")
+        },
     )
     .await
     .unwrap();
@@ -419,10 +454,14 @@ db_test!(allowed_actions_unknown_id_is_422, |db| async move {
     let boss = actor(&db, &o, &owner).await;
     let s = stores::create(&db, &cache, &boss, new_store("Shop")).await.unwrap();
     let a = assistants::create(&db, &cache, &boss, new_assistant(&s.id, "Bot")).await.unwrap();
-    let e = err(
-        assistants::set_allowed_actions(&db, &cache, &boss, &a.id, ids(&["lookup_order", "fly_to_moon", "tickets.nope"]))
-            .await,
-    );
+    let e = err(assistants::set_allowed_actions(
+        &db,
+        &cache,
+        &boss,
+        &a.id,
+        ids(&["lookup_order", "fly_to_moon", "tickets.nope"]),
+    )
+    .await);
     assert_eq!(e.code, ErrorCode::ValidationError);
     let m = e.field("allowed_actions").unwrap();
     assert!(m.contains("\"fly_to_moon\"") && m.contains("\"tickets.nope\""), "{m}");
@@ -430,9 +469,15 @@ db_test!(allowed_actions_unknown_id_is_422, |db| async move {
     assert_eq!(assistants::get(&db, &boss, &a.id).await.unwrap().allowed_actions, a.allowed_actions, "nothing changed");
 
     let v0 = policy_version(&db, &s.id).await;
-    let saved = assistants::set_allowed_actions(&db, &cache, &boss, &a.id, ids(&["tickets.create", " lookup_order ", "tickets.create"]))
-        .await
-        .unwrap();
+    let saved = assistants::set_allowed_actions(
+        &db,
+        &cache,
+        &boss,
+        &a.id,
+        ids(&["tickets.create", " lookup_order ", "tickets.create"]),
+    )
+    .await
+    .unwrap();
     assert_eq!(saved.allowed_actions, ids(&["lookup_order", "tickets.create"]));
     assert!(policy_version(&db, &s.id).await > v0);
     let ev = events(&db, &o, "assistant.allowed_actions_changed").await;
@@ -488,10 +533,19 @@ db_test!(tools_drop_what_is_unticked_disabled_or_paused, |db| async move {
     assert!(e.field("format").is_some());
 
     // Unticked for the assistant: gone.
-    assistants::set_allowed_actions(&db, &cache, &boss, &a.id, ids(&["lookup_order", "tickets.create", "process_refund"]))
-        .await
-        .unwrap();
-    assert_eq!(openai(assistants::tools(&db, &cache, &boss, &a.id, None).await.unwrap()), ids(&["lookup_order", "tickets.create"]));
+    assistants::set_allowed_actions(
+        &db,
+        &cache,
+        &boss,
+        &a.id,
+        ids(&["lookup_order", "tickets.create", "process_refund"]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        openai(assistants::tools(&db, &cache, &boss, &a.id, None).await.unwrap()),
+        ids(&["lookup_order", "tickets.create"])
+    );
     // Turned off for the store: gone.
     let off = PermissionPatch { enabled: Some(false), ..Default::default() };
     permissions::set(&db, &catalog, &boss, &s.id, "lookup_order", off).await.unwrap();
@@ -505,9 +559,10 @@ db_test!(tools_drop_what_is_unticked_disabled_or_paused, |db| async move {
         .await
         .unwrap();
     // The assistant disabled: nothing; enabled again: back.
-    let disabled = assistants::update(&db, &boss, &a.id, AssistantPatch { status: Some("disabled".into()), ..Default::default() })
-        .await
-        .unwrap();
+    let disabled =
+        assistants::update(&db, &boss, &a.id, AssistantPatch { status: Some("disabled".into()), ..Default::default() })
+            .await
+            .unwrap();
     assert_eq!(disabled.status, "disabled");
     assert!(openai(assistants::tools(&db, &cache, &boss, &a.id, None).await.unwrap()).is_empty());
     assistants::update(&db, &boss, &a.id, AssistantPatch { status: Some("active".into()), ..Default::default() })
@@ -540,19 +595,17 @@ db_test!(store_scoped_role_lets_a_store_manager_manage_only_that_store, |db| asy
     .await
     .unwrap();
     assert_eq!(assigned.scope_name, "Store: Mine");
-    let e = err(
-        assignments::create(
-            &db,
-            &boss,
-            NewAssignment {
-                user_id: pat.id.clone(),
-                role_id: BuiltInRole::Viewer.id().into(),
-                scope_type: "store".into(),
-                scope_id: Some("no-such-store".into()),
-            },
-        )
-        .await,
-    );
+    let e = err(assignments::create(
+        &db,
+        &boss,
+        NewAssignment {
+            user_id: pat.id.clone(),
+            role_id: BuiltInRole::Viewer.id().into(),
+            scope_type: "store".into(),
+            scope_id: Some("no-such-store".into()),
+        },
+    )
+    .await);
     assert_eq!(e.code, ErrorCode::NotFound);
     assert!(e.field("scope_id").is_some());
 
@@ -561,22 +614,39 @@ db_test!(store_scoped_role_lets_a_store_manager_manage_only_that_store, |db| asy
     assert_eq!(listed.stores.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), vec!["Mine"]);
     assert!(!listed.can_create());
     assert!(listed.stores[0].can_manage);
-    let renamed =
-        stores::update(&db, &cache, &pat, &mine.id, StorePatch { name: Some("Mine, renamed".into()), ..Default::default() })
-            .await
-            .unwrap();
+    let renamed = stores::update(
+        &db,
+        &cache,
+        &pat,
+        &mine.id,
+        StorePatch { name: Some("Mine, renamed".into()), ..Default::default() },
+    )
+    .await
+    .unwrap();
     assert_eq!(renamed.name, "Mine, renamed");
     let a = assistants::create(&db, &cache, &pat, new_assistant(&mine.id, "Pat's bot")).await.unwrap();
     assistants::set_allowed_actions(&db, &cache, &pat, &a.id, ids(&["lookup_order"])).await.unwrap();
 
     let denied = |e: AppError| assert_eq!(e.code, ErrorCode::PermissionDenied, "{e:?}");
     denied(err(stores::get(&db, &pat, &other.id).await));
-    denied(err(stores::update(&db, &cache, &pat, &other.id, StorePatch { actions_paused: Some(true), ..Default::default() }).await));
+    denied(err(stores::update(
+        &db,
+        &cache,
+        &pat,
+        &other.id,
+        StorePatch { actions_paused: Some(true), ..Default::default() },
+    )
+    .await));
     denied(err(stores::delete(&db, &pat, &other.id).await));
     denied(err(assistants::create(&db, &cache, &pat, new_assistant(&other.id, "Nope")).await));
     denied(err(stores::create(&db, &cache, &pat, new_store("New")).await));
     // A store manager has no api_keys.manage: no agent keys, even at their store.
-    denied(err(api_keys::create_agent(&db, &pat, NewAgentKey { name: "k".into(), store_id: mine.id.clone(), ..Default::default() }).await));
+    denied(err(api_keys::create_agent(
+        &db,
+        &pat,
+        NewAgentKey { name: "k".into(), store_id: mine.id.clone(), ..Default::default() },
+    )
+    .await));
     // A management key with the Store manager role at the store acts there only.
     let key = api_keys::create(
         &db,
@@ -592,15 +662,29 @@ db_test!(store_scoped_role_lets_a_store_manager_manage_only_that_store, |db| asy
     .await
     .unwrap();
     assert_eq!(key.key.scope_label, "Store: \u{201c}Mine, renamed\u{201d}");
-    let (key_actor, _) = api_keys::authenticate(&db, &key.secret, &meta()).await.unwrap();
+    let (key_actor, _) = api_keys::authenticate(&db, &Default::default(), &key.secret, &meta()).await.unwrap();
     stores::update(&db, &cache, &key_actor, &mine.id, StorePatch { actions_paused: Some(true), ..Default::default() })
         .await
         .unwrap();
-    denied(err(stores::update(&db, &cache, &key_actor, &other.id, StorePatch { actions_paused: Some(true), ..Default::default() }).await));
+    denied(err(stores::update(
+        &db,
+        &cache,
+        &key_actor,
+        &other.id,
+        StorePatch { actions_paused: Some(true), ..Default::default() },
+    )
+    .await));
     assert_eq!(stores::list(&db, &key_actor, None, None).await.unwrap().stores.len(), 1);
     // Nor may they move the store into a team (stores.manage there).
     let team = teams::create(&db, &boss, NewTeam { name: "Ops".into(), parent_team_id: None }).await.unwrap();
-    denied(err(stores::update(&db, &cache, &pat, &mine.id, StorePatch { team_id: Some(Some(team.id)), ..Default::default() }).await));
+    denied(err(stores::update(
+        &db,
+        &cache,
+        &pat,
+        &mine.id,
+        StorePatch { team_id: Some(Some(team.id)), ..Default::default() },
+    )
+    .await));
 });
 
 db_test!(team_assignment_reaches_the_teams_stores, |db| async move {
@@ -608,10 +692,12 @@ db_test!(team_assignment_reaches_the_teams_stores, |db| async move {
     let cache = PolicyCache::new();
     let boss = actor(&db, &o, &owner).await;
     let eu = teams::create(&db, &boss, NewTeam { name: "EU".into(), parent_team_id: None }).await.unwrap();
-    let north = teams::create(&db, &boss, NewTeam { name: "North".into(), parent_team_id: Some(eu.id.clone()) }).await.unwrap();
-    let nordic = stores::create(&db, &cache, &boss, NewStore { team_id: Some(north.id.clone()), ..new_store("Nordic") })
-        .await
-        .unwrap();
+    let north =
+        teams::create(&db, &boss, NewTeam { name: "North".into(), parent_team_id: Some(eu.id.clone()) }).await.unwrap();
+    let nordic =
+        stores::create(&db, &cache, &boss, NewStore { team_id: Some(north.id.clone()), ..new_store("Nordic") })
+            .await
+            .unwrap();
     assert_eq!(nordic.team_path.as_deref(), Some("EU / North"));
     let loose = stores::create(&db, &cache, &boss, new_store("Loose")).await.unwrap();
 
@@ -646,7 +732,9 @@ db_test!(team_assignment_reaches_the_teams_stores, |db| async move {
     assert!(made.can_manage, "the creator manages the store just made in their team");
     assert_eq!(err(stores::create(&db, &cache, &kim, new_store("Outside")).await).code, ErrorCode::PermissionDenied);
     // Moving a store out of their teams needs stores.manage where it lands.
-    let e = err(stores::update(&db, &cache, &kim, &nordic.id, StorePatch { team_id: Some(None), ..Default::default() }).await);
+    let e =
+        err(stores::update(&db, &cache, &kim, &nordic.id, StorePatch { team_id: Some(None), ..Default::default() })
+            .await);
     assert_eq!(e.code, ErrorCode::PermissionDenied);
 
     // Deleting a team with stores: refused without a destination; with one, the stores move.
@@ -674,23 +762,31 @@ db_test!(agent_keys_are_bound_to_their_store, |db| async move {
     let b1 = assistants::create(&db, &cache, &boss, new_assistant(&s1.id, "Other bot")).await.unwrap();
     let a2 = assistants::create(&db, &cache, &boss, new_assistant(&s2.id, "Bot two")).await.unwrap();
 
-    let e = err(
-        api_keys::create_agent(
-            &db,
-            &boss,
-            NewAgentKey { name: "k".into(), store_id: s1.id.clone(), assistant_id: Some(a2.id.clone()), expires_at: None },
-        )
-        .await,
-    );
+    let e = err(api_keys::create_agent(
+        &db,
+        &boss,
+        NewAgentKey { name: "k".into(), store_id: s1.id.clone(), assistant_id: Some(a2.id.clone()), expires_at: None },
+    )
+    .await);
     assert_eq!(e.code, ErrorCode::ValidationError);
     assert!(e.field("assistant_id").is_some());
-    let e = err(api_keys::create_agent(&db, &boss, NewAgentKey { name: " ".into(), store_id: s1.id.clone(), ..Default::default() }).await);
+    let e = err(api_keys::create_agent(
+        &db,
+        &boss,
+        NewAgentKey { name: " ".into(), store_id: s1.id.clone(), ..Default::default() },
+    )
+    .await);
     assert!(e.field("name").is_some());
 
     let created = api_keys::create_agent(
         &db,
         &boss,
-        NewAgentKey { name: "Chat runtime".into(), store_id: s1.id.clone(), assistant_id: Some(a1.id.clone()), expires_at: None },
+        NewAgentKey {
+            name: "Chat runtime".into(),
+            store_id: s1.id.clone(),
+            assistant_id: Some(a1.id.clone()),
+            expires_at: None,
+        },
     )
     .await
     .unwrap();
@@ -703,7 +799,7 @@ db_test!(agent_keys_are_bound_to_their_store, |db| async move {
     let created_events = events(&db, &o, "api_key.created").await;
     assert!(!created_events.last().unwrap().after_json.as_deref().unwrap().contains(&created.secret));
 
-    let (agent, _) = api_keys::authenticate(&db, &created.secret, &meta()).await.unwrap();
+    let (agent, _) = api_keys::authenticate(&db, &Default::default(), &created.secret, &meta()).await.unwrap();
     assert!(agent.agent.is_some());
     assert_eq!(tool_ids(&assistants::tools(&db, &cache, &agent, &a1.id, None).await.unwrap()).len(), 2);
     assert_eq!(assistants::get(&db, &agent, &a1.id).await.unwrap().name, "Bot one");
@@ -754,12 +850,25 @@ db_test!(agent_keys_are_bound_to_their_store, |db| async move {
     stores::delete(&db, &boss, &s1.id).await.unwrap();
     assert_eq!(err(stores::get(&db, &boss, &s1.id).await).code, ErrorCode::NotFound);
     assert!(store_rows(&db, &s1.id).await.is_empty());
-    assert!(assistant::Entity::find().filter(assistant::Column::StoreId.eq(s1.id.as_str())).all(&db).await.unwrap().is_empty());
-    assert!(action_limit::Entity::find().filter(action_limit::Column::StoreId.eq(s1.id.as_str())).all(&db).await.unwrap().is_empty());
+    assert!(assistant::Entity::find()
+        .filter(assistant::Column::StoreId.eq(s1.id.as_str()))
+        .all(&db)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(action_limit::Entity::find()
+        .filter(action_limit::Column::StoreId.eq(s1.id.as_str()))
+        .all(&db)
+        .await
+        .unwrap()
+        .is_empty());
     let deleted = events(&db, &o, "store.deleted").await;
     assert_eq!(deleted.len(), 1);
     assert_eq!(json_of(&deleted[0].before_json)["assistants"].as_array().unwrap().len(), 2);
-    assert!(events(&db, &o, "role_assignment.deleted").await.iter().any(|e| json_of(&e.before_json)["reason"] == "store deleted"));
+    assert!(events(&db, &o, "role_assignment.deleted")
+        .await
+        .iter()
+        .any(|e| json_of(&e.before_json)["reason"] == "store deleted"));
     // The other store is untouched.
     assert_eq!(stores::get(&db, &boss, &s2.id).await.unwrap().assistant_count, 1);
     chain_ok(&db, &o).await;
@@ -781,7 +890,14 @@ db_test!(viewers_read_but_do_not_change, |db| async move {
     assert_eq!(assistants::tool_preview(&db, &cache, &viewer, &a.id).await.unwrap().tools.len(), 2);
     let denied = |e: AppError| assert_eq!(e.code, ErrorCode::PermissionDenied, "{e:?}");
     denied(err(assistants::set_allowed_actions(&db, &cache, &viewer, &a.id, vec![]).await));
-    denied(err(stores::update(&db, &cache, &viewer, &s.id, StorePatch { actions_paused: Some(true), ..Default::default() }).await));
+    denied(err(stores::update(
+        &db,
+        &cache,
+        &viewer,
+        &s.id,
+        StorePatch { actions_paused: Some(true), ..Default::default() },
+    )
+    .await));
     denied(err(assistants::delete(&db, &viewer, &a.id).await));
     denied(err(api_keys::list_agent_keys(&db, &viewer, &s.id, None).await));
     // A Store manager at the org changes allowed actions but not agent keys.

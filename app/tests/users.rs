@@ -67,7 +67,7 @@ async fn key_actor(db: &DatabaseConnection, o: &org::Model, role: BuiltInRole) -
     )
     .await
     .unwrap();
-    api_keys::authenticate(db, &key.secret, &meta()).await.unwrap().0
+    api_keys::authenticate(db, &Default::default(), &key.secret, &meta()).await.unwrap().0
 }
 
 fn invite_input(email: &str, name: &str) -> InviteInput {

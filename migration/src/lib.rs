@@ -13,6 +13,7 @@ mod m20261123_000009_stores;
 mod m20261123_000010_catalog_v1;
 mod m20261123_000011_actions;
 mod m20261123_000012_executors;
+mod m20261123_000013_access_version;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000010_catalog_v1::Migration),
             Box::new(m20261123_000011_actions::Migration),
             Box::new(m20261123_000012_executors::Migration),
+            Box::new(m20261123_000013_access_version::Migration),
         ]
     }
 }

@@ -153,6 +153,7 @@ impl Application {
             public_base_url: Arc::from(config.base_url(addr)),
             smtp_configured: config.smtp_url.is_some(),
             policy: Arc::new(app::services::policy::PolicyCache::new()),
+            access: Arc::new(app::services::access::AccessCache::default()),
             pending_ttl: chrono::Duration::hours(i64::from(config.pending_ttl_hours)),
         };
         let leptos = LeptosOptions::builder()

@@ -27,6 +27,15 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(belongs_to = "super::org::Entity", from = "Column::OrgId", to = "super::org::Column::Id")]
+    Org,
+}
+
+impl Related<super::org::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Org.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

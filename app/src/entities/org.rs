@@ -10,6 +10,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Members must enrol TOTP before they can use the app.
     pub require_mfa: bool,
+    /// Moves on with every audited change to what API keys may do (see `services::access`).
+    pub access_version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

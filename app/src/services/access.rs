@@ -13,6 +13,7 @@ use crate::entities::{api_key, role, role_assignment, role_permission, store, te
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// An actor's grants and the tree they apply over.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -115,6 +116,47 @@ pub async fn key_access<C: ConnectionTrait>(db: &C, key: &api_key::Model) -> Res
         }
     }
     Ok(Access { grants, tree: load_tree(db, &key.org_id).await? })
+}
+
+/// API keys' resolved access, reused while the org's `access_version` has not moved (it
+/// moves in the transaction of every audited change to the org, its teams, stores, roles,
+/// role assignments and keys: `audit::append`). Authentication still reads the key row and
+/// its org on every request, so revocation, expiry and every access change take effect on
+/// the very next request, on every server sharing the database; what is saved is resolving
+/// the role and loading the org's tree (four queries) per request.
+#[derive(Debug, Default)]
+pub struct AccessCache {
+    keys: std::sync::RwLock<HashMap<String, (i64, Arc<Access>)>>,
+}
+
+/// More keys than this in use at once (unusual) and the cache starts over.
+const ACCESS_CACHE_MAX_KEYS: usize = 10_000;
+
+impl AccessCache {
+    /// `key`'s access as of the org's `access_version`.
+    pub async fn key_access<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        key: &api_key::Model,
+        access_version: i64,
+    ) -> Result<Arc<Access>, AppError> {
+        if let Some((version, access)) = self.keys.read().ok().and_then(|m| m.get(&key.id).cloned()) {
+            if version == access_version {
+                return Ok(access);
+            }
+        }
+        let access = Arc::new(key_access(db, key).await?);
+        if let Ok(mut m) = self.keys.write() {
+            if m.len() >= ACCESS_CACHE_MAX_KEYS {
+                m.clear();
+            }
+            // A concurrent request may have resolved a newer version already: keep the newer.
+            if m.get(&key.id).is_none_or(|(v, _)| *v <= access_version) {
+                m.insert(key.id.clone(), (access_version, access.clone()));
+            }
+        }
+        Ok(access)
+    }
 }
 
 /// The stored form of a scope: org scopes point at the org id.

@@ -7,12 +7,14 @@
 //! PostgreSQL; SQLite write transactions are `BEGIN IMMEDIATE`), then reads the usage
 //! counters, decides and reserves. Two invokes of one org never interleave between reading
 //! a counter and adding to it, so concurrent requests cannot overshoot a limit.
-//! Executors run after the commit, never while holding the lock.
+//! Local executors (sandbox store, internal actions) run inside the transaction that records
+//! their outcome (for an action allowed at once, the invoke transaction itself); remote ones
+//! (webhooks) after the commit, never while holding the lock.
 
 use super::audit::{self, NewEvent};
 use super::authz::{authorize, authorize_agent_or};
 use super::check::{self, CheckInput};
-use super::db::{begin_write, db_err, is_unique_violation, new_id, now, rfc3339};
+use super::db::{begin_write, db_err, is_unique_violation, new_id, now, rfc3339, WriteTx};
 use super::executors::{self, ExecContext, ExecError};
 use super::policy::PolicyCache;
 use super::usage::{bucket_hour, to_e4};
@@ -322,10 +324,8 @@ pub async fn invoke(
     let usage = super::usage::read(&tx, &s.id, &req.action_type, &policy.usage_keys(&req), at).await?;
     let decision = decide(&req, &policy, &usage, &*catalog)?;
     let status = status_for(&decision);
-    let amount = def
-        .as_ref()
-        .and_then(|d| d.amount_field.as_ref())
-        .and_then(|f| decimal_field(&req.params, f).ok().flatten());
+    let amount =
+        def.as_ref().and_then(|d| d.amount_field.as_ref()).and_then(|f| decimal_field(&req.params, f).ok().flatten());
     let redacted = redact(&req.params, def.as_ref().map(|d| d.redact_fields.as_slice()).unwrap_or_default());
     let reserved = status != "denied";
     let subjects = subjects(req.assistant_id.as_deref(), req.customer_ref.as_deref());
@@ -383,7 +383,9 @@ pub async fn invoke(
     let row = match inserted {
         Ok(r) => r,
         Err(e) if key.is_some() && is_unique_violation(&e) => {
-            return Err(AppError::conflict("A request with this Idempotency-Key is still being processed. Retry shortly."))
+            return Err(AppError::conflict(
+                "A request with this Idempotency-Key is still being processed. Retry shortly.",
+            ))
         }
         Err(e) => return Err(db_err(e)),
     };
@@ -399,6 +401,15 @@ pub async fn invoke(
         })),
     )
     .await?;
+    // Allowed with a local executor: it runs here, so decision, reservation, effect, outcome
+    // and their audit events commit together (one write transaction, one disk flush).
+    let local = def.as_deref().filter(|d| row.status == "confirmed" && executors::is_local(d, &s));
+    if let Some(d) = local {
+        let outcome = executors::run_in(&tx, &exec_context(gw, &s, d, &row, &req.params)).await;
+        let done = record_outcome(&tx, row, outcome, &actor.audit_actor(), &actor.meta).await?;
+        tx.commit().await.map_err(db_err)?;
+        return Ok(Answer { status: 201, body: view(&done), replayed: false });
+    }
     tx.commit().await.map_err(db_err)?;
 
     if row.status != "confirmed" {
@@ -409,7 +420,8 @@ pub async fn invoke(
 }
 
 /// Runs a confirmed action's executor (if any) and records the outcome; stores the answer
-/// for idempotent replays.
+/// for idempotent replays. A local executor runs inside the transaction that records its
+/// outcome; a remote one before it, without holding the write lock.
 async fn execute(
     gw: Gateway<'_>,
     s: &store::Model,
@@ -419,26 +431,53 @@ async fn execute(
     by: &AuditActor,
     meta: &RequestMeta,
 ) -> Result<action::Model, AppError> {
-    let outcome = match def {
-        Some(def) => {
-            let ctx = ExecContext {
-                db: gw.db,
-                secret_key: gw.secret_key,
-                org_id: &row.org_id,
-                store: s,
-                def,
-                action_id: &row.id,
-                params,
-                idempotency_key: row.idempotency_key.as_deref(),
-                customer_ref: row.customer_ref.as_deref(),
-            };
-            executors::run(&ctx).await
-        }
-        None => None,
+    let local = def.is_some_and(|d| executors::is_local(d, s));
+    let remote = match def {
+        Some(def) if !local => executors::run_remote(&exec_context(gw, s, def, &row, params)).await,
+        _ => None,
     };
-    let at = now();
     let tx = begin_write(gw.db).await?;
     lock_org(&tx, &row.org_id).await?;
+    let outcome = match def {
+        Some(def) if local => executors::run_in(&tx, &exec_context(gw, s, def, &row, params)).await,
+        _ => remote,
+    };
+    let saved = record_outcome(&tx, row, outcome, by, meta).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(saved)
+}
+
+fn exec_context<'a>(
+    gw: Gateway<'a>,
+    s: &'a store::Model,
+    def: &'a ActionDef,
+    row: &'a action::Model,
+    params: &'a Value,
+) -> ExecContext<'a> {
+    ExecContext {
+        db: gw.db,
+        secret_key: gw.secret_key,
+        org_id: &row.org_id,
+        store: s,
+        def,
+        action_id: &row.id,
+        params,
+        idempotency_key: row.idempotency_key.as_deref(),
+        customer_ref: row.customer_ref.as_deref(),
+    }
+}
+
+/// Records what the executor answered (nothing: the action stays confirmed for its caller
+/// to execute) on the action row, with its audit event and the stored answer for replays,
+/// inside the caller's transaction; a failure releases the reservation.
+async fn record_outcome(
+    tx: &WriteTx,
+    row: action::Model,
+    outcome: Option<Result<Value, ExecError>>,
+    by: &AuditActor,
+    meta: &RequestMeta,
+) -> Result<action::Model, AppError> {
+    let at = now();
     let mut am: action::ActiveModel = row.clone().into();
     let event = match &outcome {
         None => None,
@@ -446,10 +485,13 @@ async fn execute(
             am.status = Set("executed".into());
             am.executed_at = Set(Some(at));
             am.result = Set(Some(output.to_string()));
-            Some(NewEvent::new("action.executed", "action", Some(&row.id)).after(json!({"status": "executed", "result": output})))
+            Some(
+                NewEvent::new("action.executed", "action", Some(&row.id))
+                    .after(json!({"status": "executed", "result": output})),
+            )
         }
         Some(Err(ExecError { code, message, retryable })) => {
-            release(&tx, &row).await?;
+            release(tx, &row).await?;
             am.released = Set(row.reserved_bucket.is_some());
             am.status = Set("failed".into());
             am.error_code = Set(Some(code.clone()));
@@ -474,11 +516,10 @@ async fn execute(
         am.response_status = Set(Some(201));
         am.response = Set(Some(view(&updated).to_string()));
     }
-    let saved = am.update(&tx).await.map_err(db_err)?;
+    let saved = am.update(tx).await.map_err(db_err)?;
     if let Some(e) = event {
-        audit::append(&tx, &row.org_id, by, meta, e).await?;
+        audit::append(tx, &row.org_id, by, meta, e).await?;
     }
-    tx.commit().await.map_err(db_err)?;
     Ok(saved)
 }
 

@@ -201,7 +201,10 @@ async fn find_org_team<C: ConnectionTrait>(conn: &C, org_id: &str, id: &str) -> 
 }
 
 /// The org's teams as "EU / North" paths, by id.
-pub(crate) async fn team_paths<C: ConnectionTrait>(conn: &C, org_id: &str) -> Result<HashMap<String, String>, AppError> {
+pub(crate) async fn team_paths<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+) -> Result<HashMap<String, String>, AppError> {
     let teams = team::Entity::find().filter(team::Column::OrgId.eq(org_id)).all(conn).await.map_err(db_err)?;
     let by_id: HashMap<&str, &team::Model> = teams.iter().map(|t| (t.id.as_str(), t)).collect();
     let mut out = HashMap::new();
@@ -409,9 +412,17 @@ pub async fn create_agent(
 
     let tx = begin_write(db).await?;
     let (s, a) = agent_target(&tx, &actor.org_id, &s.id, a.as_ref().map(|a| a.id.as_str())).await?;
-    let created =
-        insert_agent_key(&tx, &actor.org_id, &input.name, &s, a.as_ref(), expires_at, &actor.audit_actor(), &actor.meta)
-            .await?;
+    let created = insert_agent_key(
+        &tx,
+        &actor.org_id,
+        &input.name,
+        &s,
+        a.as_ref(),
+        expires_at,
+        &actor.audit_actor(),
+        &actor.meta,
+    )
+    .await?;
     let view = views(&tx, &actor.org_id, std::slice::from_ref(&created.key), at)
         .await?
         .pop()
@@ -500,7 +511,11 @@ async fn views<C: ConnectionTrait>(
     };
     let store_ids: Vec<String> = keys
         .iter()
-        .filter_map(|k| k.store_id.clone().or_else(|| (k.scope_type.as_deref() == Some("store")).then(|| k.scope_id.clone()).flatten()))
+        .filter_map(|k| {
+            k.store_id
+                .clone()
+                .or_else(|| (k.scope_type.as_deref() == Some("store")).then(|| k.scope_id.clone()).flatten())
+        })
         .collect();
     let stores: HashMap<String, String> = if store_ids.is_empty() {
         HashMap::new()
@@ -708,6 +723,7 @@ pub async fn options(db: &DatabaseConnection, actor: &Actor) -> Result<ApiKeyOpt
 /// the same UNAUTHENTICATED.
 pub async fn authenticate(
     db: &DatabaseConnection,
+    cache: &super::access::AccessCache,
     secret: &str,
     meta: &RequestMeta,
 ) -> Result<(Actor, api_key::Model), AppError> {
@@ -715,17 +731,20 @@ pub async fn authenticate(
     if !secret.starts_with(KEY_PREFIX) {
         return Err(invalid());
     }
-    let key = api_key::Entity::find()
+    // The key and its org in one query, read on every request: revocation, expiry and the
+    // org's access_version (see AccessCache) are never taken from a cache.
+    let (key, org) = api_key::Entity::find()
         .filter(api_key::Column::KeyHash.eq(hash_key(secret)))
+        .find_also_related(org::Entity)
         .one(db)
         .await
         .map_err(db_err)?
         .ok_or_else(invalid)?;
+    let org = org.ok_or_else(invalid)?;
     let at = now();
     if key.revoked_at.is_some() || key.expires_at.is_some_and(|e| e <= at) {
         return Err(invalid());
     }
-    let org = org::Entity::find_by_id(key.org_id.clone()).one(db).await.map_err(db_err)?.ok_or_else(invalid)?;
     if key.last_used_at.is_none_or(|t| at - t > Duration::seconds(LAST_USED_RESOLUTION_SECS)) {
         let mut am: api_key::ActiveModel = key.clone().into();
         am.last_used_at = Set(Some(at));
@@ -740,7 +759,7 @@ pub async fn authenticate(
         kind: ActorKind::ApiKey,
         id: key.id.clone(),
         label: key.name.clone(),
-        access: std::sync::Arc::new(super::access::key_access(db, &key).await?),
+        access: cache.key_access(db, &key, org.access_version).await?,
         agent: match (key.kind.as_str(), &key.store_id) {
             ("agent", Some(store_id)) => {
                 Some(AgentBinding { store_id: store_id.clone(), assistant_id: key.assistant_id.clone() })

@@ -21,6 +21,12 @@ use sea_orm::{
 };
 use serde_json::Value;
 
+/// The entities whose changes can change what an API key may do: recording a change to one
+/// moves the org's `access_version` on in the same transaction, which ends every cached
+/// resolution of a key's access (`services::access::AccessCache`). Every such change is
+/// audited (an invariant), so this one place catches them all.
+const ACCESS_ENTITIES: [&str; 6] = ["org", "team", "store", "role", "role_assignment", "api_key"];
+
 /// What happened, to be recorded.
 #[derive(Clone, Debug)]
 pub struct NewEvent {
@@ -122,6 +128,17 @@ pub async fn append<C: ConnectionTrait>(
         .update(conn)
         .await
         .map_err(db_err)?;
+    if ACCESS_ENTITIES.contains(&body.entity_type.as_str()) {
+        org::Entity::update_many()
+            .col_expr(
+                org::Column::AccessVersion,
+                sea_orm::sea_query::ExprTrait::add(Expr::col(org::Column::AccessVersion), 1),
+            )
+            .filter(org::Column::Id.eq(org_id))
+            .exec(conn)
+            .await
+            .map_err(db_err)?;
+    }
     Ok(row.id)
 }
 

@@ -5,8 +5,8 @@ use chrono::{DateTime, SubsecRound, Utc};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
+    QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use std::time::Duration;
 
@@ -28,7 +28,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(15))
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .create_if_missing(true)
         });
     } else {
@@ -59,10 +59,82 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// Starts a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`, taking the write
 /// lock up front so two writers never deadlock upgrading read locks; on PostgreSQL the rows a
 /// service locks (`SELECT … FOR UPDATE`) serialise what must be serialised.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, AppError> {
+///
+/// SQLite has one writer at a time. Its busy handler makes waiting writers sleep in growing
+/// steps (up to 100 ms each), so under concurrent writes the unlucky ones waited for seconds.
+/// Writers therefore queue in the process first, first come first served, on one gate held
+/// until commit or rollback; the busy timeout stays for writers of other processes (the CLI).
+/// A writer that waits longer than the busy timeout for the gate gets the same transient
+/// error as a busy database.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTx, AppError> {
+    let gate = if db.get_database_backend() == DbBackend::Sqlite {
+        let wait = tokio::time::timeout(SQLITE_BUSY_TIMEOUT, SQLITE_WRITE_GATE.clone().lock_owned()).await;
+        Some(wait.map_err(|_| db_err(DbErr::Custom("database is locked: waited too long to write".into())))?)
+    } else {
+        None
+    };
     let options =
         TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
-    db.begin_with_options(options).await.map_err(db_err)
+    let tx = db.begin_with_options(options).await.map_err(db_err)?;
+    Ok(WriteTx { tx, _gate: gate })
+}
+
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The in-process queue of SQLite writers (see `begin_write`). One per process: a process
+/// serves one database (tests that open several only queue a little longer).
+static SQLITE_WRITE_GATE: std::sync::LazyLock<std::sync::Arc<tokio::sync::Mutex<()>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// A write transaction from `begin_write`: a `DatabaseTransaction` that, on SQLite, holds the
+/// writers' gate until it commits, rolls back or is dropped.
+pub struct WriteTx {
+    // Declared first, so it is dropped (rollback started) before the gate opens.
+    tx: DatabaseTransaction,
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.tx.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.tx.rollback().await
+    }
+
+    /// A nested transaction (SQL `SAVEPOINT`): its writes are undone by its own rollback
+    /// while the outer transaction goes on.
+    pub async fn savepoint(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.tx.begin().await
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for WriteTx {
+    fn get_database_backend(&self) -> DbBackend {
+        self.tx.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.tx.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.tx.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.tx.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.tx.query_all_raw(stmt).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.tx.support_returning()
+    }
 }
 
 /// Maps a database error to `AppError`: logged in full, shown as a generic message.

@@ -46,7 +46,8 @@ pub const APPROVER_EMAIL: &str = "approver@demo.example";
 pub const STORE_NAME: &str = "Demo Shop";
 pub const ASSISTANT_NAME: &str = "Support assistant";
 /// What the demo assistant may call.
-pub const ASSISTANT_ACTIONS: [&str; 5] = ["lookup_order", "send_tracking", "process_refund", "apply_discount", "cancel_order"];
+pub const ASSISTANT_ACTIONS: [&str; 5] =
+    ["lookup_order", "send_tracking", "process_refund", "apply_discount", "cancel_order"];
 
 /// What seed-demo made, for the operator to sign in and call the API.
 #[derive(Clone, Debug)]
@@ -69,7 +70,9 @@ pub struct DemoSeed {
 pub enum DemoOutcome {
     Created(Box<DemoSeed>),
     /// The demo org exists; nothing was changed.
-    AlreadyExists { org_slug: String },
+    AlreadyExists {
+        org_slug: String,
+    },
 }
 
 /// A readable random password: four groups of five letters and digits (≈ 100 bits).
@@ -87,7 +90,11 @@ fn by() -> AuditActor {
 }
 
 /// A person's actor with their grants as of now.
-async fn actor_for(db: &DatabaseConnection, org: &crate::entities::org::Model, u: &user::Model) -> Result<Actor, AppError> {
+async fn actor_for(
+    db: &DatabaseConnection,
+    org: &crate::entities::org::Model,
+    u: &user::Model,
+) -> Result<Actor, AppError> {
     Ok(Actor {
         org_id: org.id.clone(),
         org_slug: org.slug.clone(),
@@ -131,8 +138,14 @@ async fn add_person(
     .insert(&tx)
     .await
     .map_err(db_err)?;
-    audit::append(&tx, &org.id, &by(), &RequestMeta::default(), NewEvent::new("user.created", "user", Some(&u.id)).after(user_snapshot(&u)))
-        .await?;
+    audit::append(
+        &tx,
+        &org.id,
+        &by(),
+        &RequestMeta::default(),
+        NewEvent::new("user.created", "user", Some(&u.id)).after(user_snapshot(&u)),
+    )
+    .await?;
     let r = role::Entity::find_by_id(role_.id()).one(&tx).await.map_err(db_err)?.ok_or_else(AppError::internal)?;
     insert_assignment(&tx, &org.id, &u.id, &r, &ScopeRef::Org, &by(), &RequestMeta::default()).await?;
     tx.commit().await.map_err(db_err)?;
@@ -153,39 +166,112 @@ fn item(sku: &str, name: &str, quantity: i64, price: &str) -> Value {
 
 /// The demo shop's ten orders.
 fn orders() -> Vec<NewOrder> {
-    let o = |r: &str, who: &str, total: &str, status: &str, items: Value, addr: Value, tracking: Option<(&str, &str)>| NewOrder {
-        order_ref: r.into(),
-        customer_ref: Some(format!("cus_{who}")),
-        customer_email: Some(format!("{who}@customer.example")),
-        total: dec(total),
-        currency: "EUR".into(),
-        status: status.into(),
-        items,
-        address: addr,
-        tracking_number: tracking.map(|t| t.0.to_string()),
-        carrier: tracking.map(|t| t.1.to_string()),
-    };
+    let o =
+        |r: &str, who: &str, total: &str, status: &str, items: Value, addr: Value, tracking: Option<(&str, &str)>| {
+            NewOrder {
+                order_ref: r.into(),
+                customer_ref: Some(format!("cus_{who}")),
+                customer_email: Some(format!("{who}@customer.example")),
+                total: dec(total),
+                currency: "EUR".into(),
+                status: status.into(),
+                items,
+                address: addr,
+                tracking_number: tracking.map(|t| t.0.to_string()),
+                carrier: tracking.map(|t| t.1.to_string()),
+            }
+        };
     vec![
-        o("1001", "anna", "89.90", "open", json!([item("TEE-BLK-M", "T-shirt, black, M", 2, "24.95"), item("MUG-01", "Mug", 2, "20.00")]),
-          address("Hauptstraße 12", "Berlin", "10115", "DE"), None),
-        o("1002", "ben", "149.00", "shipped", json!([item("SNK-42", "Sneakers, size 42", 1, "149.00")]),
-          address("Rue de Rivoli 40", "Paris", "75001", "FR"), Some(("00340434161234567890", "DHL"))),
-        o("1003", "chloe", "59.00", "open", json!([item("CAP-RED", "Cap, red", 1, "19.00"), item("SOCK-3P", "Socks, 3 pairs", 2, "20.00")]),
-          address("Keizersgracht 100", "Amsterdam", "1015 CX", "NL"), None),
-        o("1004", "david", "240.00", "shipped", json!([item("JKT-RAIN-L", "Rain jacket, L", 1, "240.00")]),
-          address("Calle Mayor 5", "Madrid", "28013", "ES"), Some(("1Z999AA10123456784", "UPS"))),
-        o("1005", "emma", "499.00", "shipped", json!([item("BAG-LTH", "Leather bag", 1, "499.00")]),
-          address("Via Roma 1", "Milano", "20121", "IT"), Some(("RR123456785DE", "Deutsche Post"))),
-        o("1006", "felix", "120.00", "open", json!([item("HOOD-GRY-M", "Hoodie, grey, M", 2, "60.00")]),
-          address("Mariahilfer Straße 20", "Wien", "1070", "AT"), None),
-        o("1007", "greta", "35.50", "open", json!([item("BOTTLE-1L", "Water bottle", 1, "35.50")]),
-          address("Bahnhofstrasse 3", "Zürich", "8001", "CH"), None),
-        o("1008", "hugo", "180.00", "shipped", json!([item("JEANS-32", "Jeans, 32", 2, "90.00")]),
-          address("Avenue Louise 54", "Bruxelles", "1050", "BE"), Some(("00340434169876543210", "DHL"))),
-        o("1009", "ines", "42.00", "cancelled", json!([item("BEANIE", "Beanie", 2, "21.00")]),
-          address("Rua Augusta 10", "Lisboa", "1100-053", "PT"), None),
-        o("1010", "jonas", "75.00", "returned", json!([item("SHIRT-WHT-L", "Shirt, white, L", 1, "75.00")]),
-          address("Storgatan 8", "Stockholm", "111 23", "SE"), Some(("JJD000390007712345", "PostNord"))),
+        o(
+            "1001",
+            "anna",
+            "89.90",
+            "open",
+            json!([item("TEE-BLK-M", "T-shirt, black, M", 2, "24.95"), item("MUG-01", "Mug", 2, "20.00")]),
+            address("Hauptstraße 12", "Berlin", "10115", "DE"),
+            None,
+        ),
+        o(
+            "1002",
+            "ben",
+            "149.00",
+            "shipped",
+            json!([item("SNK-42", "Sneakers, size 42", 1, "149.00")]),
+            address("Rue de Rivoli 40", "Paris", "75001", "FR"),
+            Some(("00340434161234567890", "DHL")),
+        ),
+        o(
+            "1003",
+            "chloe",
+            "59.00",
+            "open",
+            json!([item("CAP-RED", "Cap, red", 1, "19.00"), item("SOCK-3P", "Socks, 3 pairs", 2, "20.00")]),
+            address("Keizersgracht 100", "Amsterdam", "1015 CX", "NL"),
+            None,
+        ),
+        o(
+            "1004",
+            "david",
+            "240.00",
+            "shipped",
+            json!([item("JKT-RAIN-L", "Rain jacket, L", 1, "240.00")]),
+            address("Calle Mayor 5", "Madrid", "28013", "ES"),
+            Some(("1Z999AA10123456784", "UPS")),
+        ),
+        o(
+            "1005",
+            "emma",
+            "499.00",
+            "shipped",
+            json!([item("BAG-LTH", "Leather bag", 1, "499.00")]),
+            address("Via Roma 1", "Milano", "20121", "IT"),
+            Some(("RR123456785DE", "Deutsche Post")),
+        ),
+        o(
+            "1006",
+            "felix",
+            "120.00",
+            "open",
+            json!([item("HOOD-GRY-M", "Hoodie, grey, M", 2, "60.00")]),
+            address("Mariahilfer Straße 20", "Wien", "1070", "AT"),
+            None,
+        ),
+        o(
+            "1007",
+            "greta",
+            "35.50",
+            "open",
+            json!([item("BOTTLE-1L", "Water bottle", 1, "35.50")]),
+            address("Bahnhofstrasse 3", "Zürich", "8001", "CH"),
+            None,
+        ),
+        o(
+            "1008",
+            "hugo",
+            "180.00",
+            "shipped",
+            json!([item("JEANS-32", "Jeans, 32", 2, "90.00")]),
+            address("Avenue Louise 54", "Bruxelles", "1050", "BE"),
+            Some(("00340434169876543210", "DHL")),
+        ),
+        o(
+            "1009",
+            "ines",
+            "42.00",
+            "cancelled",
+            json!([item("BEANIE", "Beanie", 2, "21.00")]),
+            address("Rua Augusta 10", "Lisboa", "1100-053", "PT"),
+            None,
+        ),
+        o(
+            "1010",
+            "jonas",
+            "75.00",
+            "returned",
+            json!([item("SHIRT-WHT-L", "Shirt, white, L", 1, "75.00")]),
+            address("Storgatan 8", "Stockholm", "111 23", "SE"),
+            Some(("JJD000390007712345", "PostNord")),
+        ),
     ]
 }
 
@@ -218,7 +304,12 @@ pub async fn seed_demo(
         db,
         policy,
         &me,
-        NewStore { name: STORE_NAME.into(), currency: "EUR".into(), platform: Some(sandbox::PLATFORM.into()), ..Default::default() },
+        NewStore {
+            name: STORE_NAME.into(),
+            currency: "EUR".into(),
+            platform: Some(sandbox::PLATFORM.into()),
+            ..Default::default()
+        },
     )
     .await?;
     let tx = begin_write(db).await?;
@@ -294,18 +385,49 @@ async fn make_history(
     agent_key: &str,
 ) -> Result<Vec<(String, String, String)>, AppError> {
     let meta = RequestMeta { ip: None, request_id: Some("seed-demo".into()) };
-    let (agent, _) = api_keys::authenticate(db, agent_key, &meta).await?;
-    let gw = Gateway { db, policy, secret_key, pending_ttl: chrono::Duration::hours(actions::DEFAULT_PENDING_TTL_HOURS) };
+    let (agent, _) = api_keys::authenticate(db, &Default::default(), agent_key, &meta).await?;
+    let gw =
+        Gateway { db, policy, secret_key, pending_ttl: chrono::Duration::hours(actions::DEFAULT_PENDING_TTL_HOURS) };
     let steps: Vec<(&str, Value, Option<&str>, &str)> = vec![
         ("lookup_order", json!({"order_id": "1001"}), Some("cus_anna"), "Where is order 1001?"),
         ("send_tracking", json!({"order_id": "1002", "channel": "email"}), Some("cus_ben"), "Tracking for order 1002"),
-        ("process_refund", json!({"order_id": "1002", "amount": "25.00", "reason": "Scuffed on arrival"}), Some("cus_ben"), "Refund 25.00 on order 1002"),
-        ("apply_discount", json!({"order_id": "1003", "percentage": 10, "code": "SORRY10"}), Some("cus_chloe"), "10 % off order 1003"),
-        ("process_refund", json!({"order_id": "1004", "amount": "120.00", "reason": "Jacket leaks at the seams"}), Some("cus_david"), "Refund 120.00 on order 1004"),
-        ("process_refund", json!({"order_id": "1005", "amount": "450.00", "reason": "Changed mind"}), Some("cus_emma"), "Refund 450.00 on order 1005"),
+        (
+            "process_refund",
+            json!({"order_id": "1002", "amount": "25.00", "reason": "Scuffed on arrival"}),
+            Some("cus_ben"),
+            "Refund 25.00 on order 1002",
+        ),
+        (
+            "apply_discount",
+            json!({"order_id": "1003", "percentage": 10, "code": "SORRY10"}),
+            Some("cus_chloe"),
+            "10 % off order 1003",
+        ),
+        (
+            "process_refund",
+            json!({"order_id": "1004", "amount": "120.00", "reason": "Jacket leaks at the seams"}),
+            Some("cus_david"),
+            "Refund 120.00 on order 1004",
+        ),
+        (
+            "process_refund",
+            json!({"order_id": "1005", "amount": "450.00", "reason": "Changed mind"}),
+            Some("cus_emma"),
+            "Refund 450.00 on order 1005",
+        ),
         ("apply_discount", json!({"order_id": "1006", "percentage": 30}), Some("cus_felix"), "30 % off order 1006"),
-        ("cancel_order", json!({"order_id": "1007", "reason": "Ordered twice"}), Some("cus_greta"), "Cancel order 1007"),
-        ("cancel_order", json!({"order_id": "1001", "reason": "Wants another colour"}), Some("cus_anna"), "Cancel order 1001"),
+        (
+            "cancel_order",
+            json!({"order_id": "1007", "reason": "Ordered twice"}),
+            Some("cus_greta"),
+            "Cancel order 1007",
+        ),
+        (
+            "cancel_order",
+            json!({"order_id": "1001", "reason": "Wants another colour"}),
+            Some("cus_anna"),
+            "Cancel order 1001",
+        ),
     ];
     let mut out = Vec::new();
     for (i, (action_type, params, customer, what)) in steps.into_iter().enumerate() {

@@ -103,6 +103,7 @@ pub async fn create_org_with_owner(
         slug: Set(slug),
         created_at: Set(created),
         require_mfa: Set(false),
+        access_version: Set(0),
     }
     .insert(&tx)
     .await

@@ -25,6 +25,8 @@ pub struct AppState {
     pub smtp_configured: bool,
     /// The action catalog and compiled store policies (`services::policy`).
     pub policy: Arc<super::policy::PolicyCache>,
+    /// API keys' resolved grants and org tree, keyed by the org's access_version.
+    pub access: Arc<super::access::AccessCache>,
     /// How long an action waits for confirmation before it expires.
     pub pending_ttl: chrono::Duration,
 }

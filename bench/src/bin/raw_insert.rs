@@ -75,6 +75,7 @@ async fn main() {
         slug: Set(format!("raw-{}", &org_id[..8])),
         created_at: Set(at),
         require_mfa: Set(false),
+        access_version: Set(0),
     }
     .insert(&conn)
     .await

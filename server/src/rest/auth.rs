@@ -26,7 +26,7 @@ impl FromRequestParts<ServerState> for ApiActor {
             .map(str::trim)
             .ok_or_else(|| AppError::unauthenticated_with("Send an API key: Authorization: Bearer <key>."))?;
         let meta = parts.extensions.get::<RequestMeta>().cloned().unwrap_or_default();
-        let (actor, key) = api_keys::authenticate(&state.app.db, secret, &meta).await?;
+        let (actor, key) = api_keys::authenticate(&state.app.db, &state.app.access, secret, &meta).await?;
         if let Some(tenant) = parts.headers.get("x-tenant-id") {
             let tenant = tenant.to_str().unwrap_or_default();
             if tenant != actor.org_slug && tenant != actor.org_id {

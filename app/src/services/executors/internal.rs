@@ -21,7 +21,7 @@
 use super::sandbox::ORDER_STATUSES;
 use super::{ExecContext, ExecError};
 use crate::entities::{notification, role, role_assignment, sandbox_operation, sandbox_order, task, user};
-use crate::services::db::{begin_write, db_err, new_id, now, rfc3339};
+use crate::services::db::{db_err, new_id, now, rfc3339};
 use crate::services::outbox;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func};
 use sea_orm::{
@@ -34,13 +34,13 @@ use std::collections::BTreeSet;
 pub const TASK_STATUSES: [&str; 4] = ["open", "in_progress", "done", "cancelled"];
 
 /// Runs one of Mandate's own actions; None for an internal action it doesn't know.
-pub async fn run(ctx: &ExecContext<'_>) -> Option<Result<Value, ExecError>> {
+pub async fn run(tx: &DatabaseTransaction, ctx: &ExecContext<'_>) -> Option<Result<Value, ExecError>> {
     let out = match ctx.def.id.as_str() {
-        "send_notification" => send_notification(ctx).await,
-        "notifications.send_in_app" => send_in_app(ctx).await,
-        "email.send" => send_email(ctx).await,
-        "create_task" => create_task(ctx).await,
-        "update_status" => update_status(ctx).await,
+        "send_notification" => send_notification(tx, ctx).await,
+        "notifications.send_in_app" => send_in_app(tx, ctx).await,
+        "email.send" => send_email(tx, ctx).await,
+        "create_task" => create_task(tx, ctx).await,
+        "update_status" => update_status(tx, ctx).await,
         other => {
             tracing::warn!(action_type = other, "internal action without an executor; the caller executes");
             return None;
@@ -99,9 +99,7 @@ async fn resolve_recipients<C: ConnectionTrait>(
             continue;
         }
         let roles = role::Entity::find()
-            .filter(
-                Condition::any().add(role::Column::OrgId.is_null()).add(role::Column::OrgId.eq(org_id)),
-            )
+            .filter(Condition::any().add(role::Column::OrgId.is_null()).add(role::Column::OrgId.eq(org_id)))
             .filter(Expr::expr(Func::lower(Expr::col(role::Column::Name))).eq(r.to_lowercase()))
             .all(conn)
             .await
@@ -150,7 +148,12 @@ struct Note<'a> {
     dedupe_key: Option<&'a str>,
 }
 
-async fn notify(tx: &DatabaseTransaction, ctx: &ExecContext<'_>, user_id: &str, note: &Note<'_>) -> Result<String, ExecError> {
+async fn notify(
+    tx: &DatabaseTransaction,
+    ctx: &ExecContext<'_>,
+    user_id: &str,
+    note: &Note<'_>,
+) -> Result<String, ExecError> {
     let row = notification::ActiveModel {
         id: Set(new_id()),
         org_id: Set(ctx.org_id.to_string()),
@@ -173,11 +176,13 @@ async fn notify(tx: &DatabaseTransaction, ctx: &ExecContext<'_>, user_id: &str, 
 fn severity(params: &Value) -> Result<&str, ExecError> {
     match str_param(params, "severity").unwrap_or("info") {
         s @ ("info" | "warning" | "critical") => Ok(s),
-        other => Err(ExecError::invalid(format!("Severity is info, warning or critical, not \u{201c}{other}\u{201d}."))),
+        other => {
+            Err(ExecError::invalid(format!("Severity is info, warning or critical, not \u{201c}{other}\u{201d}.")))
+        }
     }
 }
 
-async fn send_notification(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
+async fn send_notification(tx: &DatabaseTransaction, ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
     let p = ctx.params;
     let title = required(p, "title")?;
     let body = required(p, "body")?;
@@ -187,34 +192,34 @@ async fn send_notification(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
         "in_app" => (true, false),
         "email" => (false, true),
         "both" => (true, true),
-        other => return Err(ExecError::invalid(format!("Channel is in_app, email or both, not \u{201c}{other}\u{201d}."))),
+        other => {
+            return Err(ExecError::invalid(format!("Channel is in_app, email or both, not \u{201c}{other}\u{201d}.")))
+        }
     };
     let recipients = strings(p, "recipients");
     if recipients.is_empty() {
         return Err(ExecError::invalid("Name at least one recipient."));
     }
-    let tx = begin_write(ctx.db).await?;
-    let people = resolve_recipients(&tx, ctx.org_id, &recipients).await?;
+    let people = resolve_recipients(tx, ctx.org_id, &recipients).await?;
     let note = Note { title, body, severity, link: None, dedupe_key: None };
     let mut notification_ids = Vec::new();
     let mut email_ids = Vec::new();
     for u in &people {
         if in_app {
-            notification_ids.push(notify(&tx, ctx, &u.id, &note).await?);
+            notification_ids.push(notify(tx, ctx, &u.id, &note).await?);
         }
         if email {
             let subject = match severity {
                 "info" => title.to_string(),
                 s => format!("[{s}] {title}"),
             };
-            email_ids.push(outbox::enqueue(&tx, ctx.org_id, &u.email, &subject, body).await?.id);
+            email_ids.push(outbox::enqueue(tx, ctx.org_id, &u.email, &subject, body).await?.id);
         }
     }
-    tx.commit().await.map_err(db_err)?;
     Ok(json!({"notification_ids": notification_ids, "email_ids": email_ids}))
 }
 
-async fn send_in_app(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
+async fn send_in_app(tx: &DatabaseTransaction, ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
     let p = ctx.params;
     let title = required(p, "title")?;
     let body = str_param(p, "body").unwrap_or("");
@@ -230,26 +235,24 @@ async fn send_in_app(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
     if recipients.is_empty() {
         return Err(ExecError::invalid("Name at least one recipient."));
     }
-    let tx = begin_write(ctx.db).await?;
     if let Some(key) = dedupe_key {
         let earlier = notification::Entity::find()
             .filter(notification::Column::OrgId.eq(ctx.org_id))
             .filter(notification::Column::DedupeKey.eq(key))
             .order_by_asc(notification::Column::Id)
-            .all(&tx)
+            .all(tx)
             .await
             .map_err(db_err)?;
         if !earlier.is_empty() {
             return Ok(json!({"notification_ids": earlier.into_iter().map(|n| n.id).collect::<Vec<_>>()}));
         }
     }
-    let people = resolve_recipients(&tx, ctx.org_id, &recipients).await?;
+    let people = resolve_recipients(tx, ctx.org_id, &recipients).await?;
     let note = Note { title, body, severity, link, dedupe_key };
     let mut ids = Vec::new();
     for u in &people {
-        ids.push(notify(&tx, ctx, &u.id, &note).await?);
+        ids.push(notify(tx, ctx, &u.id, &note).await?);
     }
-    tx.commit().await.map_err(db_err)?;
     Ok(json!({"notification_ids": ids}))
 }
 
@@ -259,7 +262,7 @@ fn looks_like_email(s: &str) -> bool {
     !local.is_empty() && domain.contains('.') && !s.chars().any(char::is_whitespace) && !domain.contains('@')
 }
 
-async fn send_email(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
+async fn send_email(tx: &DatabaseTransaction, ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
     let p = ctx.params;
     let subject = required(p, "subject")?;
     let body = required(p, "body")?;
@@ -272,7 +275,9 @@ async fn send_email(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
     for field in ["to", "cc", "bcc"] {
         for address in strings(p, field) {
             if !looks_like_email(&address) {
-                return Err(ExecError::invalid(format!("\u{201c}{address}\u{201d} in {field} is not an email address.")));
+                return Err(ExecError::invalid(format!(
+                    "\u{201c}{address}\u{201d} in {field} is not an email address."
+                )));
             }
             if !to.iter().any(|t| t.eq_ignore_ascii_case(&address)) {
                 to.push(address);
@@ -282,17 +287,15 @@ async fn send_email(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
     if to.is_empty() {
         return Err(ExecError::invalid("Name at least one recipient (to)."));
     }
-    let tx = begin_write(ctx.db).await?;
     let mut first = None;
     for address in &to {
-        let row = outbox::enqueue(&tx, ctx.org_id, address, subject, body).await?;
+        let row = outbox::enqueue(tx, ctx.org_id, address, subject, body).await?;
         first.get_or_insert(row.id);
     }
-    tx.commit().await.map_err(db_err)?;
     Ok(json!({"message_id": first, "status": "queued"}))
 }
 
-async fn create_task(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
+async fn create_task(tx: &DatabaseTransaction, ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
     let p = ctx.params;
     let title = required(p, "title")?;
     let description = str_param(p, "description").unwrap_or("");
@@ -316,9 +319,8 @@ async fn create_task(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
     let linked = p.get("linked_entity");
     let linked_type = linked.and_then(|l| str_param(l, "type"));
     let linked_id = linked.and_then(|l| str_param(l, "id"));
-    let tx = begin_write(ctx.db).await?;
     let assignee = match str_param(p, "assignee") {
-        Some(who) => Some(find_user(&tx, ctx.org_id, who).await?.ok_or_else(|| {
+        Some(who) => Some(find_user(tx, ctx.org_id, who).await?.ok_or_else(|| {
             ExecError::invalid(format!("No person of this organisation is \u{201c}{who}\u{201d} (assignee)."))
         })?),
         None => None,
@@ -340,26 +342,25 @@ async fn create_task(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
         created_at: Set(at),
         updated_at: Set(at),
     }
-    .insert(&tx)
+    .insert(tx)
     .await
     .map_err(db_err)?;
     if let Some(u) = &assignee {
         let body = format!("{} ({}): {}", ctx.store.name, priority, description);
-        let note = Note { title: &format!("New task: {title}"), body: &body, severity: "info", link: None, dedupe_key: None };
-        notify(&tx, ctx, &u.id, &note).await?;
+        let note =
+            Note { title: &format!("New task: {title}"), body: &body, severity: "info", link: None, dedupe_key: None };
+        notify(tx, ctx, &u.id, &note).await?;
     }
-    tx.commit().await.map_err(db_err)?;
     Ok(json!({"task_id": row.id, "status": row.status, "created_at": rfc3339(&row.created_at)}))
 }
 
-async fn update_status(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
+async fn update_status(tx: &DatabaseTransaction, ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
     let p = ctx.params;
     let entity_type = required(p, "entity_type")?;
     let entity_id = required(p, "entity_id")?;
     let status = required(p, "status")?;
     let note = str_param(p, "note");
     let at = now();
-    let tx = begin_write(ctx.db).await?;
     let previous = match entity_type {
         "task" => {
             if !TASK_STATUSES.contains(&status) {
@@ -367,7 +368,7 @@ async fn update_status(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
             }
             let t = task::Entity::find_by_id(entity_id.to_string())
                 .filter(task::Column::OrgId.eq(ctx.org_id))
-                .one(&tx)
+                .one(tx)
                 .await
                 .map_err(db_err)?
                 // Another store's task is not this store's assistant's to change.
@@ -377,7 +378,7 @@ async fn update_status(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
             let mut am: task::ActiveModel = t.into();
             am.status = Set(status.to_string());
             am.updated_at = Set(at);
-            am.update(&tx).await.map_err(db_err)?;
+            am.update(tx).await.map_err(db_err)?;
             previous
         }
         "order" => {
@@ -388,7 +389,7 @@ async fn update_status(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
                 .filter(sandbox_order::Column::OrgId.eq(ctx.org_id))
                 .filter(sandbox_order::Column::StoreId.eq(&ctx.store.id))
                 .filter(sandbox_order::Column::OrderRef.eq(entity_id))
-                .one(&tx)
+                .one(tx)
                 .await
                 .map_err(db_err)?
                 .ok_or_else(|| ExecError::not_found(format!("There is no order {entity_id} in {}.", ctx.store.name)))?;
@@ -397,7 +398,7 @@ async fn update_status(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
             let mut am: sandbox_order::ActiveModel = o.into();
             am.status = Set(status.to_string());
             am.updated_at = Set(at);
-            am.update(&tx).await.map_err(db_err)?;
+            am.update(tx).await.map_err(db_err)?;
             sandbox_operation::ActiveModel {
                 id: Set(new_id()),
                 org_id: Set(ctx.org_id.to_string()),
@@ -412,7 +413,7 @@ async fn update_status(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
                 action_id: Set(Some(ctx.action_id.to_string())),
                 created_at: Set(at),
             }
-            .insert(&tx)
+            .insert(tx)
             .await
             .map_err(db_err)?;
             previous
@@ -423,7 +424,6 @@ async fn update_status(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
             )))
         }
     };
-    tx.commit().await.map_err(db_err)?;
     Ok(json!({
         "entity_type": entity_type, "entity_id": entity_id, "status": status,
         "previous_status": previous, "updated_at": rfc3339(&at),

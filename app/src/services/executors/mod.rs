@@ -4,8 +4,12 @@
 //! connector for business-operations actions. Without an executor the action stays
 //! `confirmed` and the caller executes it and reports back (`POST /actions/{id}/result`).
 //!
-//! Executors run after the invoke transaction committed (never while holding the write
-//! lock) and get the unredacted inputs; what they return is recorded on the action row.
+//! Local executors (the sandbox store, the internal actions: `is_local`) write only to
+//! Mandate's own database; they run inside the write transaction that records their outcome,
+//! in a savepoint, so the effect and its record commit together (for an action allowed at
+//! once, in the invoke transaction itself). Remote executors (webhooks) run after the invoke
+//! transaction committed, never while holding the write lock. Both get the unredacted
+//! inputs; what they return is recorded on the action row.
 //!
 //! Dispatch by the catalog entry's `executor`:
 //! - `platform`: the sandbox executor when the store is on the sandbox platform, else the
@@ -20,6 +24,7 @@ pub mod webhook;
 use crate::domain::catalog::ActionDef;
 use crate::domain::{AppError, ErrorCode};
 use crate::entities::store;
+use crate::services::db::{begin_write, db_err, WriteTx};
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -76,13 +81,65 @@ impl From<AppError> for ExecError {
     }
 }
 
-/// Runs the action with the executor its store and catalog entry call for. `None` when
-/// there is none (the caller executes and reports back).
+/// Whether the action's executor works in Mandate's own database (the sandbox store and the
+/// internal actions). Those run inside a write transaction (`run_in`), so the effect and the
+/// record of it commit together; the others call out over the network and never run while
+/// the write lock is held.
+pub fn is_local(def: &ActionDef, store: &store::Model) -> bool {
+    match def.executor.as_str() {
+        "platform" => store.platform == sandbox::PLATFORM,
+        "internal" => true,
+        _ => false,
+    }
+}
+
+/// Runs a local executor (`is_local`) inside the caller's write transaction, in a savepoint:
+/// whatever it wrote is undone when it fails, and the caller records the failure in the same
+/// transaction. None when there is no local executor for the action.
+pub async fn run_in(tx: &WriteTx, ctx: &ExecContext<'_>) -> Option<Result<Value, ExecError>> {
+    if !is_local(ctx.def, ctx.store) {
+        return None;
+    }
+    let savepoint = match tx.savepoint().await {
+        Ok(sp) => sp,
+        Err(e) => return Some(Err(db_err(e).into())),
+    };
+    let out = match ctx.def.executor.as_str() {
+        "platform" => sandbox::run(&savepoint, ctx).await,
+        _ => internal::run(&savepoint, ctx).await,
+    };
+    let ended = match &out {
+        Some(Ok(_)) => savepoint.commit().await,
+        _ => savepoint.rollback().await,
+    };
+    match ended {
+        Ok(()) => out,
+        Err(e) => Some(Err(db_err(e).into())),
+    }
+}
+
+/// Runs the action with the executor its store and catalog entry call for: a local one in a
+/// write transaction of its own, a remote one over the network. `None` when there is none
+/// (the caller executes and reports back).
 pub async fn run(ctx: &ExecContext<'_>) -> Option<Result<Value, ExecError>> {
+    if is_local(ctx.def, ctx.store) {
+        let tx = match begin_write(ctx.db).await {
+            Ok(tx) => tx,
+            Err(e) => return Some(Err(e.into())),
+        };
+        let out = run_in(&tx, ctx).await;
+        return match tx.commit().await {
+            Ok(()) => out,
+            Err(e) => Some(Err(db_err(e).into())),
+        };
+    }
+    run_remote(ctx).await
+}
+
+/// Runs an action whose executor is not local (a webhook connector), outside any transaction.
+pub async fn run_remote(ctx: &ExecContext<'_>) -> Option<Result<Value, ExecError>> {
     match ctx.def.executor.as_str() {
-        "platform" if ctx.store.platform == sandbox::PLATFORM => sandbox::run(ctx).await,
         "platform" => webhook::run_configured(ctx, Some(&ctx.store.id)).await,
-        "internal" => internal::run(ctx).await,
         "connector" => webhook::run_configured(ctx, None).await,
         other => {
             tracing::warn!(executor = other, action_type = %ctx.def.id, "no executor of this kind; the caller executes");

@@ -18,9 +18,9 @@
 
 use super::{ExecContext, ExecError};
 use crate::domain::catalog::decimal_field;
-use crate::services::db::{begin_write, db_err, new_id, now, rfc3339};
 use crate::domain::AppError;
 use crate::entities::{sandbox_operation, sandbox_order};
+use crate::services::db::{db_err, new_id, now, rfc3339};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set,
@@ -130,7 +130,11 @@ fn decimal(params: &Value, name: &str) -> Result<Option<Decimal>, ExecError> {
 }
 
 /// The order, re-read (and locked on PostgreSQL) inside the action's transaction.
-async fn load_order(tx: &DatabaseTransaction, ctx: &ExecContext<'_>, order: &str) -> Result<sandbox_order::Model, ExecError> {
+async fn load_order(
+    tx: &DatabaseTransaction,
+    ctx: &ExecContext<'_>,
+    order: &str,
+) -> Result<sandbox_order::Model, ExecError> {
     sandbox_order::Entity::find()
         .filter(sandbox_order::Column::OrgId.eq(ctx.org_id))
         .filter(sandbox_order::Column::StoreId.eq(&ctx.store.id))
@@ -139,7 +143,9 @@ async fn load_order(tx: &DatabaseTransaction, ctx: &ExecContext<'_>, order: &str
         .one(tx)
         .await
         .map_err(db_err)?
-        .ok_or_else(|| ExecError::not_found(format!("There is no order \u{201c}{order}\u{201d} in {}.", ctx.store.name)))
+        .ok_or_else(|| {
+            ExecError::not_found(format!("There is no order \u{201c}{order}\u{201d} in {}.", ctx.store.name))
+        })
 }
 
 struct Op<'a> {
@@ -155,11 +161,24 @@ struct Op<'a> {
 
 impl<'a> Op<'a> {
     fn new(kind: &'a str, order_ref: Option<&'a str>) -> Op<'a> {
-        Op { id: new_id(), kind, order_ref, customer_ref: None, amount: None, percentage: None, code: None, details: json!({}) }
+        Op {
+            id: new_id(),
+            kind,
+            order_ref,
+            customer_ref: None,
+            amount: None,
+            percentage: None,
+            code: None,
+            details: json!({}),
+        }
     }
 }
 
-async fn record(tx: &DatabaseTransaction, ctx: &ExecContext<'_>, op: Op<'_>) -> Result<sandbox_operation::Model, ExecError> {
+async fn record(
+    tx: &DatabaseTransaction,
+    ctx: &ExecContext<'_>,
+    op: Op<'_>,
+) -> Result<sandbox_operation::Model, ExecError> {
     Ok(sandbox_operation::ActiveModel {
         id: Set(op.id),
         org_id: Set(ctx.org_id.to_string()),
@@ -200,38 +219,39 @@ pub fn order_view(o: &sandbox_order::Model) -> Value {
 }
 
 /// Runs one of the seven commerce actions; None for an action the sandbox doesn't know.
-pub async fn run(ctx: &ExecContext<'_>) -> Option<Result<Value, ExecError>> {
+pub async fn run(tx: &DatabaseTransaction, ctx: &ExecContext<'_>) -> Option<Result<Value, ExecError>> {
     let out = match ctx.def.id.as_str() {
-        "lookup_order" => lookup_order(ctx).await,
-        "send_tracking" => send_tracking(ctx).await,
-        "update_address" => update_address(ctx).await,
-        "cancel_order" => cancel_order(ctx).await,
-        "initiate_return" => initiate_return(ctx).await,
-        "process_refund" => process_refund(ctx).await,
-        "apply_discount" => apply_discount(ctx).await,
+        "lookup_order" => lookup_order(tx, ctx).await,
+        "send_tracking" => send_tracking(tx, ctx).await,
+        "update_address" => update_address(tx, ctx).await,
+        "cancel_order" => cancel_order(tx, ctx).await,
+        "initiate_return" => initiate_return(tx, ctx).await,
+        "process_refund" => process_refund(tx, ctx).await,
+        "apply_discount" => apply_discount(tx, ctx).await,
         _ => return None,
     };
     Some(out)
 }
 
-async fn lookup_order(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
+async fn lookup_order(tx: &DatabaseTransaction, ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
     let order = order_ref(ctx.params)?;
     let row = sandbox_order::Entity::find()
         .filter(sandbox_order::Column::OrgId.eq(ctx.org_id))
         .filter(sandbox_order::Column::StoreId.eq(&ctx.store.id))
         .filter(sandbox_order::Column::OrderRef.eq(order))
-        .one(ctx.db)
+        .one(tx)
         .await
         .map_err(db_err)?
-        .ok_or_else(|| ExecError::not_found(format!("There is no order \u{201c}{order}\u{201d} in {}.", ctx.store.name)))?;
+        .ok_or_else(|| {
+            ExecError::not_found(format!("There is no order \u{201c}{order}\u{201d} in {}.", ctx.store.name))
+        })?;
     Ok(order_view(&row))
 }
 
-async fn send_tracking(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
+async fn send_tracking(tx: &DatabaseTransaction, ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
     let order = order_ref(ctx.params)?;
     let channel = str_param(ctx.params, "channel").unwrap_or("email");
-    let tx = begin_write(ctx.db).await?;
-    let o = load_order(&tx, ctx, order).await?;
+    let o = load_order(tx, ctx, order).await?;
     let Some(tracking) = o.tracking_number.clone().filter(|_| o.status == SHIPPED || o.status == RETURNED) else {
         return Err(ExecError::conflict(format!(
             "Order {order} is {} and has no tracking number yet; there is nothing to send.",
@@ -242,8 +262,7 @@ async fn send_tracking(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
     op.customer_ref = o.customer_ref.as_deref();
     op.details = json!({"channel": channel, "tracking_number": tracking, "carrier": o.carrier,
                         "to": if channel == "email" { o.customer_email.clone() } else { None }});
-    let saved = record(&tx, ctx, op).await?;
-    tx.commit().await.map_err(db_err)?;
+    let saved = record(tx, ctx, op).await?;
     Ok(json!({
         "order_id": order, "channel": channel, "status": "sent", "message_id": saved.id,
         "tracking_number": tracking, "tracking_url": Value::Null,
@@ -267,11 +286,10 @@ fn clean_address(a: &Value) -> Result<Value, ExecError> {
     Ok(Value::Object(out))
 }
 
-async fn update_address(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
+async fn update_address(tx: &DatabaseTransaction, ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
     let order = order_ref(ctx.params)?;
     let address = clean_address(ctx.params.get("address").unwrap_or(&Value::Null))?;
-    let tx = begin_write(ctx.db).await?;
-    let o = load_order(&tx, ctx, order).await?;
+    let o = load_order(tx, ctx, order).await?;
     if o.status != OPEN {
         return Err(ExecError::conflict(format!(
             "Order {order} is {}; its delivery address can only change before it ships.",
@@ -284,20 +302,18 @@ async fn update_address(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
     let mut am: sandbox_order::ActiveModel = o.into();
     am.address = Set(address.to_string());
     am.updated_at = Set(at);
-    save(&tx, am).await?;
+    save(tx, am).await?;
     let mut op = Op::new("address_change", Some(order));
     op.customer_ref = customer.as_deref();
     op.details = json!({"before": before, "after": address});
-    record(&tx, ctx, op).await?;
-    tx.commit().await.map_err(db_err)?;
+    record(tx, ctx, op).await?;
     Ok(json!({"order_id": order, "address": address, "updated_at": rfc3339(&at)}))
 }
 
-async fn cancel_order(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
+async fn cancel_order(tx: &DatabaseTransaction, ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
     let order = order_ref(ctx.params)?;
     let reason = str_param(ctx.params, "reason");
-    let tx = begin_write(ctx.db).await?;
-    let o = load_order(&tx, ctx, order).await?;
+    let o = load_order(tx, ctx, order).await?;
     match o.status.as_str() {
         OPEN => {}
         CANCELLED => return Err(ExecError::conflict(format!("Order {order} is already cancelled."))),
@@ -312,20 +328,18 @@ async fn cancel_order(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
     let mut am: sandbox_order::ActiveModel = o.into();
     am.status = Set(CANCELLED.into());
     am.updated_at = Set(at);
-    save(&tx, am).await?;
+    save(tx, am).await?;
     let mut op = Op::new("cancellation", Some(order));
     op.customer_ref = customer.as_deref();
     op.details = json!({"reason": reason});
-    record(&tx, ctx, op).await?;
-    tx.commit().await.map_err(db_err)?;
+    record(tx, ctx, op).await?;
     Ok(json!({"order_id": order, "status": CANCELLED, "cancelled_at": rfc3339(&at)}))
 }
 
-async fn initiate_return(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
+async fn initiate_return(tx: &DatabaseTransaction, ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
     let order = order_ref(ctx.params)?;
     let reason = str_param(ctx.params, "reason");
-    let tx = begin_write(ctx.db).await?;
-    let o = load_order(&tx, ctx, order).await?;
+    let o = load_order(tx, ctx, order).await?;
     match o.status.as_str() {
         SHIPPED => {}
         RETURNED => return Err(ExecError::conflict(format!("A return is already open for order {order}."))),
@@ -361,24 +375,23 @@ async fn initiate_return(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
     let mut am: sandbox_order::ActiveModel = o.into();
     am.status = Set(RETURNED.into());
     am.updated_at = Set(at);
-    save(&tx, am).await?;
+    save(tx, am).await?;
     let mut op = Op::new("return", Some(order));
     op.customer_ref = customer.as_deref();
     op.details = json!({"reason": reason, "items": if items.is_empty() { Value::Null } else { json!(items) }});
-    let saved = record(&tx, ctx, op).await?;
-    tx.commit().await.map_err(db_err)?;
+    let saved = record(tx, ctx, op).await?;
     Ok(json!({"return_id": saved.id, "order_id": order, "status": "open", "return_label_url": Value::Null}))
 }
 
-async fn process_refund(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
+async fn process_refund(tx: &DatabaseTransaction, ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
     let order = order_ref(ctx.params)?;
-    let amount = decimal(ctx.params, "amount")?.ok_or_else(|| ExecError::invalid("Say how much to refund (amount)."))?;
+    let amount =
+        decimal(ctx.params, "amount")?.ok_or_else(|| ExecError::invalid("Say how much to refund (amount)."))?;
     if amount <= Decimal::ZERO {
         return Err(ExecError::invalid("A refund must be more than 0."));
     }
     let reason = str_param(ctx.params, "reason");
-    let tx = begin_write(ctx.db).await?;
-    let o = load_order(&tx, ctx, order).await?;
+    let o = load_order(tx, ctx, order).await?;
     if let Some(currency) = str_param(ctx.params, "currency") {
         if !currency.eq_ignore_ascii_case(&o.currency) {
             return Err(ExecError::invalid(format!(
@@ -407,13 +420,12 @@ async fn process_refund(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
     let mut am: sandbox_order::ActiveModel = o.into();
     am.refunded_total = Set(money(refunded + amount));
     am.updated_at = Set(at);
-    save(&tx, am).await?;
+    save(tx, am).await?;
     let mut op = Op::new("refund", Some(order));
     op.customer_ref = customer.as_deref();
     op.amount = Some(amount);
     op.details = json!({"reason": reason, "currency": currency, "refunded_total": money(refunded + amount)});
-    let saved = record(&tx, ctx, op).await?;
-    tx.commit().await.map_err(db_err)?;
+    let saved = record(tx, ctx, op).await?;
     Ok(json!({
         "refund_id": saved.id, "order_id": order, "amount": money(amount), "currency": currency, "status": "succeeded",
     }))
@@ -425,7 +437,7 @@ fn generated_code(id: &str) -> String {
     format!("SAVE-{}", tail[tail.len().saturating_sub(8)..].to_uppercase())
 }
 
-async fn apply_discount(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
+async fn apply_discount(tx: &DatabaseTransaction, ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
     let order = str_param(ctx.params, "order_id");
     let customer = str_param(ctx.params, "customer_ref").or(ctx.customer_ref);
     let percentage = decimal(ctx.params, "percentage")?;
@@ -440,28 +452,32 @@ async fn apply_discount(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
         _ => {}
     }
     if order.is_none() && customer.is_none() {
-        return Err(ExecError::invalid("Say which order (order_id) or which customer (customer_ref) gets the discount."));
+        return Err(ExecError::invalid(
+            "Say which order (order_id) or which customer (customer_ref) gets the discount.",
+        ));
     }
     let id = new_id();
     let code = match str_param(ctx.params, "code") {
         Some(c) => c.to_string(),
         None => generated_code(&id),
     };
-    let tx = begin_write(ctx.db).await?;
     let taken = sandbox_operation::Entity::find()
         .filter(sandbox_operation::Column::StoreId.eq(&ctx.store.id))
         .filter(sandbox_operation::Column::Kind.eq("discount"))
         .filter(sandbox_operation::Column::Code.eq(&code))
-        .one(&tx)
+        .one(tx)
         .await
         .map_err(db_err)?;
     if taken.is_some() {
-        return Err(ExecError::conflict(format!("The discount code {code} already exists in {}; choose another.", ctx.store.name)));
+        return Err(ExecError::conflict(format!(
+            "The discount code {code} already exists in {}; choose another.",
+            ctx.store.name
+        )));
     }
     let mut details = json!({});
     let mut order_customer = None;
     if let Some(order) = order {
-        let o = load_order(&tx, ctx, order).await?;
+        let o = load_order(tx, ctx, order).await?;
         if o.status == CANCELLED || o.status == RETURNED {
             return Err(ExecError::conflict(format!("Order {order} is {}; it can't be discounted.", o.status)));
         }
@@ -491,8 +507,7 @@ async fn apply_discount(ctx: &ExecContext<'_>) -> Result<Value, ExecError> {
     op.code = Some(&code);
     op.details = details;
     op.id = id;
-    let saved = record(&tx, ctx, op).await?;
-    tx.commit().await.map_err(db_err)?;
+    let saved = record(tx, ctx, op).await?;
     Ok(json!({
         "discount_id": saved.id,
         "code": code,

@@ -201,7 +201,8 @@ async fn attempt(target: &Target, body: &[u8], key: &str) -> Attempt {
         let output = if text.trim().is_empty() {
             json!({})
         } else {
-            serde_json::from_str::<Value>(&text).unwrap_or_else(|_| json!({"body": text.chars().take(2000).collect::<String>()}))
+            serde_json::from_str::<Value>(&text)
+                .unwrap_or_else(|_| json!({"body": text.chars().take(2000).collect::<String>()}))
         };
         return Attempt::Done(output);
     }
