@@ -95,8 +95,12 @@ fn field(name: &str, message: impl Into<String>) -> AppError {
     AppError::invalid_fields(vec![FieldError { field: name.into(), message: message.into() }])
 }
 
-/// Serialises the org's gateway writes (see the module doc).
+/// Serialises the org's gateway writes (see the module doc). On SQLite the write
+/// transaction itself (`BEGIN IMMEDIATE`) already excludes every other writer.
 async fn lock_org<C: ConnectionTrait>(conn: &C, org_id: &str) -> Result<(), AppError> {
+    if conn.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        return Ok(());
+    }
     audit_head::Entity::find_by_id(org_id.to_string()).lock_exclusive().one(conn).await.map_err(db_err)?;
     Ok(())
 }
@@ -172,6 +176,8 @@ fn subjects(assistant: Option<&str>, customer: Option<&str>) -> Vec<String> {
     out
 }
 
+/// Adds one attempt (and its amount) to every counter in `subjects` for the hour `bucket`,
+/// in one statement.
 async fn reserve<C: ConnectionTrait>(
     conn: &C,
     org_id: &str,
@@ -181,32 +187,30 @@ async fn reserve<C: ConnectionTrait>(
     bucket: i64,
     amount_e4: i64,
 ) -> Result<(), AppError> {
-    for subject in subjects {
-        let row = usage_counter::ActiveModel {
-            org_id: Set(org_id.to_string()),
-            store_id: Set(store_id.to_string()),
-            action_type: Set(action_type.to_string()),
-            subject: Set(subject.clone()),
-            bucket_hour: Set(bucket),
-            count: Set(1),
-            amount_e4: Set(amount_e4),
-        };
-        usage_counter::Entity::insert(row)
-            .on_conflict(
-                OnConflict::columns([
-                    usage_counter::Column::StoreId,
-                    usage_counter::Column::ActionType,
-                    usage_counter::Column::Subject,
-                    usage_counter::Column::BucketHour,
-                ])
-                .value(usage_counter::Column::Count, Expr::cust("usage_counters.count + 1"))
-                .value(usage_counter::Column::AmountE4, Expr::cust(format!("usage_counters.amount_e4 + {amount_e4}")))
-                .to_owned(),
-            )
-            .exec_without_returning(conn)
-            .await
-            .map_err(db_err)?;
-    }
+    let rows = subjects.iter().map(|subject| usage_counter::ActiveModel {
+        org_id: Set(org_id.to_string()),
+        store_id: Set(store_id.to_string()),
+        action_type: Set(action_type.to_string()),
+        subject: Set(subject.clone()),
+        bucket_hour: Set(bucket),
+        count: Set(1),
+        amount_e4: Set(amount_e4),
+    });
+    usage_counter::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([
+                usage_counter::Column::StoreId,
+                usage_counter::Column::ActionType,
+                usage_counter::Column::Subject,
+                usage_counter::Column::BucketHour,
+            ])
+            .value(usage_counter::Column::Count, Expr::cust("usage_counters.count + 1"))
+            .value(usage_counter::Column::AmountE4, Expr::cust(format!("usage_counters.amount_e4 + {amount_e4}")))
+            .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await
+        .map_err(db_err)?;
     Ok(())
 }
 
@@ -316,11 +320,8 @@ pub async fn invoke(
     let at = now();
     let tx = begin_write(db).await?;
     lock_org(&tx, &actor.org_id).await?;
-    if let Some(k) = key {
-        if let Some(existing) = find_by_key(&tx, &actor.org_id, &actor.id, k).await? {
-            return replay(&existing, &hash);
-        }
-    }
+    // A request with the same key that committed since the look-up above is caught by the
+    // unique index on the insert below (then answered from its stored row).
     let usage = super::usage::read(&tx, &s.id, &req.action_type, &policy.usage_keys(&req), at).await?;
     let decision = decide(&req, &policy, &usage, &*catalog)?;
     let status = status_for(&decision);
@@ -356,7 +357,7 @@ pub async fn invoke(
         status: status.to_string(),
         idempotency_scope: key.map(|_| actor.id.clone()),
         idempotency_key: key.map(str::to_string),
-        request_hash: Some(hash),
+        request_hash: Some(hash.clone()),
         response_status: None,
         response: None,
         customer_confirmed_at: None,
@@ -383,9 +384,13 @@ pub async fn invoke(
     let row = match inserted {
         Ok(r) => r,
         Err(e) if key.is_some() && is_unique_violation(&e) => {
-            return Err(AppError::conflict(
-                "A request with this Idempotency-Key is still being processed. Retry shortly.",
-            ))
+            tx.rollback().await.map_err(db_err)?;
+            return match find_by_key(db, &actor.org_id, &actor.id, key.unwrap_or_default()).await? {
+                Some(existing) => replay(&existing, &hash),
+                None => Err(AppError::conflict(
+                    "A request with this Idempotency-Key is still being processed. Retry shortly.",
+                )),
+            };
         }
         Err(e) => return Err(db_err(e)),
     };
