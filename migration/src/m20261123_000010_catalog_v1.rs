@@ -99,7 +99,7 @@ fn row(entry: &Value) -> Result<Vec<SimpleExpr>, DbErr> {
         text(entry, id, "executor")?.into(),
         flag(entry, id, "default_enabled")?.into(),
         flag(entry, id, "default_requires_confirmation")?.into(),
-        Expr::current_timestamp().into(),
+        Expr::current_timestamp(),
     ])
 }
 

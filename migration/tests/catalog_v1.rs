@@ -122,28 +122,25 @@ fn property<'a>(schema: &'a Value, path: &str) -> Option<&'a Value> {
 
 /// Every `properties` map anywhere in `schema` (incl. array items, anyOf branches).
 fn walk_properties<'a>(schema: &'a Value, path: String, out: &mut Vec<(String, &'a Map<String, Value>)>) {
-    match schema {
-        Value::Object(m) => {
-            if let Some(Value::Object(props)) = m.get("properties") {
-                out.push((path.clone(), props));
-                for (k, v) in props {
-                    walk_properties(v, format!("{path}.{k}"), out);
-                }
+    if let Value::Object(m) = schema {
+        if let Some(Value::Object(props)) = m.get("properties") {
+            out.push((path.clone(), props));
+            for (k, v) in props {
+                walk_properties(v, format!("{path}.{k}"), out);
             }
-            for key in ["items", "additionalProperties"] {
-                if let Some(v) = m.get(key) {
-                    walk_properties(v, format!("{path}[{key}]"), out);
-                }
+        }
+        for key in ["items", "additionalProperties"] {
+            if let Some(v) = m.get(key) {
+                walk_properties(v, format!("{path}[{key}]"), out);
             }
-            for key in ["anyOf", "allOf", "oneOf"] {
-                if let Some(Value::Array(branches)) = m.get(key) {
-                    for b in branches {
-                        walk_properties(b, format!("{path}[{key}]"), out);
-                    }
+        }
+        for key in ["anyOf", "allOf", "oneOf"] {
+            if let Some(Value::Array(branches)) = m.get(key) {
+                for b in branches {
+                    walk_properties(b, format!("{path}[{key}]"), out);
                 }
             }
         }
-        _ => {}
     }
 }
 
@@ -290,9 +287,12 @@ fn every_schema_compiles_as_a_closed_2020_12_object_with_labelled_properties() {
     }
 }
 
+/// An action id with its amount, percentage and order-total fields.
+type MoneyFields<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
 #[test]
 fn amount_percentage_and_order_total_fields_name_decimal_inputs() {
-    let expected: [(&str, Option<&str>, Option<&str>, Option<&str>); 3] = [
+    let expected: [MoneyFields; 3] = [
         ("process_refund", Some("amount"), None, Some("order_total")),
         ("apply_discount", Some("amount"), Some("percentage"), None),
         ("cancel_order", None, None, Some("order_total")),

@@ -2,6 +2,9 @@
 //! (detail), `/approvals` (the inbox, approve, reject), the navigation badge and the
 //! overview's action sections. Reading needs `audit.read` at the actions' stores; the inbox
 //! and its decisions `actions.approve`. Each calls one service.
+// The audit filters arrive as the server function's arguments (one per form field); the
+// client stub `#[server]` generates for them cannot carry an attribute of its own.
+#![allow(clippy::too_many_arguments)]
 
 use crate::domain::actions::{
     ActionDetail, ActionPage, ActionsOverview, ApprovalOutcome, FilterOptions, PendingApproval,
@@ -10,7 +13,6 @@ use crate::domain::AppError;
 use leptos::prelude::*;
 
 /// One page of actions, newest first. Filters are the form's text; blank means any.
-#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "actions_list")]
 pub async fn list_actions(
     store_id: Option<String>,

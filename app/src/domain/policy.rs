@@ -48,7 +48,7 @@ pub fn effective_store_limits(org: &[Limit], store: &[Limit]) -> Vec<(Limit, Opt
     for s in store {
         out.push((s.clone(), org.iter().find(|o| o.key() == s.key()).cloned()));
     }
-    out.sort_by(|a, b| (a.0.limit_type, a.0.value).cmp(&(b.0.limit_type, b.0.value)));
+    out.sort_by_key(|a| (a.0.limit_type, a.0.value));
     out
 }
 

@@ -524,13 +524,13 @@ pub async fn filter_options(db: &DatabaseConnection, actor: &Actor) -> Result<Fi
             Choice { id: a.id.clone(), label: format!("{} ({store})", a.name) }
         })
         .collect();
-    assistants.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
+    assistants.sort_by_key(|a| a.label.to_lowercase());
     let mut actions: Vec<Choice> = action_names(db, &actor.org_id)
         .await?
         .into_iter()
         .map(|(id, (name, _))| Choice { label: format!("{name} ({id})"), id })
         .collect();
-    actions.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
+    actions.sort_by_key(|a| a.label.to_lowercase());
     Ok(FilterOptions { stores, assistants, actions })
 }
 
