@@ -78,8 +78,9 @@ test-e2e: tools-e2e
 ## ---- benchmarks (not tests: never part of `make test`) ------------------------------
 
 # criterion (decide vs cedar-policy), wrk load runs on loopback, the raw SQLite insert rate.
-# Release builds; takes a few minutes. Results: bench/RESULTS.md explains, target/bench/ holds the last run.
+# Release builds, then about 10 minutes of measuring. Results: bench/RESULTS.md explains, target/bench/ holds the last run.
 bench:
+	@command -v wrk >/dev/null || ( $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y wrk )
 	CARGO="$(CARGO)" bench/run.sh
 
 ## ---- quality -----------------------------------------------------------------------
