@@ -381,18 +381,18 @@ pub async fn invoke(
         row.response = Some(view(&row).to_string());
     }
     let inserted = action::ActiveModel::from(row.clone()).insert(&tx).await;
-    let row = match inserted {
-        Ok(r) => r,
-        Err(e) if key.is_some() && is_unique_violation(&e) => {
+    let row = match (inserted, key) {
+        (Ok(r), _) => r,
+        (Err(e), Some(k)) if is_unique_violation(&e) => {
             tx.rollback().await.map_err(db_err)?;
-            return match find_by_key(db, &actor.org_id, &actor.id, key.unwrap_or_default()).await? {
+            return match find_by_key(db, &actor.org_id, &actor.id, k).await? {
                 Some(existing) => replay(&existing, &hash),
                 None => Err(AppError::conflict(
                     "A request with this Idempotency-Key is still being processed. Retry shortly.",
                 )),
             };
         }
-        Err(e) => return Err(db_err(e)),
+        (Err(e), _) => return Err(db_err(e)),
     };
     audit::append(
         &tx,
@@ -436,16 +436,16 @@ async fn execute(
     by: &AuditActor,
     meta: &RequestMeta,
 ) -> Result<action::Model, AppError> {
-    let local = def.is_some_and(|d| executors::is_local(d, s));
+    let local = def.filter(|d| executors::is_local(d, s));
     let remote = match def {
-        Some(def) if !local => executors::run_remote(&exec_context(gw, s, def, &row, params)).await,
+        Some(d) if local.is_none() => executors::run_remote(&exec_context(gw, s, d, &row, params)).await,
         _ => None,
     };
     let tx = begin_write(gw.db).await?;
     lock_org(&tx, &row.org_id).await?;
-    let outcome = match def {
-        Some(def) if local => executors::run_in(&tx, &exec_context(gw, s, def, &row, params)).await,
-        _ => remote,
+    let outcome = match local {
+        Some(d) => executors::run_in(&tx, &exec_context(gw, s, d, &row, params)).await,
+        None => remote,
     };
     let saved = record_outcome(&tx, row, outcome, by, meta).await?;
     tx.commit().await.map_err(db_err)?;
