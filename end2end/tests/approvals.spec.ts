@@ -1,28 +1,11 @@
 import { test, expect, Page, APIRequestContext } from '@playwright/test';
-import { OWNER } from '../fixtures';
-import { LoginPage } from '../pages/login';
 import { OverviewPage } from '../pages/overview';
 import { ApprovalsPage } from '../pages/approvals';
 import { AuditPage, AuditActionPage } from '../pages/audit';
 import { PeoplePage } from '../pages/people';
 import { OutboxPage } from '../pages/outbox';
 import { InvitePage } from '../pages/invite';
-
-async function signInAsOwner(page: Page) {
-  const login = new LoginPage(page);
-  await login.goto();
-  await login.signIn(OWNER.email, OWNER.password);
-  await new OverviewPage(page).expectOpen();
-}
-
-/** Calls a server function with the signed-in browser's session (form-encoded, or JSON). */
-async function serverFn(page: Page, name: string, body: Record<string, string>, json?: unknown) {
-  const res = json
-    ? await page.request.post(`/api/${name}`, { data: json })
-    : await page.request.post(`/api/${name}`, { form: body });
-  expect(res.ok(), `${name}: ${res.status()} ${await res.text()}`).toBeTruthy();
-  return res.json();
-}
+import { signInAsOwner, serverFn } from '../helpers';
 
 /**
  * A store whose refunds are on and need staff approval, an assistant allowed to refund and

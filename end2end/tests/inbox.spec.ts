@@ -1,23 +1,11 @@
-import { test, expect, Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import { OWNER } from '../fixtures';
-import { LoginPage } from '../pages/login';
-import { OverviewPage } from '../pages/overview';
 import { NotificationsPage, TasksPage } from '../pages/inbox';
 import { AuditActionPage } from '../pages/audit';
-
-async function serverFn(page: Page, name: string, body: Record<string, string>, json?: unknown) {
-  const res = json
-    ? await page.request.post(`/api/${name}`, { data: json })
-    : await page.request.post(`/api/${name}`, { form: body });
-  expect(res.ok(), `${name}: ${res.status()} ${await res.text()}`).toBeTruthy();
-  return res.json();
-}
+import { signInAsOwner, serverFn } from '../helpers';
 
 test('an assistant creates a task for the owner: a notification arrives, the task is listed and the owner closes it', async ({ page, request }) => {
-  const login = new LoginPage(page);
-  await login.goto();
-  await login.signIn(OWNER.email, OWNER.password);
-  await new OverviewPage(page).expectOpen();
+  await signInAsOwner(page);
 
   // A store where the assistant may create tasks, and its agent key.
   const store = await serverFn(page, 'stores_create', { name: 'Task Shop', currency: 'EUR', team_id: '' });

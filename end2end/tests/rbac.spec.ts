@@ -1,19 +1,12 @@
 import { test, expect } from '@playwright/test';
 import { OWNER } from '../fixtures';
-import { LoginPage } from '../pages/login';
 import { OverviewPage } from '../pages/overview';
 import { PeoplePage } from '../pages/people';
 import { OutboxPage } from '../pages/outbox';
 import { InvitePage } from '../pages/invite';
 import { TeamsPage } from '../pages/teams';
 import { RolesPage } from '../pages/roles';
-
-async function signInAsOwner(page: import('@playwright/test').Page) {
-  const login = new LoginPage(page);
-  await login.goto();
-  await login.signIn(OWNER.email, OWNER.password);
-  await new OverviewPage(page).expectOpen();
-}
+import { signInAsOwner } from '../helpers';
 
 test('an invited person accepts through the outbox link and sees only what a Viewer may', async ({ page, browser }) => {
   await signInAsOwner(page);

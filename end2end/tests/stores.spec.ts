@@ -1,6 +1,4 @@
 import { test, expect, Page } from '@playwright/test';
-import { OWNER } from '../fixtures';
-import { LoginPage } from '../pages/login';
 import { OverviewPage } from '../pages/overview';
 import { PeoplePage } from '../pages/people';
 import { OutboxPage } from '../pages/outbox';
@@ -8,13 +6,7 @@ import { InvitePage } from '../pages/invite';
 import { StoresPage } from '../pages/stores';
 import { StoreActionsPage } from '../pages/store-actions';
 import { AssistantsPage } from '../pages/assistants';
-
-async function signInAsOwner(page: Page) {
-  const login = new LoginPage(page);
-  await login.goto();
-  await login.signIn(OWNER.email, OWNER.password);
-  await new OverviewPage(page).expectOpen();
-}
+import { signInAsOwner } from '../helpers';
 
 /** The owner creates a store in EUR on /stores; returns its id. */
 async function createStore(page: Page, name: string): Promise<string> {
