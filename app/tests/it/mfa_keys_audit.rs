@@ -1,8 +1,6 @@
 //! Service tests for two-step sign-in (MFA), API keys with a role at a scope, org settings
 //! and the change log, on a fresh SQLite database and (with TEST_DATABASE_URL) PostgreSQL.
 
-mod common;
-
 use app::domain::access::ScopeRef;
 use app::domain::changes::{EventFilter, EventQuery};
 use app::domain::permission::BuiltInRole;

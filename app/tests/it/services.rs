@@ -2,8 +2,6 @@
 //! audit chain, against a real database: each test runs on a fresh SQLite file and, when
 //! TEST_DATABASE_URL is set, on a fresh PostgreSQL database (`<test>::sqlite`, `<test>::postgres`).
 
-mod common;
-
 use app::domain::permission::BuiltInRole;
 use app::domain::{AppError, ErrorCode};
 use app::entities::{api_key, audit_event, org, user};

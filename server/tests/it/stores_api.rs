@@ -3,7 +3,7 @@
 //! keys bound to their store; the /stores and /stores/:id/assistants pages' server rendering;
 //! `mandate api-key create --store`.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::{Fixture, Req, Res, Side};

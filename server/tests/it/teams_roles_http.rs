@@ -1,7 +1,7 @@
 //! HTTP tests of /api/v1/teams, /api/v1/roles and /api/v1/role-assignments against the
 //! real server on port 0: status codes, 201 on create, 204 on delete, problem+json codes.
 
-mod support;
+use crate::support;
 
 use app::domain::permission::BuiltInRole;
 use serde_json::{json, Value};

@@ -2,8 +2,6 @@
 //! password reset and the account page, on a fresh SQLite database per test and, when
 //! TEST_DATABASE_URL is set, on a fresh PostgreSQL database (`<test>::sqlite`, `<test>::postgres`).
 
-mod common;
-
 use app::domain::access::ScopeRef;
 use app::domain::permission::BuiltInRole;
 use app::domain::users::{MailStatus, MAIL_MAX_ATTEMPTS};

@@ -4,8 +4,6 @@
 //! its count, the CSV export (quoting, formula neutralisation), the overview's sections and
 //! another org's ids answering NOT_FOUND. Actions are created through the real gateway.
 
-mod common;
-
 use app::domain::access::ScopeRef;
 use app::domain::actions::{ActionFilter, ActionQuery, ActionRow};
 use app::domain::permission::BuiltInRole;

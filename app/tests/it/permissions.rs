@@ -2,8 +2,6 @@
 //! store / assistant scope (`services::permissions`), named for seed 001's acceptance
 //! criteria; each runs on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL.
 
-mod common;
-
 use app::domain::access::ScopeRef;
 use app::domain::catalog::{ConfirmationBy, Level, LimitType, OnExceed};
 use app::domain::permission::BuiltInRole;

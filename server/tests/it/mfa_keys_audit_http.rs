@@ -2,7 +2,7 @@
 //! two-step sign-in through the real server functions: enrolment, the password step that
 //! does not sign in, the code step that does, and the org's MFA requirement.
 
-mod support;
+use crate::support;
 
 use app::domain::totp;
 use reqwest::header::{CONTENT_TYPE, LOCATION};

@@ -2,8 +2,6 @@
 //! database per test and, when TEST_DATABASE_URL is set, a fresh PostgreSQL database
 //! (`<test>::sqlite`, `<test>::postgres`).
 
-mod common;
-
 use app::domain::access::ScopeRef;
 use app::domain::assistants::{AssistantPatch, NewAssistant};
 use app::domain::permission::BuiltInRole;

@@ -3,8 +3,6 @@
 //! forwarded, the secret never shown), the sandbox store's rules, Mandate's internal
 //! actions, execution through the gateway, and `seed-demo` run twice.
 
-mod common;
-
 use app::domain::connectors::ConnectorInput;
 use app::domain::permission::BuiltInRole;
 use app::domain::permissions::{LimitInput, PermissionPatch};

@@ -2,8 +2,6 @@
 //! idempotency, pending → confirm → report, cancel and expiry release their reservation,
 //! redaction, and the audit chain verifies afterwards (and detects tampering).
 
-mod common;
-
 use app::domain::permissions::{LimitInput, PermissionPatch};
 use app::domain::stores::NewStore;
 use app::entities::{action, audit_event, org, user};

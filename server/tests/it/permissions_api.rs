@@ -3,7 +3,7 @@
 //! field-level validation errors as problem+json, agent keys implying their store, and
 //! another org's ids answering 404.
 
-mod support;
+use crate::support;
 
 use app::services::RequestMeta;
 use serde_json::{json, Value};

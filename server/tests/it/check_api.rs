@@ -2,7 +2,7 @@
 //! agent gets for each of the checks of DESIGN.md §3, with management keys and agent keys,
 //! validation errors, another org's store, and a change seen by the very next check.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::{Fixture, Req, Res};

@@ -5,7 +5,7 @@
 //!
 //! Adding a route or server function without a row here fails `every_route_is_in_the_matrix`.
 
-mod support;
+use crate::support;
 
 use migration::m20261123_000002_rbac::BUILT_IN_ROLES;
 #[allow(unused_imports)]

@@ -4,7 +4,7 @@
 //! 403, Auditor the CSV of the filtered rows), and the Approvals server functions (list,
 //! count, approve, reject) against the real router.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use std::sync::Arc;

@@ -5,8 +5,6 @@
 //! for the assignee and for approvers (not for a Viewer), bad statuses are field errors,
 //! and each change is one audit event on a chain that still verifies.
 
-mod common;
-
 use app::domain::access::ScopeRef;
 use app::domain::inbox::{TaskFilter, PAGE_SIZE};
 use app::domain::permission::BuiltInRole;

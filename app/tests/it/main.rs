@@ -1,0 +1,22 @@
+//! The app crate's integration tests, linked into one test binary (`it`) instead of one per
+//! file: each binary links the whole app, so one binary saves gigabytes of disk and minutes of
+//! linking in CI. Every file is a module; run one with `cargo nextest run ... -E 'test(/^gateway::/)'`.
+//!
+//! - `decide_properties`: level 1, property tests of `decide` against a separate model.
+//! - the rest: level 2, service tests on a fresh database per test, SQLite always and
+//!   PostgreSQL too when `TEST_DATABASE_URL` is set (`common::db_test!`).
+
+#[macro_use]
+mod common;
+
+mod action_views;
+mod decide_properties;
+mod executors;
+mod gateway;
+mod inbox;
+mod mfa_keys_audit;
+mod permissions;
+mod services;
+mod stores;
+mod teams_roles;
+mod users;
