@@ -70,9 +70,11 @@ test: tools site test-rust test-e2e
 test-rust:
 	$(CARGO) nextest run $(TEST_PACKAGES) --no-fail-fast
 
-# Playwright in Debian's Chromium against the debug server on a throwaway database.
+# Playwright in Debian's Chromium against the debug server on a throwaway database. The server
+# is built as test-rust builds it (same packages, so the same features): after test-rust this
+# compiles nothing, where `cargo build -p server` would compile sea-orm, app and server again.
 test-e2e: tools-e2e
-	$(CARGO) build -p server
+	$(CARGO) test $(TEST_PACKAGES) --no-run
 	cd end2end && npx playwright test
 
 ## ---- benchmarks (not tests: never part of `make test`) ------------------------------
