@@ -76,7 +76,7 @@ test('a refund waiting for staff appears in Approvals, the approver approves it,
   await expect(card).toContainText('Refund a payment');
   await expect(card).toContainText('Approvals Shop');
   await expect(card).toContainText('Approvals Shop bot');
-  await expect(card.getByTestId('approval-amount')).toHaveText('25 EUR');
+  await expect(card.getByTestId('approval-amount')).toHaveText('25.00 EUR');
   await expect(card).toContainText('Damaged parcel');
   await expect(card.getByTestId('approval-reason')).not.toBeEmpty();
   // The trace is folded away until asked for.

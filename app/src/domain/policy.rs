@@ -288,7 +288,8 @@ fn refusal(code: &str, trace: Vec<Step>) -> Decision {
     }
 }
 
-fn money(d: Decimal) -> String {
+/// An amount of money as every reason and page shows it: two decimals ("120.00").
+pub fn money(d: Decimal) -> String {
     format!("{:.2}", d)
 }
 

@@ -272,9 +272,15 @@ fn AuditRow(r: ActionRow) -> impl IntoView {
     let href = format!("/audit/actions/{}", r.id);
     let (decision_text, decision_class) = decision_badge(&r.decision);
     let (status_text, status_class) = status_badge(&r.status);
+    // Date over time, so the reason keeps its room.
+    let when = short_time(&r.created_at);
+    let (date, time) =
+        when.split_once(' ').map(|(d, t)| (d.to_string(), t.to_string())).unwrap_or((when.clone(), String::new()));
     view! {
         <tr data-testid="audit-row" data-action-id=r.id.clone()>
-            <td class="nowrap"><a href=href title="Open this action">{short_time(&r.created_at)}</a></td>
+            <td class="nowrap">
+                <a href=href title="Open this action">{date}<br/>{time}</a>
+            </td>
             <td>{r.store_name.clone()}</td>
             <td>{r.assistant_name.clone().unwrap_or_else(|| "—".into())}</td>
             <td>{r.action_name.clone()}</td>

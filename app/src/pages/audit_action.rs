@@ -20,10 +20,12 @@ pub fn short_time(t: &str) -> String {
 
 /// "120.00 EUR", or "—" without an amount.
 pub fn money(amount: &Option<String>, currency: &str) -> String {
-    match amount {
-        Some(a) if currency.is_empty() => a.clone(),
-        Some(a) => format!("{a} {currency}"),
-        None => "—".into(),
+    let Some(a) = amount else { return "—".into() };
+    let a = a.parse().map(crate::domain::policy::money).unwrap_or_else(|_| a.clone());
+    if currency.is_empty() {
+        a
+    } else {
+        format!("{a} {currency}")
     }
 }
 
@@ -248,4 +250,17 @@ fn Timeline(steps: Vec<TimelineStep>) -> impl IntoView {
         </ol>
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::money;
+
+    #[test]
+    fn money_shows_two_decimals_and_the_currency() {
+        assert_eq!(money(&Some("120".into()), "EUR"), "120.00 EUR");
+        assert_eq!(money(&Some("25.5".into()), ""), "25.50");
+        assert_eq!(money(&Some("not a number".into()), "EUR"), "not a number EUR");
+        assert_eq!(money(&None, "EUR"), "—");
+    }
 }
