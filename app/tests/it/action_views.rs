@@ -4,20 +4,21 @@
 //! its count, the CSV export (quoting, formula neutralisation), the overview's sections and
 //! another org's ids answering NOT_FOUND. Actions are created through the real gateway.
 
+use crate::common::people;
 use app::domain::access::ScopeRef;
 use app::domain::actions::{ActionFilter, ActionQuery, ActionRow};
 use app::domain::permission::BuiltInRole;
 use app::domain::permissions::PermissionPatch;
 use app::domain::stores::NewStore;
 use app::domain::{AppError, ErrorCode};
-use app::entities::{action, org, role, user};
+use app::entities::{action, org, user};
 use app::services::action_views;
 use app::services::actions::{self, Gateway, InvokeInput, ResultInput};
 use app::services::actor::system_actor;
 use app::services::auth::{self, SessionUser};
 use app::services::orgs::{self, NewOwner};
 use app::services::policy::PolicyCache;
-use app::services::{access, assistants, db, permissions, stores, Actor, ActorKind, AgentBinding, RequestMeta};
+use app::services::{assistants, db, permissions, stores, Actor, ActorKind, AgentBinding, RequestMeta};
 use chrono::Duration;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 use serde_json::{json, Value};
@@ -105,31 +106,7 @@ async fn add_user(
     role: BuiltInRole,
     scope: ScopeRef,
 ) -> user::Model {
-    let at = db::now();
-    let u = user::ActiveModel {
-        id: Set(db::new_id()),
-        org_id: Set(o.id.clone()),
-        email: Set(email.to_string()),
-        username: Set(None),
-        display_name: Set(format!("{} person", role.name())),
-        password_hash: Set(None),
-        status: Set(user::STATUS_ACTIVE.to_string()),
-        auth_provider: Set("direct".into()),
-        mfa_enabled: Set(false),
-        mfa_secret_enc: Set(None),
-        last_login_at: Set(None),
-        team_id: Set(None),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-    .insert(db)
-    .await
-    .unwrap();
-    let r = role::Entity::find_by_id(role.id()).one(db).await.unwrap().unwrap();
-    let tx = db::begin_write(db).await.unwrap();
-    access::insert_assignment(&tx, &o.id, &u.id, &r, &scope, &system_actor(), &RequestMeta::default()).await.unwrap();
-    tx.commit().await.unwrap();
-    u
+    people::person(db, o, email, &format!("{} person", role.name()), None, role, scope).await
 }
 
 /// The actor of a signed-in session of `u` (the path pages use).

@@ -3,14 +3,14 @@
 //! forwarded, the secret never shown), the sandbox store's rules, Mandate's internal
 //! actions, execution through the gateway, and `seed-demo` run twice.
 
+use crate::common::people;
 use app::domain::connectors::ConnectorInput;
 use app::domain::permission::BuiltInRole;
 use app::domain::permissions::{LimitInput, PermissionPatch};
 use app::domain::stores::NewStore;
 use app::domain::ErrorCode;
 use app::entities::{
-    action, audit_event, connector, notification, org, outbox, role, sandbox_operation, sandbox_order, store, task,
-    user,
+    action, audit_event, connector, notification, org, outbox, sandbox_operation, sandbox_order, store, task, user,
 };
 use app::services::actions::{self, Gateway, InvokeInput};
 use app::services::actor::system_actor;
@@ -19,7 +19,7 @@ use app::services::demo::{self, DemoOutcome};
 use app::services::executors::{self, sandbox, webhook, ExecContext, ExecError};
 use app::services::orgs::{self, NewOwner};
 use app::services::policy::PolicyCache;
-use app::services::{access, audit, db, permissions, stores, Actor, ActorKind, RequestMeta};
+use app::services::{audit, db, permissions, stores, Actor, RequestMeta};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -52,16 +52,8 @@ struct World {
 }
 
 async fn actor_of(db: &DatabaseConnection, o: &org::Model, u: &user::Model) -> Actor {
-    Actor {
-        org_id: o.id.clone(),
-        org_slug: o.slug.clone(),
-        kind: ActorKind::User,
-        id: u.id.clone(),
-        label: u.email.clone(),
-        access: Arc::new(access::user_access(db, &o.id, &u.id).await.unwrap()),
-        agent: None,
-        meta: RequestMeta { ip: Some("192.0.2.7".into()), request_id: Some("test".into()) },
-    }
+    let meta = RequestMeta { ip: Some("192.0.2.7".into()), request_id: Some("test".into()) };
+    people::user_actor(db, o, u, meta).await
 }
 
 async fn world_named(db: DatabaseConnection, slug: &str) -> World {
@@ -502,40 +494,8 @@ db_test!(connector_secret_is_write_only, |db| async move {
 });
 
 async fn add_person(w: &World, name: &str, role_: BuiltInRole) -> Actor {
-    let at = db::now();
-    let u = user::ActiveModel {
-        id: Set(db::new_id()),
-        org_id: Set(w.org.id.clone()),
-        email: Set(format!("{name}@{}.example.com", w.org.slug)),
-        username: Set(None),
-        display_name: Set(name.to_string()),
-        password_hash: Set(None),
-        status: Set(user::STATUS_ACTIVE.to_string()),
-        auth_provider: Set("direct".into()),
-        mfa_enabled: Set(false),
-        mfa_secret_enc: Set(None),
-        last_login_at: Set(None),
-        team_id: Set(None),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-    .insert(&w.db)
-    .await
-    .unwrap();
-    let r = role::Entity::find_by_id(role_.id()).one(&w.db).await.unwrap().unwrap();
-    let tx = db::begin_write(&w.db).await.unwrap();
-    access::insert_assignment(
-        &tx,
-        &w.org.id,
-        &u.id,
-        &r,
-        &app::domain::access::ScopeRef::Org,
-        &system_actor(),
-        &RequestMeta::default(),
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    let email = format!("{name}@{}.example.com", w.org.slug);
+    let u = people::person(&w.db, &w.org, &email, name, None, role_, app::domain::access::ScopeRef::Org).await;
     actor_of(&w.db, &w.org, &u).await
 }
 

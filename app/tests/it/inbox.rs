@@ -5,20 +5,21 @@
 //! for the assignee and for approvers (not for a Viewer), bad statuses are field errors,
 //! and each change is one audit event on a chain that still verifies.
 
+use crate::common::people;
 use app::domain::access::ScopeRef;
 use app::domain::inbox::{TaskFilter, PAGE_SIZE};
 use app::domain::permission::BuiltInRole;
 use app::domain::permissions::PermissionPatch;
 use app::domain::stores::NewStore;
 use app::domain::ErrorCode;
-use app::entities::{audit_event, notification, org, role, store, task, user};
+use app::entities::{audit_event, notification, org, store, task, user};
 use app::services::actions::{self, Gateway, InvokeInput};
 use app::services::actor::system_actor;
 use app::services::executors::{self, ExecContext};
 use app::services::inbox::{self, MarkRead};
 use app::services::orgs::{self, NewOwner};
 use app::services::policy::PolicyCache;
-use app::services::{access, audit, db, permissions, stores, Actor, ActorKind, AgentBinding, RequestMeta};
+use app::services::{audit, db, permissions, stores, Actor, ActorKind, AgentBinding, RequestMeta};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -35,16 +36,8 @@ struct World {
 }
 
 async fn actor_of(db: &DatabaseConnection, o: &org::Model, u: &user::Model) -> Actor {
-    Actor {
-        org_id: o.id.clone(),
-        org_slug: o.slug.clone(),
-        kind: ActorKind::User,
-        id: u.id.clone(),
-        label: u.email.clone(),
-        access: Arc::new(access::user_access(db, &o.id, &u.id).await.unwrap()),
-        agent: None,
-        meta: RequestMeta { ip: Some("192.0.2.9".into()), request_id: Some("inbox-test".into()) },
-    }
+    let meta = RequestMeta { ip: Some("192.0.2.9".into()), request_id: Some("inbox-test".into()) };
+    people::user_actor(db, o, u, meta).await
 }
 
 async fn new_store(db: &DatabaseConnection, cache: &PolicyCache, owner: &Actor, name: &str) -> store::Model {
@@ -78,32 +71,8 @@ async fn world(db: DatabaseConnection, slug: &str) -> World {
 impl World {
     /// A person holding `role_` at `scope`.
     async fn person(&self, name: &str, role_: BuiltInRole, scope: ScopeRef) -> Actor {
-        let at = db::now();
-        let u = user::ActiveModel {
-            id: Set(db::new_id()),
-            org_id: Set(self.org.id.clone()),
-            email: Set(format!("{name}@{}.example.com", self.org.slug)),
-            username: Set(None),
-            display_name: Set(format!("{name} person")),
-            password_hash: Set(None),
-            status: Set(user::STATUS_ACTIVE.to_string()),
-            auth_provider: Set("direct".into()),
-            mfa_enabled: Set(false),
-            mfa_secret_enc: Set(None),
-            last_login_at: Set(None),
-            team_id: Set(None),
-            created_at: Set(at),
-            updated_at: Set(at),
-        }
-        .insert(&self.db)
-        .await
-        .unwrap();
-        let r = role::Entity::find_by_id(role_.id()).one(&self.db).await.unwrap().unwrap();
-        let tx = db::begin_write(&self.db).await.unwrap();
-        access::insert_assignment(&tx, &self.org.id, &u.id, &r, &scope, &system_actor(), &RequestMeta::default())
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
+        let email = format!("{name}@{}.example.com", self.org.slug);
+        let u = people::person(&self.db, &self.org, &email, &format!("{name} person"), None, role_, scope).await;
         actor_of(&self.db, &self.org, &u).await
     }
 

@@ -4,7 +4,8 @@
 //!
 //! - `decide_properties`: level 1, property tests of `decide` against a separate model.
 //! - the rest: level 2, service tests on a fresh database per test, SQLite always and
-//!   PostgreSQL too when `TEST_DATABASE_URL` is set (`common::db_test!`).
+//!   PostgreSQL too when `TEST_DATABASE_URL` is set (`common::db_test!`); `common::people`
+//!   makes a person with a role at a scope, and their actor.
 
 #[macro_use]
 mod common;

@@ -1,6 +1,7 @@
 //! Service tests for two-step sign-in (MFA), API keys with a role at a scope, org settings
 //! and the change log, on a fresh SQLite database and (with TEST_DATABASE_URL) PostgreSQL.
 
+use crate::common::people;
 use app::domain::access::ScopeRef;
 use app::domain::changes::{EventFilter, EventQuery};
 use app::domain::permission::BuiltInRole;
@@ -12,7 +13,7 @@ use app::services::auth::{self, LoginInput, LoginStep, MfaPending, SessionUser};
 use app::services::org_settings::{self, OrgSettingsPatch};
 use app::services::orgs::{self, NewOwner};
 use app::services::{access, api_keys, db, mfa, passwords, roles, teams, Actor, RequestMeta};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 const PASSWORD: &str = "violet kettle runs uphill";
 const KEY: [u8; 32] = [42u8; 32];
@@ -46,31 +47,8 @@ async fn add_user(
     role: BuiltInRole,
     scope: ScopeRef,
 ) -> user::Model {
-    let at = db::now();
-    let u = user::ActiveModel {
-        id: Set(db::new_id()),
-        org_id: Set(org.id.clone()),
-        email: Set(email.to_string()),
-        username: Set(None),
-        display_name: Set(format!("{} person", role.name())),
-        password_hash: Set(Some(passwords::hash_password(PASSWORD.into()).await.unwrap())),
-        status: Set(user::STATUS_ACTIVE.to_string()),
-        auth_provider: Set("direct".into()),
-        mfa_enabled: Set(false),
-        mfa_secret_enc: Set(None),
-        last_login_at: Set(None),
-        team_id: Set(None),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-    .insert(db)
-    .await
-    .unwrap();
-    let r = role::Entity::find_by_id(role.id()).one(db).await.unwrap().unwrap();
-    let tx = db::begin_write(db).await.unwrap();
-    access::insert_assignment(&tx, &org.id, &u.id, &r, &scope, &system_actor(), &RequestMeta::default()).await.unwrap();
-    tx.commit().await.unwrap();
-    u
+    let hash = passwords::hash_password(PASSWORD.into()).await.unwrap();
+    people::person(db, org, email, &format!("{} person", role.name()), Some(hash), role, scope).await
 }
 
 /// The actor of a signed-in session of `u` (the real path pages use).

@@ -2,13 +2,14 @@
 //! store / assistant scope (`services::permissions`), named for seed 001's acceptance
 //! criteria; each runs on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL.
 
+use crate::common::people;
 use app::domain::access::ScopeRef;
 use app::domain::catalog::{ConfirmationBy, Level, LimitType, OnExceed};
 use app::domain::permission::BuiltInRole;
 use app::domain::permissions::{LimitInput, LimitScope, PermissionPatch, Source, StorePermissions};
 use app::domain::policy::Outcome;
 use app::domain::{AppError, ErrorCode};
-use app::entities::{assistant, audit_event, org, role, store, user};
+use app::entities::{assistant, audit_event, org, store, user};
 use app::services::actor::system_actor;
 use app::services::catalog::{self, Catalog};
 use app::services::check::{self, CheckInput};
@@ -60,44 +61,14 @@ async fn world(db: &DatabaseConnection, slug: &str) -> World {
 
 /// The actor of a person, with their grants (and the org's stores) as of now.
 async fn actor_of(db: &DatabaseConnection, o: &org::Model, u: &user::Model) -> Actor {
-    Actor {
-        org_id: o.id.clone(),
-        org_slug: o.slug.clone(),
-        kind: ActorKind::User,
-        id: u.id.clone(),
-        label: u.email.clone(),
-        access: Arc::new(access::user_access(db, &o.id, &u.id).await.unwrap()),
-        agent: None,
-        meta: RequestMeta { ip: Some("192.0.2.7".into()), request_id: Some("test".into()) },
-    }
+    let meta = RequestMeta { ip: Some("192.0.2.7".into()), request_id: Some("test".into()) };
+    people::user_actor(db, o, u, meta).await
 }
 
 /// A person holding `role` at `scope`, as an actor.
 async fn person(db: &DatabaseConnection, o: &org::Model, name: &str, role_of: BuiltInRole, scope: ScopeRef) -> Actor {
-    let at = db::now();
-    let u = user::ActiveModel {
-        id: Set(db::new_id()),
-        org_id: Set(o.id.clone()),
-        email: Set(format!("{name}@{}.example.com", o.slug)),
-        username: Set(None),
-        display_name: Set(name.to_string()),
-        password_hash: Set(None),
-        status: Set(user::STATUS_ACTIVE.to_string()),
-        auth_provider: Set("direct".into()),
-        mfa_enabled: Set(false),
-        mfa_secret_enc: Set(None),
-        last_login_at: Set(None),
-        team_id: Set(None),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-    .insert(db)
-    .await
-    .unwrap();
-    let r = role::Entity::find_by_id(role_of.id()).one(db).await.unwrap().unwrap();
-    let tx = db::begin_write(db).await.unwrap();
-    access::insert_assignment(&tx, &o.id, &u.id, &r, &scope, &system_actor(), &RequestMeta::default()).await.unwrap();
-    tx.commit().await.unwrap();
+    let email = format!("{name}@{}.example.com", o.slug);
+    let u = people::person(db, o, &email, name, None, role_of, scope).await;
     actor_of(db, o, &u).await
 }
 

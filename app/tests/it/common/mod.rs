@@ -9,6 +9,8 @@
 
 #![allow(dead_code)]
 
+pub mod people;
+
 use app::services::db;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use std::future::Future;
