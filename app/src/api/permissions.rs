@@ -2,7 +2,7 @@
 //! defaults (`/org/defaults`): permissions, org defaults and limits. Each calls one service
 //! in `services::permissions`.
 
-use crate::domain::permissions::{ActionSettings, LimitInput, OrgDefaults, SavedLimit, StorePermissions};
+use crate::domain::action_settings::{ActionSettings, LimitInput, OrgDefaults, SavedLimit, StorePermissions};
 use crate::domain::AppError;
 use leptos::prelude::*;
 use server_fn::codec::Json;
@@ -29,7 +29,7 @@ pub async fn permissions_set(
     confirmation_by: Option<String>,
 ) -> Result<ActionSettings, AppError> {
     super::ctx::run(async move {
-        use crate::domain::permissions::PermissionPatch;
+        use crate::domain::action_settings::PermissionPatch;
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         let catalog = state.policy.catalog(&state.db).await?;
@@ -60,7 +60,7 @@ pub async fn permissions_set_default(
     confirmation_by: Option<String>,
 ) -> Result<ActionSettings, AppError> {
     super::ctx::run(async move {
-        use crate::domain::permissions::PermissionPatch;
+        use crate::domain::action_settings::PermissionPatch;
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         let catalog = state.policy.catalog(&state.db).await?;

@@ -4,6 +4,7 @@
 //! What must not live here: SeaORM or axum types, `now()` calls, randomness.
 
 pub mod access;
+pub mod action_settings;
 pub mod actions;
 pub mod api_keys;
 pub mod assistants;
@@ -16,7 +17,6 @@ pub mod inbox;
 pub mod org;
 pub mod password;
 pub mod permission;
-pub mod permissions;
 pub mod policy;
 pub mod roles;
 pub mod stores;

@@ -7,7 +7,7 @@
 use super::action_settings::{ActionGroups, Place, SettingsCtx};
 use crate::api::permissions::permissions_defaults;
 use crate::components::notice::ErrorNotice;
-use crate::domain::permissions::OrgDefaults;
+use crate::domain::action_settings::OrgDefaults;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -10,7 +10,7 @@ use super::try_it::TryItPanel;
 use crate::api::check::catalog_list;
 use crate::api::permissions::permissions_list;
 use crate::components::notice::ErrorNotice;
-use crate::domain::permissions::StorePermissions;
+use crate::domain::action_settings::StorePermissions;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;

@@ -7,7 +7,7 @@
 
 use crate::api::check::PolicyTry;
 use crate::domain::catalog::{ActionDef, Level};
-use crate::domain::permissions::AssistantRef;
+use crate::domain::action_settings::AssistantRef;
 use crate::domain::policy::{Decision, Outcome};
 use leptos::prelude::*;
 use serde_json::{Map, Value};

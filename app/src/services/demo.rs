@@ -29,7 +29,7 @@ use crate::domain::audit::AuditActor;
 use crate::domain::org::normalize_email;
 use crate::domain::password::check_password;
 use crate::domain::permission::BuiltInRole;
-use crate::domain::permissions::{LimitInput, PermissionPatch};
+use crate::domain::action_settings::{LimitInput, PermissionPatch};
 use crate::domain::stores::NewStore;
 use crate::domain::AppError;
 use crate::entities::{role, user};

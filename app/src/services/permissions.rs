@@ -26,7 +26,7 @@ use crate::domain::access::{Need, ScopeRef};
 use crate::domain::catalog::{validate_limit, ActionDef, ConfirmationBy, Level, LimitType, OnExceed};
 use crate::domain::error::{FieldError, Validator};
 use crate::domain::permission::Permission;
-use crate::domain::permissions::{
+use crate::domain::action_settings::{
     limit_types_for, ActionSettings, AssistantRef, LimitInput, LimitScope, LimitView, OrgDefaults, PermissionPatch,
     SavedLimit, Source, StorePermissions, StoreSummary,
 };

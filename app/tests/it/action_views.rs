@@ -8,7 +8,7 @@ use crate::common::people;
 use app::domain::access::ScopeRef;
 use app::domain::actions::{ActionFilter, ActionQuery, ActionRow};
 use app::domain::permission::BuiltInRole;
-use app::domain::permissions::PermissionPatch;
+use app::domain::action_settings::PermissionPatch;
 use app::domain::stores::NewStore;
 use app::domain::{AppError, ErrorCode};
 use app::entities::{action, org, user};

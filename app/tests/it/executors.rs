@@ -6,7 +6,7 @@
 use crate::common::people;
 use app::domain::connectors::ConnectorInput;
 use app::domain::permission::BuiltInRole;
-use app::domain::permissions::{LimitInput, PermissionPatch};
+use app::domain::action_settings::{LimitInput, PermissionPatch};
 use app::domain::stores::NewStore;
 use app::domain::ErrorCode;
 use app::entities::{

@@ -2,7 +2,7 @@
 //! idempotency, pending → confirm → report, cancel and expiry release their reservation,
 //! redaction, and the audit chain verifies afterwards (and detects tampering).
 
-use app::domain::permissions::{LimitInput, PermissionPatch};
+use app::domain::action_settings::{LimitInput, PermissionPatch};
 use app::domain::stores::NewStore;
 use app::entities::{action, audit_event, org, user};
 use app::services::actions::{self, Answer, Gateway, InvokeInput, ResultInput};

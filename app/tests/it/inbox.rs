@@ -9,7 +9,7 @@ use crate::common::people;
 use app::domain::access::ScopeRef;
 use app::domain::inbox::{TaskFilter, PAGE_SIZE};
 use app::domain::permission::BuiltInRole;
-use app::domain::permissions::PermissionPatch;
+use app::domain::action_settings::PermissionPatch;
 use app::domain::stores::NewStore;
 use app::domain::ErrorCode;
 use app::entities::{audit_event, notification, org, store, task, user};

@@ -6,7 +6,7 @@ use crate::common::people;
 use app::domain::access::ScopeRef;
 use app::domain::catalog::{ConfirmationBy, Level, LimitType, OnExceed};
 use app::domain::permission::BuiltInRole;
-use app::domain::permissions::{LimitInput, LimitScope, PermissionPatch, Source, StorePermissions};
+use app::domain::action_settings::{LimitInput, LimitScope, PermissionPatch, Source, StorePermissions};
 use app::domain::policy::Outcome;
 use app::domain::{AppError, ErrorCode};
 use app::entities::{assistant, audit_event, org, store, user};
@@ -147,7 +147,7 @@ fn org_limit(action: &str, kind: &str, value: &str, on_exceed: &str) -> LimitInp
     }
 }
 
-fn action<'a>(p: &'a StorePermissions, id: &str) -> &'a app::domain::permissions::ActionSettings {
+fn action<'a>(p: &'a StorePermissions, id: &str) -> &'a app::domain::action_settings::ActionSettings {
     p.actions.iter().find(|a| a.action_type == id).unwrap_or_else(|| panic!("{id} missing"))
 }
 

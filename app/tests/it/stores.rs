@@ -5,7 +5,7 @@
 use app::domain::access::ScopeRef;
 use app::domain::assistants::{AssistantPatch, NewAssistant};
 use app::domain::permission::BuiltInRole;
-use app::domain::permissions::PermissionPatch;
+use app::domain::action_settings::PermissionPatch;
 use app::domain::stores::{NewStore, StorePatch};
 use app::domain::{AppError, ErrorCode};
 use app::entities::{action_limit, action_permission, assistant, audit_event, org, role, store, user};
@@ -823,7 +823,7 @@ db_test!(agent_keys_are_bound_to_their_store, |db| async move {
 
     // Deleting the store takes its assistants, permissions, limits and store-scoped roles.
     let catalog = cache.catalog(&db).await.unwrap();
-    let limit = app::domain::permissions::LimitInput {
+    let limit = app::domain::action_settings::LimitInput {
         store_id: Some(s1.id.clone()),
         action_type: "process_refund".into(),
         limit_type: "max_amount".into(),

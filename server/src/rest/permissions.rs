@@ -8,7 +8,7 @@ use super::json::{ApiJson, ApiQuery};
 use super::problem::ApiError;
 use crate::startup::ServerState;
 use app::domain::error::FieldError;
-use app::domain::permissions::{LimitInput, LimitScope, PermissionPatch};
+use app::domain::action_settings::{LimitInput, LimitScope, PermissionPatch};
 use app::domain::AppError;
 use app::services::check::store_of_request;
 use app::services::permissions;

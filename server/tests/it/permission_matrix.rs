@@ -573,7 +573,7 @@ async fn new_action(fx: &Fixture, org: &support::Org, pending: bool) -> String {
     let cache = app::services::policy::PolicyCache::new();
     let store = new_store(fx, org).await;
     let catalog = cache.catalog(&fx.db).await.unwrap();
-    let patch = app::domain::permissions::PermissionPatch {
+    let patch = app::domain::action_settings::PermissionPatch {
         enabled: Some(true),
         requires_confirmation: Some(pending),
         confirmation_by: Some("staff".into()),
@@ -619,7 +619,7 @@ async fn new_assistant(fx: &Fixture, org: &support::Org) -> String {
 async fn new_limit(fx: &Fixture, org: &support::Org) -> String {
     let actor = fx.owner_actor(side_of(fx, org)).await;
     let catalog = app::services::catalog::load(&fx.db).await.unwrap();
-    let input = app::domain::permissions::LimitInput {
+    let input = app::domain::action_settings::LimitInput {
         store_id: Some(org.store_id.clone()),
         action_type: "crm.create_activity_note".into(),
         limit_type: "max_count".into(),
