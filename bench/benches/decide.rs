@@ -23,7 +23,7 @@
 
 use app::domain::policy::{decide, InputCheck, Outcome, StorePolicy};
 #[cfg(feature = "cedar")]
-use app::domain::policy::{CheckRequest, Usage, UsageKey};
+use app::domain::policy::{ActionRequest, Usage, UsageKey};
 #[cfg(feature = "cedar")]
 use cedar_policy::{
     Authorizer, Context, Decision as CedarDecision, Entities, EntityId, EntityTypeName, EntityUid, PolicySet, Request,
@@ -61,13 +61,13 @@ impl CedarSide {
     }
 
     /// One authorization, from the same inputs `decide` gets.
-    fn authorize(&self, req: &CheckRequest, usage: &Usage, key: &UsageKey) -> Response {
+    fn authorize(&self, req: &ActionRequest, usage: &Usage, key: &UsageKey) -> Response {
         let request = self.request(req, usage, key);
         self.authorizer.is_authorized(&request, &self.policies, &self.entities)
     }
 
     /// The Cedar request for `req`: its context holds the amount, the percentage and the count.
-    fn request(&self, req: &CheckRequest, usage: &Usage, key: &UsageKey) -> Request {
+    fn request(&self, req: &ActionRequest, usage: &Usage, key: &UsageKey) -> Request {
         let v = context_values(req, usage, key);
         let mut pairs = Vec::with_capacity(3);
         if let Some(a) = v.amount {

@@ -8,10 +8,10 @@
 use app::domain::catalog::{decimal_field, ActionDef, ConfirmationBy, Level, LimitType, OnExceed};
 use app::domain::error::FieldError;
 use app::domain::policy::{
-    ActionRule, AssistantRule, CheckRequest, InputCheck, Limit, StorePolicy, Subject, Usage, UsageKey, UsageTotals,
+    ActionRequest, ActionRule, AssistantRule, InputCheck, Limit, StorePolicy, Subject, Usage, UsageKey, UsageTotals,
 };
-use app::services::catalog::{self, Catalog};
-use app::services::db;
+use app::services::infra::db;
+use app::services::stores::catalog::{self, Catalog};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -113,8 +113,9 @@ pub fn usage() -> Usage {
     }
 }
 
-fn refund(amount: &str, order_total: &str) -> CheckRequest {
-    CheckRequest {
+fn refund(amount: &str, order_total: &str) -> ActionRequest {
+    ActionRequest {
+        store_id: None,
         action_type: ACTION.into(),
         action_version: None,
         params: json!({"order_id": "1001", "amount": amount, "order_total": order_total, "reason": "Arrived damaged"}),
@@ -125,12 +126,12 @@ fn refund(amount: &str, order_total: &str) -> CheckRequest {
 }
 
 /// 40.00 of a 120.00 order (33.3 %), 42 of 100 used: within every limit → allow.
-pub fn allowed_request() -> CheckRequest {
+pub fn allowed_request() -> ActionRequest {
     refund("40.00", "120.00")
 }
 
 /// 650.00 of a 1000.00 order (65 %): over max_amount and max_percentage → deny.
-pub fn limit_hit_request() -> CheckRequest {
+pub fn limit_hit_request() -> ActionRequest {
     refund("650.00", "1000.00")
 }
 
@@ -152,7 +153,7 @@ pub struct ContextValues {
     pub count: u64,
 }
 
-pub fn context_values(req: &CheckRequest, usage: &Usage, key: &UsageKey) -> ContextValues {
+pub fn context_values(req: &ActionRequest, usage: &Usage, key: &UsageKey) -> ContextValues {
     let amount = decimal_field(&req.params, "amount").ok().flatten();
     let total = decimal_field(&req.params, "order_total").ok().flatten();
     let percentage = match (amount, total) {

@@ -5,8 +5,8 @@ use crate::startup::{connect_and_migrate, Application};
 use app::domain::audit::AuditActor;
 use app::domain::permission::BuiltInRole;
 use app::services::actor::system_actor;
-use app::services::orgs::{self, NewOwner};
-use app::services::{api_keys, audit, demo, RequestMeta};
+use app::services::org::orgs::{self, NewOwner};
+use app::services::{access::api_keys, audit, demo, RequestMeta};
 use clap::{Parser, Subcommand};
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -256,7 +256,7 @@ impl Cli {
             Command::SeedDemo => {
                 let (secret_key, _) = crate::secret::load_or_create(config.secret_key.as_deref(), &config.data_dir)?;
                 let db = connect_and_migrate(&config).await?;
-                let policy = app::services::policy::PolicyCache::new();
+                let policy = app::services::stores::policy::PolicyCache::new();
                 let password = std::env::var("MANDATE_ADMIN_PASSWORD").ok();
                 match demo::seed_demo(&db, &policy, &secret_key, password).await.map_err(show_app_error)? {
                     demo::DemoOutcome::AlreadyExists { org_slug } => {

@@ -5,8 +5,8 @@
 use crate::rest::problem::ApiError;
 use crate::startup::ServerState;
 use app::domain::AppError;
-use app::services::auth::user_from_session;
-use app::services::setup::needs_setup;
+use app::services::identity::auth::user_from_session;
+use app::services::org::setup::needs_setup;
 use app::services::RequestMeta;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
@@ -193,7 +193,7 @@ pub async fn page_guard(State(state): State<ServerState>, session: Session, req:
     let meta = req.extensions().get::<RequestMeta>().cloned().unwrap_or_default();
     // Signed in, and whether the org's MFA requirement still sends them to set it up.
     let (signed_in, mfa_setup_needed) = match user_from_session(app, &session, &meta).await {
-        Ok(Some((_, u, o))) => (true, app::services::mfa::check_policy(&u, &o).is_err()),
+        Ok(Some((_, u, o))) => (true, app::services::identity::mfa::check_policy(&u, &o).is_err()),
         Ok(None) => (false, false),
         Err(e) => return ApiError::from(e).into_response(),
     };
@@ -201,8 +201,8 @@ pub async fn page_guard(State(state): State<ServerState>, session: Session, req:
         ("/setup", _) => Redirect::to(if signed_in { "/" } else { "/login" }).into_response(),
         ("/login" | "/login/mfa", true) => Redirect::to("/").into_response(),
         ("/login" | "/login/mfa", false) => next.run(req).await,
-        (p, true) if mfa_setup_needed && p != app::services::mfa::ENROL_PATH => {
-            Redirect::to(app::services::mfa::ENROL_PATH).into_response()
+        (p, true) if mfa_setup_needed && p != app::services::identity::mfa::ENROL_PATH => {
+            Redirect::to(app::services::identity::mfa::ENROL_PATH).into_response()
         }
         (p, _) if p == "/forgot-password" || p.starts_with("/invite/") || p.starts_with("/reset-password/") => {
             next.run(req).await

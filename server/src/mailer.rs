@@ -1,5 +1,5 @@
 //! The outbox sender: when `MANDATE_SMTP_URL` is set, a background task delivers queued
-//! email (`app::services::outbox`) through SMTP with lettre (rustls, no OpenSSL), records
+//! email (`app::services::org::outbox`) through SMTP with lettre (rustls, no OpenSSL), records
 //! `sent_at` / `attempts` / `last_error`, and retries failures with back-off
 //! (`domain::users::retry_delay`) until `MAIL_MAX_ATTEMPTS`. A permanent SMTP refusal (5xx)
 //! is not retried. Without SMTP nothing is sent: the mail waits in the outbox, readable at
@@ -10,7 +10,7 @@
 
 use crate::config::Config;
 use app::domain::AppError;
-use app::services::{db, outbox};
+use app::services::{infra::db, org::outbox};
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};

@@ -3,10 +3,10 @@
 use crate::config::Config;
 use crate::http;
 use crate::rest;
-use app::services::session_store::DbSessionStore;
-use app::services::setup::SetupGate;
+use app::services::identity::session_store::DbSessionStore;
+use app::services::org::setup::SetupGate;
 use app::services::state::AuthSettings;
-use app::services::{db, AppState};
+use app::services::{infra::db, AppState};
 use app::{shell, App};
 use axum::body::Body;
 use axum::extract::{FromRef, Request, State};
@@ -152,7 +152,7 @@ impl Application {
             secret_key: Arc::new(secret_key),
             public_base_url: Arc::from(config.base_url(addr)),
             smtp_configured: config.smtp_url.is_some(),
-            policy: Arc::new(app::services::policy::PolicyCache::new()),
+            policy: Arc::new(app::services::stores::policy::PolicyCache::new()),
             access: Arc::new(app::services::access::AccessCache::default()),
             pending_ttl: chrono::Duration::hours(i64::from(config.pending_ttl_hours)),
         };
@@ -202,7 +202,7 @@ fn spawn_pending_expiry(conn: sea_orm::DatabaseConnection) {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
         loop {
             tick.tick().await;
-            match app::services::actions::expire_due(&conn, app::services::db::now()).await {
+            match app::services::gateway::actions::expire_due(&conn, app::services::infra::db::now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(expired = n, "expired pending actions"),
                 Err(e) => tracing::warn!(error = %e.message, "could not expire pending actions"),

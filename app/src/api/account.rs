@@ -16,7 +16,7 @@ pub async fn get_account() -> Result<AccountView, AppError> {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         let current = current_session_id().await?;
-        crate::services::account::get(&state.db, &actor, current.as_deref()).await
+        crate::services::identity::account::get(&state.db, &actor, current.as_deref()).await
     })
     .await
 }
@@ -26,7 +26,7 @@ pub async fn update_profile(display_name: String) -> Result<(), AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::account::update_profile(&state.db, &actor, &display_name).await
+        crate::services::identity::account::update_profile(&state.db, &actor, &display_name).await
     })
     .await
 }
@@ -42,7 +42,7 @@ pub async fn change_password(
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         let current = current_session_id().await?;
-        crate::services::account::change_password(
+        crate::services::identity::account::change_password(
             &state.db,
             &actor,
             &current_password,
@@ -62,7 +62,7 @@ pub async fn end_other_sessions() -> Result<u64, AppError> {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         let current = current_session_id().await?;
-        crate::services::account::end_other_sessions(&state.db, &actor, current.as_deref()).await
+        crate::services::identity::account::end_other_sessions(&state.db, &actor, current.as_deref()).await
     })
     .await
 }

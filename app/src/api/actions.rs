@@ -31,7 +31,7 @@ pub async fn list_actions(
         let actor = super::ctx::actor().await?;
         let query = ActionQuery { store_id, assistant_id, rule_run_id, action_type, status, decision, from, to };
         let filter = query.parse()?;
-        crate::services::action_views::list(&state.db, &actor, &filter, cursor.as_deref(), 50).await
+        crate::services::gateway::action_views::list(&state.db, &actor, &filter, cursor.as_deref(), 50).await
     })
     .await
 }
@@ -43,7 +43,7 @@ pub async fn action_filter_options() -> Result<FilterOptions, AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::action_views::filter_options(&state.db, &actor).await
+        crate::services::gateway::action_views::filter_options(&state.db, &actor).await
     })
     .await
 }
@@ -54,7 +54,7 @@ pub async fn get_action(id: String) -> Result<ActionDetail, AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::action_views::get(&state.db, &actor, &id).await
+        crate::services::gateway::action_views::get(&state.db, &actor, &id).await
     })
     .await
 }
@@ -65,7 +65,7 @@ pub async fn list_approvals() -> Result<Vec<PendingApproval>, AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::action_views::pending_approvals(&state.db, &actor).await
+        crate::services::gateway::action_views::pending_approvals(&state.db, &actor).await
     })
     .await
 }
@@ -76,7 +76,7 @@ pub async fn approvals_count() -> Result<u64, AppError> {
     super::ctx::run_aux(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::action_views::pending_count(&state.db, &actor).await
+        crate::services::gateway::action_views::pending_count(&state.db, &actor).await
     })
     .await
 }
@@ -94,7 +94,7 @@ pub async fn approve_action(id: String) -> Result<ApprovalOutcome, AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        let body = crate::services::actions::confirm(state.gateway(), &actor, &id, "staff").await?;
+        let body = crate::services::gateway::actions::confirm(state.gateway(), &actor, &id, "staff").await?;
         Ok(outcome(&id, &body, true))
     })
     .await
@@ -106,7 +106,7 @@ pub async fn reject_action(id: String) -> Result<ApprovalOutcome, AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        let body = crate::services::actions::cancel(state.gateway(), &actor, &id).await?;
+        let body = crate::services::gateway::actions::cancel(state.gateway(), &actor, &id).await?;
         Ok(outcome(&id, &body, false))
     })
     .await
@@ -118,7 +118,7 @@ pub async fn overview_actions() -> Result<ActionsOverview, AppError> {
     super::ctx::run_aux(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::action_views::overview(&state.db, &actor).await
+        crate::services::gateway::action_views::overview(&state.db, &actor).await
     })
     .await
 }
@@ -130,7 +130,7 @@ pub async fn actions_chain_status() -> Result<Option<crate::domain::audit::Chain
     super::ctx::run_aux(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::action_views::chain_status(&state.db, &actor).await
+        crate::services::gateway::action_views::chain_status(&state.db, &actor).await
     })
     .await
 }

@@ -9,7 +9,7 @@ pub async fn list_api_keys(cursor: Option<String>) -> Result<ApiKeyList, AppErro
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::api_keys::list(&state.db, &actor, cursor.as_deref(), None).await
+        crate::services::access::api_keys::list(&state.db, &actor, cursor.as_deref(), None).await
     })
     .await
 }
@@ -19,7 +19,7 @@ pub async fn get_api_key_options() -> Result<ApiKeyOptions, AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::api_keys::options(&state.db, &actor).await
+        crate::services::access::api_keys::options(&state.db, &actor).await
     })
     .await
 }
@@ -34,7 +34,7 @@ pub async fn create_api_key(
     expires_at: Option<String>,
 ) -> Result<CreatedApiKey, AppError> {
     super::ctx::run(async move {
-        use crate::services::api_keys::{create, NewApiKey};
+        use crate::services::access::api_keys::{create, NewApiKey};
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         let (scope_type, scope_id) = match scope.split_once(':') {
@@ -51,7 +51,7 @@ pub async fn revoke_api_key(id: String) -> Result<ApiKeyView, AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::api_keys::revoke(&state.db, &actor, &id).await
+        crate::services::access::api_keys::revoke(&state.db, &actor, &id).await
     })
     .await
 }

@@ -13,7 +13,7 @@ pub async fn assistants_for_store(store_id: String) -> Result<StoreAssistants, A
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::assistants::for_store(&state.db, &state.policy, &actor, &store_id).await
+        crate::services::stores::assistants::for_store(&state.db, &state.policy, &actor, &store_id).await
     })
     .await
 }
@@ -30,7 +30,7 @@ pub async fn create_assistant(
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         let input = NewAssistant { store_id, name, description, allowed_actions: None };
-        crate::services::assistants::create(&state.db, &state.policy, &actor, input).await
+        crate::services::stores::assistants::create(&state.db, &state.policy, &actor, input).await
     })
     .await
 }
@@ -47,7 +47,7 @@ pub async fn update_assistant(
         let actor = super::ctx::actor().await?;
         let patch =
             AssistantPatch { name: Some(name), description: Some(description.unwrap_or_default()), status: None };
-        crate::services::assistants::update(&state.db, &actor, &id, patch).await
+        crate::services::stores::assistants::update(&state.db, &actor, &id, patch).await
     })
     .await
 }
@@ -60,7 +60,7 @@ pub async fn set_assistant_status(id: String, status: String) -> Result<Assistan
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         let patch = AssistantPatch { status: Some(status), ..Default::default() };
-        crate::services::assistants::update(&state.db, &actor, &id, patch).await
+        crate::services::stores::assistants::update(&state.db, &actor, &id, patch).await
     })
     .await
 }
@@ -70,7 +70,7 @@ pub async fn delete_assistant(id: String) -> Result<(), AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::assistants::delete(&state.db, &actor, &id).await
+        crate::services::stores::assistants::delete(&state.db, &actor, &id).await
     })
     .await
 }
@@ -81,7 +81,8 @@ pub async fn set_allowed_actions(id: String, allowed_actions: Vec<String>) -> Re
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::assistants::set_allowed_actions(&state.db, &state.policy, &actor, &id, allowed_actions).await
+        crate::services::stores::assistants::set_allowed_actions(&state.db, &state.policy, &actor, &id, allowed_actions)
+            .await
     })
     .await
 }
@@ -92,7 +93,7 @@ pub async fn get_tool_preview(id: String) -> Result<ToolPreview, AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::assistants::tool_preview(&state.db, &state.policy, &actor, &id).await
+        crate::services::stores::assistants::tool_preview(&state.db, &state.policy, &actor, &id).await
     })
     .await
 }
@@ -103,7 +104,7 @@ pub async fn list_assistant_keys(store_id: String, assistant_id: String) -> Resu
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::api_keys::list_agent_keys(&state.db, &actor, &store_id, Some(&assistant_id)).await
+        crate::services::access::api_keys::list_agent_keys(&state.db, &actor, &store_id, Some(&assistant_id)).await
     })
     .await
 }
@@ -117,7 +118,7 @@ pub async fn create_assistant_key(
     expires_at: Option<String>,
 ) -> Result<CreatedApiKey, AppError> {
     super::ctx::run(async move {
-        use crate::services::api_keys::{create_agent, NewAgentKey};
+        use crate::services::access::api_keys::{create_agent, NewAgentKey};
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         create_agent(&state.db, &actor, NewAgentKey { name, store_id, assistant_id: Some(assistant_id), expires_at })

@@ -18,7 +18,7 @@ pub async fn list_changes(
 ) -> Result<EventPage, AppError> {
     super::ctx::run(async move {
         use crate::domain::changes::EventQuery;
-        use crate::services::audit::{list_events, EventPaging};
+        use crate::services::audit::log::{list_events, EventPaging};
         let state = super::ctx::state()?;
         let query = EventQuery {
             entity_type,
@@ -41,7 +41,7 @@ pub async fn entity_types() -> Result<Vec<String>, AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::audit::entity_types(&state.db, &actor).await
+        crate::services::audit::log::entity_types(&state.db, &actor).await
     })
     .await
 }
@@ -52,7 +52,7 @@ pub async fn chain_status() -> Result<ChainReport, AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::audit::verify_for(&state.db, &actor).await
+        crate::services::audit::log::verify_for(&state.db, &actor).await
     })
     .await
 }

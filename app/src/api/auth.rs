@@ -35,8 +35,8 @@ pub struct SessionState {
 pub async fn get_session_state() -> Result<SessionState, AppError> {
     super::ctx::run(async move {
         use super::ctx;
-        use crate::services::auth::user_from_session;
-        use crate::services::setup::needs_setup;
+        use crate::services::identity::auth::user_from_session;
+        use crate::services::org::setup::needs_setup;
         let state = ctx::state()?;
         let needs_setup = needs_setup(&state.db, &state.setup).await?;
         let session = ctx::session().await?;
@@ -78,9 +78,9 @@ pub async fn setup(
         use super::ctx;
         use crate::domain::error::Validator;
         use crate::domain::password::check_confirmation;
-        use crate::services::auth::{start_session, SessionUser};
-        use crate::services::orgs::NewOwner;
-        use crate::services::setup::{complete_setup, SetupInput};
+        use crate::services::identity::auth::{start_session, SessionUser};
+        use crate::services::org::orgs::NewOwner;
+        use crate::services::org::setup::{complete_setup, SetupInput};
         let state = ctx::state()?;
         let meta = ctx::meta().await;
         Validator::new().add("password_confirm", check_confirmation(&password, &password_confirm)).finish()?;
@@ -89,7 +89,7 @@ pub async fn setup(
         let session = ctx::session().await?;
         start_session(
             &session,
-            SessionUser { user_id: user.id, org_id: org.id, login_at: crate::services::db::now().timestamp() },
+            SessionUser { user_id: user.id, org_id: org.id, login_at: crate::services::infra::db::now().timestamp() },
         )
         .await?;
         leptos_axum::redirect("/");
@@ -102,7 +102,7 @@ pub async fn setup(
 pub async fn login(email: String, password: String, org: Option<String>, next: Option<String>) -> Result<(), AppError> {
     super::ctx::run(async move {
         use super::ctx;
-        use crate::services::auth::{login_step, start_session, LoginInput, LoginStep};
+        use crate::services::identity::auth::{login_step, start_session, LoginInput, LoginStep};
         let state = ctx::state()?;
         let meta = ctx::meta().await;
         let step = login_step(&state.db, LoginInput { email, password, org_slug: org }, &meta).await?;
@@ -115,7 +115,7 @@ pub async fn login(email: String, password: String, org: Option<String>, next: O
             LoginStep::MfaRequired(mut pending) => {
                 // Not signed in yet: the second step at /login/mfa finishes.
                 pending.next = Some(ctx::safe_next(next.as_deref()));
-                crate::services::mfa::start_pending(&session, pending).await?;
+                crate::services::identity::mfa::start_pending(&session, pending).await?;
                 leptos_axum::redirect("/login/mfa");
             }
         }
@@ -128,7 +128,7 @@ pub async fn login(email: String, password: String, org: Option<String>, next: O
 pub async fn logout() -> Result<(), AppError> {
     super::ctx::run(async move {
         use super::ctx;
-        use crate::services::auth::end_session;
+        use crate::services::identity::auth::end_session;
         let state = ctx::state()?;
         let session = ctx::session().await?;
         let meta = ctx::meta().await;

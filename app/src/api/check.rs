@@ -13,7 +13,7 @@ pub async fn catalog_list() -> Result<Vec<ActionDef>, AppError> {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         let catalog = state.policy.catalog(&state.db).await?;
-        crate::services::catalog::list_for(&actor, &catalog)
+        crate::services::stores::catalog::list_for(&actor, &catalog)
     })
     .await
 }
@@ -30,7 +30,8 @@ pub async fn policy_try(
 ) -> Result<Decision, AppError> {
     super::ctx::run(async move {
         use crate::domain::error::FieldError;
-        use crate::services::check::{self, CheckInput};
+        use crate::domain::policy::ActionRequest;
+        use crate::services::gateway::check;
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         let params: serde_json::Value = if params.trim().is_empty() {
@@ -43,13 +44,13 @@ pub async fn policy_try(
                 }])
             })?
         };
-        let input = CheckInput {
+        let input = ActionRequest {
             store_id: Some(store_id),
             action_type,
-            action_version: None,
             params,
             assistant_id: assistant_id.filter(|a| !a.is_empty()),
             customer_ref,
+            ..Default::default()
         };
         Ok(check::check(&state.db, &state.policy, &actor, input).await?.decision)
     })

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 #[server(endpoint = "connector_get")]
 pub async fn get_connector(store_id: Option<String>) -> Result<ConnectorView, AppError> {
     super::ctx::run(async move {
-        use crate::services::connectors::{get, ConnectorScope};
+        use crate::services::gateway::connectors::{get, ConnectorScope};
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         get(&state.db, &actor, &ConnectorScope::from_store(store_id.as_deref())).await
@@ -30,7 +30,7 @@ pub async fn save_connector(
 ) -> Result<ConnectorView, AppError> {
     super::ctx::run(async move {
         use crate::domain::connectors::input_from_form;
-        use crate::services::connectors::{set, ConnectorScope};
+        use crate::services::gateway::connectors::{set, ConnectorScope};
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         let input = input_from_form(url, secret, timeout_ms, max_attempts)?;
@@ -44,7 +44,7 @@ pub async fn save_connector(
 #[server(endpoint = "connector_delete")]
 pub async fn delete_connector(store_id: Option<String>) -> Result<(), AppError> {
     super::ctx::run(async move {
-        use crate::services::connectors::{delete, ConnectorScope};
+        use crate::services::gateway::connectors::{delete, ConnectorScope};
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         delete(&state.db, &actor, &ConnectorScope::from_store(store_id.as_deref())).await

@@ -2,7 +2,7 @@
 //! session and the signed-in actor.
 
 use crate::domain::AppError;
-use crate::services::auth::{actor_from_session, user_from_session};
+use crate::services::identity::auth::{actor_from_session, user_from_session};
 use crate::services::{Actor, AppState, RequestMeta};
 use leptos::prelude::*;
 use tower_sessions::Session;
@@ -33,7 +33,7 @@ pub async fn actor() -> Result<Actor, AppError> {
     let session = session().await?;
     let meta = meta().await;
     let (actor, u, o) = user_from_session(&state, &session, &meta).await?.ok_or_else(AppError::unauthenticated)?;
-    crate::services::mfa::check_policy(&u, &o)?;
+    crate::services::identity::mfa::check_policy(&u, &o)?;
     Ok(actor)
 }
 

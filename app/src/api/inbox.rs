@@ -15,8 +15,13 @@ pub async fn list_notifications(
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::inbox::my_notifications(&state.db, &actor, unread_only.unwrap_or(false), cursor.as_deref())
-            .await
+        crate::services::gateway::inbox::my_notifications(
+            &state.db,
+            &actor,
+            unread_only.unwrap_or(false),
+            cursor.as_deref(),
+        )
+        .await
     })
     .await
 }
@@ -27,7 +32,7 @@ pub async fn notifications_unread_count() -> Result<u64, AppError> {
     super::ctx::run_aux(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::inbox::unread_count(&state.db, &actor).await
+        crate::services::gateway::inbox::unread_count(&state.db, &actor).await
     })
     .await
 }
@@ -37,14 +42,14 @@ pub async fn notifications_unread_count() -> Result<u64, AppError> {
 #[server(endpoint = "notifications_mark_read")]
 pub async fn mark_notifications_read(id: Option<String>) -> Result<u64, AppError> {
     super::ctx::run(async move {
-        use crate::services::inbox::MarkRead;
+        use crate::services::gateway::inbox::MarkRead;
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         let which = match id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(id) => MarkRead::One(id.to_string()),
             None => MarkRead::All,
         };
-        crate::services::inbox::mark_read(&state.db, &actor, which).await
+        crate::services::gateway::inbox::mark_read(&state.db, &actor, which).await
     })
     .await
 }
@@ -62,7 +67,7 @@ pub async fn list_tasks(
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         let filter = TaskFilter { status, store_id, mine: mine.unwrap_or(false) };
-        crate::services::inbox::tasks(&state.db, &actor, &filter, cursor.as_deref()).await
+        crate::services::gateway::inbox::tasks(&state.db, &actor, &filter, cursor.as_deref()).await
     })
     .await
 }
@@ -73,7 +78,7 @@ pub async fn set_task_status(id: String, status: String) -> Result<TaskView, App
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::inbox::set_task_status(&state.db, &actor, &id, &status).await
+        crate::services::gateway::inbox::set_task_status(&state.db, &actor, &id, &status).await
     })
     .await
 }

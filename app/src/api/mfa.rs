@@ -13,7 +13,7 @@ pub async fn get_mfa_status() -> Result<MfaStatus, AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor_for_mfa_setup().await?;
-        crate::services::mfa::status(&state.db, &actor).await
+        crate::services::identity::mfa::status(&state.db, &actor).await
     })
     .await
 }
@@ -24,7 +24,7 @@ pub async fn mfa_begin() -> Result<Enrolment, AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor_for_mfa_setup().await?;
-        crate::services::mfa::begin_enrolment(&state.db, &state.secret_key, &actor).await
+        crate::services::identity::mfa::begin_enrolment(&state.db, &state.secret_key, &actor).await
     })
     .await
 }
@@ -35,7 +35,7 @@ pub async fn mfa_confirm(code: String) -> Result<Vec<String>, AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor_for_mfa_setup().await?;
-        crate::services::mfa::confirm_enrolment(&state.db, &state.secret_key, &actor, &code).await
+        crate::services::identity::mfa::confirm_enrolment(&state.db, &state.secret_key, &actor, &code).await
     })
     .await
 }
@@ -46,7 +46,7 @@ pub async fn mfa_recovery_codes(code: String) -> Result<Vec<String>, AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor_for_mfa_setup().await?;
-        crate::services::mfa::regenerate_recovery_codes(&state.db, &state.secret_key, &actor, &code).await
+        crate::services::identity::mfa::regenerate_recovery_codes(&state.db, &state.secret_key, &actor, &code).await
     })
     .await
 }
@@ -58,7 +58,7 @@ pub async fn mfa_disable(credential: String) -> Result<(), AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor_for_mfa_setup().await?;
-        crate::services::mfa::disable(&state.db, &state.secret_key, &actor, &credential).await
+        crate::services::identity::mfa::disable(&state.db, &state.secret_key, &actor, &credential).await
     })
     .await
 }
@@ -68,7 +68,7 @@ pub async fn mfa_disable(credential: String) -> Result<(), AppError> {
 pub async fn login_mfa_pending() -> Result<bool, AppError> {
     super::ctx::run(async move {
         let session = super::ctx::session().await?;
-        Ok(crate::services::mfa::pending_of(&session).await?.is_some())
+        Ok(crate::services::identity::mfa::pending_of(&session).await?.is_some())
     })
     .await
 }
@@ -79,7 +79,7 @@ pub async fn login_mfa_pending() -> Result<bool, AppError> {
 pub async fn login_mfa(code: String) -> Result<(), AppError> {
     super::ctx::run(async move {
         use super::ctx;
-        use crate::services::{auth, mfa};
+        use crate::services::{identity::auth, identity::mfa};
         let state = ctx::state()?;
         let meta = ctx::meta().await;
         let session = ctx::session().await?;

@@ -14,8 +14,8 @@ pub struct OrgSettingsView {
 }
 
 #[cfg(feature = "ssr")]
-impl From<crate::services::org_settings::OrgSettings> for OrgSettingsView {
-    fn from(s: crate::services::org_settings::OrgSettings) -> Self {
+impl From<crate::services::org::settings::OrgSettings> for OrgSettingsView {
+    fn from(s: crate::services::org::settings::OrgSettings) -> Self {
         OrgSettingsView {
             name: s.name,
             slug: s.slug,
@@ -30,7 +30,7 @@ pub async fn get_org_settings() -> Result<OrgSettingsView, AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::org_settings::get(&state.db, &actor).await.map(Into::into)
+        crate::services::org::settings::get(&state.db, &actor).await.map(Into::into)
     })
     .await
 }
@@ -39,7 +39,7 @@ pub async fn get_org_settings() -> Result<OrgSettingsView, AppError> {
 #[server(endpoint = "org_settings_update")]
 pub async fn update_org_settings(name: String, require_mfa: Option<String>) -> Result<OrgSettingsView, AppError> {
     super::ctx::run(async move {
-        use crate::services::org_settings::{update, OrgSettingsPatch};
+        use crate::services::org::settings::{update, OrgSettingsPatch};
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         let patch = OrgSettingsPatch { name: Some(name), require_mfa: Some(require_mfa.is_some_and(|v| v != "false")) };

@@ -31,13 +31,13 @@ pub async fn get_overview() -> Result<Overview, AppError> {
         use super::ctx;
         use crate::domain::access::ScopeRef;
         use crate::domain::permission::Permission;
-        use crate::services::{audit, authz, orgs};
+        use crate::services::{access::authz, audit, org::orgs};
         let state = ctx::state()?;
         let actor = ctx::actor().await?;
         let o = orgs::overview(&state.db, &actor).await?;
         let (chain, recent) = if authz::can(&actor, Permission::AuditRead, &ScopeRef::Org) {
-            let chain = audit::verify_for(&state.db, &actor).await?;
-            let recent = audit::recent_events(&state.db, &actor, 10)
+            let chain = audit::log::verify_for(&state.db, &actor).await?;
+            let recent = audit::log::recent_events(&state.db, &actor, 10)
                 .await?
                 .into_iter()
                 .map(|e| RecentEvent { seq: e.seq, occurred_at: e.occurred_at, actor: e.actor.label, action: e.action })

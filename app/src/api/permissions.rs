@@ -14,7 +14,7 @@ pub async fn permissions_list(store_id: String) -> Result<StorePermissions, AppE
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         let catalog = state.policy.catalog(&state.db).await?;
-        crate::services::permissions::list(&state.db, &catalog, &actor, &store_id).await
+        crate::services::stores::permissions::list(&state.db, &catalog, &actor, &store_id).await
     })
     .await
 }
@@ -34,7 +34,7 @@ pub async fn permissions_set(
         let actor = super::ctx::actor().await?;
         let catalog = state.policy.catalog(&state.db).await?;
         let patch = PermissionPatch { enabled, requires_confirmation, confirmation_by };
-        crate::services::permissions::set(&state.db, &catalog, &actor, &store_id, &action_type, patch).await
+        crate::services::stores::permissions::set(&state.db, &catalog, &actor, &store_id, &action_type, patch).await
     })
     .await
 }
@@ -46,7 +46,7 @@ pub async fn permissions_defaults() -> Result<OrgDefaults, AppError> {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         let catalog = state.policy.catalog(&state.db).await?;
-        crate::services::permissions::org_defaults(&state.db, &catalog, &actor).await
+        crate::services::stores::permissions::org_defaults(&state.db, &catalog, &actor).await
     })
     .await
 }
@@ -65,7 +65,7 @@ pub async fn permissions_set_default(
         let actor = super::ctx::actor().await?;
         let catalog = state.policy.catalog(&state.db).await?;
         let patch = PermissionPatch { enabled, requires_confirmation, confirmation_by };
-        crate::services::permissions::set_org_default(&state.db, &catalog, &actor, &action_type, patch).await
+        crate::services::stores::permissions::set_org_default(&state.db, &catalog, &actor, &action_type, patch).await
     })
     .await
 }
@@ -78,7 +78,7 @@ pub async fn permissions_limit_save(input: LimitInput) -> Result<SavedLimit, App
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         let catalog = state.policy.catalog(&state.db).await?;
-        crate::services::permissions::upsert_limit(&state.db, &catalog, &actor, input).await
+        crate::services::stores::permissions::upsert_limit(&state.db, &catalog, &actor, input).await
     })
     .await
 }
@@ -89,7 +89,7 @@ pub async fn permissions_limit_delete(id: String) -> Result<(), AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::permissions::delete_limit(&state.db, &actor, &id).await
+        crate::services::stores::permissions::delete_limit(&state.db, &actor, &id).await
     })
     .await
 }

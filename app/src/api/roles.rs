@@ -13,7 +13,7 @@ pub async fn list_roles() -> Result<RoleList, AppError> {
         use super::ctx;
         let state = ctx::state()?;
         let actor = ctx::actor().await?;
-        crate::services::roles::list(&state.db, &actor, None, None).await
+        crate::services::access::roles::list(&state.db, &actor, None, None).await
     })
     .await
 }
@@ -23,7 +23,7 @@ pub async fn list_roles() -> Result<RoleList, AppError> {
 pub async fn create_role(name: String, description: String, permissions: Vec<String>) -> Result<RoleView, AppError> {
     super::ctx::run(async move {
         use super::ctx;
-        use crate::services::roles::{create, NewRole};
+        use crate::services::access::roles::{create, NewRole};
         let state = ctx::state()?;
         let actor = ctx::actor().await?;
         create(&state.db, &actor, NewRole { name, description, permissions }).await
@@ -41,7 +41,7 @@ pub async fn update_role(
 ) -> Result<RoleView, AppError> {
     super::ctx::run(async move {
         use super::ctx;
-        use crate::services::roles::{update, RolePatch};
+        use crate::services::access::roles::{update, RolePatch};
         let state = ctx::state()?;
         let actor = ctx::actor().await?;
         update(&state.db, &actor, &id, RolePatch { name, description, permissions }).await
@@ -57,7 +57,7 @@ pub async fn set_role_permission(id: String, permission: String, granted: bool) 
         use super::ctx;
         let state = ctx::state()?;
         let actor = ctx::actor().await?;
-        crate::services::roles::set_permission(&state.db, &actor, &id, &permission, granted).await
+        crate::services::access::roles::set_permission(&state.db, &actor, &id, &permission, granted).await
     })
     .await
 }
@@ -68,7 +68,7 @@ pub async fn delete_role(id: String) -> Result<(), AppError> {
         use super::ctx;
         let state = ctx::state()?;
         let actor = ctx::actor().await?;
-        crate::services::roles::delete(&state.db, &actor, &id).await
+        crate::services::access::roles::delete(&state.db, &actor, &id).await
     })
     .await
 }
@@ -78,7 +78,7 @@ pub async fn delete_role(id: String) -> Result<(), AppError> {
 pub async fn list_assignments() -> Result<AssignmentList, AppError> {
     super::ctx::run(async move {
         use super::ctx;
-        use crate::services::assignments::{list, AssignmentFilter};
+        use crate::services::access::assignments::{list, AssignmentFilter};
         let state = ctx::state()?;
         let actor = ctx::actor().await?;
         list(&state.db, &actor, AssignmentFilter::default(), None, None).await
@@ -93,7 +93,7 @@ pub async fn get_assignment_options() -> Result<AssignmentOptions, AppError> {
         use super::ctx;
         let state = ctx::state()?;
         let actor = ctx::actor().await?;
-        crate::services::assignments::options(&state.db, &actor).await
+        crate::services::access::assignments::options(&state.db, &actor).await
     })
     .await
 }
@@ -104,7 +104,7 @@ pub async fn create_assignment(user_id: String, role_id: String, scope: String) 
     super::ctx::run(async move {
         use super::ctx;
         use crate::domain::roles::split_scope_value;
-        use crate::services::assignments::{create, NewAssignment};
+        use crate::services::access::assignments::{create, NewAssignment};
         let state = ctx::state()?;
         let actor = ctx::actor().await?;
         let (scope_type, scope_id) = split_scope_value(&scope);
@@ -127,7 +127,7 @@ pub async fn delete_assignment(id: String) -> Result<(), AppError> {
         use super::ctx;
         let state = ctx::state()?;
         let actor = ctx::actor().await?;
-        crate::services::assignments::delete(&state.db, &actor, &id).await
+        crate::services::access::assignments::delete(&state.db, &actor, &id).await
     })
     .await
 }

@@ -14,7 +14,7 @@ pub async fn list_teams() -> Result<TeamList, AppError> {
         use super::ctx;
         let state = ctx::state()?;
         let actor = ctx::actor().await?;
-        crate::services::teams::list(&state.db, &actor, None, None).await
+        crate::services::org::teams::list(&state.db, &actor, None, None).await
     })
     .await
 }
@@ -24,7 +24,7 @@ pub async fn list_teams() -> Result<TeamList, AppError> {
 pub async fn create_team(name: String, parent_team_id: Option<String>) -> Result<TeamView, AppError> {
     super::ctx::run(async move {
         use super::ctx;
-        use crate::services::teams::{create, NewTeam};
+        use crate::services::org::teams::{create, NewTeam};
         let state = ctx::state()?;
         let actor = ctx::actor().await?;
         create(&state.db, &actor, NewTeam { name, parent_team_id }).await
@@ -36,7 +36,7 @@ pub async fn create_team(name: String, parent_team_id: Option<String>) -> Result
 pub async fn rename_team(id: String, name: String) -> Result<TeamView, AppError> {
     super::ctx::run(async move {
         use super::ctx;
-        use crate::services::teams::{update, TeamPatch};
+        use crate::services::org::teams::{update, TeamPatch};
         let state = ctx::state()?;
         let actor = ctx::actor().await?;
         update(&state.db, &actor, &id, TeamPatch { name: Some(name), parent_team_id: None }).await
@@ -49,7 +49,7 @@ pub async fn rename_team(id: String, name: String) -> Result<TeamView, AppError>
 pub async fn move_team(id: String, parent_team_id: String) -> Result<TeamView, AppError> {
     super::ctx::run(async move {
         use super::ctx;
-        use crate::services::teams::{update, TeamPatch};
+        use crate::services::org::teams::{update, TeamPatch};
         let state = ctx::state()?;
         let actor = ctx::actor().await?;
         update(&state.db, &actor, &id, TeamPatch { name: None, parent_team_id: Some(Some(parent_team_id)) }).await
@@ -70,7 +70,7 @@ pub async fn delete_team(id: String, reassign_to: Option<String>) -> Result<(), 
             Some(TOP_LEVEL) => Some(None),
             Some(team) => Some(Some(team.to_string())),
         };
-        crate::services::teams::delete(&state.db, &actor, &id, reassign).await
+        crate::services::org::teams::delete(&state.db, &actor, &id, reassign).await
     })
     .await
 }

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 #[server(endpoint = "users_list")]
 pub async fn list_users(q: Option<String>, cursor: Option<String>, limit: Option<u64>) -> Result<UserPage, AppError> {
     super::ctx::run(async move {
-        use crate::services::users::{list, ListQuery};
+        use crate::services::identity::users::{list, ListQuery};
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         list(&state.db, &actor, ListQuery { q, cursor, limit }).await
@@ -23,7 +23,7 @@ pub async fn get_user_form_options() -> Result<UserFormOptions, AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::users::form_options(&state.db, &actor).await
+        crate::services::identity::users::form_options(&state.db, &actor).await
     })
     .await
 }
@@ -50,7 +50,7 @@ pub async fn invite_user(
     scope: Option<String>,
 ) -> Result<UserView, AppError> {
     super::ctx::run(async move {
-        use crate::services::users::{invite, InviteInput};
+        use crate::services::identity::users::{invite, InviteInput};
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         let scope = parse_scope(scope.as_deref())?;
@@ -66,7 +66,7 @@ pub async fn resend_invite(id: String) -> Result<UserView, AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::users::resend_invite(&state.db, &actor, &id, &state.public_base_url).await
+        crate::services::identity::users::resend_invite(&state.db, &actor, &id, &state.public_base_url).await
     })
     .await
 }
@@ -79,7 +79,7 @@ pub async fn update_user(
     team_id: Option<String>,
 ) -> Result<UserView, AppError> {
     super::ctx::run(async move {
-        use crate::services::users::{update, UserPatch};
+        use crate::services::identity::users::{update, UserPatch};
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         update(&state.db, &actor, &id, UserPatch { display_name, team_id: team_id.map(Some), status: None }).await
@@ -91,7 +91,7 @@ pub async fn update_user(
 #[server(endpoint = "users_set_status")]
 pub async fn set_user_status(id: String, status: String) -> Result<UserView, AppError> {
     super::ctx::run(async move {
-        use crate::services::users::{update, UserPatch};
+        use crate::services::identity::users::{update, UserPatch};
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
         update(&state.db, &actor, &id, UserPatch { status: Some(status), ..Default::default() }).await
@@ -104,7 +104,7 @@ pub async fn delete_user(id: String) -> Result<(), AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::users::delete(&state.db, &actor, &id).await
+        crate::services::identity::users::delete(&state.db, &actor, &id).await
     })
     .await
 }
@@ -115,7 +115,7 @@ pub async fn list_outbox(cursor: Option<String>) -> Result<OutboxPage, AppError>
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        crate::services::outbox::list(&state.db, &actor, cursor.as_deref(), 10, state.smtp_configured).await
+        crate::services::org::outbox::list(&state.db, &actor, cursor.as_deref(), 10, state.smtp_configured).await
     })
     .await
 }
@@ -125,7 +125,7 @@ pub async fn list_outbox(cursor: Option<String>) -> Result<OutboxPage, AppError>
 pub async fn get_invite_info(token: String) -> Result<InviteInfo, AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
-        crate::services::users::invite_info(&state.db, &token).await
+        crate::services::identity::users::invite_info(&state.db, &token).await
     })
     .await
 }
@@ -134,11 +134,12 @@ pub async fn get_invite_info(token: String) -> Result<InviteInfo, AppError> {
 #[server(endpoint = "invite_accept")]
 pub async fn accept_invite(token: String, password: String, password_confirm: String) -> Result<(), AppError> {
     super::ctx::run(async move {
-        use crate::services::auth::start_session;
+        use crate::services::identity::auth::start_session;
         let state = super::ctx::state()?;
         let meta = super::ctx::meta().await;
         let session_user =
-            crate::services::users::accept_invite(&state.db, &token, &password, &password_confirm, &meta).await?;
+            crate::services::identity::users::accept_invite(&state.db, &token, &password, &password_confirm, &meta)
+                .await?;
         let session = super::ctx::session().await?;
         start_session(&session, session_user).await?;
         leptos_axum::redirect("/");
@@ -151,7 +152,7 @@ pub async fn accept_invite(token: String, password: String, password_confirm: St
 #[server(endpoint = "password_forgot")]
 pub async fn forgot_password(email: String) -> Result<String, AppError> {
     super::ctx::run(async move {
-        use crate::services::account::{request_password_reset, RESET_REQUESTED};
+        use crate::services::identity::account::{request_password_reset, RESET_REQUESTED};
         let state = super::ctx::state()?;
         let meta = super::ctx::meta().await;
         request_password_reset(&state.db, &email, &meta, &state.public_base_url).await?;
@@ -165,7 +166,7 @@ pub async fn forgot_password(email: String) -> Result<String, AppError> {
 pub async fn get_password_reset_info(token: String) -> Result<String, AppError> {
     super::ctx::run(async move {
         let state = super::ctx::state()?;
-        crate::services::account::reset_info(&state.db, &token).await
+        crate::services::identity::account::reset_info(&state.db, &token).await
     })
     .await
 }
@@ -176,7 +177,7 @@ pub async fn reset_password(token: String, password: String, password_confirm: S
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let meta = super::ctx::meta().await;
-        crate::services::account::reset_password(&state.db, &token, &password, &password_confirm, &meta).await
+        crate::services::identity::account::reset_password(&state.db, &token, &password, &password_confirm, &meta).await
     })
     .await
 }

@@ -87,9 +87,15 @@ pub struct StorePolicy {
     pub assistants: HashMap<String, AssistantRule>,
 }
 
-/// What is being asked.
+/// What is asked: the action and its inputs, for a store (implied by an agent key), maybe as
+/// an assistant (implied by an agent key bound to one) and for a customer. The one request
+/// of `POST /check`, invoke (which adds a conversation id), the Try it panel and the rule
+/// dry-run; `decide` gets it after `services::gateway::check::prepare` has filled in what
+/// the key implies and what the platform knows.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct CheckRequest {
+pub struct ActionRequest {
+    #[serde(default)]
+    pub store_id: Option<String>,
     pub action_type: String,
     #[serde(default)]
     pub action_version: Option<u32>,
@@ -100,8 +106,9 @@ pub struct CheckRequest {
     #[serde(default)]
     pub customer_ref: Option<String>,
     /// The order's total when the platform knows it (the sandbox store), used for
-    /// percentage limits when the request carries no order total.
-    #[serde(default)]
+    /// percentage limits when the request carries no order total. Never read from a
+    /// request body: `check::prepare` looks it up.
+    #[serde(skip)]
     pub known_order_total: Option<Decimal>,
 }
 
@@ -222,7 +229,7 @@ impl Decision {
 
 impl StorePolicy {
     /// The windows `decide` will read for this request.
-    pub fn usage_keys(&self, req: &CheckRequest) -> Vec<UsageKey> {
+    pub fn usage_keys(&self, req: &ActionRequest) -> Vec<UsageKey> {
         let mut keys: Vec<UsageKey> = self
             .limits_for(req)
             .into_iter()
@@ -235,7 +242,7 @@ impl StorePolicy {
     }
 
     /// Store-level limits of the action, then the assistant's own.
-    fn limits_for<'a>(&'a self, req: &CheckRequest) -> Vec<&'a Limit> {
+    fn limits_for<'a>(&'a self, req: &ActionRequest) -> Vec<&'a Limit> {
         let mut out: Vec<&Limit> = Vec::new();
         if let Some(rule) = self.actions.get(&req.action_type) {
             out.extend(rule.limits.iter());
@@ -260,7 +267,7 @@ impl StorePolicy {
 }
 
 /// Whose counter a window limit reads: None when it is per customer and the request names none.
-fn subject_of(limit: &Limit, req: &CheckRequest) -> Option<Subject> {
+fn subject_of(limit: &Limit, req: &ActionRequest) -> Option<Subject> {
     let customer = req.customer_ref.as_deref().filter(|c| !c.is_empty());
     match (limit.level, limit.per_customer, &req.assistant_id, customer) {
         (Level::Assistant, false, Some(a), _) => Some(Subject::Assistant(a.clone())),
@@ -300,7 +307,7 @@ fn number(d: Decimal) -> String {
 /// The decision. Err only when the request itself is wrong (inputs fail the action's schema):
 /// that is a VALIDATION_ERROR, not a decision.
 pub fn decide(
-    req: &CheckRequest,
+    req: &ActionRequest,
     policy: &StorePolicy,
     usage: &Usage,
     inputs: &dyn InputCheck,

@@ -92,16 +92,34 @@ pub fn tree_order(teams: &[TeamView]) -> Vec<(TeamView, usize)> {
 
 /// The team's path from the top ("EU / North / Sweden"), for selects.
 pub fn team_path(teams: &[TeamView], id: &str) -> String {
-    let by_id: HashMap<&str, &TeamView> = teams.iter().map(|t| (t.id.as_str(), t)).collect();
+    let by_id = parents(teams.iter().map(|t| (t.id.as_str(), t.name.as_str(), t.parent_team_id.as_deref())));
+    path_in(&by_id, id)
+}
+
+/// Every team's path from the top, by id, from (id, name, parent id) triples.
+pub fn team_paths<'a>(teams: impl IntoIterator<Item = (&'a str, &'a str, Option<&'a str>)>) -> HashMap<String, String> {
+    let by_id = parents(teams);
+    by_id.keys().map(|id| (id.to_string(), path_in(&by_id, id))).collect()
+}
+
+type Parents<'a> = HashMap<&'a str, (&'a str, Option<&'a str>)>;
+
+fn parents<'a>(teams: impl IntoIterator<Item = (&'a str, &'a str, Option<&'a str>)>) -> Parents<'a> {
+    teams.into_iter().map(|(id, name, parent)| (id, (name, parent))).collect()
+}
+
+/// Walks up from `id`: a parent missing from the list ends the path, a loop in the data
+/// stops at the first repeat.
+fn path_in(by_id: &Parents<'_>, id: &str) -> String {
     let mut parts = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    let mut current = by_id.get(id).copied();
-    while let Some(t) = current {
-        if !seen.insert(t.id.as_str()) {
+    let mut current = by_id.get_key_value(id);
+    while let Some((&t, &(name, parent))) = current {
+        if !seen.insert(t) {
             break;
         }
-        parts.push(t.name.as_str());
-        current = t.parent_team_id.as_deref().and_then(|p| by_id.get(p).copied());
+        parts.push(name);
+        current = parent.and_then(|p| by_id.get_key_value(p));
     }
     parts.reverse();
     parts.join(" / ")

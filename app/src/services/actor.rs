@@ -1,8 +1,8 @@
 //! Who is acting, and from where. Built from a session (a person) or an API key (an
 //! integration) at the edge, then passed into every service call.
 
-use super::access::Access;
 use crate::domain::audit::AuditActor;
+use crate::services::access::Access;
 use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -13,26 +13,29 @@
 //! Owner, audited), except creating the Approver's account (an operator path like the
 //! CLI's create-admin) and the sandbox orders (the sandbox has no checkout).
 
-use super::access::{self, insert_assignment};
-use super::actions::{self, Gateway, InvokeInput};
-use super::actor::system_actor;
-use super::audit::{self, NewEvent};
-use super::db::{begin_write, db_err, new_id, now};
-use super::executors::sandbox::{self, NewOrder};
-use super::orgs::{self, user_snapshot, NewOwner};
-use super::passwords::hash_password;
-use super::policy::PolicyCache;
-use super::{api_keys, assistants, permissions, stores, Actor, ActorKind, RequestMeta};
 use crate::domain::access::ScopeRef;
+use crate::domain::action_settings::{LimitInput, PermissionPatch};
 use crate::domain::assistants::NewAssistant;
 use crate::domain::audit::AuditActor;
 use crate::domain::org::normalize_email;
 use crate::domain::password::check_password;
 use crate::domain::permission::BuiltInRole;
-use crate::domain::action_settings::{LimitInput, PermissionPatch};
+use crate::domain::policy::ActionRequest;
 use crate::domain::stores::NewStore;
 use crate::domain::AppError;
 use crate::entities::{role, user};
+use crate::services::access::{self, assignments::insert_assignment};
+use crate::services::actor::system_actor;
+use crate::services::audit::{self, NewEvent};
+use crate::services::gateway::actions::{self, Gateway, InvokeInput};
+use crate::services::gateway::executors::sandbox::{self, NewOrder};
+use crate::services::identity::passwords::hash_password;
+use crate::services::infra::db::{begin_write, new_id, now};
+use crate::services::org::orgs::{self, user_snapshot, NewOwner};
+use crate::services::stores::policy::PolicyCache;
+use crate::services::{
+    access::api_keys, stores, stores::assistants, stores::permissions, Actor, ActorKind, RequestMeta,
+};
 use rand::Rng;
 use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
@@ -136,8 +139,7 @@ async fn add_person(
         updated_at: Set(at),
     }
     .insert(&tx)
-    .await
-    .map_err(db_err)?;
+    .await?;
     audit::append(
         &tx,
         &org.id,
@@ -146,9 +148,9 @@ async fn add_person(
         NewEvent::new("user.created", "user", Some(&u.id)).after(user_snapshot(&u)),
     )
     .await?;
-    let r = role::Entity::find_by_id(role_.id()).one(&tx).await.map_err(db_err)?.ok_or_else(AppError::internal)?;
+    let r = role::Entity::find_by_id(role_.id()).one(&tx).await?.ok_or_else(AppError::internal)?;
     insert_assignment(&tx, &org.id, &u.id, &r, &ScopeRef::Org, &by(), &RequestMeta::default()).await?;
-    tx.commit().await.map_err(db_err)?;
+    tx.commit().await?;
     Ok(u)
 }
 
@@ -316,7 +318,7 @@ pub async fn seed_demo(
     for o in orders() {
         sandbox::create_order(&tx, &org.id, &store.id, o).await?;
     }
-    tx.commit().await.map_err(db_err)?;
+    tx.commit().await?;
 
     let catalog = policy.catalog(db).await?;
     let enable = |confirm: bool, by: &str| PermissionPatch {
@@ -432,11 +434,13 @@ async fn make_history(
     let mut out = Vec::new();
     for (i, (action_type, params, customer, what)) in steps.into_iter().enumerate() {
         let input = InvokeInput {
-            action_type: action_type.into(),
-            params,
-            customer_ref: customer.map(str::to_string),
+            request: ActionRequest {
+                action_type: action_type.into(),
+                params,
+                customer_ref: customer.map(str::to_string),
+                ..Default::default()
+            },
             conversation_id: Some(format!("demo-chat-{}", i + 1)),
-            ..Default::default()
         };
         let answer = actions::invoke(gw, &agent, input, Some(&format!("seed-demo-{}", i + 1))).await?;
         let mut status = answer.body["status"].as_str().unwrap_or("").to_string();

@@ -1,6 +1,6 @@
 //! What the server hands to server functions and handlers as context.
 
-use super::setup::SetupGate;
+use crate::services::org::setup::SetupGate;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
@@ -24,17 +24,17 @@ pub struct AppState {
     /// Whether MANDATE_SMTP_URL is set (else email only waits in the outbox).
     pub smtp_configured: bool,
     /// The action catalog and compiled store policies (`services::policy`).
-    pub policy: Arc<super::policy::PolicyCache>,
+    pub policy: Arc<crate::services::stores::policy::PolicyCache>,
     /// API keys' resolved grants and org tree, keyed by the org's access_version.
-    pub access: Arc<super::access::AccessCache>,
+    pub access: Arc<crate::services::access::AccessCache>,
     /// How long an action waits for confirmation before it expires.
     pub pending_ttl: chrono::Duration,
 }
 
 impl AppState {
     /// What the agent gateway (`services::actions`) works with.
-    pub fn gateway(&self) -> super::actions::Gateway<'_> {
-        super::actions::Gateway {
+    pub fn gateway(&self) -> crate::services::gateway::actions::Gateway<'_> {
+        crate::services::gateway::actions::Gateway {
             db: &self.db,
             policy: &self.policy,
             secret_key: &self.secret_key,

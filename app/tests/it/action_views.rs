@@ -6,19 +6,22 @@
 
 use crate::common::people;
 use app::domain::access::ScopeRef;
+use app::domain::action_settings::PermissionPatch;
 use app::domain::actions::{ActionFilter, ActionQuery, ActionRow};
 use app::domain::permission::BuiltInRole;
-use app::domain::action_settings::PermissionPatch;
+use app::domain::policy::ActionRequest;
 use app::domain::stores::NewStore;
 use app::domain::{AppError, ErrorCode};
 use app::entities::{action, org, user};
-use app::services::action_views;
-use app::services::actions::{self, Gateway, InvokeInput, ResultInput};
 use app::services::actor::system_actor;
-use app::services::auth::{self, SessionUser};
-use app::services::orgs::{self, NewOwner};
-use app::services::policy::PolicyCache;
-use app::services::{assistants, db, permissions, stores, Actor, ActorKind, AgentBinding, RequestMeta};
+use app::services::gateway::action_views;
+use app::services::gateway::actions::{self, Gateway, InvokeInput, ResultInput};
+use app::services::identity::auth::{self, SessionUser};
+use app::services::org::orgs::{self, NewOwner};
+use app::services::stores::policy::PolicyCache;
+use app::services::{
+    infra::db, stores, stores::assistants, stores::permissions, Actor, ActorKind, AgentBinding, RequestMeta,
+};
 use chrono::Duration;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 use serde_json::{json, Value};
@@ -55,10 +58,13 @@ impl World {
 
     async fn invoke(&self, store: &str, action_type: &str, params: Value, assistant: Option<&str>) -> Value {
         let input = InvokeInput {
-            store_id: Some(store.to_string()),
-            action_type: action_type.into(),
-            params,
-            assistant_id: assistant.map(str::to_string),
+            request: ActionRequest {
+                store_id: Some(store.to_string()),
+                action_type: action_type.into(),
+                params,
+                assistant_id: assistant.map(str::to_string),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let key = uuid::Uuid::new_v4().to_string();

@@ -9,8 +9,8 @@
 use app::domain::catalog::{ConfirmationBy, Level, LimitType, OnExceed};
 use app::domain::error::FieldError;
 use app::domain::policy::{
-    decide, ActionRule, AssistantRule, CheckRequest, InputCheck, Limit, Outcome, StorePolicy, Subject, Usage, UsageKey,
-    UsageTotals,
+    decide, ActionRequest, ActionRule, AssistantRule, InputCheck, Limit, Outcome, StorePolicy, Subject, Usage,
+    UsageKey, UsageTotals,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -115,7 +115,7 @@ fn arb_policy() -> impl Strategy<Value = StorePolicy> {
         })
 }
 
-fn arb_request() -> impl Strategy<Value = CheckRequest> {
+fn arb_request() -> impl Strategy<Value = ActionRequest> {
     (
         prop_oneof![9 => prop::sample::select(ACTIONS.to_vec()).prop_map(str::to_string), 1 => Just("nope".to_string())],
         prop::option::of(prop_oneof![Just("as0"), Just("as1"), Just("as2"), Just("ghost")]),
@@ -135,7 +135,8 @@ fn arb_request() -> impl Strategy<Value = CheckRequest> {
             if let Some(t) = total {
                 params.insert("order_total".into(), json!(t));
             }
-            CheckRequest {
+            ActionRequest {
+                store_id: None,
                 action_type: action,
                 action_version: None,
                 params: Value::Object(params),
@@ -147,7 +148,7 @@ fn arb_request() -> impl Strategy<Value = CheckRequest> {
 }
 
 /// Usage for every window any limit of the policy could read, drawn from `seed`.
-fn usage_for(policy: &StorePolicy, reqs: &[&CheckRequest], seed: &[u32]) -> Usage {
+fn usage_for(policy: &StorePolicy, reqs: &[&ActionRequest], seed: &[u32]) -> Usage {
     let mut keys: Vec<UsageKey> = reqs.iter().flat_map(|r| policy.usage_keys(r)).collect();
     keys.sort();
     keys.dedup();
@@ -174,7 +175,7 @@ fn dec(params: &Value, field: &Option<String>) -> Option<Decimal> {
     }
 }
 
-fn reference(req: &CheckRequest, policy: &StorePolicy, usage: &Usage) -> Outcome {
+fn reference(req: &ActionRequest, policy: &StorePolicy, usage: &Usage) -> Outcome {
     let Some(rule) = policy.actions.get(&req.action_type) else { return Outcome::Deny };
     if policy.paused {
         return Outcome::Deny;
@@ -239,7 +240,7 @@ fn reference(req: &CheckRequest, policy: &StorePolicy, usage: &Usage) -> Outcome
     worst
 }
 
-fn outcome(req: &CheckRequest, policy: &StorePolicy, usage: &Usage) -> Outcome {
+fn outcome(req: &ActionRequest, policy: &StorePolicy, usage: &Usage) -> Outcome {
     decide(req, policy, usage, &Inputs).expect("valid inputs never fail").outcome
 }
 
@@ -331,7 +332,7 @@ proptest! {
     fn an_assistant_never_gets_more_than_its_store(
         policy in arb_policy(), req in arb_request(), seed in prop::collection::vec(0u32..1000, 1..8)
     ) {
-        let as_store = CheckRequest { assistant_id: None, ..req.clone() };
+        let as_store = ActionRequest { assistant_id: None, ..req.clone() };
         let usage = usage_for(&policy, &[&req, &as_store], &seed);
         prop_assert!(outcome(&req, &policy, &usage) >= outcome(&as_store, &policy, &usage));
         for (id, a) in &policy.assistants {
@@ -396,8 +397,8 @@ fn limit(limit_type: LimitType, value: i64, window: Option<u32>, on_exceed: OnEx
     }
 }
 
-fn refund(amount: &str) -> CheckRequest {
-    CheckRequest {
+fn refund(amount: &str) -> ActionRequest {
+    ActionRequest {
         action_type: "process_refund".into(),
         params: json!({"order_id": "1001", "amount": amount}),
         ..Default::default()

@@ -4,22 +4,23 @@
 //! actions, execution through the gateway, and `seed-demo` run twice.
 
 use crate::common::people;
+use app::domain::action_settings::{LimitInput, PermissionPatch};
 use app::domain::connectors::ConnectorInput;
 use app::domain::permission::BuiltInRole;
-use app::domain::action_settings::{LimitInput, PermissionPatch};
+use app::domain::policy::ActionRequest;
 use app::domain::stores::NewStore;
 use app::domain::ErrorCode;
 use app::entities::{
     action, audit_event, connector, notification, org, outbox, sandbox_operation, sandbox_order, store, task, user,
 };
-use app::services::actions::{self, Gateway, InvokeInput};
 use app::services::actor::system_actor;
-use app::services::connectors::{self, ConnectorScope};
 use app::services::demo::{self, DemoOutcome};
-use app::services::executors::{self, sandbox, webhook, ExecContext, ExecError};
-use app::services::orgs::{self, NewOwner};
-use app::services::policy::PolicyCache;
-use app::services::{audit, db, permissions, stores, Actor, RequestMeta};
+use app::services::gateway::actions::{self, Gateway, InvokeInput};
+use app::services::gateway::connectors::{self, ConnectorScope};
+use app::services::gateway::executors::{self, sandbox, webhook, ExecContext, ExecError};
+use app::services::org::orgs::{self, NewOwner};
+use app::services::stores::policy::PolicyCache;
+use app::services::{audit, infra::db, stores, stores::permissions, Actor, RequestMeta};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -296,7 +297,7 @@ db_test!(webhook_gives_up_after_max_attempts, |db| async move {
             .await;
     w.connector(ConnectorScope::Org, &url, 5000, 3).await;
     let e = code(w.run_in(&w.store, "tickets.create", ticket(), Some("k")).await.unwrap());
-    assert_eq!(e.code, "TRANSIENT_FAILURE");
+    assert_eq!(e.code, ErrorCode::TransientFailure);
     assert!(e.retryable);
     assert!(e.message.contains("500") && e.message.contains("3 attempts"), "{}", e.message);
     assert_eq!(h.seen().len(), 3);
@@ -308,7 +309,7 @@ db_test!(webhook_does_not_retry_a_422, |db| async move {
         hook(vec![Reply::Status(422, r#"{"detail": "subject is required"}"#), Reply::Status(200, "{}")]).await;
     w.connector(ConnectorScope::Org, &url, 5000, 3).await;
     let e = code(w.run_in(&w.store, "tickets.create", ticket(), Some("k")).await.unwrap());
-    assert_eq!(e.code, "VALIDATION_ERROR");
+    assert_eq!(e.code, ErrorCode::ValidationError);
     assert!(!e.retryable);
     assert!(e.message.contains("subject is required"), "{}", e.message);
     assert_eq!(h.seen().len(), 1, "one attempt only");
@@ -322,7 +323,7 @@ db_test!(webhook_does_not_retry_actions_the_catalog_marks_not_retryable, |db| as
     let e = code(
         w.run_in(&w.store, "tickets.add_comment", json!({"ticket": "T-1", "body": "Hi"}), Some("k")).await.unwrap(),
     );
-    assert_eq!(e.code, "TRANSIENT_FAILURE");
+    assert_eq!(e.code, ErrorCode::TransientFailure);
     assert!(!e.retryable, "the caller is not told to retry either");
     assert_eq!(h.seen().len(), 1);
 });
@@ -333,7 +334,7 @@ db_test!(webhook_timeout_is_a_transient_failure, |db| async move {
     w.connector(ConnectorScope::Org, &url, 300, 1).await;
     let started = Instant::now();
     let e = code(w.run_in(&w.store, "tickets.create", ticket(), Some("k")).await.unwrap());
-    assert_eq!(e.code, "TRANSIENT_FAILURE");
+    assert_eq!(e.code, ErrorCode::TransientFailure);
     assert!(e.message.contains("300 ms"), "{}", e.message);
     assert!(started.elapsed() < Duration::from_secs(2), "gave up at the timeout: {:?}", started.elapsed());
     assert_eq!(h.seen().len(), 1);
@@ -344,7 +345,7 @@ db_test!(webhook_timeout_is_a_transient_failure, |db| async move {
     drop(listener);
     w.connector(ConnectorScope::Org, &closed, 1000, 1).await;
     let e = code(w.run_in(&w.store, "tickets.create", ticket(), Some("k")).await.unwrap());
-    assert_eq!(e.code, "TRANSIENT_FAILURE");
+    assert_eq!(e.code, ErrorCode::TransientFailure);
 });
 
 db_test!(webhook_statuses_map_to_the_error_taxonomy, |db| async move {
@@ -366,7 +367,7 @@ db_test!(webhook_statuses_map_to_the_error_taxonomy, |db| async move {
         let e = code(
             w.run_in(&w.store, "tickets.add_comment", json!({"ticket": "T-1", "body": "Hi"}), Some("k")).await.unwrap(),
         );
-        assert_eq!(e.code, expected, "{status}");
+        assert_eq!(e.code.as_str(), expected, "{status}");
         assert!(e.message.contains(&status.to_string()));
     }
     assert_eq!(h.seen().len(), cases.len());
@@ -511,19 +512,19 @@ db_test!(sandbox_refunds_never_exceed_what_was_paid, |db| async move {
     assert_eq!(out["status"], "succeeded");
     assert_eq!(w.fetch_order("1001").await.refunded_total, "60.00");
     let e = code(w.run("process_refund", json!({"order_id": "1001", "amount": 40.01})).await);
-    assert_eq!(e.code, "CONFLICT");
+    assert_eq!(e.code, ErrorCode::Conflict);
     assert!(e.message.contains("would refund more than was paid"), "{}", e.message);
     assert!(e.message.contains("40.00"), "says what is left: {}", e.message);
     assert_eq!(w.fetch_order("1001").await.refunded_total, "60.00", "nothing changed");
     w.run("process_refund", json!({"order_id": "1001", "amount": "40.00"})).await.unwrap();
     assert_eq!(w.fetch_order("1001").await.refunded_total, "100.00");
     let e = code(w.run("process_refund", json!({"order_id": "1001", "amount": "0.01"})).await);
-    assert_eq!(e.code, "CONFLICT");
+    assert_eq!(e.code, ErrorCode::Conflict);
     // In the order's currency only.
     w.order("1002", "10.00", "open").await;
     assert_eq!(
         code(w.run("process_refund", json!({"order_id": "1002", "amount": "5", "currency": "USD"})).await).code,
-        "VALIDATION_ERROR"
+        ErrorCode::ValidationError
     );
     let refunds = sandbox_operation::Entity::find()
         .filter(sandbox_operation::Column::StoreId.eq(&w.store.id))
@@ -550,7 +551,7 @@ db_test!(sandbox_concurrent_refunds_stay_within_the_total, |db| async move {
     for t in tasks {
         match t.await.unwrap() {
             Ok(_) => ok += 1,
-            Err(e) => assert!(e.code == "CONFLICT" || e.code == "TRANSIENT_FAILURE", "{e:?}"),
+            Err(e) => assert!(e.code == ErrorCode::Conflict || e.code == ErrorCode::TransientFailure, "{e:?}"),
         }
     }
     assert!(ok <= 3, "at most 3 × 30 fit in 100, got {ok}");
@@ -570,7 +571,7 @@ db_test!(sandbox_order_rules, |db| async move {
     assert_eq!(out["shipping_address"]["city"], "Berlin");
     for action in ["lookup_order", "cancel_order", "send_tracking", "process_refund"] {
         let e = code(w.run(action, json!({"order_id": "9999", "amount": "1"})).await);
-        assert_eq!(e.code, "NOT_FOUND", "{action}");
+        assert_eq!(e.code, ErrorCode::NotFound, "{action}");
     }
 
     // Address changes only before shipping.
@@ -578,11 +579,14 @@ db_test!(sandbox_order_rules, |db| async move {
     let out = w.run("update_address", json!({"order_id": "1001", "address": new})).await.unwrap();
     assert_eq!(out["address"]["city"], "Hamburg");
     assert!(w.fetch_order("1001").await.address.contains("Hamburg"));
-    assert_eq!(code(w.run("update_address", json!({"order_id": "1002", "address": new})).await).code, "CONFLICT");
+    assert_eq!(
+        code(w.run("update_address", json!({"order_id": "1002", "address": new})).await).code,
+        ErrorCode::Conflict
+    );
 
     // Tracking only once shipped.
     assert_eq!(w.run("send_tracking", json!({"order_id": "1002"})).await.unwrap()["tracking_number"], "TRACK-1");
-    assert_eq!(code(w.run("send_tracking", json!({"order_id": "1001"})).await).code, "CONFLICT");
+    assert_eq!(code(w.run("send_tracking", json!({"order_id": "1001"})).await).code, ErrorCode::Conflict);
 
     // Cancel: once, and not after shipping.
     assert_eq!(
@@ -590,9 +594,9 @@ db_test!(sandbox_order_rules, |db| async move {
         "cancelled"
     );
     let e = code(w.run("cancel_order", json!({"order_id": "1001"})).await);
-    assert_eq!(e.code, "CONFLICT");
+    assert_eq!(e.code, ErrorCode::Conflict);
     assert!(e.message.contains("already cancelled"));
-    assert_eq!(code(w.run("cancel_order", json!({"order_id": "1002"})).await).code, "CONFLICT");
+    assert_eq!(code(w.run("cancel_order", json!({"order_id": "1002"})).await).code, ErrorCode::Conflict);
     assert_eq!(w.fetch_order("1001").await.status, "cancelled");
 
     // Returns: shipped orders, items that were on the order, once.
@@ -603,7 +607,7 @@ db_test!(sandbox_order_rules, |db| async move {
         )
         .await,
     );
-    assert_eq!(e.code, "VALIDATION_ERROR");
+    assert_eq!(e.code, ErrorCode::ValidationError);
     let e = code(
         w.run(
             "initiate_return",
@@ -611,14 +615,17 @@ db_test!(sandbox_order_rules, |db| async move {
         )
         .await,
     );
-    assert_eq!(e.code, "VALIDATION_ERROR");
+    assert_eq!(e.code, ErrorCode::ValidationError);
     let out = w
         .run("initiate_return", json!({"order_id": "1002", "reason": "size", "items": [{"sku": "TEE", "quantity": 1}]}))
         .await
         .unwrap();
     assert_eq!(out["status"], "open");
     assert_eq!(w.fetch_order("1002").await.status, "returned");
-    assert_eq!(code(w.run("initiate_return", json!({"order_id": "1002", "reason": "size"})).await).code, "CONFLICT");
+    assert_eq!(
+        code(w.run("initiate_return", json!({"order_id": "1002", "reason": "size"})).await).code,
+        ErrorCode::Conflict
+    );
 
     // Discounts: on live orders, codes unique per store, at most what is left to pay.
     w.order("1003", "50.00", "open").await;
@@ -628,12 +635,15 @@ db_test!(sandbox_order_rules, |db| async move {
     assert_eq!(out["percentage"], "10");
     assert_eq!(
         code(w.run("apply_discount", json!({"order_id": "1003", "percentage": 5, "code": "SORRY10"})).await).code,
-        "CONFLICT"
+        ErrorCode::Conflict
     );
-    assert_eq!(code(w.run("apply_discount", json!({"order_id": "1003", "amount": "60"})).await).code, "CONFLICT");
+    assert_eq!(
+        code(w.run("apply_discount", json!({"order_id": "1003", "amount": "60"})).await).code,
+        ErrorCode::Conflict
+    );
     assert_eq!(
         code(w.run("apply_discount", json!({"order_id": "1001", "amount": "5"})).await).code,
-        "CONFLICT",
+        ErrorCode::Conflict,
         "cancelled"
     );
     let out = w.run("apply_discount", json!({"customer_ref": "cus_9", "amount": "5"})).await.unwrap();
@@ -670,7 +680,7 @@ db_test!(internal_actions_create_tasks_notifications_and_email, |db| async move 
     assert_eq!(told.len(), 1, "the assignee is told");
     assert_eq!(
         code(w.run("create_task", json!({"title": "x", "assignee": "nobody@nowhere.example"})).await).code,
-        "VALIDATION_ERROR"
+        ErrorCode::ValidationError
     );
 
     // update_status: the task, then an order; Mandate has no tickets.
@@ -679,15 +689,15 @@ db_test!(internal_actions_create_tasks_notifications_and_email, |db| async move 
     assert_eq!((out["status"].as_str(), out["previous_status"].as_str()), (Some("done"), Some("open")));
     assert_eq!(
         code(w.run("update_status", json!({"entity_type": "task", "entity_id": t.id, "status": "weird"})).await).code,
-        "VALIDATION_ERROR"
+        ErrorCode::ValidationError
     );
     assert_eq!(
         code(w.run("update_status", json!({"entity_type": "task", "entity_id": "nope", "status": "done"})).await).code,
-        "NOT_FOUND"
+        ErrorCode::NotFound
     );
     assert_eq!(
         code(w.run("update_status", json!({"entity_type": "ticket", "entity_id": "T-1", "status": "done"})).await).code,
-        "NOT_FOUND"
+        ErrorCode::NotFound
     );
     w.order("1001", "10.00", "open").await;
     w.run("update_status", json!({"entity_type": "order", "entity_id": "1001", "status": "shipped"})).await.unwrap();
@@ -713,7 +723,7 @@ db_test!(internal_actions_create_tasks_notifications_and_email, |db| async move 
         )
         .await,
     );
-    assert_eq!(e.code, "VALIDATION_ERROR");
+    assert_eq!(e.code, ErrorCode::ValidationError);
     assert!(e.message.contains("Ghost"));
 
     // notifications.send_in_app: a dedupe key sends once.
@@ -743,7 +753,7 @@ db_test!(internal_actions_create_tasks_notifications_and_email, |db| async move 
         )
         .await,
     );
-    assert_eq!(e.code, "VALIDATION_ERROR");
+    assert_eq!(e.code, ErrorCode::ValidationError);
 });
 
 // ---------------------------------------------------------------------------------------
@@ -770,9 +780,12 @@ db_test!(gateway_executes_on_the_sandbox_and_records_failures, |db| async move {
     permissions::upsert_limit(&w.db, &catalog, &w.owner, limit).await.unwrap();
     let invoke = |amount: &str, key: &str| {
         let input = InvokeInput {
-            store_id: Some(w.store.id.clone()),
-            action_type: "process_refund".into(),
-            params: json!({"order_id": "1001", "amount": amount}),
+            request: ActionRequest {
+                store_id: Some(w.store.id.clone()),
+                action_type: "process_refund".into(),
+                params: json!({"order_id": "1001", "amount": amount}),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let key = key.to_string();
@@ -858,7 +871,7 @@ db_test!(seed_demo_twice, |db| async move {
             .unwrap()
             .unwrap();
         assert!(
-            app::services::passwords::verify_password(seed.password.clone(), u.password_hash.unwrap()).await,
+            app::services::identity::passwords::verify_password(seed.password.clone(), u.password_hash.unwrap()).await,
             "{email}"
         );
     }
@@ -892,7 +905,8 @@ db_test!(seed_demo_refuses_a_weak_password, |db| async move {
 db_test!(percentage_limits_use_the_sandbox_orders_total, |db| async move {
     // DESIGN.md §7: without an order_total in the request, the sandbox order's total is used.
     use app::domain::policy::Outcome;
-    use app::services::check::{check, CheckInput};
+
+    use app::services::gateway::check::check;
     let w = world(db).await;
     w.order("ORD-PCT", "200.00", "open").await;
     let catalog = w.cache.catalog(&w.db).await.unwrap();
@@ -915,7 +929,7 @@ db_test!(percentage_limits_use_the_sandbox_orders_total, |db| async move {
         if let Some(t) = total {
             params["order_total"] = json!(t);
         }
-        let input = CheckInput {
+        let input = ActionRequest {
             store_id: Some(w.store.id.clone()),
             action_type: "process_refund".into(),
             params,

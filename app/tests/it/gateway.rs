@@ -3,13 +3,14 @@
 //! redaction, and the audit chain verifies afterwards (and detects tampering).
 
 use app::domain::action_settings::{LimitInput, PermissionPatch};
+use app::domain::policy::ActionRequest;
 use app::domain::stores::NewStore;
 use app::entities::{action, audit_event, org, user};
-use app::services::actions::{self, Answer, Gateway, InvokeInput, ResultInput};
 use app::services::actor::system_actor;
-use app::services::orgs::{self, NewOwner};
-use app::services::policy::PolicyCache;
-use app::services::{access, audit, permissions, stores, Actor, ActorKind, RequestMeta};
+use app::services::gateway::actions::{self, Answer, Gateway, InvokeInput, ResultInput};
+use app::services::org::orgs::{self, NewOwner};
+use app::services::stores::policy::PolicyCache;
+use app::services::{access, audit, stores, stores::permissions, Actor, ActorKind, RequestMeta};
 use chrono::Duration;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{json, Value};
@@ -59,9 +60,12 @@ impl World {
 
     async fn invoke(&self, action_type: &str, params: Value, key: &str) -> Result<Answer, app::domain::AppError> {
         let input = InvokeInput {
-            store_id: Some(self.store.clone()),
-            action_type: action_type.into(),
-            params,
+            request: ActionRequest {
+                store_id: Some(self.store.clone()),
+                action_type: action_type.into(),
+                params,
+                ..Default::default()
+            },
             ..Default::default()
         };
         actions::invoke(self.gw(), &self.owner, input, Some(key)).await
@@ -201,14 +205,24 @@ db_test!(one_idempotency_key_one_action, |db| async move {
     let other = w.invoke(NOTE, json!({"target": {"type": "client", "id": "c-2"}, "body": "x"}), "same-key").await;
     assert_eq!(other.unwrap_err().code, app::domain::ErrorCode::IdempotencyKeyReused);
     // Write actions need a key; reads don't.
-    let input =
-        InvokeInput { store_id: Some(w.store.clone()), action_type: NOTE.into(), params: note(), ..Default::default() };
+    let input = InvokeInput {
+        request: ActionRequest {
+            store_id: Some(w.store.clone()),
+            action_type: NOTE.into(),
+            params: note(),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
     let err = actions::invoke(w.gw(), &w.owner, input, None).await.unwrap_err();
     assert_eq!(err.fields[0].field, "Idempotency-Key");
     let input = InvokeInput {
-        store_id: Some(w.store.clone()),
-        action_type: "lookup_order".into(),
-        params: json!({"order_id": "1"}),
+        request: ActionRequest {
+            store_id: Some(w.store.clone()),
+            action_type: "lookup_order".into(),
+            params: json!({"order_id": "1"}),
+            ..Default::default()
+        },
         ..Default::default()
     };
     assert!(actions::invoke(w.gw(), &w.owner, input, None).await.is_ok());
@@ -269,7 +283,7 @@ db_test!(cancel_failure_and_expiry_release_the_reservation, |db| async move {
     let third = w.invoke(NOTE, note(), "c").await.unwrap();
     assert_eq!(third.body["status"], "pending");
     // Expiry releases it.
-    let n = actions::expire_due(&w.db, app::services::db::now() + Duration::hours(25)).await.unwrap();
+    let n = actions::expire_due(&w.db, app::services::infra::db::now() + Duration::hours(25)).await.unwrap();
     assert_eq!(n, 1);
     let id3 = third.body["id"].as_str().unwrap().to_string();
     let row = action::Entity::find_by_id(id3.clone()).one(&w.db).await.unwrap().unwrap();

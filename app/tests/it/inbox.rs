@@ -7,19 +7,20 @@
 
 use crate::common::people;
 use app::domain::access::ScopeRef;
+use app::domain::action_settings::PermissionPatch;
 use app::domain::inbox::{TaskFilter, PAGE_SIZE};
 use app::domain::permission::BuiltInRole;
-use app::domain::action_settings::PermissionPatch;
+use app::domain::policy::ActionRequest;
 use app::domain::stores::NewStore;
 use app::domain::ErrorCode;
 use app::entities::{audit_event, notification, org, store, task, user};
-use app::services::actions::{self, Gateway, InvokeInput};
 use app::services::actor::system_actor;
-use app::services::executors::{self, ExecContext};
-use app::services::inbox::{self, MarkRead};
-use app::services::orgs::{self, NewOwner};
-use app::services::policy::PolicyCache;
-use app::services::{audit, db, permissions, stores, Actor, ActorKind, AgentBinding, RequestMeta};
+use app::services::gateway::actions::{self, Gateway, InvokeInput};
+use app::services::gateway::executors::{self, ExecContext};
+use app::services::gateway::inbox::{self, MarkRead};
+use app::services::org::orgs::{self, NewOwner};
+use app::services::stores::policy::PolicyCache;
+use app::services::{audit, infra::db, stores, stores::permissions, Actor, ActorKind, AgentBinding, RequestMeta};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -384,9 +385,12 @@ db_test!(a_task_created_through_the_gateway_links_its_action, |db| async move {
     permissions::set(&w.db, &catalog, &w.owner, &w.shop.id, "create_task", patch).await.unwrap();
     let gw = Gateway { db: &w.db, policy: &w.cache, secret_key: &KEY, pending_ttl: chrono::Duration::hours(24) };
     let input = InvokeInput {
-        store_id: Some(w.shop.id.clone()),
-        action_type: "create_task".into(),
-        params: json!({"title": "Refund follow-up", "assignee": ana.label, "priority": "urgent"}),
+        request: ActionRequest {
+            store_id: Some(w.shop.id.clone()),
+            action_type: "create_task".into(),
+            params: json!({"title": "Refund follow-up", "assignee": ana.label, "priority": "urgent"}),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let answer = actions::invoke(gw, &w.owner, input, Some("inbox-gw-1")).await.unwrap();

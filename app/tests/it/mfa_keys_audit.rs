@@ -8,11 +8,14 @@ use app::domain::permission::BuiltInRole;
 use app::domain::{totp, AppError, ErrorCode};
 use app::entities::{api_key, audit_event, org, recovery_code, role, user};
 use app::services::actor::system_actor;
-use app::services::audit::{self, EventPaging};
-use app::services::auth::{self, LoginInput, LoginStep, MfaPending, SessionUser};
-use app::services::org_settings::{self, OrgSettingsPatch};
-use app::services::orgs::{self, NewOwner};
-use app::services::{access, api_keys, db, mfa, passwords, roles, teams, Actor, RequestMeta};
+use app::services::audit::{self, log::EventPaging};
+use app::services::identity::auth::{self, LoginInput, LoginStep, MfaPending, SessionUser};
+use app::services::org::orgs::{self, NewOwner};
+use app::services::org::settings::{self, OrgSettingsPatch};
+use app::services::{
+    access, access::api_keys, access::roles, identity::mfa, identity::passwords, infra::db, org::teams, Actor,
+    RequestMeta,
+};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 const PASSWORD: &str = "violet kettle runs uphill";
@@ -282,17 +285,17 @@ db_test!(org_requiring_mfa_blocks_members_without_it, |db| async move {
     // Only org.manage may change it, and only once the person uses MFA themselves.
     let admin_actor = actor_of(&db, &admin).await;
     assert_code(
-        org_settings::update(&db, &admin_actor, OrgSettingsPatch { name: None, require_mfa: Some(true) }).await,
+        settings::update(&db, &admin_actor, OrgSettingsPatch { name: None, require_mfa: Some(true) }).await,
         ErrorCode::PermissionDenied,
     );
-    assert_code(org_settings::get(&db, &admin_actor).await, ErrorCode::PermissionDenied);
+    assert_code(settings::get(&db, &admin_actor).await, ErrorCode::PermissionDenied);
     let e = assert_code(
-        org_settings::update(&db, &owner_actor, OrgSettingsPatch { name: None, require_mfa: Some(true) }).await,
+        settings::update(&db, &owner_actor, OrgSettingsPatch { name: None, require_mfa: Some(true) }).await,
         ErrorCode::ValidationError,
     );
     assert!(e.field("require_mfa").is_some());
     enable_mfa(&db, &owner).await;
-    let settings = org_settings::update(
+    let settings = settings::update(
         &db,
         &owner_actor,
         OrgSettingsPatch { name: Some("Policy Inc".into()), require_mfa: Some(true) },
@@ -319,16 +322,16 @@ db_test!(org_requiring_mfa_blocks_members_without_it, |db| async move {
 
     // Turning it off again is recorded; no change, no event.
     let before = events(&db, &o.id).await.len();
-    org_settings::update(&db, &owner_actor, OrgSettingsPatch { name: None, require_mfa: Some(true) }).await.unwrap();
+    settings::update(&db, &owner_actor, OrgSettingsPatch { name: None, require_mfa: Some(true) }).await.unwrap();
     assert_eq!(events(&db, &o.id).await.len(), before);
     assert!(
-        !org_settings::update(&db, &owner_actor, OrgSettingsPatch { name: None, require_mfa: Some(false) })
+        !settings::update(&db, &owner_actor, OrgSettingsPatch { name: None, require_mfa: Some(false) })
             .await
             .unwrap()
             .require_mfa
     );
     let e = assert_code(
-        org_settings::update(&db, &owner_actor, OrgSettingsPatch { name: Some(" ".into()), require_mfa: None }).await,
+        settings::update(&db, &owner_actor, OrgSettingsPatch { name: Some(" ".into()), require_mfa: None }).await,
         ErrorCode::ValidationError,
     );
     assert!(e.field("name").is_some());
@@ -685,9 +688,9 @@ db_test!(change_log_filters_and_pages, |db| async move {
     let (key_actor, _) = api_keys::authenticate(&db, &Default::default(), &key.secret, &meta()).await.unwrap();
 
     let all = |include_sign_ins: bool| EventFilter { include_sign_ins, ..Default::default() };
-    let changes = audit::list_events(&db, &actor, &all(false), &paging(200, None)).await.unwrap();
+    let changes = audit::log::list_events(&db, &actor, &all(false), &paging(200, None)).await.unwrap();
     assert!(changes.events.iter().all(|e| !e.action.starts_with("auth.")), "sign-ins left out by default");
-    let everything = audit::list_events(&db, &actor, &all(true), &paging(200, None)).await.unwrap();
+    let everything = audit::log::list_events(&db, &actor, &all(true), &paging(200, None)).await.unwrap();
     assert!(everything.events.iter().any(|e| e.action == "auth.login"));
     assert_eq!(everything.events.len(), events(&db, &o.id).await.len());
     let seqs: Vec<i64> = everything.events.iter().map(|e| e.seq).collect();
@@ -695,22 +698,22 @@ db_test!(change_log_filters_and_pages, |db| async move {
 
     // Entity type, entity id, actor (id or part of the label, any case).
     let teams_only = EventFilter { entity_type: Some("team".into()), ..Default::default() };
-    let page = audit::list_events(&db, &actor, &teams_only, &paging(200, None)).await.unwrap();
+    let page = audit::log::list_events(&db, &actor, &teams_only, &paging(200, None)).await.unwrap();
     assert_eq!(page.events.len(), 3);
     assert!(page.events.iter().all(|e| e.action == "team.created" && e.after.is_some()));
     let one = EventFilter { entity_id: Some(key.key.id.clone()), ..Default::default() };
-    assert_eq!(audit::list_events(&db, &actor, &one, &paging(200, None)).await.unwrap().events.len(), 1);
+    assert_eq!(audit::log::list_events(&db, &actor, &one, &paging(200, None)).await.unwrap().events.len(), 1);
     let by_label = EventFilter { actor: Some("OWNER@LOG".into()), ..Default::default() };
-    let mine = audit::list_events(&db, &actor, &by_label, &paging(200, None)).await.unwrap();
+    let mine = audit::log::list_events(&db, &actor, &by_label, &paging(200, None)).await.unwrap();
     assert!(mine.events.len() >= 4 && mine.events.iter().all(|e| e.actor.label == owner.email));
     let by_id = EventFilter { actor: Some(owner.id.clone()), ..Default::default() };
     assert_eq!(
-        audit::list_events(&db, &actor, &by_id, &paging(200, None)).await.unwrap().events.len(),
+        audit::log::list_events(&db, &actor, &by_id, &paging(200, None)).await.unwrap().events.len(),
         mine.events.len()
     );
     let wildcard = EventFilter { actor: Some("%".into()), ..Default::default() };
     assert!(
-        audit::list_events(&db, &actor, &wildcard, &paging(200, None)).await.unwrap().events.is_empty(),
+        audit::log::list_events(&db, &actor, &wildcard, &paging(200, None)).await.unwrap().events.is_empty(),
         "% is literal"
     );
 
@@ -721,16 +724,24 @@ db_test!(change_log_filters_and_pages, |db| async move {
         EventQuery { from: from.map(str::to_string), to: to.map(str::to_string), ..Default::default() }.parse().unwrap()
     };
     assert_eq!(
-        audit::list_events(&db, &actor, &q(Some(&today), Some(&today)), &paging(200, None)).await.unwrap().events.len(),
+        audit::log::list_events(&db, &actor, &q(Some(&today), Some(&today)), &paging(200, None))
+            .await
+            .unwrap()
+            .events
+            .len(),
         changes.events.len()
     );
-    assert!(audit::list_events(&db, &actor, &q(None, Some(&yesterday)), &paging(200, None))
+    assert!(audit::log::list_events(&db, &actor, &q(None, Some(&yesterday)), &paging(200, None))
         .await
         .unwrap()
         .events
         .is_empty());
     assert_eq!(
-        audit::list_events(&db, &actor, &q(Some(&yesterday), None), &paging(200, None)).await.unwrap().events.len(),
+        audit::log::list_events(&db, &actor, &q(Some(&yesterday), None), &paging(200, None))
+            .await
+            .unwrap()
+            .events
+            .len(),
         changes.events.len()
     );
 
@@ -738,7 +749,7 @@ db_test!(change_log_filters_and_pages, |db| async move {
     let mut walked = Vec::new();
     let mut cursor = None;
     loop {
-        let page = audit::list_events(&db, &actor, &all(true), &paging(2, cursor)).await.unwrap();
+        let page = audit::log::list_events(&db, &actor, &all(true), &paging(2, cursor)).await.unwrap();
         assert!(page.events.len() <= 2);
         walked.extend(page.events.iter().map(|e| e.seq));
         match page.next_cursor {
@@ -748,17 +759,20 @@ db_test!(change_log_filters_and_pages, |db| async move {
     }
     assert_eq!(walked, seqs);
     assert_code(
-        audit::list_events(&db, &actor, &all(true), &paging(2, Some("x".into()))).await,
+        audit::log::list_events(&db, &actor, &all(true), &paging(2, Some("x".into()))).await,
         ErrorCode::ValidationError,
     );
 
-    let types = audit::entity_types(&db, &actor).await.unwrap();
+    let types = audit::log::entity_types(&db, &actor).await.unwrap();
     for t in ["api_key", "org", "team", "user"] {
         assert!(types.contains(&t.to_string()), "{t} in {types:?}");
     }
     // audit.read is needed: the Viewer key has no such permission.
-    assert_code(audit::list_events(&db, &key_actor, &all(false), &paging(10, None)).await, ErrorCode::PermissionDenied);
-    assert_code(audit::entity_types(&db, &key_actor).await, ErrorCode::PermissionDenied);
+    assert_code(
+        audit::log::list_events(&db, &key_actor, &all(false), &paging(10, None)).await,
+        ErrorCode::PermissionDenied,
+    );
+    assert_code(audit::log::entity_types(&db, &key_actor).await, ErrorCode::PermissionDenied);
 });
 
 db_test!(another_orgs_ids_are_not_found, |db| async move {
@@ -803,7 +817,7 @@ db_test!(another_orgs_ids_are_not_found, |db| async move {
     );
     assert!(api_keys::list(&db, &b, None, None).await.unwrap().keys.is_empty());
     let filter = EventFilter { entity_id: Some(key_a.key.id.clone()), include_sign_ins: true, ..Default::default() };
-    assert!(audit::list_events(&db, &b, &filter, &paging(50, None)).await.unwrap().events.is_empty());
+    assert!(audit::log::list_events(&db, &b, &filter, &paging(50, None)).await.unwrap().events.is_empty());
     // And A's key is untouched.
     api_keys::authenticate(&db, &Default::default(), &key_a.secret, &meta()).await.unwrap();
 });

@@ -4,19 +4,20 @@
 
 use crate::common::people;
 use app::domain::access::ScopeRef;
+use app::domain::action_settings::{LimitInput, LimitScope, PermissionPatch, Source, StorePermissions};
 use app::domain::catalog::{ConfirmationBy, Level, LimitType, OnExceed};
 use app::domain::permission::BuiltInRole;
-use app::domain::action_settings::{LimitInput, LimitScope, PermissionPatch, Source, StorePermissions};
+use app::domain::policy::ActionRequest;
 use app::domain::policy::Outcome;
 use app::domain::{AppError, ErrorCode};
 use app::entities::{assistant, audit_event, org, store, user};
 use app::services::actor::system_actor;
-use app::services::catalog::{self, Catalog};
-use app::services::check::{self, CheckInput};
-use app::services::orgs::{self, NewOwner};
-use app::services::permissions;
-use app::services::policy::PolicyCache;
-use app::services::{access, audit, db, Actor, ActorKind, AgentBinding, RequestMeta};
+use app::services::gateway::check;
+use app::services::org::orgs::{self, NewOwner};
+use app::services::stores::catalog::{self, Catalog};
+use app::services::stores::permissions;
+use app::services::stores::policy::PolicyCache;
+use app::services::{access, audit, infra::db, Actor, ActorKind, AgentBinding, RequestMeta};
 use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{json, Value};
@@ -169,7 +170,7 @@ async fn decide(
     params: Value,
     assistant: Option<&str>,
 ) -> app::domain::policy::Decision {
-    let input = CheckInput {
+    let input = ActionRequest {
         store_id: Some(store_id.into()),
         action_type: action_type.into(),
         params,

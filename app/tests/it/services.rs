@@ -5,15 +5,15 @@
 use app::domain::permission::BuiltInRole;
 use app::domain::{AppError, ErrorCode};
 use app::entities::{api_key, audit_event, org, user};
+use app::services::access::api_keys;
 use app::services::actor::system_actor;
-use app::services::api_keys;
 use app::services::audit::{self, NewEvent};
-use app::services::auth::{
+use app::services::identity::auth::{
     self, LoginInput, ACCOUNT_MAX_FAILURES, IP_MAX_FAILURES, THROTTLE_WINDOW_MINUTES, WRONG_CREDENTIALS,
 };
-use app::services::orgs::{self, NewOwner};
-use app::services::setup::{self, SetupGate, SetupInput};
-use app::services::{db, ActorKind, RequestMeta};
+use app::services::org::orgs::{self, NewOwner};
+use app::services::org::setup::{self, SetupGate, SetupInput};
+use app::services::{infra::db, ActorKind, RequestMeta};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
@@ -497,7 +497,7 @@ db_test!(concurrent_appends_keep_the_chain_intact, |db| async move {
             let event =
                 NewEvent::new("test.concurrent", "test", Some(&n.to_string())).after(serde_json::json!({"n": n}));
             audit::append(&tx, &org_id, &system_actor(), &RequestMeta::default(), event).await?;
-            tx.commit().await.map_err(db::db_err)?;
+            tx.commit().await?;
             Ok::<(), AppError>(())
         }));
     }

@@ -3,19 +3,21 @@
 //! (`<test>::sqlite`, `<test>::postgres`).
 
 use app::domain::access::ScopeRef;
+use app::domain::action_settings::PermissionPatch;
 use app::domain::assistants::{AssistantPatch, NewAssistant};
 use app::domain::permission::BuiltInRole;
-use app::domain::action_settings::PermissionPatch;
 use app::domain::stores::{NewStore, StorePatch};
 use app::domain::{AppError, ErrorCode};
 use app::entities::{action_limit, action_permission, assistant, audit_event, org, role, store, user};
+use app::services::access::api_keys::{self, NewAgentKey};
+use app::services::access::assignments::{self, NewAssignment};
 use app::services::actor::system_actor;
-use app::services::api_keys::{self, NewAgentKey};
-use app::services::assignments::{self, NewAssignment};
-use app::services::orgs::{self, NewOwner};
-use app::services::policy::PolicyCache;
-use app::services::teams::{self, NewTeam};
-use app::services::{access, assistants, audit, db, permissions, stores, Actor, ActorKind, RequestMeta};
+use app::services::org::orgs::{self, NewOwner};
+use app::services::org::teams::{self, NewTeam};
+use app::services::stores::policy::PolicyCache;
+use app::services::{
+    access, audit, infra::db, stores, stores::assistants, stores::permissions, Actor, ActorKind, RequestMeta,
+};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::Value;
 use std::sync::Arc;
@@ -89,9 +91,17 @@ async fn person_at_org(db: &DatabaseConnection, o: &org::Model, name: &str, role
     let u = add_person(db, o, name).await;
     let r = role::Entity::find_by_id(role_.id()).one(db).await.unwrap().unwrap();
     let tx = db::begin_write(db).await.unwrap();
-    access::insert_assignment(&tx, &o.id, &u.id, &r, &ScopeRef::Org, &system_actor(), &RequestMeta::default())
-        .await
-        .unwrap();
+    access::assignments::insert_assignment(
+        &tx,
+        &o.id,
+        &u.id,
+        &r,
+        &ScopeRef::Org,
+        &system_actor(),
+        &RequestMeta::default(),
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     u
 }

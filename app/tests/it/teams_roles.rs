@@ -5,12 +5,13 @@ use app::domain::access::ScopeRef;
 use app::domain::permission::BuiltInRole;
 use app::domain::{AppError, ErrorCode};
 use app::entities::{audit_event, org, role, user};
+use app::services::access::assignments::{self, AssignmentFilter, NewAssignment};
+use app::services::access::guards;
+use app::services::access::roles::{self, NewRole, RolePatch};
 use app::services::actor::system_actor;
-use app::services::assignments::{self, AssignmentFilter, NewAssignment};
-use app::services::orgs::{self, NewOwner};
-use app::services::roles::{self, NewRole, RolePatch};
-use app::services::teams::{self, NewTeam, TeamPatch};
-use app::services::{access, audit, db, Actor, ActorKind, RequestMeta};
+use app::services::org::orgs::{self, NewOwner};
+use app::services::org::teams::{self, NewTeam, TeamPatch};
+use app::services::{access, audit, infra::db, Actor, ActorKind, RequestMeta};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use std::future::Future;
 use std::sync::Arc;
@@ -116,7 +117,9 @@ async fn add_person(conn: &DatabaseConnection, org: &org::Model, name: &str, tea
 async fn grant(conn: &DatabaseConnection, org: &org::Model, u: &user::Model, role: BuiltInRole, scope: ScopeRef) {
     let r = role::Entity::find_by_id(role.id()).one(conn).await.unwrap().unwrap();
     let tx = db::begin_write(conn).await.unwrap();
-    access::insert_assignment(&tx, &org.id, &u.id, &r, &scope, &system_actor(), &RequestMeta::default()).await.unwrap();
+    access::assignments::insert_assignment(&tx, &org.id, &u.id, &r, &scope, &system_actor(), &RequestMeta::default())
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -557,7 +560,11 @@ async fn custom_roles_are_created_changed_and_deleted_built_ins_are_not() {
         .await
         .unwrap();
         let bo_actor = actor(&conn, &o.org, &bo).await;
-        assert!(app::services::authz::can(&bo_actor, app::domain::permission::Permission::RulesManage, &ScopeRef::Org));
+        assert!(app::services::access::authz::can(
+            &bo_actor,
+            app::domain::permission::Permission::RulesManage,
+            &ScopeRef::Org
+        ));
 
         for built_in in BuiltInRole::ALL {
             let err = code(
@@ -621,7 +628,7 @@ async fn the_last_active_owner_keeps_the_owner_role() {
         .pop()
         .unwrap();
         assert!(!owner_assignment.can_remove);
-        assert!(assignments::is_last_active_owner(&conn, &o.org.id, &o.owner.id).await.unwrap());
+        assert!(guards::is_last_active_owner(&conn, &o.org.id, &o.owner.id).await.unwrap());
 
         let before = last_seq(&conn, &o.org).await;
         let err = code(assignments::delete(&conn, &owner, &owner_assignment.id).await);
@@ -631,19 +638,19 @@ async fn the_last_active_owner_keeps_the_owner_role() {
 
         // A second active owner makes removal possible — of one of them.
         let (second, second_actor) = person_with_role(&conn, &o, "Sam", BuiltInRole::Owner, ScopeRef::Org).await;
-        assert!(!assignments::is_last_active_owner(&conn, &o.org.id, &o.owner.id).await.unwrap());
+        assert!(!guards::is_last_active_owner(&conn, &o.org.id, &o.owner.id).await.unwrap());
         // A team-scoped Owner does not count as an org Owner.
         let eu = teams::create(&conn, &owner, team("EU", None)).await.unwrap();
         let (team_owner, _) =
             person_with_role(&conn, &o, "Tia", BuiltInRole::Owner, ScopeRef::Team(eu.id.clone())).await;
-        assert!(!assignments::is_last_active_owner(&conn, &o.org.id, &team_owner.id).await.unwrap());
+        assert!(!guards::is_last_active_owner(&conn, &o.org.id, &team_owner.id).await.unwrap());
 
         // A suspended owner does not count.
         let mut am: user::ActiveModel = second.clone().into();
         am.status = Set(user::STATUS_SUSPENDED.into());
         am.update(&conn).await.unwrap();
-        assert!(assignments::is_last_active_owner(&conn, &o.org.id, &o.owner.id).await.unwrap());
-        assert!(!assignments::is_last_active_owner(&conn, &o.org.id, &second.id).await.unwrap());
+        assert!(guards::is_last_active_owner(&conn, &o.org.id, &o.owner.id).await.unwrap());
+        assert!(!guards::is_last_active_owner(&conn, &o.org.id, &second.id).await.unwrap());
         assert_eq!(code(assignments::delete(&conn, &owner, &owner_assignment.id).await).code, ErrorCode::Conflict);
         let mut am: user::ActiveModel = second.clone().into();
         am.status = Set(user::STATUS_ACTIVE.into());
@@ -652,7 +659,7 @@ async fn the_last_active_owner_keeps_the_owner_role() {
         // Now the first owner's assignment goes (removed by the second owner) …
         assignments::delete(&conn, &second_actor, &owner_assignment.id).await.unwrap();
         // … and the second is the last one.
-        assert!(assignments::is_last_active_owner(&conn, &o.org.id, &second.id).await.unwrap());
+        assert!(guards::is_last_active_owner(&conn, &o.org.id, &second.id).await.unwrap());
         let second_assignment = assignments::list(
             &conn,
             &second_actor,

@@ -8,10 +8,12 @@ use app::domain::users::{MailStatus, MAIL_MAX_ATTEMPTS};
 use app::domain::{AppError, ErrorCode};
 use app::entities::{audit_event, org, outbox as outbox_row, role_assignment, session, user, user_token};
 use app::services::actor::system_actor;
-use app::services::auth::{self, LoginInput, SessionUser, SESSION_KEY};
-use app::services::orgs::{self, NewOwner};
-use app::services::users::{self, InviteInput, ListQuery, UserPatch};
-use app::services::{account, api_keys, audit, db, outbox, Actor, ActorKind, RequestMeta};
+use app::services::identity::auth::{self, LoginInput, SessionUser, SESSION_KEY};
+use app::services::identity::users::{self, InviteInput, ListQuery, UserPatch};
+use app::services::org::orgs::{self, NewOwner};
+use app::services::{
+    access::api_keys, audit, identity::account, infra::db, org::outbox, Actor, ActorKind, RequestMeta,
+};
 use chrono::Duration;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -319,10 +321,10 @@ db_test!(invite_roles_follow_the_grant_rules, |db: DatabaseConnection| async mov
     assert!(user::Entity::find().filter(user::Column::Email.eq("own@example.com")).one(&db).await.unwrap().is_none());
 
     // A role at a team that exists.
-    let team = app::services::teams::create(
+    let team = app::services::org::teams::create(
         &db,
         &boss,
-        app::services::teams::NewTeam { name: "Support".into(), parent_team_id: None },
+        app::services::org::teams::NewTeam { name: "Support".into(), parent_team_id: None },
     )
     .await
     .unwrap();
@@ -564,10 +566,10 @@ db_test!(editing_name_and_team, |db: DatabaseConnection| async move {
     let (o, owner) = make_org(&db, "acme").await;
     let boss = actor_of(&db, &owner).await;
     let (dan, dan_actor) = join(&db, &boss, "dan@example.com", BuiltInRole::Viewer).await;
-    let team = app::services::teams::create(
+    let team = app::services::org::teams::create(
         &db,
         &boss,
-        app::services::teams::NewTeam { name: "Ops".into(), parent_team_id: None },
+        app::services::org::teams::NewTeam { name: "Ops".into(), parent_team_id: None },
     )
     .await
     .unwrap();

@@ -14,7 +14,7 @@
 
 use app::domain::policy::decide;
 use app::entities::{org, store};
-use app::services::db;
+use app::services::infra::db;
 use mandate_bench::{allowed_request, chosen_actions, load_catalog, store_policy, usage, NoInputCheck};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, Set, Statement, Value};
 use serde_json::json;

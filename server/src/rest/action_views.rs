@@ -1,7 +1,7 @@
 //! The read side of actions: `GET /api/v1/actions` (filters + cursor) and
 //! `GET /api/v1/actions/{id}` (with its timeline) for API keys, and the browser's CSV
 //! download `GET /audit/export.csv` (the signed-in session, not a key). Thin: each calls
-//! `app::services::action_views`. Needs `audit.read` at the actions' stores; an agent key
+//! `app::services::gateway::action_views`. Needs `audit.read` at the actions' stores; an agent key
 //! reads its own store's actions.
 
 use super::auth::ApiActor;
@@ -10,7 +10,7 @@ use super::problem::ApiError;
 use crate::startup::ServerState;
 use app::domain::actions::ActionQuery;
 use app::domain::AppError;
-use app::services::{action_views, RequestMeta};
+use app::services::{gateway::action_views, RequestMeta};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -88,14 +88,14 @@ pub async fn export_csv(
 ) -> Result<Response, ApiError> {
     let meta = meta.map(|Extension(m)| m).unwrap_or_default();
     let app = &state.app;
-    let Some((actor, user, org)) = app::services::auth::user_from_session(app, &session, &meta).await? else {
+    let Some((actor, user, org)) = app::services::identity::auth::user_from_session(app, &session, &meta).await? else {
         let next = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/audit/export.csv");
         return Ok(Redirect::to(&format!("/login?next={}", app::domain::actions::url_encode(next))).into_response());
     };
-    app::services::mfa::check_policy(&user, &org)?;
+    app::services::identity::mfa::check_policy(&user, &org)?;
     let filter = q.parse()?;
     let body = action_views::csv(&app.db, &actor, &filter).await?;
-    let filename = format!("mandate-actions-{}.csv", app::services::db::now().format("%Y%m%d"));
+    let filename = format!("mandate-actions-{}.csv", app::services::infra::db::now().format("%Y%m%d"));
     let mut res = (StatusCode::OK, body).into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));

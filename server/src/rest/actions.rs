@@ -5,7 +5,7 @@ use super::auth::ApiActor;
 use super::json::ApiJson;
 use super::problem::ApiError;
 use crate::startup::ServerState;
-use app::services::actions::{self, InvokeInput, ResultInput};
+use app::services::gateway::actions::{self, InvokeInput, ResultInput};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -1,14 +1,14 @@
 //! `/api/v1/api-keys`: keys of the org — list, create (the secret is in the 201 answer,
 //! once), get, revoke. Management keys need `api_keys.manage` at the org, and may not carry a
 //! permission their creator lacks at their scope; agent keys (bound to a store and maybe an
-//! assistant) need it at their store. Thin: calls `app::services::api_keys`.
+//! assistant) need it at their store. Thin: calls `app::services::access::api_keys`.
 
 use super::auth::ApiActor;
 use super::json::{ApiJson, ApiQuery, Paging};
 use super::problem::ApiError;
 use crate::startup::ServerState;
 use app::domain::{AppError, FieldError};
-use app::services::api_keys::{self, NewAgentKey, NewApiKey};
+use app::services::access::api_keys::{self, NewAgentKey, NewApiKey};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;

@@ -1,15 +1,15 @@
 //! `/api/v1/assistants`: a store's assistants, their allowed actions and the tool
 //! definitions they may call now (DESIGN.md §4, seed 000). Store-scoped: `?store_id=` (or
 //! `store_id` in the body); an agent key implies its store. Thin: each handler calls one
-//! service in `app::services::assistants`.
+//! service in `app::services::stores::assistants`.
 
 use super::auth::ApiActor;
 use super::json::{ApiJson, ApiQuery, Paging};
 use super::problem::ApiError;
 use crate::startup::ServerState;
 use app::domain::assistants::{AssistantPatch, NewAssistant};
-use app::services::assistants;
-use app::services::check::store_of_request;
+use app::services::gateway::check::store_of_request;
+use app::services::stores::assistants;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -1,12 +1,12 @@
 //! `GET /api/v1/audit/events`: the org's audit events, newest first (DESIGN.md §4). Needs
-//! `audit.read` at the org. Thin: calls `app::services::audit::list_events`.
+//! `audit.read` at the org. Thin: calls `app::services::audit::log::list_events`.
 
 use super::auth::ApiActor;
 use super::json::{ApiQuery, Paging};
 use super::problem::ApiError;
 use crate::startup::ServerState;
 use app::domain::changes::EventQuery;
-use app::services::audit::{self, EventPaging};
+use app::services::audit::log::{self, EventPaging};
 use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
@@ -47,7 +47,6 @@ pub async fn list(
         include_sign_ins: q.include_sign_ins.unwrap_or(true),
     }
     .parse()?;
-    let page =
-        audit::list_events(&state.app.db, &actor, &filter, &EventPaging { cursor: paging.cursor, limit }).await?;
+    let page = log::list_events(&state.app.db, &actor, &filter, &EventPaging { cursor: paging.cursor, limit }).await?;
     Ok(Json(json!({"items": page.events, "next_cursor": page.next_cursor})))
 }

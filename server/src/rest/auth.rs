@@ -4,7 +4,7 @@ use super::problem::ApiError;
 use crate::startup::ServerState;
 use app::domain::{AppError, ErrorCode};
 use app::entities::api_key;
-use app::services::{api_keys, Actor, RequestMeta};
+use app::services::{access::api_keys, Actor, RequestMeta};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 

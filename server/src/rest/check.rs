@@ -4,8 +4,9 @@ use super::auth::ApiActor;
 use super::json::{ApiJson, ApiQuery};
 use super::problem::ApiError;
 use crate::startup::ServerState;
-use app::services::catalog;
-use app::services::check::{self, CheckInput};
+use app::domain::policy::ActionRequest;
+use app::services::gateway::check;
+use app::services::stores::catalog;
 use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
@@ -23,7 +24,7 @@ pub async fn check(
     State(state): State<ServerState>,
     ApiActor { actor, .. }: ApiActor,
     ApiQuery(q): ApiQuery<StoreQuery>,
-    ApiJson(mut body): ApiJson<CheckInput>,
+    ApiJson(mut body): ApiJson<ActionRequest>,
 ) -> Result<Json<Value>, ApiError> {
     if body.store_id.is_none() {
         body.store_id = q.store_id;

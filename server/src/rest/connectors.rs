@@ -8,7 +8,7 @@ use super::json::ApiJson;
 use super::problem::ApiError;
 use crate::startup::ServerState;
 use app::domain::connectors::ConnectorInput;
-use app::services::connectors::{self, ConnectorScope};
+use app::services::gateway::connectors::{self, ConnectorScope};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -130,7 +130,7 @@ async fn audit_verify(
     State(state): State<ServerState>,
     ApiActor { actor, .. }: ApiActor,
 ) -> Result<Json<Value>, ApiError> {
-    let report = audit::verify_for(&state.app.db, &actor).await?;
+    let report = audit::log::verify_for(&state.app.db, &actor).await?;
     let mut body = json!({"ok": report.ok, "events": report.events});
     if let Some(b) = report.first_broken {
         body["first_broken"] = serde_json::to_value(b).unwrap_or(Value::Null);

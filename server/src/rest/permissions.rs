@@ -1,17 +1,17 @@
 //! `/api/v1/permissions`: per-store action permissions, the org's defaults for new stores, and
 //! limits at org / store / assistant scope (DESIGN.md §4). Thin: each handler calls one
-//! service in `app::services::permissions`. Store-scoped endpoints take `?store_id=`; an
+//! service in `app::services::stores::permissions`. Store-scoped endpoints take `?store_id=`; an
 //! agent key implies its store.
 
 use super::auth::ApiActor;
 use super::json::{ApiJson, ApiQuery};
 use super::problem::ApiError;
 use crate::startup::ServerState;
-use app::domain::error::FieldError;
 use app::domain::action_settings::{LimitInput, LimitScope, PermissionPatch};
+use app::domain::error::FieldError;
 use app::domain::AppError;
-use app::services::check::store_of_request;
-use app::services::permissions;
+use app::services::gateway::check::store_of_request;
+use app::services::stores::permissions;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

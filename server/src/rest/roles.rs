@@ -1,14 +1,14 @@
 //! `/api/v1/roles` (built-in and custom roles with their permissions) and
 //! `/api/v1/role-assignments` (who holds which role where). Thin: each handler calls one
-//! service in `app::services::{roles, assignments}`.
+//! service in `app::services::{access::roles, access::assignments}`.
 
 use super::auth::ApiActor;
 use super::json::{ApiJson, ApiQuery, Paging};
 use super::problem::ApiError;
 use crate::startup::ServerState;
 use app::domain::{AppError, FieldError};
-use app::services::assignments::{self, AssignmentFilter, NewAssignment};
-use app::services::roles::{self, NewRole, RolePatch};
+use app::services::access::assignments::{self, AssignmentFilter, NewAssignment};
+use app::services::access::roles::{self, NewRole, RolePatch};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

@@ -1,11 +1,11 @@
 //! `/api/v1/teams`: the org's team tree (DESIGN.md §4). Thin: each handler calls one
-//! service in `app::services::teams`.
+//! service in `app::services::org::teams`.
 
 use super::auth::ApiActor;
 use super::json::{ApiJson, ApiQuery, Paging};
 use super::problem::ApiError;
 use crate::startup::ServerState;
-use app::services::teams::{self, NewTeam, Reassign, TeamPatch};
+use app::services::org::teams::{self, NewTeam, Reassign, TeamPatch};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

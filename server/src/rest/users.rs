@@ -1,6 +1,6 @@
 //! `/api/v1/users`: the org's people (DESIGN.md §4). `POST` invites (the invitation link is
 //! emailed through the outbox, never returned). Thin: each handler calls one service in
-//! `app::services::users`.
+//! `app::services::identity::users`.
 
 use super::auth::ApiActor;
 use super::json::{ApiJson, ApiQuery};
@@ -8,7 +8,7 @@ use super::problem::ApiError;
 use crate::startup::ServerState;
 use app::domain::access::ScopeRef;
 use app::domain::{AppError, FieldError};
-use app::services::users::{self, InviteInput, ListQuery, UserPatch};
+use app::services::identity::users::{self, InviteInput, ListQuery, UserPatch};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

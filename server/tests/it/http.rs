@@ -6,8 +6,8 @@
 use app::domain::permission::BuiltInRole;
 use app::entities::{audit_event, org, user};
 use app::services::actor::system_actor;
-use app::services::orgs::{self, NewOwner};
-use app::services::{api_keys, db, RequestMeta};
+use app::services::org::orgs::{self, NewOwner};
+use app::services::{access::api_keys, infra::db, RequestMeta};
 use reqwest::header::{HeaderMap, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Response, StatusCode};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
@@ -558,7 +558,7 @@ async fn login_with_wrong_password_gives_generic_message() {
         let (status, _, body) = json(res).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
         assert_eq!(body["code"], "UNAUTHENTICATED");
-        assert_eq!(body["message"], app::services::auth::WRONG_CREDENTIALS);
+        assert_eq!(body["message"], app::services::identity::auth::WRONG_CREDENTIALS);
         assert_eq!(body["request_id"], request_id.as_str());
     }
 }

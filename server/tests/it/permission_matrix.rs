@@ -530,36 +530,36 @@ fn server_fn_cases() -> Vec<Case> {
 
 async fn new_team(fx: &Fixture, org: &support::Org) -> String {
     let actor = fx.owner_actor(side_of(fx, org)).await;
-    let input = app::services::teams::NewTeam { name: support::unique("Team"), parent_team_id: None };
-    app::services::teams::create(&fx.db, &actor, input).await.unwrap().id
+    let input = app::services::org::teams::NewTeam { name: support::unique("Team"), parent_team_id: None };
+    app::services::org::teams::create(&fx.db, &actor, input).await.unwrap().id
 }
 
 async fn new_role(fx: &Fixture, org: &support::Org) -> String {
     let actor = fx.owner_actor(side_of(fx, org)).await;
-    let input = app::services::roles::NewRole {
+    let input = app::services::access::roles::NewRole {
         name: support::unique("Role"),
         description: String::new(),
         permissions: vec![],
     };
-    app::services::roles::create(&fx.db, &actor, input).await.unwrap().id
+    app::services::access::roles::create(&fx.db, &actor, input).await.unwrap().id
 }
 
 async fn new_assignment(fx: &Fixture, org: &support::Org) -> String {
     let actor = fx.owner_actor(side_of(fx, org)).await;
     let team = new_team(fx, org).await;
-    let input = app::services::assignments::NewAssignment {
+    let input = app::services::access::assignments::NewAssignment {
         user_id: org.users["Viewer"].user.id.clone(),
         role_id: "role-viewer".into(),
         scope_type: "team".into(),
         scope_id: Some(team),
     };
-    app::services::assignments::create(&fx.db, &actor, input).await.unwrap().id
+    app::services::access::assignments::create(&fx.db, &actor, input).await.unwrap().id
 }
 
 /// A fresh store of the org (the owner creates it through the service).
 async fn new_store(fx: &Fixture, org: &support::Org) -> String {
     let actor = fx.owner_actor(side_of(fx, org)).await;
-    let cache = app::services::policy::PolicyCache::new();
+    let cache = app::services::stores::policy::PolicyCache::new();
     let input =
         app::domain::stores::NewStore { name: support::unique("Store"), currency: "EUR".into(), ..Default::default() };
     app::services::stores::create(&fx.db, &cache, &actor, input).await.unwrap().id
@@ -570,7 +570,7 @@ async fn new_store(fx: &Fixture, org: &support::Org) -> String {
 async fn new_action(fx: &Fixture, org: &support::Org, pending: bool) -> String {
     let side = side_of(fx, org);
     let actor = fx.owner_actor(side).await;
-    let cache = app::services::policy::PolicyCache::new();
+    let cache = app::services::stores::policy::PolicyCache::new();
     let store = new_store(fx, org).await;
     let catalog = cache.catalog(&fx.db).await.unwrap();
     let patch = app::domain::action_settings::PermissionPatch {
@@ -578,20 +578,25 @@ async fn new_action(fx: &Fixture, org: &support::Org, pending: bool) -> String {
         requires_confirmation: Some(pending),
         confirmation_by: Some("staff".into()),
     };
-    app::services::permissions::set(&fx.db, &catalog, &actor, &store, "crm.create_activity_note", patch).await.unwrap();
-    let gw = app::services::actions::Gateway {
+    app::services::stores::permissions::set(&fx.db, &catalog, &actor, &store, "crm.create_activity_note", patch)
+        .await
+        .unwrap();
+    let gw = app::services::gateway::actions::Gateway {
         db: &fx.db,
         policy: &cache,
         secret_key: &[7u8; 32],
         pending_ttl: chrono::Duration::hours(24),
     };
-    let input = app::services::actions::InvokeInput {
-        store_id: Some(store),
-        action_type: "crm.create_activity_note".into(),
-        params: json!({"target": {"type": "client", "id": "c-1"}, "body": "Called back."}),
+    let input = app::services::gateway::actions::InvokeInput {
+        request: app::domain::policy::ActionRequest {
+            store_id: Some(store),
+            action_type: "crm.create_activity_note".into(),
+            params: json!({"target": {"type": "client", "id": "c-1"}, "body": "Called back."}),
+            ..Default::default()
+        },
         ..Default::default()
     };
-    let answer = app::services::actions::invoke(
+    let answer = app::services::gateway::actions::invoke(
         gw,
         &actor,
         input,
@@ -606,19 +611,19 @@ async fn new_action(fx: &Fixture, org: &support::Org, pending: bool) -> String {
 /// A fresh assistant of the org's fixture store.
 async fn new_assistant(fx: &Fixture, org: &support::Org) -> String {
     let actor = fx.owner_actor(side_of(fx, org)).await;
-    let cache = app::services::policy::PolicyCache::new();
+    let cache = app::services::stores::policy::PolicyCache::new();
     let input = app::domain::assistants::NewAssistant {
         store_id: org.store_id.clone(),
         name: support::unique("Assistant"),
         ..Default::default()
     };
-    app::services::assistants::create(&fx.db, &cache, &actor, input).await.unwrap().id
+    app::services::stores::assistants::create(&fx.db, &cache, &actor, input).await.unwrap().id
 }
 
 /// A limit at the org's fixture store (the same row each time until someone deletes it).
 async fn new_limit(fx: &Fixture, org: &support::Org) -> String {
     let actor = fx.owner_actor(side_of(fx, org)).await;
-    let catalog = app::services::catalog::load(&fx.db).await.unwrap();
+    let catalog = app::services::stores::catalog::load(&fx.db).await.unwrap();
     let input = app::domain::action_settings::LimitInput {
         store_id: Some(org.store_id.clone()),
         action_type: "crm.create_activity_note".into(),
@@ -627,7 +632,7 @@ async fn new_limit(fx: &Fixture, org: &support::Org) -> String {
         time_window_hours: Some("1".into()),
         ..Default::default()
     };
-    app::services::permissions::upsert_limit(&fx.db, &catalog, &actor, input).await.unwrap().limit.id
+    app::services::stores::permissions::upsert_limit(&fx.db, &catalog, &actor, input).await.unwrap().limit.id
 }
 
 /// A fresh store with a webhook connector (the owner sets it through the service).
@@ -639,8 +644,8 @@ async fn new_store_with_connector(fx: &Fixture, org: &support::Org) -> String {
         secret: Some("matrix-secret-0123456789".into()),
         ..Default::default()
     };
-    let scope = app::services::connectors::ConnectorScope::Store(store.clone());
-    app::services::connectors::set(&fx.db, &[7u8; 32], &actor, &scope, input).await.unwrap();
+    let scope = app::services::gateway::connectors::ConnectorScope::Store(store.clone());
+    app::services::gateway::connectors::set(&fx.db, &[7u8; 32], &actor, &scope, input).await.unwrap();
     store
 }
 
@@ -653,11 +658,11 @@ async fn run_internal(
     params: serde_json::Value,
 ) -> serde_json::Value {
     use sea_orm::EntityTrait;
-    let catalog = app::services::catalog::load(&fx.db).await.unwrap();
+    let catalog = app::services::stores::catalog::load(&fx.db).await.unwrap();
     let def = catalog.get(action_type).unwrap().clone();
     let store = app::entities::store::Entity::find_by_id(org.store_id.clone()).one(&fx.db).await.unwrap().unwrap();
-    let action_id = app::services::db::new_id();
-    let ctx = app::services::executors::ExecContext {
+    let action_id = app::services::infra::db::new_id();
+    let ctx = app::services::gateway::executors::ExecContext {
         db: &fx.db,
         secret_key: &[7u8; 32],
         org_id: &org.org.id,
@@ -668,7 +673,7 @@ async fn run_internal(
         idempotency_key: None,
         customer_ref: None,
     };
-    app::services::executors::run(&ctx).await.expect("an internal executor").expect("the action runs")
+    app::services::gateway::executors::run(&ctx).await.expect("an internal executor").expect("the action runs")
 }
 
 /// A fresh unread notification for the org's Owner.
@@ -693,7 +698,7 @@ async fn new_user(fx: &Fixture, org: &support::Org) -> String {
 
 async fn new_key(fx: &Fixture, org: &support::Org) -> String {
     let by = app::services::actor::system_actor();
-    app::services::api_keys::create_management_key(
+    app::services::access::api_keys::create_management_key(
         &fx.db,
         &org.org,
         &support::unique("Key"),

@@ -37,7 +37,7 @@ fn action<'a>(body: &'a Value, id: &str) -> &'a Value {
 
 async fn agent_key(fx: &Fixture, side: Side, assistant: Option<&str>) -> String {
     let org = fx.org(side);
-    app::services::api_keys::create_agent_key_for_org(
+    app::services::access::api_keys::create_agent_key_for_org(
         &fx.db,
         &org.org,
         &support::unique("Agent"),

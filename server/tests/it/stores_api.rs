@@ -432,17 +432,17 @@ async fn stores_and_assistants_pages_render_for_who_may_see_them() {
 
 #[tokio::test]
 async fn cli_creates_agent_keys() {
-    use app::services::{api_keys, db};
+    use app::services::{access::api_keys, infra::db};
     let dir = tempfile::tempdir().unwrap();
     // The CLI runs against its own database: an org with a store made through the services.
     let url = format!("sqlite://{}/cli.db?mode=rwc", dir.path().display());
     let conn = db::connect(&url).await.unwrap();
     db::migrate(&conn).await.unwrap();
-    let (o, owner) = app::services::orgs::create_org_with_owner(
+    let (o, owner) = app::services::org::orgs::create_org_with_owner(
         &conn,
         "CLI org",
         Some("cli-org"),
-        app::services::orgs::NewOwner {
+        app::services::org::orgs::NewOwner {
             email: "owner@cli.example.com".into(),
             display_name: "Owner".into(),
             password: support::PASSWORD.into(),
@@ -452,16 +452,17 @@ async fn cli_creates_agent_keys() {
     )
     .await
     .unwrap();
-    let su = app::services::auth::SessionUser {
+    let su = app::services::identity::auth::SessionUser {
         user_id: owner.id.clone(),
         org_id: o.id.clone(),
         login_at: db::now().timestamp(),
     };
-    let (actor, _, _) = app::services::auth::session_actor(&conn, &su, chrono::Duration::hours(1), &Default::default())
-        .await
-        .unwrap()
-        .unwrap();
-    let cache = app::services::policy::PolicyCache::new();
+    let (actor, _, _) =
+        app::services::identity::auth::session_actor(&conn, &su, chrono::Duration::hours(1), &Default::default())
+            .await
+            .unwrap()
+            .unwrap();
+    let cache = app::services::stores::policy::PolicyCache::new();
     let s = app::services::stores::create(
         &conn,
         &cache,

@@ -5,8 +5,8 @@
 use app::domain::permission::BuiltInRole;
 use app::entities::{org, outbox, session, user};
 use app::services::actor::system_actor;
-use app::services::orgs::{self, NewOwner};
-use app::services::{api_keys, db, RequestMeta};
+use app::services::org::orgs::{self, NewOwner};
+use app::services::{access::api_keys, infra::db, RequestMeta};
 use reqwest::header::LOCATION;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};

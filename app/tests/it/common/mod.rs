@@ -11,7 +11,7 @@
 
 pub mod people;
 
-use app::services::db;
+use app::services::infra::db;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use std::future::Future;
 

@@ -5,7 +5,7 @@ use app::domain::access::ScopeRef;
 use app::domain::permission::BuiltInRole;
 use app::entities::{org, role, user};
 use app::services::actor::system_actor;
-use app::services::{access, db, Actor, ActorKind, RequestMeta};
+use app::services::{access, infra::db, Actor, ActorKind, RequestMeta};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 use std::sync::Arc;
 
@@ -42,7 +42,9 @@ pub async fn person(
     .unwrap();
     let r = role::Entity::find_by_id(role.id()).one(db).await.unwrap().unwrap();
     let tx = db::begin_write(db).await.unwrap();
-    access::insert_assignment(&tx, &org.id, &u.id, &r, &scope, &system_actor(), &RequestMeta::default()).await.unwrap();
+    access::assignments::insert_assignment(&tx, &org.id, &u.id, &r, &scope, &system_actor(), &RequestMeta::default())
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     u
 }

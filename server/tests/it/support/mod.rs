@@ -7,8 +7,8 @@ use app::domain::access::ScopeRef;
 use app::domain::permission::BuiltInRole;
 use app::entities::{org, role, user};
 use app::services::actor::system_actor;
-use app::services::orgs::{self, NewOwner};
-use app::services::{access, api_keys, db, passwords, RequestMeta};
+use app::services::org::orgs::{self, NewOwner};
+use app::services::{access, access::api_keys, identity::passwords, infra::db, RequestMeta};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
@@ -199,9 +199,17 @@ pub async fn add_user(db: &DatabaseConnection, org: &org::Model, email: &str, ro
     .unwrap();
     let r = role::Entity::find_by_id(role.id()).one(db).await.unwrap().unwrap();
     let tx = db::begin_write(db).await.unwrap();
-    access::insert_assignment(&tx, &org.id, &u.id, &r, &ScopeRef::Org, &system_actor(), &RequestMeta::default())
-        .await
-        .unwrap();
+    access::assignments::insert_assignment(
+        &tx,
+        &org.id,
+        &u.id,
+        &r,
+        &ScopeRef::Org,
+        &system_actor(),
+        &RequestMeta::default(),
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     u
 }
@@ -262,17 +270,17 @@ async fn make_org(db: &DatabaseConnection, base: &str, name: &str, slug: &str) -
 
 /// A store with one assistant, made by the org's owner through the services.
 async fn make_store(db: &DatabaseConnection, org: &org::Model, owner: &user::Model) -> (String, String) {
-    let session = app::services::auth::SessionUser {
+    let session = app::services::identity::auth::SessionUser {
         user_id: owner.id.clone(),
         org_id: org.id.clone(),
         login_at: db::now().timestamp(),
     };
     let (actor, _, _) =
-        app::services::auth::session_actor(db, &session, chrono::Duration::hours(1), &RequestMeta::default())
+        app::services::identity::auth::session_actor(db, &session, chrono::Duration::hours(1), &RequestMeta::default())
             .await
             .unwrap()
             .expect("owner is active");
-    let cache = app::services::policy::PolicyCache::new();
+    let cache = app::services::stores::policy::PolicyCache::new();
     let store = app::services::stores::create(
         db,
         &cache,
@@ -281,7 +289,7 @@ async fn make_store(db: &DatabaseConnection, org: &org::Model, owner: &user::Mod
     )
     .await
     .unwrap();
-    let assistant = app::services::assistants::create(
+    let assistant = app::services::stores::assistants::create(
         db,
         &cache,
         &actor,
@@ -317,16 +325,20 @@ impl Fixture {
     /// The org's owner as a service-level actor, to create rows a request will address.
     pub async fn owner_actor(&self, side: Side) -> app::services::Actor {
         let org = self.org(side);
-        let session = app::services::auth::SessionUser {
+        let session = app::services::identity::auth::SessionUser {
             user_id: org.owner.id.clone(),
             org_id: org.org.id.clone(),
             login_at: db::now().timestamp(),
         };
-        let (actor, _, _) =
-            app::services::auth::session_actor(&self.db, &session, chrono::Duration::hours(1), &RequestMeta::default())
-                .await
-                .unwrap()
-                .expect("owner is active");
+        let (actor, _, _) = app::services::identity::auth::session_actor(
+            &self.db,
+            &session,
+            chrono::Duration::hours(1),
+            &RequestMeta::default(),
+        )
+        .await
+        .unwrap()
+        .expect("owner is active");
         actor
     }
 }
