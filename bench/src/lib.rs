@@ -31,7 +31,7 @@ pub const WINDOW_HOURS: u32 = 24;
 pub const USED: u64 = 42;
 
 /// The built-in catalog as the server has it: a throwaway SQLite file is migrated (the
-/// catalog is seeded by a migration) and read with `services::catalog::load`, which compiles
+/// catalog is seeded by a migration) and read with `services::stores::catalog::load`, which compiles
 /// every input schema.
 pub async fn load_catalog() -> Catalog {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -101,7 +101,7 @@ pub fn store_policy(defs: &[ActionDef]) -> StorePolicy {
     }
 }
 
-/// The store's count in its 24 h window: what `services::usage::read` would return.
+/// The store's count in its 24 h window: what `services::gateway::usage::read` would return.
 pub fn usage_key() -> UsageKey {
     UsageKey { subject: Subject::Store, window_hours: WINDOW_HOURS }
 }

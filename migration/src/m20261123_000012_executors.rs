@@ -320,7 +320,7 @@ impl MigrationTrait for Migration {
                     // The store id, or "org" (unique per org, since NULLs never collide).
                     .col(string_len(Connectors::ScopeKey, 36))
                     .col(text(Connectors::Url))
-                    // AES-256-GCM (services::crypto), bound to the connector's id.
+                    // AES-256-GCM (services::infra::crypto), bound to the connector's id.
                     .col(text(Connectors::SecretEnc))
                     .col(integer(Connectors::TimeoutMs))
                     .col(integer(Connectors::MaxAttempts))

@@ -1,6 +1,6 @@
 //! Server functions of the store settings page (`/stores/:id/actions`) and the org's action
 //! defaults (`/org/defaults`): permissions, org defaults and limits. Each calls one service
-//! in `services::permissions`.
+//! in `services::stores::permissions`.
 
 use crate::domain::action_settings::{ActionSettings, LimitInput, OrgDefaults, SavedLimit, StorePermissions};
 use crate::domain::AppError;

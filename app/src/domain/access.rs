@@ -3,7 +3,7 @@
 //! An assignment on the org applies everywhere in it; on a team, to that team, its
 //! sub-teams and the stores that belong to any of them; on a store, to that store. The
 //! services layer loads an actor's grants and the org's tree once per request and asks
-//! `allows`; `services::authz::authorize` is the only caller.
+//! `allows`; `services::access::authz::authorize` is the only caller.
 
 use super::permission::Permission;
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,6 @@
 //! What the settings page and the permissions API show about a store's (or the org's default)
 //! action permissions and limits, the inputs that change them, and the plain-words sentences
-//! a limit is shown as. Pure types: loading and saving live in `services::permissions`.
+//! a limit is shown as. Pure types: loading and saving live in `services::stores::permissions`.
 
 use super::catalog::{ConfirmationBy, Level, LimitType, OnExceed, Risk};
 use rust_decimal::Decimal;

@@ -3,7 +3,7 @@
 //! page's Try it panel, `POST /check`, invoke and the rule dry-run all call this one function.
 //!
 //! `StorePolicy` is the compiled view of org defaults + store + assistants (built by
-//! `services::policy`); `Usage` holds the counters of the windows the request's limits
+//! `services::stores::policy`); `Usage` holds the counters of the windows the request's limits
 //! need (`StorePolicy::usage_keys` says which). Checks 1–5 stop at the first failure; then
 //! every limit and quota is evaluated and the most restrictive outcome wins
 //! (deny > confirm > allow). The trace lists every check that ran.

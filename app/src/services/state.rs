@@ -23,7 +23,7 @@ pub struct AppState {
     pub public_base_url: Arc<str>,
     /// Whether MANDATE_SMTP_URL is set (else email only waits in the outbox).
     pub smtp_configured: bool,
-    /// The action catalog and compiled store policies (`services::policy`).
+    /// The action catalog and compiled store policies (`services::stores::policy`).
     pub policy: Arc<crate::services::stores::policy::PolicyCache>,
     /// API keys' resolved grants and org tree, keyed by the org's access_version.
     pub access: Arc<crate::services::access::AccessCache>,
@@ -32,7 +32,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// What the agent gateway (`services::actions`) works with.
+    /// What the agent gateway (`services::gateway::actions`) works with.
     pub fn gateway(&self) -> crate::services::gateway::actions::Gateway<'_> {
         crate::services::gateway::actions::Gateway {
             db: &self.db,

@@ -3,6 +3,7 @@
 //! linking in CI. Every file is a module; run one with `cargo nextest run ... -E 'test(/^gateway::/)'`.
 //!
 //! - `decide_properties`: level 1, property tests of `decide` against a separate model.
+//! - `structure`: the service modules import each other without a circle (reads the sources).
 //! - the rest: level 2, service tests on a fresh database per test, SQLite always and
 //!   PostgreSQL too when `TEST_DATABASE_URL` is set (`common::db_test!`); `common::people`
 //!   makes a person with a role at a scope, and their actor.
@@ -19,5 +20,6 @@ mod mfa_keys_audit;
 mod permissions;
 mod services;
 mod stores;
+mod structure;
 mod teams_roles;
 mod users;

@@ -1,5 +1,5 @@
 //! Service tests for per-store action permissions, the org's defaults and limits at org /
-//! store / assistant scope (`services::permissions`), named for seed 001's acceptance
+//! store / assistant scope (`services::stores::permissions`), named for seed 001's acceptance
 //! criteria; each runs on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL.
 
 use crate::common::people;

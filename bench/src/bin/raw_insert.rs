@@ -1,6 +1,6 @@
 //! The raw SQLite insert rate that invoke is compared with: one committed write transaction
 //! per action holding an `actions` row and an `audit_events` row, for a fixed time, from N
-//! concurrent tasks. Same pool and pragmas as the server (`services::db::connect`: WAL,
+//! concurrent tasks. Same pool and pragmas as the server (`services::infra::db::connect`: WAL,
 //! synchronous=FULL, foreign keys, busy timeout, 8 connections), same write transaction
 //! (`db::begin_write`: BEGIN IMMEDIATE), the real migrated tables with their indexes and
 //! foreign keys, rows of an invoke's size (a real decision trace). No service logic: no

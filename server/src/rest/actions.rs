@@ -1,5 +1,5 @@
 //! The agent gateway: `POST /api/v1/actions` (invoke, `Idempotency-Key`), and
-//! `POST /api/v1/actions/{id}/confirm|cancel|result`. Thin: each calls `services::actions`.
+//! `POST /api/v1/actions/{id}/confirm|cancel|result`. Thin: each calls `services::gateway::actions`.
 
 use super::auth::ApiActor;
 use super::json::ApiJson;

@@ -11,14 +11,13 @@ use crate::domain::audit::AuditActor;
 use crate::domain::error::FieldError;
 use crate::domain::permission::{BuiltInRole, Permission};
 use crate::domain::roles::{AssignmentList, AssignmentOptions, AssignmentView, Choice};
-use crate::domain::teams::{team_path, TeamView};
 use crate::domain::AppError;
 use crate::entities::{role, role_assignment, store, team, user};
 use crate::services::access::authz::{authorize, authorize_somewhere, can};
 use crate::services::access::guards::{
     active_owner_ids, escalation_error, is_last_active_owner, not_held, ORG_WIDE_OWNER_MESSAGE,
 };
-use crate::services::access::lookup::{find_role, find_store, find_team};
+use crate::services::access::lookup::{find_role, find_store, find_team, team_paths};
 use crate::services::access::roles::role_permissions;
 use crate::services::access::scope_columns;
 use crate::services::audit::{self, lock_org, NewEvent};
@@ -278,15 +277,15 @@ pub async fn options(db: &DatabaseConnection, actor: &Actor) -> Result<Assignmen
         a.display_name.to_lowercase().cmp(&b.display_name.to_lowercase()).then_with(|| a.email.cmp(&b.email))
     });
     let roles = crate::services::access::roles::list(db, actor, None, None).await?.roles;
-    let teams: Vec<TeamView> = crate::services::org::teams::list(db, actor, None, None).await?.teams;
+    let teams = team_paths(db, &actor.org_id).await?;
     let mut scopes = Vec::new();
     if can(actor, Permission::RolesManage, &ScopeRef::Org) {
         scopes.push(Choice { value: "org".into(), label: "Organisation (everywhere)".into() });
     }
     let mut team_scopes: Vec<Choice> = teams
         .iter()
-        .filter(|t| can(actor, Permission::RolesManage, &ScopeRef::Team(t.id.clone())))
-        .map(|t| Choice { value: format!("team:{}", t.id), label: format!("Team: {}", team_path(&teams, &t.id)) })
+        .filter(|(id, _)| can(actor, Permission::RolesManage, &ScopeRef::Team(id.to_string())))
+        .map(|(id, path)| Choice { value: format!("team:{id}"), label: format!("Team: {path}") })
         .collect();
     team_scopes.sort_by_key(|c| c.label.to_lowercase());
     scopes.extend(team_scopes);
@@ -397,5 +396,37 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<
     )
     .await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// Ends every role assignment at `scope` (a team or store being deleted), each with its
+/// `role_assignment.deleted` event naming `reason`, inside the caller's transaction.
+pub async fn end_assignments_at<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    scope: &ScopeRef,
+    reason: &str,
+) -> Result<(), AppError> {
+    let (scope_type, scope_id) = scope_columns(&actor.org_id, scope);
+    let assignments = role_assignment::Entity::find()
+        .filter(role_assignment::Column::OrgId.eq(actor.org_id.as_str()))
+        .filter(role_assignment::Column::ScopeType.eq(scope_type))
+        .filter(role_assignment::Column::ScopeId.eq(scope_id))
+        .all(conn)
+        .await?;
+    for a in assignments {
+        role_assignment::Entity::delete_by_id(a.id.clone()).exec(conn).await?;
+        audit::append(
+            conn,
+            &actor.org_id,
+            &actor.audit_actor(),
+            &actor.meta,
+            NewEvent::new("role_assignment.deleted", "role_assignment", Some(&a.id)).before(json!({
+                "id": a.id, "user_id": a.user_id, "role_id": a.role_id, "scope_type": a.scope_type,
+                "scope_id": a.scope_id, "reason": reason,
+            })),
+        )
+        .await?;
+    }
     Ok(())
 }

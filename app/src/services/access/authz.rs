@@ -6,7 +6,7 @@
 //!
 //! The rule itself is `domain::access::allows`; no other service module calls it.
 
-use crate::domain::access::{allows, allows_somewhere, Need, ScopeRef};
+use crate::domain::access::{allows, allows_somewhere, Need, OrgTree, ScopeRef};
 use crate::domain::AppError;
 use crate::entities::store;
 use crate::services::Actor;
@@ -42,6 +42,12 @@ pub fn authorize_somewhere(actor: &Actor, need: impl Into<Need>) -> Result<(), A
 /// The same rule as a yes/no, for showing or hiding controls.
 pub fn can(actor: &Actor, need: impl Into<Need>, target: &ScopeRef) -> bool {
     allows(&actor.access.grants, &actor.access.tree, need.into(), target)
+}
+
+/// The same rule over `tree` instead of the one the actor was built with: for a view of a
+/// tree that has just changed (a team created or moved in this request).
+pub fn can_in_tree(actor: &Actor, need: impl Into<Need>, tree: &OrgTree, target: &ScopeRef) -> bool {
+    allows(&actor.access.grants, tree, need.into(), target)
 }
 
 /// Whether the actor holds `need` at the store. The actor's tree was loaded when it was

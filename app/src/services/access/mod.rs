@@ -1,6 +1,9 @@
-//! Loading what an actor may do: its grants (role assignments resolved to permission sets)
-//! and the org's tree (teams, stores) they are inherited through. Built once per request
-//! when the actor is built; `authz::authorize` decides with it.
+//! Who may do what (§2 Identity & access). This module loads what an actor may do: its
+//! grants (role assignments resolved to permission sets) and the org's tree (teams, stores)
+//! they are inherited through, built once per request when the actor is built;
+//! `authz::authorize` decides with it. Beside it: `lookup` (org-filtered row look-ups every
+//! capability uses), `guards` (the rules beyond permissions), `roles`, `assignments` and
+//! `api_keys`. It never imports its submodules.
 
 pub mod api_keys;
 pub mod assignments;

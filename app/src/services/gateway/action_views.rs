@@ -1,7 +1,7 @@
 //! The read side of the agent gateway: the list of action attempts with its filters and
 //! cursor (`/audit`, `GET /api/v1/actions`), one action with its decision trace, result and
 //! timeline (`/audit/actions/:id`, `GET /api/v1/actions/{id}`), the CSV export, the Approvals
-//! inbox with its count, and the overview's sections. The write side is `services::actions`.
+//! inbox with its count, and the overview's sections. The write side is `services::gateway::actions`.
 //!
 //! Permissions: reading actions needs `audit.read` at their store; lists show only rows of
 //! stores where the actor holds it (an agent key reads its own store's). The inbox shows

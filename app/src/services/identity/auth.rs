@@ -85,7 +85,7 @@ pub enum LoginStep {
     /// Signed in: the caller cycles the session id and stores the `SessionUser`.
     Done(SessionUser, user::Model, org::Model),
     /// The account uses MFA: nothing is signed in yet. The caller keeps this in the session
-    /// (not under `SESSION_KEY`) and asks for a code; `services::mfa::complete_login` finishes.
+    /// (not under `SESSION_KEY`) and asks for a code; `services::identity::mfa::complete_login` finishes.
     MfaRequired(MfaPending),
 }
 

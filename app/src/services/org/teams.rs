@@ -7,12 +7,14 @@
 //! Writes lock the org's audit chain head first, so concurrent moves are serialised on
 //! PostgreSQL too and the cycle check reads the tree it changes.
 
-use crate::domain::access::{allows, Need, OrgTree, ScopeRef};
+use crate::domain::access::{Need, OrgTree, ScopeRef};
 use crate::domain::error::{FieldError, Validator};
 use crate::domain::permission::Permission;
 use crate::domain::teams::{check_team_name, same_team_name, TeamList, TeamView};
 use crate::domain::AppError;
-use crate::entities::{api_key, role_assignment, team, user};
+use crate::entities::{api_key, team, user};
+use crate::services::access::assignments::end_assignments_at;
+use crate::services::access::authz::can_in_tree;
 use crate::services::access::authz::{authorize, authorize_somewhere};
 use crate::services::access::lookup::find_team;
 use crate::services::audit::{self, lock_org, NewEvent};
@@ -129,12 +131,7 @@ fn view(
         member_count: members.get(&t.id).copied().unwrap_or(0),
         sub_team_count: teams.iter().filter(|c| c.parent_team_id.as_deref() == Some(t.id.as_str())).count() as u64,
         // The same rule as `authorize`, over the tree as it is now (it may have just changed).
-        can_manage: allows(
-            &actor.access.grants,
-            tree,
-            Need::Permission(Permission::TeamsManage),
-            &ScopeRef::Team(t.id.clone()),
-        ),
+        can_manage: can_in_tree(actor, Permission::TeamsManage, tree, &ScopeRef::Team(t.id.clone())),
         created_at: time(&t.created_at),
         updated_at: time(&t.updated_at),
     }
@@ -460,26 +457,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: &str, reassign: 
         .await?;
     }
     // Assignments at the team end with it; each is recorded.
-    let assignments = role_assignment::Entity::find()
-        .filter(role_assignment::Column::OrgId.eq(actor.org_id.as_str()))
-        .filter(role_assignment::Column::ScopeType.eq("team"))
-        .filter(role_assignment::Column::ScopeId.eq(before.id.as_str()))
-        .all(&tx)
-        .await?;
-    for a in assignments {
-        role_assignment::Entity::delete_by_id(a.id.clone()).exec(&tx).await?;
-        audit::append(
-            &tx,
-            &actor.org_id,
-            &by,
-            &actor.meta,
-            NewEvent::new("role_assignment.deleted", "role_assignment", Some(&a.id)).before(json!({
-                "id": a.id, "user_id": a.user_id, "role_id": a.role_id, "scope_type": a.scope_type,
-                "scope_id": a.scope_id, "reason": "team deleted",
-            })),
-        )
-        .await?;
-    }
+    end_assignments_at(&tx, actor, &ScopeRef::Team(before.id.clone()), "team deleted").await?;
     // Its stores move with its people (each recorded, its compiled policy marked stale).
     let store_ids = crate::services::stores::move_team_stores(&tx, actor, &before.id, dest.as_deref()).await?;
     team::Entity::delete_by_id(before.id.clone()).exec(&tx).await?;

@@ -1,5 +1,8 @@
-//! Stores: list (only the stores the actor can see), get, create (with a permission row for
-//! every catalog action, snapshotted from the org's effective defaults), update (name,
+//! Stores (§2) and what their policy is made of: `catalog`, `permissions` (action settings
+//! and limits), `assistants`, and `policy` (compiled for `decide`). This module holds the
+//! store records themselves: list (only the stores the actor can see), get, create (with a
+//! permission row for every catalog action, snapshotted from the org's effective defaults),
+//! update (name,
 //! currency, team, the `actions_paused` kill switch, what new assistants get) and delete
 //! (its assistants, permissions, limits, counters and store-scoped role assignments with it;
 //! refused while API keys act for it).
@@ -24,9 +27,8 @@ use crate::domain::stores::{
     DEFAULT_PLATFORM,
 };
 use crate::domain::AppError;
-use crate::entities::{
-    action_limit, action_permission, api_key, assistant, role_assignment, store, team, usage_counter,
-};
+use crate::entities::{action_limit, action_permission, api_key, assistant, store, team, usage_counter};
+use crate::services::access::assignments::end_assignments_at;
 use crate::services::access::authz::{authorize, authorize_at_store, authorize_somewhere, can_at_store};
 use crate::services::access::lookup::{self, find_store, team_paths};
 use crate::services::audit::{self, NewEvent};
@@ -540,26 +542,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<
         .exec(&tx)
         .await?;
     // Assignments at the store end with it; each is recorded.
-    let assignments = role_assignment::Entity::find()
-        .filter(role_assignment::Column::OrgId.eq(actor.org_id.as_str()))
-        .filter(role_assignment::Column::ScopeType.eq("store"))
-        .filter(role_assignment::Column::ScopeId.eq(before.id.as_str()))
-        .all(&tx)
-        .await?;
-    for a in assignments {
-        role_assignment::Entity::delete_by_id(a.id.clone()).exec(&tx).await?;
-        audit::append(
-            &tx,
-            &actor.org_id,
-            &by,
-            &actor.meta,
-            NewEvent::new("role_assignment.deleted", "role_assignment", Some(&a.id)).before(json!({
-                "id": a.id, "user_id": a.user_id, "role_id": a.role_id, "scope_type": a.scope_type,
-                "scope_id": a.scope_id, "reason": "store deleted",
-            })),
-        )
-        .await?;
-    }
+    end_assignments_at(&tx, actor, &ScopeRef::Store(before.id.clone()), "store deleted").await?;
     store::Entity::delete_by_id(before.id.clone()).exec(&tx).await?;
     let mut gone = snapshot(&before);
     gone["assistants"] = json!(assistants

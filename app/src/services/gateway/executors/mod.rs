@@ -69,7 +69,7 @@ pub async fn run_in(tx: &WriteTx, ctx: &ExecContext<'_>) -> Option<Result<Value,
 
 /// Runs the action with the executor its store and catalog entry call for, on its own: a
 /// local one in a write transaction of its own, a remote one over the network. `None` when
-/// there is none (the caller executes and reports back). The gateway (`services::actions`)
+/// there is none (the caller executes and reports back). The gateway (`services::gateway::actions`)
 /// uses `run_in` and `run_remote` so the outcome is recorded in the same transaction; this
 /// is for running an executor outside the gateway (the executor tests).
 pub async fn run(ctx: &ExecContext<'_>) -> Option<Result<Value, ExecError>> {
