@@ -4,6 +4,7 @@
 
 use crate::api::api_keys::{get_api_key_options, list_api_keys, CreateApiKey, RevokeApiKey};
 use crate::components::form::{action_error, ActionError, ErrorBanner, Field, Submit};
+use crate::components::format::time_to_minute;
 use crate::components::notice::ErrorNotice;
 use crate::domain::api_keys::{ApiKeyList, ApiKeyOptions, ApiKeyView};
 use leptos::prelude::*;
@@ -137,11 +138,7 @@ fn CreateKeyForm(
 }
 
 fn when(t: &Option<String>) -> String {
-    t.as_deref().map(short_time).unwrap_or_else(|| "—".into())
-}
-
-fn short_time(t: &str) -> String {
-    t.get(..16).unwrap_or(t).replace('T', " ")
+    t.as_deref().map(time_to_minute).unwrap_or_else(|| "—".into())
 }
 
 #[component]
@@ -204,11 +201,11 @@ fn KeyRow(k: ApiKeyView, revoke: ServerAction<RevokeApiKey>) -> impl IntoView {
             <td><strong>{k.name.clone()}</strong><div class="muted small">{k.kind.clone()}</div></td>
             <td><code>{format!("{}…", k.prefix)}</code></td>
             <td>{role}<div class="muted small">{k.scope_label.clone()}</div></td>
-            <td class="nowrap">{short_time(&k.created_at)}<div class="muted small">{format!("by {}", k.created_by_label)}</div></td>
+            <td class="nowrap">{time_to_minute(&k.created_at)}<div class="muted small">{format!("by {}", k.created_by_label)}</div></td>
             <td class="nowrap">{when(&k.last_used_at)}</td>
             <td>
                 <span class=status_class>{k.status.clone()}</span>
-                {k.expires_at.as_ref().filter(|_| active).map(|e| view! { <div class="muted small">{format!("expires {}", short_time(e))}</div> })}
+                {k.expires_at.as_ref().filter(|_| active).map(|e| view! { <div class="muted small">{format!("expires {}", time_to_minute(e))}</div> })}
             </td>
             <td>
                 {active.then(|| view! {

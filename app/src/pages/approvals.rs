@@ -6,8 +6,9 @@
 //! Also the navigation badge with the number waiting (`ApprovalsBadge`), which the shell
 //! shows next to "Approvals"; `ApprovalsTick` tells it to count again after a decision.
 
-use super::audit_action::{money, short_time, InputList, TraceTable};
 use crate::api::actions::{approvals_count, list_approvals, ApproveAction, RejectAction};
+use crate::components::decision::{InputList, TraceTable};
+use crate::components::format::{money, time_to_second};
 use crate::components::notice::ErrorNotice;
 use crate::domain::actions::{ApprovalOutcome, PendingApproval};
 use crate::domain::AppError;
@@ -130,7 +131,7 @@ fn ApprovalCard(
                 <h2 id=title_id.clone()>{r.action_name.clone()}</h2>
                 <p class="muted">
                     <span data-testid="approval-store">{r.store_name.clone()}</span>
-                    {format!(" · {who} · requested {} UTC", short_time(&r.created_at))}
+                    {format!(" · {who} · requested {} UTC", time_to_second(&r.created_at))}
                 </p>
             </header>
             {(!a.action_description.is_empty()).then(|| view! { <p class="approval-description">{a.action_description.clone()}</p> })}
@@ -139,7 +140,7 @@ fn ApprovalCard(
                 <dd data-testid="approval-amount">{money(&r.amount, &r.currency)}</dd>
                 <dt>"Why it waits"</dt>
                 <dd data-testid="approval-reason">{r.reason.clone()}</dd>
-                {a.expires_at.clone().map(|e| view! { <dt>"Expires"</dt><dd>{format!("{} UTC", short_time(&e))}</dd> })}
+                {a.expires_at.clone().map(|e| view! { <dt>"Expires"</dt><dd>{format!("{} UTC", time_to_second(&e))}</dd> })}
             </dl>
             <h3 class="subheading">"Inputs"</h3>
             <InputList inputs=a.input_list.clone()/>

@@ -4,8 +4,8 @@
 //! `/audit/actions/:id`. "Download CSV" exports the same filters. The chain status is on
 //! top. Needs `audit.read`; the server decides.
 
-use super::audit_action::{decision_badge, money, short_time, status_badge};
 use crate::api::actions::{action_filter_options, actions_chain_status, list_actions};
+use crate::components::format::{action_status_badge, capitalised, decision_badge, money, time_to_second};
 use crate::components::notice::ErrorNotice;
 use crate::domain::actions::{ActionPage, ActionQuery, ActionRow, Choice, FilterOptions, DECISIONS, STATUSES};
 use crate::domain::ErrorCode;
@@ -186,16 +186,7 @@ fn Select(
 }
 
 fn word_choices(words: &[&str]) -> Vec<Choice> {
-    words
-        .iter()
-        .map(|w| {
-            let mut label = w.to_string();
-            if let Some(f) = label.get_mut(..1) {
-                f.make_ascii_uppercase();
-            }
-            Choice { id: w.to_string(), label }
-        })
-        .collect()
+    words.iter().map(|w| Choice { id: w.to_string(), label: capitalised(w) }).collect()
 }
 
 #[component]
@@ -271,9 +262,9 @@ fn ActionsTable(p: ActionPage, v: View) -> impl IntoView {
 fn AuditRow(r: ActionRow) -> impl IntoView {
     let href = format!("/audit/actions/{}", r.id);
     let (decision_text, decision_class) = decision_badge(&r.decision);
-    let (status_text, status_class) = status_badge(&r.status);
+    let (status_text, status_class) = action_status_badge(&r.status);
     // Date over time, so the reason keeps its room.
-    let when = short_time(&r.created_at);
+    let when = time_to_second(&r.created_at);
     let (date, time) =
         when.split_once(' ').map(|(d, t)| (d.to_string(), t.to_string())).unwrap_or((when.clone(), String::new()));
     view! {

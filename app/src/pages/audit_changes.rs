@@ -6,7 +6,9 @@
 //! The filters live in the URL (a GET form), so a filtered view can be bookmarked or shared.
 
 use crate::api::audit_changes::{chain_status, entity_types, list_changes};
+use crate::components::format::time_to_second;
 use crate::components::notice::ErrorNotice;
+use crate::domain::actions::url_encode;
 use crate::domain::changes::{diff, AuditEventView, EventPage};
 use crate::domain::ErrorCode;
 use leptos::prelude::*;
@@ -36,14 +38,14 @@ impl Filters {
             [("entity_type", &self.entity_type), ("actor", &self.actor), ("from", &self.from), ("to", &self.to)]
         {
             if !v.is_empty() {
-                parts.push(format!("{k}={}", encode(v)));
+                parts.push(format!("{k}={}", url_encode(v)));
             }
         }
         if self.include_sign_ins {
             parts.push("include_sign_ins=true".into());
         }
         if let Some(c) = cursor {
-            parts.push(format!("cursor={}", encode(c)));
+            parts.push(format!("cursor={}", url_encode(c)));
         }
         if parts.is_empty() {
             "/audit/changes".into()
@@ -51,15 +53,6 @@ impl Filters {
             format!("/audit/changes?{}", parts.join("&"))
         }
     }
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]
@@ -254,7 +247,7 @@ fn ChangesTable(p: EventPage, f: Filters) -> impl IntoView {
 #[component]
 fn ChangeRow(e: AuditEventView) -> impl IntoView {
     let changes = diff(e.before.as_ref(), e.after.as_ref());
-    let when = e.occurred_at.get(..19).unwrap_or(&e.occurred_at).replace('T', " ");
+    let when = time_to_second(&e.occurred_at);
     let who = match e.actor.kind.as_str() {
         "api_key" => format!("API key \"{}\"", e.actor.label),
         _ => e.actor.label.clone(),

@@ -7,11 +7,11 @@
 //! Also the navigation badge with the unread count (`NotificationsBadge`), shown next to
 //! "Notifications"; `NotificationsTick` tells it to count again after marking read.
 
-use super::audit_action::short_time;
 use crate::api::inbox::{list_notifications, notifications_unread_count, MarkNotificationsRead};
+use crate::components::format::{severity_badge, time_to_second};
 use crate::components::notice::ErrorNotice;
 use crate::domain::actions::url_encode;
-use crate::domain::inbox::{severity_label, NotificationPage, NotificationView};
+use crate::domain::inbox::{NotificationPage, NotificationView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_location, use_query_map};
@@ -77,16 +77,6 @@ impl View {
             format!("/notifications?{}", q.join("&"))
         }
     }
-}
-
-/// A severity's words and badge class.
-fn severity_badge(severity: &str) -> (&'static str, &'static str) {
-    let class = match severity {
-        "critical" => "badge badge-bad",
-        "warning" => "badge badge-invited",
-        _ => "badge badge-muted",
-    };
-    (severity_label(severity), class)
 }
 
 /// A link a notification may carry: a Mandate page or an https address; anything else is
@@ -218,7 +208,7 @@ fn NotificationItem(n: NotificationView, mark: ServerAction<MarkNotificationsRea
                 <span class=severity_class>{severity_text}</span>
                 {unread.then(|| view! { <span class="badge" data-testid="notification-new">"New"</span> })}
                 <strong id=title_id.clone() data-testid="notification-title">{n.title.clone()}</strong>
-                <span class="muted small">{format!("{} UTC", short_time(&n.created_at))}</span>
+                <span class="muted small">{format!("{} UTC", time_to_second(&n.created_at))}</span>
             </div>
             {(!n.body.is_empty()).then(|| view! { <p class="notification-body">{n.body.clone()}</p> })}
             <div class="approval-actions">

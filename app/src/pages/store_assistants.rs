@@ -11,6 +11,7 @@ use crate::api::assistants::{
     SetAllowedActions, SetAssistantStatus, UpdateAssistant,
 };
 use crate::components::form::{action_error, ErrorBanner, Field};
+use crate::components::format::time_to_minute;
 use crate::components::notice::ErrorNotice;
 use crate::domain::api_keys::{ApiKeyView, CreatedApiKey};
 use crate::domain::assistants::{ActionChoice, AssistantView, StoreAssistants, ToolPreview, STATUS_ACTIVE};
@@ -436,10 +437,6 @@ fn AssistantControls(a: AssistantView) -> impl IntoView {
     .into_any()
 }
 
-fn short_time(t: &str) -> String {
-    t.get(..16).unwrap_or(t).replace('T', " ")
-}
-
 /// The agent keys acting as this assistant: list, create (secret shown once), revoke.
 #[component]
 fn AgentKeys(a: AssistantView) -> impl IntoView {
@@ -538,7 +535,7 @@ fn AgentKeyRow(k: ApiKeyView, revoke: ServerAction<RevokeApiKey>) -> impl IntoVi
             <strong>{k.name.clone()}</strong>" "
             <code>{format!("{}…", k.prefix)}</code>" "
             <span class=badge>{k.status.clone()}</span>
-            <span class="muted small">{format!(" created {}", short_time(&k.created_at))}</span>
+            <span class="muted small">{format!(" created {}", time_to_minute(&k.created_at))}</span>
             {active.then(|| view! {
                 <details class="confirm">
                     <summary class="btn btn-small" data-testid="agent-key-revoke">"Revoke…"</summary>

@@ -6,6 +6,7 @@
 //! has the page; it shows the tasks of the stores they can see and those assigned to them.
 
 use crate::api::inbox::{list_tasks, SetTaskStatus};
+use crate::components::format::task_status_badge;
 use crate::components::notice::ErrorNotice;
 use crate::domain::actions::{url_encode, Choice};
 use crate::domain::inbox::{priority_label, task_status_label, TaskPage, TaskView, TASK_STATUSES};
@@ -52,17 +53,6 @@ impl View {
 
 fn some(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
-}
-
-/// A status's words and badge class.
-fn status_badge(status: &str) -> (&'static str, &'static str) {
-    let class = match status {
-        "done" => "badge badge-ok",
-        "in_progress" => "badge badge-invited",
-        "cancelled" => "badge badge-muted",
-        _ => "badge",
-    };
-    (task_status_label(status), class)
 }
 
 #[component]
@@ -223,7 +213,7 @@ fn TaskTable(p: TaskPage, v: View, set_status: ServerAction<SetTaskStatus>) -> i
 
 #[component]
 fn TaskRow(t: TaskView, set_status: ServerAction<SetTaskStatus>) -> impl IntoView {
-    let (status_text, status_class) = status_badge(&t.status);
+    let (status_text, status_class) = task_status_badge(&t.status);
     let busy = move || set_status.pending().get();
     let select_id = format!("task-status-{}", t.id);
     let linked = match (&t.linked_type, &t.linked_id) {

@@ -12,7 +12,9 @@ use crate::api::users::{
     get_user_form_options, list_users, DeleteUser, InviteUser, ResendInvite, SetUserStatus, UpdateUser,
 };
 use crate::components::form::{action_error, ActionError, ErrorBanner, Field, Submit};
+use crate::components::format::time_to_minute;
 use crate::components::notice::ErrorNotice;
+use crate::domain::actions::url_encode;
 use crate::domain::users::{Choice, UserFormOptions, UserPage, UserView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,21 +23,6 @@ use leptos_router::hooks::use_query_map;
 
 /// People per page.
 const PAGE_SIZE: u64 = 20;
-
-/// "2026-11-23 10:04" from an RFC 3339 timestamp (UTC).
-pub(crate) fn short_time(t: &str) -> String {
-    t.get(..16).unwrap_or(t).replace('T', " ")
-}
-
-/// Percent-encodes a query-string value.
-pub(crate) fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 /// The message of a failed row action (field errors included: rows have no room for them).
 #[component]
@@ -240,13 +227,13 @@ fn PeopleCard(
     teams: Vec<Choice>,
 ) -> impl IntoView {
     let can_manage = page.can_manage;
-    let q_param = if q.is_empty() { String::new() } else { format!("q={}&", encode(&q)) };
+    let q_param = if q.is_empty() { String::new() } else { format!("q={}&", url_encode(&q)) };
     // Next: remember this page's cursor ("" for the first) in the trail.
     let next_href = page.next_cursor.clone().map(|next| {
         let mut t: Vec<String> =
             trail.as_deref().map(|t| t.split('.').map(str::to_string).collect()).unwrap_or_default();
         t.push(cursor.clone().unwrap_or_default());
-        format!("/org/users?{q_param}cursor={}&trail={}", encode(&next), encode(&t.join(".")))
+        format!("/org/users?{q_param}cursor={}&trail={}", url_encode(&next), url_encode(&t.join(".")))
     });
     // Previous: the last cursor of the trail.
     let prev_href = trail.as_deref().map(|t| {
@@ -254,10 +241,10 @@ fn PeopleCard(
         let prev = parts.pop().unwrap_or("");
         let mut params = q_param.trim_end_matches('&').to_string();
         if !prev.is_empty() {
-            params.push_str(&format!("{}cursor={}", if params.is_empty() { "" } else { "&" }, encode(prev)));
+            params.push_str(&format!("{}cursor={}", if params.is_empty() { "" } else { "&" }, url_encode(prev)));
         }
         if !parts.is_empty() {
-            params.push_str(&format!("&trail={}", encode(&parts.join("."))));
+            params.push_str(&format!("&trail={}", url_encode(&parts.join("."))));
         }
         if params.is_empty() {
             "/org/users".to_string()
@@ -336,7 +323,7 @@ fn StatusBadge(status: String) -> impl IntoView {
 #[component]
 fn PersonRow(u: UserView, can_manage: bool, rows: RowActions, teams: Vec<Choice>) -> impl IntoView {
     let roles = u.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ");
-    let last = u.last_login_at.as_deref().map(short_time).unwrap_or_else(|| "Never".into());
+    let last = u.last_login_at.as_deref().map(time_to_minute).unwrap_or_else(|| "Never".into());
     let email = u.email.clone();
     let email_attr = u.email.clone();
     view! {

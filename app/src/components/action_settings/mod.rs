@@ -7,8 +7,8 @@
 use crate::api::permissions::{
     permissions_limit_delete, permissions_limit_save, permissions_set, permissions_set_default,
 };
-use crate::domain::catalog::{ConfirmationBy, Level, LimitType, Risk};
 use crate::domain::action_settings::{ActionSettings, AssistantRef, LimitInput, LimitView, Source};
+use crate::domain::catalog::{ConfirmationBy, Level, LimitType, Risk};
 use crate::domain::AppError;
 use crate::Hydrated;
 use leptos::prelude::*;

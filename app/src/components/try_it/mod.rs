@@ -6,8 +6,8 @@
 //! nothing is executed or recorded, so anyone who may see the store may use it.
 
 use crate::api::check::PolicyTry;
-use crate::domain::catalog::{ActionDef, Level};
 use crate::domain::action_settings::AssistantRef;
+use crate::domain::catalog::{ActionDef, Level};
 use crate::domain::policy::{Decision, Outcome};
 use leptos::prelude::*;
 use serde_json::{Map, Value};
