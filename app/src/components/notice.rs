@@ -1,5 +1,5 @@
-//! How a page shows a failed load ("Not allowed" for missing permissions, "Not found",
-//! "Please sign in again", or the error's message), and the pager under cursor-paged lists.
+//! How a page shows a failed load: "Not allowed" for missing permissions, "Not found",
+//! "Please sign in again", or the error's message (with a reference for internal errors).
 
 use crate::domain::{AppError, ErrorCode};
 use leptos::prelude::*;
@@ -25,17 +25,5 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
                 .flatten()
                 .map(|id| view! { <p class="muted">"Reference: " <code>{id}</code></p> })}
         </div>
-    }
-}
-
-/// The "Newest" / "Older" links under a list paged by cursor, newest first: "Newest" when
-/// not on the first page, "Older" while more remain.
-#[component]
-pub fn Pager(newest: Option<String>, older: Option<String>) -> impl IntoView {
-    view! {
-        <nav class="pager" aria-label="Pages">
-            {newest.map(|h| view! { <a class="btn" href=h>"Newest"</a> })}
-            {older.map(|h| view! { <a class="btn" href=h rel="next" data-testid="older">"Older"</a> })}
-        </nav>
     }
 }

@@ -3,7 +3,7 @@
 //! and revocation with a confirmation. Needs `api_keys.manage`; the server decides.
 
 use crate::api::api_keys::{get_api_key_options, list_api_keys, CreateApiKey, RevokeApiKey};
-use crate::components::form::{action_error, ActionError, ErrorBanner, Field, Submit};
+use crate::components::form::{action_error, field_message, ActionError, ErrorBanner, Field, SelectField, Submit};
 use crate::components::format::time_to_minute;
 use crate::components::notice::ErrorNotice;
 use crate::domain::api_keys::{ApiKeyList, ApiKeyOptions, ApiKeyView};
@@ -67,16 +67,8 @@ fn Select(
     choices: Vec<(String, String)>,
     error: ActionError,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
-    let message = move || error.get().and_then(|e| e.field(name).map(str::to_string));
     view! {
-        <div class="field" class:field-invalid=move || message().is_some()>
-            <label for=id.clone()>{label}</label>
-            <select id=id.clone() name=name aria-invalid=move || message().is_some().to_string()>
-                {choices.into_iter().map(|(value, text)| view! { <option value=value>{text}</option> }).collect_view()}
-            </select>
-            {move || message().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-        </div>
+        <SelectField id=format!("field-{name}") label name options=choices error=field_message(error, name)/>
     }
 }
 

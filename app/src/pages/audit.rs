@@ -5,8 +5,10 @@
 //! top. Needs `audit.read`; the server decides.
 
 use crate::api::actions::{action_filter_options, actions_chain_status, list_actions};
+use crate::components::form::SelectField;
 use crate::components::format::{action_status_badge, capitalised, decision_badge, money, time_to_second};
 use crate::components::notice::ErrorNotice;
+use crate::components::paged::{PagedEmpty, PagedTable};
 use crate::domain::actions::{ActionPage, ActionQuery, ActionRow, Choice, FilterOptions, DECISIONS, STATUSES};
 use crate::domain::ErrorCode;
 use leptos::prelude::*;
@@ -168,21 +170,8 @@ fn Select(
     if !selected.is_empty() && !choices.iter().any(|c| c.id == selected) {
         choices.push(Choice { id: selected.clone(), label: selected.clone() });
     }
-    view! {
-        <div class="field">
-            <label for=id>{label}</label>
-            <select id=id name=name data-testid=testid>
-                <option value="" selected=selected.is_empty()>"Any"</option>
-                {choices
-                    .into_iter()
-                    .map(|c| {
-                        let is = c.id == selected;
-                        view! { <option value=c.id selected=is>{c.label}</option> }
-                    })
-                    .collect_view()}
-            </select>
-        </div>
-    }
+    let options: Vec<(String, String)> = choices.into_iter().map(|c| (c.id, c.label)).collect();
+    view! { <SelectField id label name testid=testid.to_string() options placeholder="Any" selected/> }
 }
 
 fn word_choices(words: &[&str]) -> Vec<Choice> {
@@ -224,36 +213,21 @@ fn ActionsTable(p: ActionPage, v: View) -> impl IntoView {
     let newest = (!v.cursor.is_empty()).then(|| v.href(None));
     if p.items.is_empty() {
         return view! {
-            <section class="card">
-                <p class="muted" data-testid="audit-empty">"No actions match these filters."</p>
-                {newest.map(|h| view! { <a class="btn" href=h>"Newest actions"</a> })}
-            </section>
+            <PagedEmpty text="No actions match these filters." testid="audit-empty" newest newest_label="Newest actions"/>
         }
         .into_any();
     }
     view! {
-        <section class="card" aria-label="Actions">
-            <div class="table-wrap">
-                <table class="table audit-table" data-testid="audit-table">
-                    <thead>
-                        <tr>
-                            <th scope="col">"When (UTC)"</th>
-                            <th scope="col">"Store"</th>
-                            <th scope="col">"Assistant"</th>
-                            <th scope="col">"Action"</th>
-                            <th scope="col">"Amount"</th>
-                            <th scope="col">"Decision"</th>
-                            <th scope="col">"Status"</th>
-                            <th scope="col">"Reason"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {p.items.into_iter().map(|r| view! { <AuditRow r/> }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
-            <crate::components::notice::Pager newest older/>
-        </section>
+        <PagedTable
+            label="Actions"
+            class="audit-table"
+            testid="audit-table"
+            headers=&["When (UTC)", "Store", "Assistant", "Action", "Amount", "Decision", "Status", "Reason"]
+            newest
+            older
+        >
+            {p.items.into_iter().map(|r| view! { <AuditRow r/> }).collect_view()}
+        </PagedTable>
     }
     .into_any()
 }

@@ -8,6 +8,7 @@
 use crate::api::audit_changes::{chain_status, entity_types, list_changes};
 use crate::components::format::time_to_second;
 use crate::components::notice::ErrorNotice;
+use crate::components::paged::{PagedEmpty, PagedTable};
 use crate::domain::actions::url_encode;
 use crate::domain::changes::{diff, AuditEventView, EventPage};
 use crate::domain::ErrorCode;
@@ -214,32 +215,14 @@ fn ChangesTable(p: EventPage, f: Filters) -> impl IntoView {
     let newest = (!f.cursor.is_empty()).then(|| f.href(None));
     if p.events.is_empty() {
         return view! {
-            <section class="card">
-                <p class="muted" data-testid="changes-empty">"No changes match these filters."</p>
-                {newest.map(|h| view! { <a class="btn" href=h>"Newest changes"</a> })}
-            </section>
+            <PagedEmpty text="No changes match these filters." testid="changes-empty" newest newest_label="Newest changes"/>
         }
         .into_any();
     }
     view! {
-        <section class="card" aria-label="Changes">
-            <div class="table-wrap">
-                <table class="table changes" data-testid="changes-table">
-                    <thead>
-                        <tr>
-                            <th scope="col">"When (UTC)"</th>
-                            <th scope="col">"Who"</th>
-                            <th scope="col">"What"</th>
-                            <th scope="col">"Entity"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {p.events.into_iter().map(|e| view! { <ChangeRow e/> }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
-            <crate::components::notice::Pager newest older/>
-        </section>
+        <PagedTable label="Changes" class="changes" testid="changes-table" headers=&["When (UTC)", "Who", "What", "Entity"] newest older>
+            {p.events.into_iter().map(|e| view! { <ChangeRow e/> }).collect_view()}
+        </PagedTable>
     }
     .into_any()
 }

@@ -10,6 +10,7 @@
 use crate::api::inbox::{list_notifications, notifications_unread_count, MarkNotificationsRead};
 use crate::components::format::{severity_badge, time_to_second};
 use crate::components::notice::ErrorNotice;
+use crate::components::paged::{PagedEmpty, Pager};
 use crate::domain::actions::url_encode;
 use crate::domain::inbox::{NotificationPage, NotificationView};
 use leptos::prelude::*;
@@ -174,11 +175,9 @@ fn NotificationList(p: NotificationPage, v: View, mark: ServerAction<MarkNotific
             "No notifications yet. When an assistant or automation sends you a message, or a task is assigned to you, it appears here."
         };
         return view! {
-            <section class="card">
+            <PagedEmpty text testid="notifications-empty" newest newest_label="Newest">
                 {toolbar}
-                <p class="muted" data-testid="notifications-empty">{text}</p>
-                {newest.map(|h| view! { <a class="btn" href=h>"Newest"</a> })}
-            </section>
+            </PagedEmpty>
         }
         .into_any();
     }
@@ -188,7 +187,7 @@ fn NotificationList(p: NotificationPage, v: View, mark: ServerAction<MarkNotific
             <ul class="notification-list" data-testid="notification-list">
                 {p.items.into_iter().map(|n| view! { <NotificationItem n mark/> }).collect_view()}
             </ul>
-            <crate::components::notice::Pager newest older/>
+            <Pager newest older/>
         </section>
     }
     .into_any()

@@ -10,13 +10,12 @@ use crate::api::assistants::{
     assistants_for_store, get_tool_preview, list_assistant_keys, CreateAssistant, CreateAssistantKey, DeleteAssistant,
     SetAllowedActions, SetAssistantStatus, UpdateAssistant,
 };
-use crate::components::form::{action_error, ErrorBanner, Field};
+use crate::components::form::{action_error, ErrorBanner, Field, Submit};
 use crate::components::format::time_to_minute;
 use crate::components::notice::ErrorNotice;
 use crate::domain::api_keys::{ApiKeyView, CreatedApiKey};
 use crate::domain::assistants::{ActionChoice, AssistantView, StoreAssistants, ToolPreview, STATUS_ACTIVE};
 use crate::domain::AppError;
-use crate::pages::stores::SubmitButton;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -162,7 +161,7 @@ fn CreateAssistantForm() -> impl IntoView {
                 <input type="hidden" name="store_id" value=store_id/>
                 <Field label="Name" name="name" error hint="Up to 200 characters, e.g. \"Support chat\"."/>
                 <Field label="Description" name="description" error required=false hint="Optional: what it is for."/>
-                <SubmitButton label="Create assistant" busy_label="Creating…" pending=create.pending().into()/>
+                <Submit label="Create assistant" busy_label="Creating…" pending=create.pending().into() until_hydrated=true/>
             </ActionForm>
         </section>
     }
@@ -179,7 +178,7 @@ fn category_label(c: &str) -> String {
 #[component]
 fn AssistantCard(a: AssistantView) -> impl IntoView {
     let ctx = expect_context::<PageCtx>();
-    // The checkboxes work once the card is hydrated (see `SubmitButton`).
+    // The checkboxes work once the card is hydrated (see `components::form::Submit`).
     let ready = RwSignal::new(false);
     let card = NodeRef::<leptos::html::Section>::new();
     card.on_load(move |_| ready.set(true));
@@ -396,12 +395,13 @@ fn AssistantControls(a: AssistantView) -> impl IntoView {
             <ActionForm action=set_status attr:class="inline-form">
                 <input type="hidden" name="id" value=id_status/>
                 <input type="hidden" name="status" value=if active { "disabled" } else { "active" }/>
-                <SubmitButton
+                <Submit
                     label=if active { "Disable" } else { "Enable" }
                     busy_label=if active { "Disabling…" } else { "Enabling…" }
                     pending=set_status.pending().into()
                     class="btn btn-small"
                     testid=toggle_testid
+                    until_hydrated=true
                 />
             </ActionForm>
             <details class="row-menu">
@@ -419,7 +419,7 @@ fn AssistantControls(a: AssistantView) -> impl IntoView {
                         <input id=description_id.clone() name="description" type="text" value=edit_description/>
                         {move || description_msg().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                     </div>
-                    <SubmitButton label="Save" busy_label="Saving…" pending=update.pending().into()/>
+                    <Submit label="Save" busy_label="Saving…" pending=update.pending().into() until_hydrated=true/>
                 </ActionForm>
             </details>
             <details class="confirm">
@@ -428,7 +428,7 @@ fn AssistantControls(a: AssistantView) -> impl IntoView {
                     <ErrorBanner error=delete_error/>
                     <input type="hidden" name="id" value=id_delete/>
                     <p>{delete_message}</p>
-                    <SubmitButton label="Delete assistant" busy_label="Deleting…" pending=delete.pending().into() class="btn btn-danger btn-small" testid="confirm-delete-assistant"/>
+                    <Submit label="Delete assistant" busy_label="Deleting…" pending=delete.pending().into() class="btn btn-danger btn-small" testid="confirm-delete-assistant" until_hydrated=true/>
                 </ActionForm>
             </details>
             {move || status_error.get().map(|e| view! { <span class="field-error" role="alert">{e.message}</span> })}
@@ -514,7 +514,7 @@ fn AgentKeys(a: AssistantView) -> impl IntoView {
                     <input id=expiry_id.clone() name="expires_at" type="date"/>
                     {move || expiry_msg().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                 </div>
-                <SubmitButton label="Create agent key" busy_label="Creating…" pending=create.pending().into()/>
+                <Submit label="Create agent key" busy_label="Creating…" pending=create.pending().into() until_hydrated=true/>
             </ActionForm>
         </div>
     }
@@ -542,7 +542,7 @@ fn AgentKeyRow(k: ApiKeyView, revoke: ServerAction<RevokeApiKey>) -> impl IntoVi
                     <ActionForm action=revoke attr:class="confirm-form">
                         <input type="hidden" name="id" value=k.id.clone()/>
                         <p>{format!("Revoke \u{201c}{name}\u{201d}? The assistant's calls with it are refused at once.")}</p>
-                        <SubmitButton label="Revoke key" busy_label="Revoking…" pending=revoke.pending().into() class="btn btn-danger btn-small" testid="confirm-revoke"/>
+                        <Submit label="Revoke key" busy_label="Revoking…" pending=revoke.pending().into() class="btn btn-danger btn-small" testid="confirm-revoke" until_hydrated=true/>
                     </ActionForm>
                 </details>
             })}

@@ -6,7 +6,7 @@
 
 use crate::api::auth::CurrentUser;
 use crate::api::stores::{list_stores, CreateStore, DeleteStore, SetStorePaused, UpdateStore};
-use crate::components::form::{action_error, ErrorBanner, Field};
+use crate::components::form::{action_error, field_message, ErrorBanner, Field, SelectField, Submit};
 use crate::components::notice::ErrorNotice;
 use crate::domain::stores::{StoreList, StoreView};
 use crate::domain::AppError;
@@ -147,22 +147,9 @@ fn TeamSelect(
     selected: Option<String>,
     error: crate::components::form::ActionError,
 ) -> impl IntoView {
-    let message = move || error.get().and_then(|e| e.field("team_id").map(str::to_string));
-    view! {
-        <div class="field" class:field-invalid=move || message().is_some()>
-            <label for=id.clone()>"Team"</label>
-            <select id=id.clone() name="team_id" aria-invalid=move || message().is_some().to_string()>
-                {options
-                    .into_iter()
-                    .map(|(value, text)| {
-                        let is_selected = selected.as_deref().unwrap_or("") == value;
-                        view! { <option value=value selected=is_selected>{text}</option> }
-                    })
-                    .collect_view()}
-            </select>
-            {move || message().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-        </div>
-    }
+    // With nothing selected, the first option ("No team" where allowed) is.
+    let selected = selected.unwrap_or_default();
+    view! { <SelectField id label="Team" name="team_id" options selected error=field_message(error, "team_id")/> }
 }
 
 #[component]
@@ -189,39 +176,9 @@ fn CreateStoreForm() -> impl IntoView {
                 <Field label="Currency" name="currency" error value="EUR" hint="Three letters, like EUR or USD: limits are in this currency."/>
                 {move || view! { <TeamSelect id="new-store-team".into() options=teams() selected=None error/> }}
                 <p class="muted small">"New stores run on the built-in sandbox platform."</p>
-                <SubmitButton label="Create store" busy_label="Creating…" pending=create.pending().into()/>
+                <Submit label="Create store" busy_label="Creating…" pending=create.pending().into() until_hydrated=true/>
             </ActionForm>
         </section>
-    }
-}
-
-/// A submit button, disabled while its action runs and until it is hydrated in the browser.
-/// Forms inside `Suspense` hydrate after the app's own hydration flag is set; a click before
-/// their handlers are attached would post the form natively and lose the answer (a new key's
-/// secret, say). The flag flips once the button's node is loaded, so the server's `disabled`
-/// and the first hydrated value agree and the change is then applied.
-#[component]
-pub(crate) fn SubmitButton(
-    label: &'static str,
-    busy_label: &'static str,
-    pending: Signal<bool>,
-    #[prop(default = "btn btn-primary")] class: &'static str,
-    #[prop(optional)] testid: Option<&'static str>,
-) -> impl IntoView {
-    let ready = RwSignal::new(false);
-    let node = NodeRef::<leptos::html::Button>::new();
-    node.on_load(move |_| ready.set(true));
-    view! {
-        <button
-            node_ref=node
-            type="submit"
-            class=class
-            data-testid=testid
-            disabled=move || pending.get() || !ready.get()
-            aria-busy=move || pending.get().to_string()
-        >
-            {move || if pending.get() { busy_label } else { label }}
-        </button>
     }
 }
 
@@ -325,12 +282,13 @@ fn StoreControls(store: StoreView) -> impl IntoView {
                     <input type="hidden" name="id" value=id_pause/>
                     <input type="hidden" name="paused" value=if paused { "false" } else { "true" }/>
                     <p>{pause_message}</p>
-                    <SubmitButton
+                    <Submit
                         label=if paused { "Resume actions" } else { "Pause actions" }
                         busy_label=if paused { "Resuming…" } else { "Pausing…" }
                         pending=pause.pending().into()
                         class=if paused { "btn btn-small btn-primary" } else { "btn btn-small btn-danger" }
                         testid="confirm-pause"
+                        until_hydrated=true
                     />
                 </ActionForm>
             </details>
@@ -350,7 +308,7 @@ fn StoreControls(store: StoreView) -> impl IntoView {
                         {move || currency_msg().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                     </div>
                     <TeamSelect id=team_select_id options=teams selected=store_team error=update_error/>
-                    <SubmitButton label="Save" busy_label="Saving…" pending=update.pending().into()/>
+                    <Submit label="Save" busy_label="Saving…" pending=update.pending().into() until_hydrated=true/>
                 </ActionForm>
             </details>
             <details class="confirm">
@@ -359,7 +317,7 @@ fn StoreControls(store: StoreView) -> impl IntoView {
                     <ErrorBanner error=delete_error/>
                     <input type="hidden" name="id" value=id_delete/>
                     <p>{delete_message}</p>
-                    <SubmitButton label="Delete store" busy_label="Deleting…" pending=delete.pending().into() class="btn btn-danger btn-small" testid="confirm-delete"/>
+                    <Submit label="Delete store" busy_label="Deleting…" pending=delete.pending().into() class="btn btn-danger btn-small" testid="confirm-delete" until_hydrated=true/>
                 </ActionForm>
             </details>
         </div>

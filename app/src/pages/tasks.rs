@@ -8,6 +8,7 @@
 use crate::api::inbox::{list_tasks, SetTaskStatus};
 use crate::components::format::task_status_badge;
 use crate::components::notice::ErrorNotice;
+use crate::components::paged::{PagedEmpty, PagedTable};
 use crate::domain::actions::{url_encode, Choice};
 use crate::domain::inbox::{priority_label, task_status_label, TaskPage, TaskView, TASK_STATUSES};
 use crate::domain::ErrorCode;
@@ -177,36 +178,19 @@ fn TaskTable(p: TaskPage, v: View, set_status: ServerAction<SetTaskStatus>) -> i
             "No tasks yet. Assistants and automations create tasks with the \u{201c}Create a task\u{201d} action \
              (create_task) once it is switched on for a store; they show up here, and the person assigned gets a notification."
         };
-        return view! {
-            <section class="card">
-                <p class="muted" data-testid="tasks-empty">{text}</p>
-                {newest.map(|h| view! { <a class="btn" href=h>"Newest tasks"</a> })}
-            </section>
-        }
-        .into_any();
+        return view! { <PagedEmpty text testid="tasks-empty" newest newest_label="Newest tasks"/> }.into_any();
     }
     view! {
-        <section class="card" aria-label="Tasks">
-            <div class="table-wrap">
-                <table class="table tasks-table" data-testid="tasks-table">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Task"</th>
-                            <th scope="col">"Store"</th>
-                            <th scope="col">"Assigned to"</th>
-                            <th scope="col">"Priority"</th>
-                            <th scope="col">"Due"</th>
-                            <th scope="col">"Status"</th>
-                            <th scope="col">"Created by"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {p.items.into_iter().map(|t| view! { <TaskRow t set_status/> }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
-            <crate::components::notice::Pager newest older/>
-        </section>
+        <PagedTable
+            label="Tasks"
+            class="tasks-table"
+            testid="tasks-table"
+            headers=&["Task", "Store", "Assigned to", "Priority", "Due", "Status", "Created by"]
+            newest
+            older
+        >
+            {p.items.into_iter().map(|t| view! { <TaskRow t set_status/> }).collect_view()}
+        </PagedTable>
     }
     .into_any()
 }

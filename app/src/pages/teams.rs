@@ -3,7 +3,7 @@
 //! decides every change; the page only hides what the viewer cannot do.
 
 use crate::api::teams::{list_teams, CreateTeam, DeleteTeam, MoveTeam, RenameTeam, TOP_LEVEL};
-use crate::components::form::{action_error, ActionError, ErrorBanner, Field, Submit};
+use crate::components::form::{action_error, field_message, ActionError, ErrorBanner, Field, SelectField, Submit};
 use crate::components::notice::ErrorNotice;
 use crate::domain::access::OrgTree;
 use crate::domain::teams::{team_path, TeamList, TeamView};
@@ -181,33 +181,17 @@ fn Select(
     #[prop(optional)] placeholder: Option<&'static str>,
     error: ActionError,
 ) -> impl IntoView {
-    let err_id = format!("{id}-error");
-    let message = move || error.get().and_then(|e| e.field(name).map(str::to_string));
-    let err_id2 = err_id.clone();
     view! {
-        <div class="field" class:field-invalid=move || message().is_some()>
-            <label for=id.clone()>{label}</label>
-            <select
-                id=id.clone()
-                name=name
-                required=placeholder.is_some()
-                aria-invalid=move || message().is_some().to_string()
-                aria-describedby=move || message().is_some().then(|| err_id2.clone())
-            >
-                {placeholder.map(|p| view! { <option value="">{p}</option> })}
-                {move || {
-                    options
-                        .get()
-                        .into_iter()
-                        .map(|(value, text)| {
-                            let is_selected = selected.as_deref() == Some(value.as_str());
-                            view! { <option value=value selected=is_selected>{text}</option> }
-                        })
-                        .collect_view()
-                }}
-            </select>
-            {move || message().map(|m| view! { <p class="field-error" id=err_id.clone() role="alert">{m}</p> })}
-        </div>
+        <SelectField
+            id
+            label
+            name
+            options
+            selected
+            placeholder
+            required=placeholder.is_some()
+            error=field_message(error, name)
+        />
     }
 }
 
