@@ -9,5 +9,6 @@ pub mod form;
 pub mod format;
 pub mod notice;
 pub mod paged;
+pub mod schema_form;
 pub mod shell;
 pub mod try_it;
