@@ -4,10 +4,12 @@
 //! through `api` only where a piece saves its own changes.
 
 pub mod action_settings;
+pub mod auth_card;
 pub mod decision;
 pub mod form;
 pub mod format;
 pub mod notice;
+pub mod page_data;
 pub mod paged;
 pub mod schema_form;
 pub mod shell;

@@ -9,7 +9,7 @@
 use crate::api::actions::{approvals_count, list_approvals, ApproveAction, RejectAction};
 use crate::components::decision::{InputList, TraceTable};
 use crate::components::format::{money, time_to_second};
-use crate::components::notice::ErrorNotice;
+use crate::components::notice::{ChangeNotice, ErrorNotice};
 use crate::domain::actions::{ApprovalOutcome, PendingApproval};
 use crate::domain::AppError;
 use leptos::prelude::*;
@@ -83,10 +83,7 @@ pub fn ApprovalsPage() -> impl IntoView {
                 "Approving runs the action; rejecting cancels it and releases what it reserved against the limits."
             </p>
         </div>
-        {move || notice.get().map(|n| match n {
-            Ok(m) => view! { <div class="banner banner-success" role="status" data-testid="approvals-notice">{m}</div> }.into_any(),
-            Err(m) => view! { <div class="banner banner-error" role="alert" data-testid="approvals-notice">{m}</div> }.into_any(),
-        })}
+        <ChangeNotice notice testid="approvals-notice"/>
         <Transition fallback=|| view! { <div class="page-loading" role="status">"Loading approvals…"</div> }>
             {move || Suspend::new(async move {
                 match list.await {

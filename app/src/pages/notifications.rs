@@ -9,7 +9,7 @@
 
 use crate::api::inbox::{list_notifications, notifications_unread_count, MarkNotificationsRead};
 use crate::components::format::{severity_badge, time_to_second};
-use crate::components::notice::ErrorNotice;
+use crate::components::notice::{ChangeNotice, ErrorNotice};
 use crate::components::paged::{PagedEmpty, Pager};
 use crate::domain::actions::url_encode;
 use crate::domain::inbox::{NotificationPage, NotificationView};
@@ -130,10 +130,7 @@ pub fn NotificationsPage() -> impl IntoView {
             <h1>"Notifications"</h1>
             <p class="muted">"Messages for you from your assistants and automations, and tasks assigned to you."</p>
         </div>
-        {move || notice.get().map(|n| match n {
-            Ok(m) => view! { <div class="banner banner-success" role="status" data-testid="notifications-notice">{m}</div> }.into_any(),
-            Err(m) => view! { <div class="banner banner-error" role="alert" data-testid="notifications-notice">{m}</div> }.into_any(),
-        })}
+        <ChangeNotice notice testid="notifications-notice"/>
         <Transition fallback=|| view! { <div class="page-loading" role="status">"Loading notifications…"</div> }>
             {move || Suspend::new(async move {
                 let v = current.get_untracked();

@@ -8,7 +8,7 @@ use crate::api::roles::{
     SetRolePermission, UpdateRole,
 };
 use crate::components::form::{action_error, field_message, hydrated, ActionError, ErrorBanner, SelectField, Submit};
-use crate::components::notice::ErrorNotice;
+use crate::components::notice::{ChangeNotice, ErrorNotice};
 use crate::domain::roles::{
     AssignmentList, AssignmentOptions, AssignmentView, Choice, PermissionInfo, RoleList, RoleView,
 };
@@ -89,7 +89,7 @@ fn RolesBody(list: RoleList, assignments: AssignmentList, options: AssignmentOpt
     let permissions = list.permissions.clone();
     let roles = RwSignal::new(list);
     let reload = Action::new(|_: &()| load_all());
-    let notice = RwSignal::new(None);
+    let notice = RwSignal::new(None::<Result<String, String>>);
     let pending = RwSignal::new(None);
     let ctx = RolesCtx { roles, assignments: RwSignal::new((assignments, options)), reload, pending };
     provide_context(ctx);
@@ -108,14 +108,7 @@ fn RolesBody(list: RoleList, assignments: AssignmentList, options: AssignmentOpt
     let custom = move || roles.with(|l| l.roles.iter().filter(|r| !r.built_in).cloned().collect::<Vec<_>>());
     let has_custom = move || roles.with(|l| l.roles.iter().any(|r| !r.built_in));
     view! {
-        {move || {
-            notice
-                .get()
-                .map(|n| match n {
-                    Ok(m) => view! { <div class="banner banner-success" role="status" data-testid="roles-notice">{m}</div> }.into_any(),
-                    Err(m) => view! { <div class="banner banner-error" role="alert" data-testid="roles-notice">{m}</div> }.into_any(),
-                })
-        }}
+        <ChangeNotice notice testid="roles-notice"/>
         <Matrix/>
         {can_edit
             .then(|| {

@@ -12,29 +12,16 @@ use crate::api::assistants::{
 };
 use crate::components::form::{action_error, ErrorBanner, Field, Submit};
 use crate::components::format::time_to_minute;
-use crate::components::notice::ErrorNotice;
+use crate::components::notice::{ChangeNotice, ErrorNotice};
+use crate::components::page_data::Reloaded;
 use crate::domain::api_keys::{ApiKeyView, CreatedApiKey};
 use crate::domain::assistants::{ActionChoice, AssistantView, StoreAssistants, ToolPreview, STATUS_ACTIVE};
-use crate::domain::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-/// Shared by the page's parts.
-#[derive(Clone, Copy)]
-struct PageCtx {
-    data: RwSignal<StoreAssistants>,
-    reload: Action<String, Result<StoreAssistants, AppError>>,
-    pending: RwSignal<Option<String>>,
-}
-
-impl PageCtx {
-    fn done(&self, message: String) {
-        self.pending.set(Some(message));
-        let id = self.data.with_untracked(|d| d.store.id.clone());
-        self.reload.dispatch(id);
-    }
-}
+/// Shared by the page's parts: the latest data, reloaded after each change.
+type PageCtx = Reloaded<StoreAssistants, String>;
 
 #[component]
 pub fn StoreAssistantsPage() -> impl IntoView {
@@ -64,23 +51,9 @@ pub fn StoreAssistantsPage() -> impl IntoView {
 
 #[component]
 fn AssistantsBody(data: StoreAssistants) -> impl IntoView {
-    let data = RwSignal::new(data);
-    let reload = Action::new(|id: &String| assistants_for_store(id.clone()));
-    let notice = RwSignal::new(None::<Result<String, String>>);
-    let pending = RwSignal::new(None);
-    let ctx = PageCtx { data, reload, pending };
+    let ctx = PageCtx::new(data, Action::new(|id: &String| assistants_for_store(id.clone())), |d| d.store.id.clone());
     provide_context(ctx);
-    Effect::new(move |_| match reload.value().get() {
-        Some(Ok(d)) => {
-            data.set(d);
-            if let Some(m) = pending.get_untracked() {
-                notice.set(Some(Ok(m)));
-                pending.set(None);
-            }
-        }
-        Some(Err(e)) => notice.set(Some(Err(e.message))),
-        None => {}
-    });
+    let (data, notice) = (ctx.data, ctx.notice);
     let store = move || data.with(|d| d.store.clone());
     let can_create = move || data.with(|d| d.store.can_manage);
     let cards = move || data.with(|d| d.assistants.clone());
@@ -99,14 +72,7 @@ fn AssistantsBody(data: StoreAssistants) -> impl IntoView {
                 </div>
             }
         }}
-        {move || {
-            notice
-                .get()
-                .map(|n| match n {
-                    Ok(m) => view! { <div class="banner banner-success" role="status" data-testid="assistants-notice">{m}</div> }.into_any(),
-                    Err(m) => view! { <div class="banner banner-error" role="alert" data-testid="assistants-notice">{m}</div> }.into_any(),
-                })
-        }}
+        <ChangeNotice notice testid="assistants-notice"/>
         <Show when=can_create>
             <CreateAssistantForm/>
         </Show>
@@ -123,19 +89,6 @@ fn AssistantsBody(data: StoreAssistants) -> impl IntoView {
 /// A card is drawn afresh when any of this changes; allowed actions change inside it.
 fn card_key(a: &AssistantView) -> (String, String, String, String, bool, bool) {
     (a.id.clone(), a.name.clone(), a.description.clone(), a.status.clone(), a.can_manage, a.can_manage_actions)
-}
-
-fn on_success<T, S>(value: S, message: impl Fn(&T) -> String + Send + Sync + 'static)
-where
-    T: Clone + Send + Sync + 'static,
-    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
-{
-    let ctx = expect_context::<PageCtx>();
-    Effect::new(move |_| {
-        if let Some(Ok(v)) = value.get() {
-            ctx.done(message(&v));
-        }
-    });
 }
 
 #[component]
@@ -365,22 +318,23 @@ fn ToolList(p: ToolPreview) -> impl IntoView {
 
 #[component]
 fn AssistantControls(a: AssistantView) -> impl IntoView {
+    let ctx = expect_context::<PageCtx>();
     let set_status = ServerAction::<SetAssistantStatus>::new();
     let update = ServerAction::<UpdateAssistant>::new();
     let delete = ServerAction::<DeleteAssistant>::new();
     let status_error = action_error(set_status.value());
     let update_error = action_error(update.value());
     let delete_error = action_error(delete.value());
-    on_success(set_status.value(), |x: &AssistantView| {
+    ctx.on_success(set_status.value(), |x: &AssistantView| {
         if x.status == STATUS_ACTIVE {
             format!("\u{201c}{}\u{201d} enabled.", x.name)
         } else {
             format!("\u{201c}{}\u{201d} disabled: it gets no tools and every check it makes is denied.", x.name)
         }
     });
-    on_success(update.value(), |x: &AssistantView| format!("Assistant \u{201c}{}\u{201d} saved.", x.name));
+    ctx.on_success(update.value(), |x: &AssistantView| format!("Assistant \u{201c}{}\u{201d} saved.", x.name));
     let deleted = a.name.clone();
-    on_success(delete.value(), move |_: &()| format!("Assistant \u{201c}{deleted}\u{201d} deleted."));
+    ctx.on_success(delete.value(), move |_: &()| format!("Assistant \u{201c}{deleted}\u{201d} deleted."));
     let active = a.status == STATUS_ACTIVE;
     let id = a.id.clone();
     let (name_id, description_id) = (format!("assistant-name-{id}"), format!("assistant-description-{id}"));

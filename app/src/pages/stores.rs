@@ -7,27 +7,14 @@
 use crate::api::auth::CurrentUser;
 use crate::api::stores::{list_stores, CreateStore, DeleteStore, SetStorePaused, UpdateStore};
 use crate::components::form::{action_error, field_message, ErrorBanner, Field, SelectField, Submit};
-use crate::components::notice::ErrorNotice;
+use crate::components::notice::{ChangeNotice, ErrorNotice};
+use crate::components::page_data::Reloaded;
 use crate::domain::stores::{StoreList, StoreView};
-use crate::domain::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// Shared by the page's parts: the latest list, how to reload it, and the pending message.
-#[derive(Clone, Copy)]
-struct StoresCtx {
-    data: RwSignal<StoreList>,
-    reload: Action<(), Result<StoreList, AppError>>,
-    pending: RwSignal<Option<String>>,
-}
-
-impl StoresCtx {
-    /// After a change: load the list again, then say what happened.
-    fn done(&self, message: String) {
-        self.pending.set(Some(message));
-        self.reload.dispatch(());
-    }
-}
+/// Shared by the page's parts: the latest data, reloaded after each change.
+type StoresCtx = Reloaded<StoreList>;
 
 #[component]
 pub fn StoresPage() -> impl IntoView {
@@ -54,35 +41,14 @@ pub fn StoresPage() -> impl IntoView {
 
 #[component]
 fn StoresBody(list: StoreList) -> impl IntoView {
-    let data = RwSignal::new(list);
-    let reload = Action::new(|_: &()| list_stores());
-    let notice = RwSignal::new(None::<Result<String, String>>);
-    let pending = RwSignal::new(None);
-    let ctx = StoresCtx { data, reload, pending };
+    let ctx = StoresCtx::new(list, Action::new(|_: &()| list_stores()), |_| ());
     provide_context(ctx);
-    Effect::new(move |_| match reload.value().get() {
-        Some(Ok(list)) => {
-            data.set(list);
-            if let Some(m) = pending.get_untracked() {
-                notice.set(Some(Ok(m)));
-                pending.set(None);
-            }
-        }
-        Some(Err(e)) => notice.set(Some(Err(e.message))),
-        None => {}
-    });
+    let (data, notice) = (ctx.data, ctx.notice);
     let can_create = move || data.with(|l| l.can_create());
     let paused = move || data.with(|l| l.stores.iter().filter(|s| s.actions_paused).count());
     let rows = move || data.with(|l| l.stores.clone());
     view! {
-        {move || {
-            notice
-                .get()
-                .map(|n| match n {
-                    Ok(m) => view! { <div class="banner banner-success" role="status" data-testid="stores-notice">{m}</div> }.into_any(),
-                    Err(m) => view! { <div class="banner banner-error" role="alert" data-testid="stores-notice">{m}</div> }.into_any(),
-                })
-        }}
+        <ChangeNotice notice testid="stores-notice"/>
         {move || {
             let n = paused();
             (n > 0).then(|| view! {
@@ -182,20 +148,6 @@ fn CreateStoreForm() -> impl IntoView {
     }
 }
 
-/// Tells the page when an action succeeded.
-fn on_success<T, S>(value: S, message: impl Fn(&T) -> String + Send + Sync + 'static)
-where
-    T: Clone + Send + Sync + 'static,
-    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
-{
-    let ctx = expect_context::<StoresCtx>();
-    Effect::new(move |_| {
-        if let Some(Ok(v)) = value.get() {
-            ctx.done(message(&v));
-        }
-    });
-}
-
 #[component]
 fn StoreRow(store: StoreView) -> impl IntoView {
     let actions_href = format!("/stores/{}/actions", store.id);
@@ -241,16 +193,16 @@ fn StoreControls(store: StoreView) -> impl IntoView {
     let pause_error = action_error(pause.value());
     let update_error = action_error(update.value());
     let delete_error = action_error(delete.value());
-    on_success(pause.value(), |s: &StoreView| {
+    ctx.on_success(pause.value(), |s: &StoreView| {
         if s.actions_paused {
             format!("Actions paused for \u{201c}{}\u{201d}: every action there is refused until resumed.", s.name)
         } else {
             format!("Actions resumed for \u{201c}{}\u{201d}.", s.name)
         }
     });
-    on_success(update.value(), |s: &StoreView| format!("Store \u{201c}{}\u{201d} saved.", s.name));
+    ctx.on_success(update.value(), |s: &StoreView| format!("Store \u{201c}{}\u{201d} saved.", s.name));
     let deleted = store.name.clone();
-    on_success(delete.value(), move |_: &()| format!("Store \u{201c}{deleted}\u{201d} deleted."));
+    ctx.on_success(delete.value(), move |_: &()| format!("Store \u{201c}{deleted}\u{201d} deleted."));
 
     let paused = store.actions_paused;
     let pause_testid = if paused { "store-resume" } else { "store-pause" };

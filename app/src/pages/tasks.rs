@@ -7,7 +7,7 @@
 
 use crate::api::inbox::{list_tasks, SetTaskStatus};
 use crate::components::format::task_status_badge;
-use crate::components::notice::ErrorNotice;
+use crate::components::notice::{ChangeNotice, ErrorNotice};
 use crate::components::paged::{PagedEmpty, PagedTable};
 use crate::domain::actions::{url_encode, Choice};
 use crate::domain::inbox::{priority_label, task_status_label, TaskPage, TaskView, TASK_STATUSES};
@@ -96,10 +96,7 @@ pub fn TasksPage() -> impl IntoView {
                 "Whoever a task is assigned to, or someone who approves actions for its store, can update its status."
             </p>
         </div>
-        {move || notice.get().map(|n| match n {
-            Ok(m) => view! { <div class="banner banner-success" role="status" data-testid="tasks-notice">{m}</div> }.into_any(),
-            Err(m) => view! { <div class="banner banner-error" role="alert" data-testid="tasks-notice">{m}</div> }.into_any(),
-        })}
+        <ChangeNotice notice testid="tasks-notice"/>
         <Transition fallback=|| view! { <div class="page-loading" role="status">"Loading tasks…"</div> }>
             {move || Suspend::new(async move {
                 let v = current.get_untracked();

@@ -4,29 +4,15 @@
 
 use crate::api::teams::{list_teams, CreateTeam, DeleteTeam, MoveTeam, RenameTeam, TOP_LEVEL};
 use crate::components::form::{action_error, field_message, ActionError, ErrorBanner, Field, SelectField, Submit};
-use crate::components::notice::ErrorNotice;
+use crate::components::notice::{ChangeNotice, ErrorNotice};
+use crate::components::page_data::Reloaded;
 use crate::domain::access::OrgTree;
 use crate::domain::teams::{team_path, TeamList, TeamView};
-use crate::domain::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// Shared by the page's parts: the latest tree, how to reload it, and the last message.
-#[derive(Clone, Copy)]
-struct TeamsCtx {
-    data: RwSignal<TeamList>,
-    reload: Action<(), Result<TeamList, AppError>>,
-    /// Said once the reload has finished, so what it says is already on the page.
-    pending: RwSignal<Option<String>>,
-}
-
-impl TeamsCtx {
-    /// After a change: load the tree again, then say what happened.
-    fn done(&self, message: String) {
-        self.pending.set(Some(message));
-        self.reload.dispatch(());
-    }
-}
+/// Shared by the page's parts: the latest tree, reloaded after each change.
+type TeamsCtx = Reloaded<TeamList>;
 
 #[component]
 pub fn TeamsPage() -> impl IntoView {
@@ -71,34 +57,13 @@ fn destinations(all: &[TeamView], team_id: &str) -> Vec<(String, String)> {
 /// their state unless their own team changed.
 #[component]
 fn TeamsBody(list: TeamList) -> impl IntoView {
-    let data = RwSignal::new(list);
-    let reload = Action::new(|_: &()| list_teams());
-    let notice = RwSignal::new(None);
-    let pending = RwSignal::new(None);
-    let ctx = TeamsCtx { data, reload, pending };
+    let ctx = TeamsCtx::new(list, Action::new(|_: &()| list_teams()), |_| ());
     provide_context(ctx);
-    Effect::new(move |_| match reload.value().get() {
-        Some(Ok(list)) => {
-            data.set(list);
-            if let Some(m) = pending.get_untracked() {
-                notice.set(Some(Ok(m)));
-                pending.set(None);
-            }
-        }
-        Some(Err(e)) => notice.set(Some(Err(e.message))),
-        None => {}
-    });
+    let (data, notice) = (ctx.data, ctx.notice);
     let can_create = move || data.with(|l| l.can_create_top_level || l.teams.iter().any(|t| t.can_manage));
     let empty = move || data.with(|l| l.teams.is_empty());
     view! {
-        {move || {
-            notice
-                .get()
-                .map(|n| match n {
-                    Ok(m) => view! { <div class="banner banner-success" role="status" data-testid="teams-notice">{m}</div> }.into_any(),
-                    Err(m) => view! { <div class="banner banner-error" role="alert" data-testid="teams-notice">{m}</div> }.into_any(),
-                })
-        }}
+        <ChangeNotice notice testid="teams-notice"/>
         <Show when=can_create>
             <CreateTeamForm/>
         </Show>
@@ -195,20 +160,6 @@ fn Select(
     }
 }
 
-/// Tells the page when an action succeeded.
-fn on_success<T, S>(value: S, message: impl Fn(&T) -> String + Send + Sync + 'static)
-where
-    T: Clone + Send + Sync + 'static,
-    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
-{
-    let ctx = expect_context::<TeamsCtx>();
-    Effect::new(move |_| {
-        if let Some(Ok(v)) = value.get() {
-            ctx.done(message(&v));
-        }
-    });
-}
-
 #[component]
 fn CreateTeamForm() -> impl IntoView {
     let ctx = expect_context::<TeamsCtx>();
@@ -268,10 +219,10 @@ fn TeamControls(team: TeamView) -> impl IntoView {
     let rename_error = action_error(rename.value());
     let move_error = action_error(mover.value());
     let delete_error = action_error(delete.value());
-    on_success(rename.value(), |t: &TeamView| format!("Team renamed to \"{}\".", t.name));
-    on_success(mover.value(), |t: &TeamView| format!("Team \"{}\" moved.", t.name));
+    ctx.on_success(rename.value(), |t: &TeamView| format!("Team renamed to \"{}\".", t.name));
+    ctx.on_success(mover.value(), |t: &TeamView| format!("Team \"{}\" moved.", t.name));
     let deleted_name = team.name.clone();
-    on_success(delete.value(), move |_: &()| format!("Team \"{deleted_name}\" deleted."));
+    ctx.on_success(delete.value(), move |_: &()| format!("Team \"{deleted_name}\" deleted."));
 
     let id = team.id.clone();
     // Where the team could go, recomputed whenever the tree changes.
