@@ -68,12 +68,14 @@ pub fn FieldError(#[prop(into)] id: String, message: Signal<Option<String>>) -> 
     move || message.get().map(|m| view! { <p class="field-error" id=id.clone() role="alert">{m}</p> })
 }
 
-/// A labelled input. Its error comes from the action's field errors under `name`.
+/// A labelled input. Its error comes from the action's field errors under `name`. Its id is
+/// `field-{name}` unless `id` says otherwise (a form repeated per row needs its own).
 #[component]
 pub fn Field(
     label: &'static str,
     name: &'static str,
     error: ActionError,
+    #[prop(optional, into)] id: Option<String>,
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional)] hint: Option<&'static str>,
     #[prop(optional)] autocomplete: Option<&'static str>,
@@ -81,7 +83,7 @@ pub fn Field(
     #[prop(default = true)] required: bool,
     #[prop(default = false)] autofocus: bool,
 ) -> impl IntoView {
-    let ids = FieldIds::new(format!("field-{name}"));
+    let ids = FieldIds::new(id.unwrap_or_else(|| format!("field-{name}")));
     let message = field_message(error, name);
     let described = {
         let ids = ids.clone();

@@ -338,8 +338,6 @@ fn AssistantControls(a: AssistantView) -> impl IntoView {
     let active = a.status == STATUS_ACTIVE;
     let id = a.id.clone();
     let (name_id, description_id) = (format!("assistant-name-{id}"), format!("assistant-description-{id}"));
-    let name_msg = move || update_error.get().and_then(|e| e.field("name").map(str::to_string));
-    let description_msg = move || update_error.get().and_then(|e| e.field("description").map(str::to_string));
     let toggle_testid = if active { "assistant-disable" } else { "assistant-enable" };
     let (id_status, id_edit, id_delete) = (id.clone(), id.clone(), id.clone());
     let (edit_name, edit_description) = (a.name.clone(), a.description.clone());
@@ -363,16 +361,8 @@ fn AssistantControls(a: AssistantView) -> impl IntoView {
                 <ActionForm action=update attr:class="form compact">
                     <ErrorBanner error=update_error/>
                     <input type="hidden" name="id" value=id_edit/>
-                    <div class="field" class:field-invalid=move || name_msg().is_some()>
-                        <label for=name_id.clone()>"Name"</label>
-                        <input id=name_id.clone() name="name" type="text" required=true value=edit_name/>
-                        {move || name_msg().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-                    </div>
-                    <div class="field" class:field-invalid=move || description_msg().is_some()>
-                        <label for=description_id.clone()>"Description"</label>
-                        <input id=description_id.clone() name="description" type="text" value=edit_description/>
-                        {move || description_msg().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-                    </div>
+                    <Field label="Name" name="name" id=name_id.clone() value=edit_name error=update_error/>
+                    <Field label="Description" name="description" id=description_id.clone() required=false value=edit_description error=update_error/>
                     <Submit label="Save" busy_label="Saving…" pending=update.pending().into() until_hydrated=true/>
                 </ActionForm>
             </details>
@@ -420,8 +410,6 @@ fn AgentKeys(a: AssistantView) -> impl IntoView {
     });
     let name_id = format!("agent-key-name-{}", a.id);
     let expiry_id = format!("agent-key-expiry-{}", a.id);
-    let name_msg = move || error.get().and_then(|e| e.field("name").map(str::to_string));
-    let expiry_msg = move || error.get().and_then(|e| e.field("expires_at").map(str::to_string));
     view! {
         <div class="agent-keys" data-testid="agent-keys">
             <h3>"Agent API keys"</h3>
@@ -458,16 +446,8 @@ fn AgentKeys(a: AssistantView) -> impl IntoView {
                 <ErrorBanner error/>
                 <input type="hidden" name="store_id" value=a.store_id.clone()/>
                 <input type="hidden" name="assistant_id" value=a.id.clone()/>
-                <div class="field" class:field-invalid=move || name_msg().is_some()>
-                    <label for=name_id.clone()>"Key name"</label>
-                    <input id=name_id.clone() name="name" type="text" required=true/>
-                    {move || name_msg().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-                </div>
-                <div class="field" class:field-invalid=move || expiry_msg().is_some()>
-                    <label for=expiry_id.clone()>"Expires (optional)"</label>
-                    <input id=expiry_id.clone() name="expires_at" type="date"/>
-                    {move || expiry_msg().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-                </div>
+                <Field label="Key name" name="name" id=name_id.clone() error=error/>
+                <Field label="Expires (optional)" name="expires_at" id=expiry_id.clone() kind="date" required=false error=error/>
                 <Submit label="Create agent key" busy_label="Creating…" pending=create.pending().into() until_hydrated=true/>
             </ActionForm>
         </div>

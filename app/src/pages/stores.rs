@@ -221,8 +221,6 @@ fn StoreControls(store: StoreView) -> impl IntoView {
     let teams = ctx.data.with_untracked(|l| team_options(l, current.as_ref().map(|(i, p)| (i.as_str(), p.as_str()))));
     let (name_id, currency_id) = (format!("edit-name-{id}"), format!("edit-currency-{id}"));
     let team_select_id = format!("edit-team-{id}");
-    let name_msg = move || update_error.get().and_then(|e| e.field("name").map(str::to_string));
-    let currency_msg = move || update_error.get().and_then(|e| e.field("currency").map(str::to_string));
     view! {
         <div class="row-actions store-controls">
             <details class="confirm">
@@ -249,16 +247,8 @@ fn StoreControls(store: StoreView) -> impl IntoView {
                 <ActionForm action=update attr:class="form compact" attr:data-testid="edit-store-form">
                     <ErrorBanner error=update_error/>
                     <input type="hidden" name="id" value=id_edit/>
-                    <div class="field" class:field-invalid=move || name_msg().is_some()>
-                        <label for=name_id.clone()>"Name"</label>
-                        <input id=name_id.clone() name="name" type="text" required=true value=store_name/>
-                        {move || name_msg().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-                    </div>
-                    <div class="field" class:field-invalid=move || currency_msg().is_some()>
-                        <label for=currency_id.clone()>"Currency"</label>
-                        <input id=currency_id.clone() name="currency" type="text" required=true value=store_currency/>
-                        {move || currency_msg().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-                    </div>
+                    <Field label="Name" name="name" id=name_id.clone() value=store_name error=update_error/>
+                    <Field label="Currency" name="currency" id=currency_id.clone() value=store_currency error=update_error/>
                     <TeamSelect id=team_select_id options=teams selected=store_team error=update_error/>
                     <Submit label="Save" busy_label="Saving…" pending=update.pending().into() until_hydrated=true/>
                 </ActionForm>

@@ -185,25 +185,19 @@ fn CreateTeamForm() -> impl IntoView {
             parents
         })
     };
-    let parent_error = move || error.get().and_then(|e| e.field("parent_team_id").map(str::to_string));
     view! {
         <section class="card" aria-labelledby="new-team-title">
             <h2 id="new-team-title">"New team"</h2>
             <ActionForm action=create node_ref=form attr:class="form form-columns" attr:data-testid="create-team-form">
                 <ErrorBanner error/>
                 <Field label="Name" name="name" error hint="Up to 200 characters, unique among its sibling teams."/>
-                <div class="field" class:field-invalid=move || parent_error().is_some()>
-                    <label for="new-team-parent">"Inside"</label>
-                    <select id="new-team-parent" name="parent_team_id">
-                        {move || {
-                            parents()
-                                .into_iter()
-                                .map(|(value, text)| view! { <option value=value>{text}</option> })
-                                .collect_view()
-                        }}
-                    </select>
-                    {move || parent_error().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-                </div>
+                <SelectField
+                    id="new-team-parent"
+                    label="Inside"
+                    name="parent_team_id"
+                    options=Signal::derive(parents)
+                    error=field_message(error, "parent_team_id")
+                />
                 <Submit label="Create team" busy_label="Creating…" pending=create.pending().into()/>
             </ActionForm>
         </section>
