@@ -1,5 +1,16 @@
-//! Shared widgets: the app shell, form fields, notices and the list pager.
+//! Shared widgets: the app shell, form controls, formatting, notices, paged lists, and the
+//! bigger pieces store pages share (action settings cards, the Try it panel and the form it
+//! builds from a JSON Schema). Nothing here calls a service; server functions come in
+//! through `api` only where a piece saves its own changes.
 
+pub mod action_settings;
+pub mod auth_card;
+pub mod decision;
 pub mod form;
+pub mod format;
 pub mod notice;
+pub mod page_data;
+pub mod paged;
+pub mod schema_form;
 pub mod shell;
+pub mod try_it;

@@ -1,5 +1,6 @@
-//! How a page shows a failed load ("Not allowed" for missing permissions, "Not found",
-//! "Please sign in again", or the error's message), and the pager under cursor-paged lists.
+//! How a page shows a failed load: "Not allowed" for missing permissions, "Not found",
+//! "Please sign in again", or the error's message (with a reference for internal errors);
+//! and the banner saying what the last change on a page came to.
 
 use crate::domain::{AppError, ErrorCode};
 use leptos::prelude::*;
@@ -28,14 +29,17 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
     }
 }
 
-/// The "Newest" / "Older" links under a list paged by cursor, newest first: "Newest" when
-/// not on the first page, "Older" while more remain.
+/// What the last change on a page came to: a success banner (`Ok`, role "status") or an
+/// error banner (`Err`, role "alert"), both with `testid`; nothing before any change.
 #[component]
-pub fn Pager(newest: Option<String>, older: Option<String>) -> impl IntoView {
-    view! {
-        <nav class="pager" aria-label="Pages">
-            {newest.map(|h| view! { <a class="btn" href=h>"Newest"</a> })}
-            {older.map(|h| view! { <a class="btn" href=h rel="next" data-testid="older">"Older"</a> })}
-        </nav>
+pub fn ChangeNotice(
+    #[prop(into)] notice: Signal<Option<Result<String, String>>>,
+    testid: &'static str,
+) -> impl IntoView {
+    move || {
+        notice.get().map(|n| match n {
+            Ok(m) => view! { <div class="banner banner-success" role="status" data-testid=testid>{m}</div> }.into_any(),
+            Err(m) => view! { <div class="banner banner-error" role="alert" data-testid=testid>{m}</div> }.into_any(),
+        })
     }
 }

@@ -2,9 +2,9 @@
 //! Each section is a component that loads what it needs and refreshes itself, so another
 //! section (MFA) is added by writing one component and listing it in `AccountPage`.
 
-use super::users::short_time;
 use crate::api::account::{get_account, ChangePassword, EndOtherSessions, UpdateProfile};
 use crate::components::form::{action_error, ErrorBanner, Field, Submit};
+use crate::components::format::time_to_minute;
 use crate::components::notice::ErrorNotice;
 use crate::domain::users::AccountView;
 use leptos::prelude::*;
@@ -55,7 +55,7 @@ pub fn ProfileSection() -> impl IntoView {
                                 <dt>"Roles"</dt>
                                 <dd>{if a.roles.is_empty() { "None".to_string() } else { a.roles.join(", ") }}</dd>
                                 <dt>"Last sign-in"</dt>
-                                <dd>{a.last_login_at.as_deref().map(|t| format!("{} UTC", short_time(t))).unwrap_or_else(|| "—".into())}</dd>
+                                <dd>{a.last_login_at.as_deref().map(|t| format!("{} UTC", time_to_minute(t))).unwrap_or_else(|| "—".into())}</dd>
                             </dl>
                             <ActionForm action=update attr:class="form narrow-form" attr:novalidate=true>
                                 <ErrorBanner error/>
@@ -145,8 +145,8 @@ pub fn SessionsSection() -> impl IntoView {
                                                 .into_iter()
                                                 .map(|s| view! {
                                                     <tr data-testid="session-row">
-                                                        <td>{s.signed_in_at.as_deref().map(short_time).unwrap_or_else(|| "—".into())}</td>
-                                                        <td>{short_time(&s.expires_at)}</td>
+                                                        <td>{s.signed_in_at.as_deref().map(time_to_minute).unwrap_or_else(|| "—".into())}</td>
+                                                        <td>{time_to_minute(&s.expires_at)}</td>
                                                         <td>{s.current.then(|| view! { <span class="badge">"This session"</span> })}</td>
                                                     </tr>
                                                 })

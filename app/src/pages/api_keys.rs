@@ -3,7 +3,8 @@
 //! and revocation with a confirmation. Needs `api_keys.manage`; the server decides.
 
 use crate::api::api_keys::{get_api_key_options, list_api_keys, CreateApiKey, RevokeApiKey};
-use crate::components::form::{action_error, ActionError, ErrorBanner, Field, Submit};
+use crate::components::form::{action_error, field_message, ActionError, ErrorBanner, Field, SelectField, Submit};
+use crate::components::format::time_to_minute;
 use crate::components::notice::ErrorNotice;
 use crate::domain::api_keys::{ApiKeyList, ApiKeyOptions, ApiKeyView};
 use leptos::prelude::*;
@@ -66,16 +67,8 @@ fn Select(
     choices: Vec<(String, String)>,
     error: ActionError,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
-    let message = move || error.get().and_then(|e| e.field(name).map(str::to_string));
     view! {
-        <div class="field" class:field-invalid=move || message().is_some()>
-            <label for=id.clone()>{label}</label>
-            <select id=id.clone() name=name aria-invalid=move || message().is_some().to_string()>
-                {choices.into_iter().map(|(value, text)| view! { <option value=value>{text}</option> }).collect_view()}
-            </select>
-            {move || message().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-        </div>
+        <SelectField id=format!("field-{name}") label name options=choices error=field_message(error, name)/>
     }
 }
 
@@ -137,11 +130,7 @@ fn CreateKeyForm(
 }
 
 fn when(t: &Option<String>) -> String {
-    t.as_deref().map(short_time).unwrap_or_else(|| "—".into())
-}
-
-fn short_time(t: &str) -> String {
-    t.get(..16).unwrap_or(t).replace('T', " ")
+    t.as_deref().map(time_to_minute).unwrap_or_else(|| "—".into())
 }
 
 #[component]
@@ -204,11 +193,11 @@ fn KeyRow(k: ApiKeyView, revoke: ServerAction<RevokeApiKey>) -> impl IntoView {
             <td><strong>{k.name.clone()}</strong><div class="muted small">{k.kind.clone()}</div></td>
             <td><code>{format!("{}…", k.prefix)}</code></td>
             <td>{role}<div class="muted small">{k.scope_label.clone()}</div></td>
-            <td class="nowrap">{short_time(&k.created_at)}<div class="muted small">{format!("by {}", k.created_by_label)}</div></td>
+            <td class="nowrap">{time_to_minute(&k.created_at)}<div class="muted small">{format!("by {}", k.created_by_label)}</div></td>
             <td class="nowrap">{when(&k.last_used_at)}</td>
             <td>
                 <span class=status_class>{k.status.clone()}</span>
-                {k.expires_at.as_ref().filter(|_| active).map(|e| view! { <div class="muted small">{format!("expires {}", short_time(e))}</div> })}
+                {k.expires_at.as_ref().filter(|_| active).map(|e| view! { <div class="muted small">{format!("expires {}", time_to_minute(e))}</div> })}
             </td>
             <td>
                 {active.then(|| view! {

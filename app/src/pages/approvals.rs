@@ -6,9 +6,10 @@
 //! Also the navigation badge with the number waiting (`ApprovalsBadge`), which the shell
 //! shows next to "Approvals"; `ApprovalsTick` tells it to count again after a decision.
 
-use super::audit_action::{money, short_time, InputList, TraceTable};
 use crate::api::actions::{approvals_count, list_approvals, ApproveAction, RejectAction};
-use crate::components::notice::ErrorNotice;
+use crate::components::decision::{InputList, TraceTable};
+use crate::components::format::{money, time_to_second};
+use crate::components::notice::{ChangeNotice, ErrorNotice};
 use crate::domain::actions::{ApprovalOutcome, PendingApproval};
 use crate::domain::AppError;
 use leptos::prelude::*;
@@ -82,10 +83,7 @@ pub fn ApprovalsPage() -> impl IntoView {
                 "Approving runs the action; rejecting cancels it and releases what it reserved against the limits."
             </p>
         </div>
-        {move || notice.get().map(|n| match n {
-            Ok(m) => view! { <div class="banner banner-success" role="status" data-testid="approvals-notice">{m}</div> }.into_any(),
-            Err(m) => view! { <div class="banner banner-error" role="alert" data-testid="approvals-notice">{m}</div> }.into_any(),
-        })}
+        <ChangeNotice notice testid="approvals-notice"/>
         <Transition fallback=|| view! { <div class="page-loading" role="status">"Loading approvals…"</div> }>
             {move || Suspend::new(async move {
                 match list.await {
@@ -130,7 +128,7 @@ fn ApprovalCard(
                 <h2 id=title_id.clone()>{r.action_name.clone()}</h2>
                 <p class="muted">
                     <span data-testid="approval-store">{r.store_name.clone()}</span>
-                    {format!(" · {who} · requested {} UTC", short_time(&r.created_at))}
+                    {format!(" · {who} · requested {} UTC", time_to_second(&r.created_at))}
                 </p>
             </header>
             {(!a.action_description.is_empty()).then(|| view! { <p class="approval-description">{a.action_description.clone()}</p> })}
@@ -139,7 +137,7 @@ fn ApprovalCard(
                 <dd data-testid="approval-amount">{money(&r.amount, &r.currency)}</dd>
                 <dt>"Why it waits"</dt>
                 <dd data-testid="approval-reason">{r.reason.clone()}</dd>
-                {a.expires_at.clone().map(|e| view! { <dt>"Expires"</dt><dd>{format!("{} UTC", short_time(&e))}</dd> })}
+                {a.expires_at.clone().map(|e| view! { <dt>"Expires"</dt><dd>{format!("{} UTC", time_to_second(&e))}</dd> })}
             </dl>
             <h3 class="subheading">"Inputs"</h3>
             <InputList inputs=a.input_list.clone()/>

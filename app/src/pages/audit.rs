@@ -4,9 +4,11 @@
 //! `/audit/actions/:id`. "Download CSV" exports the same filters. The chain status is on
 //! top. Needs `audit.read`; the server decides.
 
-use super::audit_action::{decision_badge, money, short_time, status_badge};
 use crate::api::actions::{action_filter_options, actions_chain_status, list_actions};
+use crate::components::form::SelectField;
+use crate::components::format::{action_status_badge, capitalised, decision_badge, money, time_to_second};
 use crate::components::notice::ErrorNotice;
+use crate::components::paged::{PagedEmpty, PagedTable};
 use crate::domain::actions::{ActionPage, ActionQuery, ActionRow, Choice, FilterOptions, DECISIONS, STATUSES};
 use crate::domain::ErrorCode;
 use leptos::prelude::*;
@@ -168,34 +170,12 @@ fn Select(
     if !selected.is_empty() && !choices.iter().any(|c| c.id == selected) {
         choices.push(Choice { id: selected.clone(), label: selected.clone() });
     }
-    view! {
-        <div class="field">
-            <label for=id>{label}</label>
-            <select id=id name=name data-testid=testid>
-                <option value="" selected=selected.is_empty()>"Any"</option>
-                {choices
-                    .into_iter()
-                    .map(|c| {
-                        let is = c.id == selected;
-                        view! { <option value=c.id selected=is>{c.label}</option> }
-                    })
-                    .collect_view()}
-            </select>
-        </div>
-    }
+    let options: Vec<(String, String)> = choices.into_iter().map(|c| (c.id, c.label)).collect();
+    view! { <SelectField id label name testid=testid.to_string() options placeholder="Any" selected/> }
 }
 
 fn word_choices(words: &[&str]) -> Vec<Choice> {
-    words
-        .iter()
-        .map(|w| {
-            let mut label = w.to_string();
-            if let Some(f) = label.get_mut(..1) {
-                f.make_ascii_uppercase();
-            }
-            Choice { id: w.to_string(), label }
-        })
-        .collect()
+    words.iter().map(|w| Choice { id: w.to_string(), label: capitalised(w) }).collect()
 }
 
 #[component]
@@ -233,36 +213,21 @@ fn ActionsTable(p: ActionPage, v: View) -> impl IntoView {
     let newest = (!v.cursor.is_empty()).then(|| v.href(None));
     if p.items.is_empty() {
         return view! {
-            <section class="card">
-                <p class="muted" data-testid="audit-empty">"No actions match these filters."</p>
-                {newest.map(|h| view! { <a class="btn" href=h>"Newest actions"</a> })}
-            </section>
+            <PagedEmpty text="No actions match these filters." testid="audit-empty" newest newest_label="Newest actions"/>
         }
         .into_any();
     }
     view! {
-        <section class="card" aria-label="Actions">
-            <div class="table-wrap">
-                <table class="table audit-table" data-testid="audit-table">
-                    <thead>
-                        <tr>
-                            <th scope="col">"When (UTC)"</th>
-                            <th scope="col">"Store"</th>
-                            <th scope="col">"Assistant"</th>
-                            <th scope="col">"Action"</th>
-                            <th scope="col">"Amount"</th>
-                            <th scope="col">"Decision"</th>
-                            <th scope="col">"Status"</th>
-                            <th scope="col">"Reason"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {p.items.into_iter().map(|r| view! { <AuditRow r/> }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
-            <crate::components::notice::Pager newest older/>
-        </section>
+        <PagedTable
+            label="Actions"
+            class="audit-table"
+            testid="audit-table"
+            headers=&["When (UTC)", "Store", "Assistant", "Action", "Amount", "Decision", "Status", "Reason"]
+            newest
+            older
+        >
+            {p.items.into_iter().map(|r| view! { <AuditRow r/> }).collect_view()}
+        </PagedTable>
     }
     .into_any()
 }
@@ -271,9 +236,9 @@ fn ActionsTable(p: ActionPage, v: View) -> impl IntoView {
 fn AuditRow(r: ActionRow) -> impl IntoView {
     let href = format!("/audit/actions/{}", r.id);
     let (decision_text, decision_class) = decision_badge(&r.decision);
-    let (status_text, status_class) = status_badge(&r.status);
+    let (status_text, status_class) = action_status_badge(&r.status);
     // Date over time, so the reason keeps its room.
-    let when = short_time(&r.created_at);
+    let when = time_to_second(&r.created_at);
     let (date, time) =
         when.split_once(' ').map(|(d, t)| (d.to_string(), t.to_string())).unwrap_or((when.clone(), String::new()));
     view! {

@@ -1,131 +1,17 @@
 //! `/audit/actions/:id`: one action attempt — the request (inputs as recorded, redacted
 //! fields hidden), the decision with its reason and full trace, the timeline (requested →
 //! confirmed → executed or failed: who and when), and the result or error. Needs
-//! `audit.read` at the action's store; the server decides. Also the pieces the Approvals
-//! inbox and the audit list share: the trace table, the inputs list, times and badges.
+//! `audit.read` at the action's store; the server decides. The trace table and the inputs
+//! list it shares with the Approvals inbox are in `components::decision`.
 
 use crate::api::actions::get_action;
+use crate::components::decision::{InputList, TraceTable};
+use crate::components::format::{action_status_badge, decision_badge, money, time_to_second};
 use crate::components::notice::ErrorNotice;
-use crate::domain::actions::{ActionDetail, InputPair, TimelineStep};
-use crate::domain::catalog::Level;
-use crate::domain::policy::{Outcome, Step};
+use crate::domain::actions::{ActionDetail, TimelineStep};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-
-/// An RFC 3339 time as "2026-11-23 14:05:09" (UTC).
-pub fn short_time(t: &str) -> String {
-    t.get(..19).unwrap_or(t).replace('T', " ")
-}
-
-/// "120.00 EUR", or "—" without an amount.
-pub fn money(amount: &Option<String>, currency: &str) -> String {
-    let Some(a) = amount else { return "—".into() };
-    let a = a.parse().map(crate::domain::policy::money).unwrap_or_else(|_| a.clone());
-    if currency.is_empty() {
-        a
-    } else {
-        format!("{a} {currency}")
-    }
-}
-
-/// The decision in plain words, with its badge class.
-pub fn decision_badge(decision: &str) -> (&'static str, &'static str) {
-    match decision {
-        "allow" => ("Allowed", "badge badge-ok"),
-        "confirm" => ("Needs confirmation", "badge badge-invited"),
-        "deny" => ("Refused", "badge badge-bad"),
-        _ => ("Unknown", "badge badge-muted"),
-    }
-}
-
-/// The status in plain words, with its badge class.
-pub fn status_badge(status: &str) -> (String, &'static str) {
-    let class = match status {
-        "executed" => "badge badge-ok",
-        "pending" | "confirmed" => "badge badge-invited",
-        "failed" | "denied" => "badge badge-bad",
-        _ => "badge badge-muted",
-    };
-    let mut label = status.to_string();
-    if let Some(first) = label.get_mut(..1) {
-        first.make_ascii_uppercase();
-    }
-    (label, class)
-}
-
-fn level_label(l: Level) -> &'static str {
-    match l {
-        Level::Org => "organisation",
-        Level::Store => "store",
-        Level::Assistant => "assistant",
-    }
-}
-
-/// The decision trace: every check that ran, at which level, whether it passed, and why.
-#[component]
-pub fn TraceTable(trace: Vec<Step>) -> impl IntoView {
-    if trace.is_empty() {
-        return view! { <p class="muted">"No checks were recorded."</p> }.into_any();
-    }
-    view! {
-        <div class="table-wrap">
-            <table class="table trace-table" data-testid="trace-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Check"</th>
-                        <th scope="col">"Level"</th>
-                        <th scope="col">"Result"</th>
-                        <th scope="col">"Detail"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {trace
-                        .into_iter()
-                        .map(|s| {
-                            let (mark, text, class) = match (s.passed, s.outcome) {
-                                (true, _) => ("✓", "Passed", "step step-passed"),
-                                (false, Some(Outcome::Confirm)) => ("?", "Asks for confirmation", "step step-confirm"),
-                                (false, _) => ("✕", "Failed", "step step-failed"),
-                            };
-                            view! {
-                                <tr>
-                                    <th scope="row"><code>{s.check.clone()}</code></th>
-                                    <td>{level_label(s.level)}</td>
-                                    <td>
-                                        <span class=class>
-                                            <span class="step-mark" aria-hidden="true">{mark}</span>
-                                            <span>{text}</span>
-                                        </span>
-                                    </td>
-                                    <td>{s.detail.clone()}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
-    }
-    .into_any()
-}
-
-/// The inputs as a key/value list.
-#[component]
-pub fn InputList(inputs: Vec<InputPair>) -> impl IntoView {
-    if inputs.is_empty() {
-        return view! { <p class="muted">"No inputs."</p> }.into_any();
-    }
-    view! {
-        <dl class="kv" data-testid="input-list">
-            {inputs
-                .into_iter()
-                .map(|p| view! { <dt>{p.key.replace('_', " ")}</dt> <dd>{p.value}</dd> })
-                .collect_view()}
-        </dl>
-    }
-    .into_any()
-}
 
 #[component]
 pub fn AuditActionPage() -> impl IntoView {
@@ -153,7 +39,7 @@ pub fn AuditActionPage() -> impl IntoView {
 fn Detail(d: ActionDetail) -> impl IntoView {
     let r = d.row.clone();
     let (decision_text, decision_class) = decision_badge(&r.decision);
-    let (status_text, status_class) = status_badge(&r.status);
+    let (status_text, status_class) = action_status_badge(&r.status);
     let confirmation = r.confirmation_by.clone().filter(|_| r.decision == "confirm").map(|by| {
         if by == "staff" {
             "Staff approve it in the Approvals inbox.".to_string()
@@ -169,7 +55,7 @@ fn Detail(d: ActionDetail) -> impl IntoView {
                 <span class=status_class data-testid="action-status">{status_text}</span>
                 " "
                 <code class="muted small">{r.action_type.clone()}</code>
-                {format!(" · requested {} UTC", short_time(&r.created_at))}
+                {format!(" · requested {} UTC", time_to_second(&r.created_at))}
             </p>
             {(!d.action_description.is_empty()).then(|| view! { <p>{d.action_description.clone()}</p> })}
         </div>
@@ -240,7 +126,7 @@ fn Timeline(steps: Vec<TimelineStep>) -> impl IntoView {
                     view! {
                         <li class="timeline-step" data-testid="timeline-step" data-event=s.event.clone()>
                             <strong class="timeline-label">{s.label.clone()}</strong>
-                            <span class="muted">{format!(" {} UTC · by {who}", short_time(&s.at))}</span>
+                            <span class="muted">{format!(" {} UTC · by {who}", time_to_second(&s.at))}</span>
                             {s.detail.clone().map(|d| view! { <p class="timeline-detail">{d}</p> })}
                             <span class="muted small">{format!("Audit event {}", s.seq)}</span>
                         </li>
@@ -250,17 +136,4 @@ fn Timeline(steps: Vec<TimelineStep>) -> impl IntoView {
         </ol>
     }
     .into_any()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::money;
-
-    #[test]
-    fn money_shows_two_decimals_and_the_currency() {
-        assert_eq!(money(&Some("120".into()), "EUR"), "120.00 EUR");
-        assert_eq!(money(&Some("25.5".into()), ""), "25.50");
-        assert_eq!(money(&Some("not a number".into()), "EUR"), "not a number EUR");
-        assert_eq!(money(&None, "EUR"), "—");
-    }
 }

@@ -6,7 +6,10 @@
 //! The filters live in the URL (a GET form), so a filtered view can be bookmarked or shared.
 
 use crate::api::audit_changes::{chain_status, entity_types, list_changes};
+use crate::components::format::time_to_second;
 use crate::components::notice::ErrorNotice;
+use crate::components::paged::{PagedEmpty, PagedTable};
+use crate::domain::actions::url_encode;
 use crate::domain::changes::{diff, AuditEventView, EventPage};
 use crate::domain::ErrorCode;
 use leptos::prelude::*;
@@ -36,14 +39,14 @@ impl Filters {
             [("entity_type", &self.entity_type), ("actor", &self.actor), ("from", &self.from), ("to", &self.to)]
         {
             if !v.is_empty() {
-                parts.push(format!("{k}={}", encode(v)));
+                parts.push(format!("{k}={}", url_encode(v)));
             }
         }
         if self.include_sign_ins {
             parts.push("include_sign_ins=true".into());
         }
         if let Some(c) = cursor {
-            parts.push(format!("cursor={}", encode(c)));
+            parts.push(format!("cursor={}", url_encode(c)));
         }
         if parts.is_empty() {
             "/audit/changes".into()
@@ -51,15 +54,6 @@ impl Filters {
             format!("/audit/changes?{}", parts.join("&"))
         }
     }
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]
@@ -221,32 +215,14 @@ fn ChangesTable(p: EventPage, f: Filters) -> impl IntoView {
     let newest = (!f.cursor.is_empty()).then(|| f.href(None));
     if p.events.is_empty() {
         return view! {
-            <section class="card">
-                <p class="muted" data-testid="changes-empty">"No changes match these filters."</p>
-                {newest.map(|h| view! { <a class="btn" href=h>"Newest changes"</a> })}
-            </section>
+            <PagedEmpty text="No changes match these filters." testid="changes-empty" newest newest_label="Newest changes"/>
         }
         .into_any();
     }
     view! {
-        <section class="card" aria-label="Changes">
-            <div class="table-wrap">
-                <table class="table changes" data-testid="changes-table">
-                    <thead>
-                        <tr>
-                            <th scope="col">"When (UTC)"</th>
-                            <th scope="col">"Who"</th>
-                            <th scope="col">"What"</th>
-                            <th scope="col">"Entity"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {p.events.into_iter().map(|e| view! { <ChangeRow e/> }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
-            <crate::components::notice::Pager newest older/>
-        </section>
+        <PagedTable label="Changes" class="changes" testid="changes-table" headers=&["When (UTC)", "Who", "What", "Entity"] newest older>
+            {p.events.into_iter().map(|e| view! { <ChangeRow e/> }).collect_view()}
+        </PagedTable>
     }
     .into_any()
 }
@@ -254,7 +230,7 @@ fn ChangesTable(p: EventPage, f: Filters) -> impl IntoView {
 #[component]
 fn ChangeRow(e: AuditEventView) -> impl IntoView {
     let changes = diff(e.before.as_ref(), e.after.as_ref());
-    let when = e.occurred_at.get(..19).unwrap_or(&e.occurred_at).replace('T', " ");
+    let when = time_to_second(&e.occurred_at);
     let who = match e.actor.kind.as_str() {
         "api_key" => format!("API key \"{}\"", e.actor.label),
         _ => e.actor.label.clone(),

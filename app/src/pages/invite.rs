@@ -2,6 +2,7 @@
 //! chooses a password, and is signed in.
 
 use crate::api::users::{get_invite_info, AcceptInvite};
+use crate::components::auth_card::AuthCard;
 use crate::components::form::{action_error, ErrorBanner, Field, Submit};
 use crate::domain::users::InviteInfo;
 use leptos::prelude::*;
@@ -15,27 +16,21 @@ pub fn InvitePage() -> impl IntoView {
     let info = Resource::new(token, get_invite_info);
     view! {
         <Title text="Accept your invitation"/>
-        <main class="centered">
-            <div class="card auth-card">
-                <div class="brand brand-large">
-                    <span class="brand-mark" aria-hidden="true">"M"</span>
-                    <span class="brand-name">"Mandate"</span>
-                </div>
-                <Suspense fallback=|| view! { <p class="muted" role="status">"Checking your invitation…"</p> }>
-                    {move || Suspend::new(async move {
-                        match info.await {
-                            Ok(i) => view! { <AcceptForm info=i token=token()/> }.into_any(),
-                            Err(e) => view! {
-                                <h1>"Invitation not valid"</h1>
-                                <div class="banner banner-error" role="alert" data-testid="invite-invalid">{e.message}</div>
-                                <a href="/login">"Go to sign-in"</a>
-                            }
-                                .into_any(),
+        <AuthCard wide=true>
+            <Suspense fallback=|| view! { <p class="muted" role="status">"Checking your invitation…"</p> }>
+                {move || Suspend::new(async move {
+                    match info.await {
+                        Ok(i) => view! { <AcceptForm info=i token=token()/> }.into_any(),
+                        Err(e) => view! {
+                            <h1>"Invitation not valid"</h1>
+                            <div class="banner banner-error" role="alert" data-testid="invite-invalid">{e.message}</div>
+                            <a href="/login">"Go to sign-in"</a>
                         }
-                    })}
-                </Suspense>
-            </div>
-        </main>
+                            .into_any(),
+                    }
+                })}
+            </Suspense>
+        </AuthCard>
     }
 }
 

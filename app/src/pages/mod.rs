@@ -2,7 +2,6 @@
 
 pub mod account;
 pub mod account_mfa;
-pub mod action_settings;
 pub mod api_keys;
 pub mod approvals;
 pub mod audit;
@@ -26,5 +25,4 @@ pub mod store_assistants;
 pub mod stores;
 pub mod tasks;
 pub mod teams;
-pub mod try_it;
 pub mod users;

@@ -7,11 +7,12 @@
 //! Also the navigation badge with the unread count (`NotificationsBadge`), shown next to
 //! "Notifications"; `NotificationsTick` tells it to count again after marking read.
 
-use super::audit_action::short_time;
 use crate::api::inbox::{list_notifications, notifications_unread_count, MarkNotificationsRead};
-use crate::components::notice::ErrorNotice;
+use crate::components::format::{severity_badge, time_to_second};
+use crate::components::notice::{ChangeNotice, ErrorNotice};
+use crate::components::paged::{PagedEmpty, Pager};
 use crate::domain::actions::url_encode;
-use crate::domain::inbox::{severity_label, NotificationPage, NotificationView};
+use crate::domain::inbox::{NotificationPage, NotificationView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_location, use_query_map};
@@ -79,16 +80,6 @@ impl View {
     }
 }
 
-/// A severity's words and badge class.
-fn severity_badge(severity: &str) -> (&'static str, &'static str) {
-    let class = match severity {
-        "critical" => "badge badge-bad",
-        "warning" => "badge badge-invited",
-        _ => "badge badge-muted",
-    };
-    (severity_label(severity), class)
-}
-
 /// A link a notification may carry: a Mandate page or an https address; anything else is
 /// not shown.
 fn safe_link(link: &Option<String>) -> Option<(String, bool)> {
@@ -139,10 +130,7 @@ pub fn NotificationsPage() -> impl IntoView {
             <h1>"Notifications"</h1>
             <p class="muted">"Messages for you from your assistants and automations, and tasks assigned to you."</p>
         </div>
-        {move || notice.get().map(|n| match n {
-            Ok(m) => view! { <div class="banner banner-success" role="status" data-testid="notifications-notice">{m}</div> }.into_any(),
-            Err(m) => view! { <div class="banner banner-error" role="alert" data-testid="notifications-notice">{m}</div> }.into_any(),
-        })}
+        <ChangeNotice notice testid="notifications-notice"/>
         <Transition fallback=|| view! { <div class="page-loading" role="status">"Loading notifications…"</div> }>
             {move || Suspend::new(async move {
                 let v = current.get_untracked();
@@ -184,11 +172,9 @@ fn NotificationList(p: NotificationPage, v: View, mark: ServerAction<MarkNotific
             "No notifications yet. When an assistant or automation sends you a message, or a task is assigned to you, it appears here."
         };
         return view! {
-            <section class="card">
+            <PagedEmpty text testid="notifications-empty" newest newest_label="Newest">
                 {toolbar}
-                <p class="muted" data-testid="notifications-empty">{text}</p>
-                {newest.map(|h| view! { <a class="btn" href=h>"Newest"</a> })}
-            </section>
+            </PagedEmpty>
         }
         .into_any();
     }
@@ -198,7 +184,7 @@ fn NotificationList(p: NotificationPage, v: View, mark: ServerAction<MarkNotific
             <ul class="notification-list" data-testid="notification-list">
                 {p.items.into_iter().map(|n| view! { <NotificationItem n mark/> }).collect_view()}
             </ul>
-            <crate::components::notice::Pager newest older/>
+            <Pager newest older/>
         </section>
     }
     .into_any()
@@ -218,7 +204,7 @@ fn NotificationItem(n: NotificationView, mark: ServerAction<MarkNotificationsRea
                 <span class=severity_class>{severity_text}</span>
                 {unread.then(|| view! { <span class="badge" data-testid="notification-new">"New"</span> })}
                 <strong id=title_id.clone() data-testid="notification-title">{n.title.clone()}</strong>
-                <span class="muted small">{format!("{} UTC", short_time(&n.created_at))}</span>
+                <span class="muted small">{format!("{} UTC", time_to_second(&n.created_at))}</span>
             </div>
             {(!n.body.is_empty()).then(|| view! { <p class="notification-body">{n.body.clone()}</p> })}
             <div class="approval-actions">

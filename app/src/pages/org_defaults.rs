@@ -4,8 +4,8 @@
 //! limit of the same kind. Anyone in the org may look; changing needs `permissions.manage`
 //! at the organisation.
 
-use super::action_settings::{ActionGroups, Place, SettingsCtx};
 use crate::api::permissions::permissions_defaults;
+use crate::components::action_settings::{ActionGroups, Place, SettingsCtx};
 use crate::components::notice::ErrorNotice;
 use crate::domain::action_settings::OrgDefaults;
 use leptos::prelude::*;

@@ -2,9 +2,10 @@
 //! status and full body, so an install without SMTP can still hand invitation and reset
 //! links over. Needs `users.manage` (the mails carry sign-in links).
 
-use super::users::{encode, short_time};
 use crate::api::users::list_outbox;
+use crate::components::format::time_to_minute;
 use crate::components::notice::ErrorNotice;
+use crate::domain::actions::url_encode;
 use crate::domain::users::{MailStatus, OutboxItem, OutboxPage};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -54,7 +55,7 @@ fn OutboxBody(p: OutboxPage, first: bool) -> impl IntoView {
         }}
         <nav class="pager" aria-label="Pages">
             {(!first).then(|| view! { <a class="btn" href="/org/outbox">"Newest"</a> })}
-            {p.next_cursor.map(|c| view! { <a class="btn" href=format!("/org/outbox?cursor={}", encode(&c)) rel="next">"Older"</a> })}
+            {p.next_cursor.map(|c| view! { <a class="btn" href=format!("/org/outbox?cursor={}", url_encode(&c)) rel="next">"Older"</a> })}
         </nav>
     }
     .into_any()
@@ -64,7 +65,7 @@ fn OutboxBody(p: OutboxPage, first: bool) -> impl IntoView {
 fn Mail(m: OutboxItem) -> impl IntoView {
     let status = m.status.label();
     let detail = match m.status {
-        MailStatus::Sent => format!("Sent {}", m.sent_at.as_deref().map(short_time).unwrap_or_default()),
+        MailStatus::Sent => format!("Sent {}", m.sent_at.as_deref().map(time_to_minute).unwrap_or_default()),
         MailStatus::Failed => format!("Gave up after {} attempts", m.attempts),
         MailStatus::Pending if m.attempts > 0 => format!("Retrying ({} failed attempts)", m.attempts),
         MailStatus::Pending => "Not sent yet".to_string(),
@@ -74,7 +75,7 @@ fn Mail(m: OutboxItem) -> impl IntoView {
             <div class="mail-head">
                 <div>
                     <p class="mail-subject"><strong>{m.subject.clone()}</strong></p>
-                    <p class="muted">"To " <span data-testid="mail-to">{m.to_email.clone()}</span> " · queued " {short_time(&m.created_at)} " UTC"</p>
+                    <p class="muted">"To " <span data-testid="mail-to">{m.to_email.clone()}</span> " · queued " {time_to_minute(&m.created_at)} " UTC"</p>
                 </div>
                 <span class=format!("badge badge-mail-{status}") data-testid="mail-status">{status}</span>
             </div>

@@ -3,8 +3,8 @@
 use crate::api::actions::overview_actions;
 use crate::api::auth::CurrentUser;
 use crate::api::overview::{get_overview, Overview};
+use crate::components::format::{money, time_to_second};
 use crate::domain::actions::{ActionRow, ActionsOverview};
-use crate::pages::audit_action::{money, short_time};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -104,7 +104,7 @@ fn ActionRows(rows: Vec<ActionRow>, empty: &'static str) -> impl IntoView {
                             let href = format!("/audit/actions/{}", r.id);
                             view! {
                                 <tr>
-                                    <td class="nowrap"><a href=href>{short_time(&r.created_at)}</a></td>
+                                    <td class="nowrap"><a href=href>{time_to_second(&r.created_at)}</a></td>
                                     <td>{r.store_name.clone()}</td>
                                     <td>{r.action_name.clone()}</td>
                                     <td class="nowrap">{money(&r.amount, &r.currency)}</td>

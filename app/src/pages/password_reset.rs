@@ -2,25 +2,11 @@
 //! the same answer, so it cannot be used to find out who has an account.
 
 use crate::api::users::{get_password_reset_info, ForgotPassword, ResetPassword};
+use crate::components::auth_card::AuthCard;
 use crate::components::form::{action_error, ErrorBanner, Field, Submit};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-
-#[component]
-fn AuthCard(children: Children) -> impl IntoView {
-    view! {
-        <main class="centered">
-            <div class="card auth-card narrow">
-                <div class="brand brand-large">
-                    <span class="brand-mark" aria-hidden="true">"M"</span>
-                    <span class="brand-name">"Mandate"</span>
-                </div>
-                {children()}
-            </div>
-        </main>
-    }
-}
 
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {

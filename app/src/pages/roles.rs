@@ -7,13 +7,12 @@ use crate::api::roles::{
     get_assignment_options, list_assignments, list_roles, CreateAssignment, CreateRole, DeleteAssignment, DeleteRole,
     SetRolePermission, UpdateRole,
 };
-use crate::components::form::{action_error, ActionError, ErrorBanner, Submit};
-use crate::components::notice::ErrorNotice;
+use crate::components::form::{action_error, field_message, hydrated, ActionError, ErrorBanner, SelectField, Submit};
+use crate::components::notice::{ChangeNotice, ErrorNotice};
 use crate::domain::roles::{
     AssignmentList, AssignmentOptions, AssignmentView, Choice, PermissionInfo, RoleList, RoleView,
 };
 use crate::domain::AppError;
-use crate::Hydrated;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use std::collections::BTreeSet;
@@ -40,15 +39,6 @@ impl RolesCtx {
     fn done(&self, message: String) {
         self.pending.set(Some(message));
         self.reload.dispatch(());
-    }
-}
-
-/// True once the browser has hydrated the page: controls that need script stay disabled
-/// until then.
-fn hydrated() -> Signal<bool> {
-    match use_context::<Hydrated>() {
-        Some(Hydrated(h)) => h.into(),
-        None => Signal::derive(|| true),
     }
 }
 
@@ -99,7 +89,7 @@ fn RolesBody(list: RoleList, assignments: AssignmentList, options: AssignmentOpt
     let permissions = list.permissions.clone();
     let roles = RwSignal::new(list);
     let reload = Action::new(|_: &()| load_all());
-    let notice = RwSignal::new(None);
+    let notice = RwSignal::new(None::<Result<String, String>>);
     let pending = RwSignal::new(None);
     let ctx = RolesCtx { roles, assignments: RwSignal::new((assignments, options)), reload, pending };
     provide_context(ctx);
@@ -118,14 +108,7 @@ fn RolesBody(list: RoleList, assignments: AssignmentList, options: AssignmentOpt
     let custom = move || roles.with(|l| l.roles.iter().filter(|r| !r.built_in).cloned().collect::<Vec<_>>());
     let has_custom = move || roles.with(|l| l.roles.iter().any(|r| !r.built_in));
     view! {
-        {move || {
-            notice
-                .get()
-                .map(|n| match n {
-                    Ok(m) => view! { <div class="banner banner-success" role="status" data-testid="roles-notice">{m}</div> }.into_any(),
-                    Err(m) => view! { <div class="banner banner-error" role="alert" data-testid="roles-notice">{m}</div> }.into_any(),
-                })
-        }}
+        <ChangeNotice notice testid="roles-notice"/>
         <Matrix/>
         {can_edit
             .then(|| {
@@ -313,14 +296,8 @@ fn Matrix() -> impl IntoView {
     .into_any()
 }
 
-/// The message of a field error, if any.
-fn field_message(error: ActionError, name: &'static str) -> impl Fn() -> Option<String> + Copy + Send + Sync {
-    move || error.get().and_then(|e| e.field(name).map(str::to_string))
-}
-
 #[component]
 fn CustomRoleEditor(role: RoleView) -> impl IntoView {
-    let ready = hydrated();
     let update = ServerAction::<UpdateRole>::new();
     let delete = ServerAction::<DeleteRole>::new();
     let update_error = action_error(update.value());
@@ -351,20 +328,18 @@ fn CustomRoleEditor(role: RoleView) -> impl IntoView {
             <div class="role-editor-body">
                 <form class="form" on:submit=submit data-testid="edit-role-form">
                     <ErrorBanner error=update_error/>
-                    <div class="field" class:field-invalid=move || name_msg().is_some()>
+                    <div class="field" class:field-invalid=move || name_msg.get().is_some()>
                         <label for=name_id.clone()>"Name"</label>
-                        <input id=name_id.clone() type="text" required=true bind:value=name aria-invalid=move || name_msg().is_some().to_string()/>
-                        {move || name_msg().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+                        <input id=name_id.clone() type="text" required=true bind:value=name aria-invalid=move || name_msg.get().is_some().to_string()/>
+                        {move || name_msg.get().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                     </div>
-                    <div class="field" class:field-invalid=move || desc_msg().is_some()>
+                    <div class="field" class:field-invalid=move || desc_msg.get().is_some()>
                         <label for=desc_id.clone()>"Description"</label>
                         <textarea id=desc_id.clone() rows="2" bind:value=description></textarea>
-                        {move || desc_msg().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+                        {move || desc_msg.get().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                     </div>
                     <div>
-                        <button type="submit" class="btn btn-primary" disabled=move || !ready.get() || update.pending().get()>
-                            {move || if update.pending().get() { "Saving…" } else { "Save" }}
-                        </button>
+                        <Submit label="Save" busy_label="Saving…" pending=update.pending().into() until_hydrated=true/>
                     </div>
                 </form>
                 <ActionForm action=delete attr:class="form" attr:data-testid="delete-role-form">
@@ -387,7 +362,6 @@ fn CustomRoleEditor(role: RoleView) -> impl IntoView {
 
 #[component]
 fn CreateRoleForm(permissions: Vec<PermissionInfo>) -> impl IntoView {
-    let ready = hydrated();
     let create = ServerAction::<CreateRole>::new();
     let error = action_error(create.value());
     let name = RwSignal::new(String::new());
@@ -449,26 +423,24 @@ fn CreateRoleForm(permissions: Vec<PermissionInfo>) -> impl IntoView {
             <h2 id="new-role-title">"New custom role"</h2>
             <form class="form" on:submit=submit data-testid="create-role-form">
                 <ErrorBanner error/>
-                <div class="field" class:field-invalid=move || name_msg().is_some()>
+                <div class="field" class:field-invalid=move || name_msg.get().is_some()>
                     <label for="new-role-name">"Name"</label>
-                    <input id="new-role-name" type="text" required=true bind:value=name aria-invalid=move || name_msg().is_some().to_string()/>
-                    {move || name_msg().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+                    <input id="new-role-name" type="text" required=true bind:value=name aria-invalid=move || name_msg.get().is_some().to_string()/>
+                    {move || name_msg.get().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                 </div>
-                <div class="field" class:field-invalid=move || desc_msg().is_some()>
+                <div class="field" class:field-invalid=move || desc_msg.get().is_some()>
                     <label for="new-role-description">"Description"</label>
                     <p class="field-hint">"What people with this role do, in a sentence (optional)."</p>
                     <textarea id="new-role-description" rows="2" bind:value=description></textarea>
-                    {move || desc_msg().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+                    {move || desc_msg.get().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                 </div>
                 <fieldset class="field checkbox-grid">
                     <legend>"Permissions"</legend>
                     {boxes}
-                    {move || perms_msg().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+                    {move || perms_msg.get().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                 </fieldset>
                 <div>
-                    <button type="submit" class="btn btn-primary" disabled=move || !ready.get() || create.pending().get() data-testid="create-role">
-                        {move || if create.pending().get() { "Creating…" } else { "Create role" }}
-                    </button>
+                    <Submit label="Create role" busy_label="Creating…" pending=create.pending().into() testid="create-role" until_hydrated=true/>
                 </div>
             </form>
         </section>
@@ -476,7 +448,8 @@ fn CreateRoleForm(permissions: Vec<PermissionInfo>) -> impl IntoView {
     .into_any()
 }
 
-/// A labelled select whose error comes from the action's field errors under `name`.
+/// A required select of choices, "Choose …" first, whose error comes from the action's field
+/// errors under `name`.
 #[component]
 fn ChoiceSelect(
     id: &'static str,
@@ -486,17 +459,8 @@ fn ChoiceSelect(
     placeholder: &'static str,
     error: ActionError,
 ) -> impl IntoView {
-    let message = field_message(error, name);
-    view! {
-        <div class="field" class:field-invalid=move || message().is_some()>
-            <label for=id>{label}</label>
-            <select id=id name=name required=true aria-invalid=move || message().is_some().to_string()>
-                <option value="">{placeholder}</option>
-                {move || options.get().into_iter().map(|c| view! { <option value=c.value>{c.label}</option> }).collect_view()}
-            </select>
-            {move || message().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-        </div>
-    }
+    let options = Signal::derive(move || options.get().into_iter().map(|c| (c.value, c.label)).collect::<Vec<_>>());
+    view! { <SelectField id label name options placeholder required=true error=field_message(error, name)/> }
 }
 
 #[component]

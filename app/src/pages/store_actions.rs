@@ -5,11 +5,11 @@
 //! `permissions.manage` at the store can change it (the server decides; the page disables
 //! what the viewer cannot do).
 
-use super::action_settings::{ActionGroups, Place, SettingsCtx};
-use super::try_it::TryItPanel;
 use crate::api::check::catalog_list;
 use crate::api::permissions::permissions_list;
+use crate::components::action_settings::{ActionGroups, Place, SettingsCtx};
 use crate::components::notice::ErrorNotice;
+use crate::components::try_it::TryItPanel;
 use crate::domain::action_settings::StorePermissions;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -65,9 +65,9 @@ fn StoreActions(
     let enabled_count = move || data.with(|d| d.iter().filter(|a| a.enabled).count());
     let confirm_count = move || data.with(|d| d.iter().filter(|a| a.enabled && a.requires_confirmation).count());
     let total = p.actions.len();
-    let categories: Vec<(String, String)> = super::action_settings::by_category(&p.actions)
+    let categories: Vec<(String, String)> = crate::components::action_settings::by_category(&p.actions)
         .into_iter()
-        .map(|(c, _)| (c.clone(), super::action_settings::category_title(&c)))
+        .map(|(c, _)| (c.clone(), crate::components::action_settings::category_title(&c)))
         .collect();
     let assistants = p.assistants.clone();
     let try_store = store_id.clone();

@@ -10,31 +10,18 @@ use crate::api::assistants::{
     assistants_for_store, get_tool_preview, list_assistant_keys, CreateAssistant, CreateAssistantKey, DeleteAssistant,
     SetAllowedActions, SetAssistantStatus, UpdateAssistant,
 };
-use crate::components::form::{action_error, ErrorBanner, Field};
-use crate::components::notice::ErrorNotice;
+use crate::components::form::{action_error, ErrorBanner, Field, Submit};
+use crate::components::format::time_to_minute;
+use crate::components::notice::{ChangeNotice, ErrorNotice};
+use crate::components::page_data::Reloaded;
 use crate::domain::api_keys::{ApiKeyView, CreatedApiKey};
 use crate::domain::assistants::{ActionChoice, AssistantView, StoreAssistants, ToolPreview, STATUS_ACTIVE};
-use crate::domain::AppError;
-use crate::pages::stores::SubmitButton;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-/// Shared by the page's parts.
-#[derive(Clone, Copy)]
-struct PageCtx {
-    data: RwSignal<StoreAssistants>,
-    reload: Action<String, Result<StoreAssistants, AppError>>,
-    pending: RwSignal<Option<String>>,
-}
-
-impl PageCtx {
-    fn done(&self, message: String) {
-        self.pending.set(Some(message));
-        let id = self.data.with_untracked(|d| d.store.id.clone());
-        self.reload.dispatch(id);
-    }
-}
+/// Shared by the page's parts: the latest data, reloaded after each change.
+type PageCtx = Reloaded<StoreAssistants, String>;
 
 #[component]
 pub fn StoreAssistantsPage() -> impl IntoView {
@@ -64,23 +51,9 @@ pub fn StoreAssistantsPage() -> impl IntoView {
 
 #[component]
 fn AssistantsBody(data: StoreAssistants) -> impl IntoView {
-    let data = RwSignal::new(data);
-    let reload = Action::new(|id: &String| assistants_for_store(id.clone()));
-    let notice = RwSignal::new(None::<Result<String, String>>);
-    let pending = RwSignal::new(None);
-    let ctx = PageCtx { data, reload, pending };
+    let ctx = PageCtx::new(data, Action::new(|id: &String| assistants_for_store(id.clone())), |d| d.store.id.clone());
     provide_context(ctx);
-    Effect::new(move |_| match reload.value().get() {
-        Some(Ok(d)) => {
-            data.set(d);
-            if let Some(m) = pending.get_untracked() {
-                notice.set(Some(Ok(m)));
-                pending.set(None);
-            }
-        }
-        Some(Err(e)) => notice.set(Some(Err(e.message))),
-        None => {}
-    });
+    let (data, notice) = (ctx.data, ctx.notice);
     let store = move || data.with(|d| d.store.clone());
     let can_create = move || data.with(|d| d.store.can_manage);
     let cards = move || data.with(|d| d.assistants.clone());
@@ -99,14 +72,7 @@ fn AssistantsBody(data: StoreAssistants) -> impl IntoView {
                 </div>
             }
         }}
-        {move || {
-            notice
-                .get()
-                .map(|n| match n {
-                    Ok(m) => view! { <div class="banner banner-success" role="status" data-testid="assistants-notice">{m}</div> }.into_any(),
-                    Err(m) => view! { <div class="banner banner-error" role="alert" data-testid="assistants-notice">{m}</div> }.into_any(),
-                })
-        }}
+        <ChangeNotice notice testid="assistants-notice"/>
         <Show when=can_create>
             <CreateAssistantForm/>
         </Show>
@@ -123,19 +89,6 @@ fn AssistantsBody(data: StoreAssistants) -> impl IntoView {
 /// A card is drawn afresh when any of this changes; allowed actions change inside it.
 fn card_key(a: &AssistantView) -> (String, String, String, String, bool, bool) {
     (a.id.clone(), a.name.clone(), a.description.clone(), a.status.clone(), a.can_manage, a.can_manage_actions)
-}
-
-fn on_success<T, S>(value: S, message: impl Fn(&T) -> String + Send + Sync + 'static)
-where
-    T: Clone + Send + Sync + 'static,
-    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
-{
-    let ctx = expect_context::<PageCtx>();
-    Effect::new(move |_| {
-        if let Some(Ok(v)) = value.get() {
-            ctx.done(message(&v));
-        }
-    });
 }
 
 #[component]
@@ -161,7 +114,7 @@ fn CreateAssistantForm() -> impl IntoView {
                 <input type="hidden" name="store_id" value=store_id/>
                 <Field label="Name" name="name" error hint="Up to 200 characters, e.g. \"Support chat\"."/>
                 <Field label="Description" name="description" error required=false hint="Optional: what it is for."/>
-                <SubmitButton label="Create assistant" busy_label="Creating…" pending=create.pending().into()/>
+                <Submit label="Create assistant" busy_label="Creating…" pending=create.pending().into() until_hydrated=true/>
             </ActionForm>
         </section>
     }
@@ -178,7 +131,7 @@ fn category_label(c: &str) -> String {
 #[component]
 fn AssistantCard(a: AssistantView) -> impl IntoView {
     let ctx = expect_context::<PageCtx>();
-    // The checkboxes work once the card is hydrated (see `SubmitButton`).
+    // The checkboxes work once the card is hydrated (see `components::form::Submit`).
     let ready = RwSignal::new(false);
     let card = NodeRef::<leptos::html::Section>::new();
     card.on_load(move |_| ready.set(true));
@@ -365,27 +318,26 @@ fn ToolList(p: ToolPreview) -> impl IntoView {
 
 #[component]
 fn AssistantControls(a: AssistantView) -> impl IntoView {
+    let ctx = expect_context::<PageCtx>();
     let set_status = ServerAction::<SetAssistantStatus>::new();
     let update = ServerAction::<UpdateAssistant>::new();
     let delete = ServerAction::<DeleteAssistant>::new();
     let status_error = action_error(set_status.value());
     let update_error = action_error(update.value());
     let delete_error = action_error(delete.value());
-    on_success(set_status.value(), |x: &AssistantView| {
+    ctx.on_success(set_status.value(), |x: &AssistantView| {
         if x.status == STATUS_ACTIVE {
             format!("\u{201c}{}\u{201d} enabled.", x.name)
         } else {
             format!("\u{201c}{}\u{201d} disabled: it gets no tools and every check it makes is denied.", x.name)
         }
     });
-    on_success(update.value(), |x: &AssistantView| format!("Assistant \u{201c}{}\u{201d} saved.", x.name));
+    ctx.on_success(update.value(), |x: &AssistantView| format!("Assistant \u{201c}{}\u{201d} saved.", x.name));
     let deleted = a.name.clone();
-    on_success(delete.value(), move |_: &()| format!("Assistant \u{201c}{deleted}\u{201d} deleted."));
+    ctx.on_success(delete.value(), move |_: &()| format!("Assistant \u{201c}{deleted}\u{201d} deleted."));
     let active = a.status == STATUS_ACTIVE;
     let id = a.id.clone();
     let (name_id, description_id) = (format!("assistant-name-{id}"), format!("assistant-description-{id}"));
-    let name_msg = move || update_error.get().and_then(|e| e.field("name").map(str::to_string));
-    let description_msg = move || update_error.get().and_then(|e| e.field("description").map(str::to_string));
     let toggle_testid = if active { "assistant-disable" } else { "assistant-enable" };
     let (id_status, id_edit, id_delete) = (id.clone(), id.clone(), id.clone());
     let (edit_name, edit_description) = (a.name.clone(), a.description.clone());
@@ -395,12 +347,13 @@ fn AssistantControls(a: AssistantView) -> impl IntoView {
             <ActionForm action=set_status attr:class="inline-form">
                 <input type="hidden" name="id" value=id_status/>
                 <input type="hidden" name="status" value=if active { "disabled" } else { "active" }/>
-                <SubmitButton
+                <Submit
                     label=if active { "Disable" } else { "Enable" }
                     busy_label=if active { "Disabling…" } else { "Enabling…" }
                     pending=set_status.pending().into()
                     class="btn btn-small"
                     testid=toggle_testid
+                    until_hydrated=true
                 />
             </ActionForm>
             <details class="row-menu">
@@ -408,17 +361,9 @@ fn AssistantControls(a: AssistantView) -> impl IntoView {
                 <ActionForm action=update attr:class="form compact">
                     <ErrorBanner error=update_error/>
                     <input type="hidden" name="id" value=id_edit/>
-                    <div class="field" class:field-invalid=move || name_msg().is_some()>
-                        <label for=name_id.clone()>"Name"</label>
-                        <input id=name_id.clone() name="name" type="text" required=true value=edit_name/>
-                        {move || name_msg().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-                    </div>
-                    <div class="field" class:field-invalid=move || description_msg().is_some()>
-                        <label for=description_id.clone()>"Description"</label>
-                        <input id=description_id.clone() name="description" type="text" value=edit_description/>
-                        {move || description_msg().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-                    </div>
-                    <SubmitButton label="Save" busy_label="Saving…" pending=update.pending().into()/>
+                    <Field label="Name" name="name" id=name_id.clone() value=edit_name error=update_error/>
+                    <Field label="Description" name="description" id=description_id.clone() required=false value=edit_description error=update_error/>
+                    <Submit label="Save" busy_label="Saving…" pending=update.pending().into() until_hydrated=true/>
                 </ActionForm>
             </details>
             <details class="confirm">
@@ -427,17 +372,13 @@ fn AssistantControls(a: AssistantView) -> impl IntoView {
                     <ErrorBanner error=delete_error/>
                     <input type="hidden" name="id" value=id_delete/>
                     <p>{delete_message}</p>
-                    <SubmitButton label="Delete assistant" busy_label="Deleting…" pending=delete.pending().into() class="btn btn-danger btn-small" testid="confirm-delete-assistant"/>
+                    <Submit label="Delete assistant" busy_label="Deleting…" pending=delete.pending().into() class="btn btn-danger btn-small" testid="confirm-delete-assistant" until_hydrated=true/>
                 </ActionForm>
             </details>
             {move || status_error.get().map(|e| view! { <span class="field-error" role="alert">{e.message}</span> })}
         </div>
     }
     .into_any()
-}
-
-fn short_time(t: &str) -> String {
-    t.get(..16).unwrap_or(t).replace('T', " ")
 }
 
 /// The agent keys acting as this assistant: list, create (secret shown once), revoke.
@@ -469,8 +410,6 @@ fn AgentKeys(a: AssistantView) -> impl IntoView {
     });
     let name_id = format!("agent-key-name-{}", a.id);
     let expiry_id = format!("agent-key-expiry-{}", a.id);
-    let name_msg = move || error.get().and_then(|e| e.field("name").map(str::to_string));
-    let expiry_msg = move || error.get().and_then(|e| e.field("expires_at").map(str::to_string));
     view! {
         <div class="agent-keys" data-testid="agent-keys">
             <h3>"Agent API keys"</h3>
@@ -507,17 +446,9 @@ fn AgentKeys(a: AssistantView) -> impl IntoView {
                 <ErrorBanner error/>
                 <input type="hidden" name="store_id" value=a.store_id.clone()/>
                 <input type="hidden" name="assistant_id" value=a.id.clone()/>
-                <div class="field" class:field-invalid=move || name_msg().is_some()>
-                    <label for=name_id.clone()>"Key name"</label>
-                    <input id=name_id.clone() name="name" type="text" required=true/>
-                    {move || name_msg().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-                </div>
-                <div class="field" class:field-invalid=move || expiry_msg().is_some()>
-                    <label for=expiry_id.clone()>"Expires (optional)"</label>
-                    <input id=expiry_id.clone() name="expires_at" type="date"/>
-                    {move || expiry_msg().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-                </div>
-                <SubmitButton label="Create agent key" busy_label="Creating…" pending=create.pending().into()/>
+                <Field label="Key name" name="name" id=name_id.clone() error=error/>
+                <Field label="Expires (optional)" name="expires_at" id=expiry_id.clone() kind="date" required=false error=error/>
+                <Submit label="Create agent key" busy_label="Creating…" pending=create.pending().into() until_hydrated=true/>
             </ActionForm>
         </div>
     }
@@ -538,14 +469,14 @@ fn AgentKeyRow(k: ApiKeyView, revoke: ServerAction<RevokeApiKey>) -> impl IntoVi
             <strong>{k.name.clone()}</strong>" "
             <code>{format!("{}…", k.prefix)}</code>" "
             <span class=badge>{k.status.clone()}</span>
-            <span class="muted small">{format!(" created {}", short_time(&k.created_at))}</span>
+            <span class="muted small">{format!(" created {}", time_to_minute(&k.created_at))}</span>
             {active.then(|| view! {
                 <details class="confirm">
                     <summary class="btn btn-small" data-testid="agent-key-revoke">"Revoke…"</summary>
                     <ActionForm action=revoke attr:class="confirm-form">
                         <input type="hidden" name="id" value=k.id.clone()/>
                         <p>{format!("Revoke \u{201c}{name}\u{201d}? The assistant's calls with it are refused at once.")}</p>
-                        <SubmitButton label="Revoke key" busy_label="Revoking…" pending=revoke.pending().into() class="btn btn-danger btn-small" testid="confirm-revoke"/>
+                        <Submit label="Revoke key" busy_label="Revoking…" pending=revoke.pending().into() class="btn btn-danger btn-small" testid="confirm-revoke" until_hydrated=true/>
                     </ActionForm>
                 </details>
             })}

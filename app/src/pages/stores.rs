@@ -6,28 +6,15 @@
 
 use crate::api::auth::CurrentUser;
 use crate::api::stores::{list_stores, CreateStore, DeleteStore, SetStorePaused, UpdateStore};
-use crate::components::form::{action_error, ErrorBanner, Field};
-use crate::components::notice::ErrorNotice;
+use crate::components::form::{action_error, field_message, ErrorBanner, Field, SelectField, Submit};
+use crate::components::notice::{ChangeNotice, ErrorNotice};
+use crate::components::page_data::Reloaded;
 use crate::domain::stores::{StoreList, StoreView};
-use crate::domain::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// Shared by the page's parts: the latest list, how to reload it, and the pending message.
-#[derive(Clone, Copy)]
-struct StoresCtx {
-    data: RwSignal<StoreList>,
-    reload: Action<(), Result<StoreList, AppError>>,
-    pending: RwSignal<Option<String>>,
-}
-
-impl StoresCtx {
-    /// After a change: load the list again, then say what happened.
-    fn done(&self, message: String) {
-        self.pending.set(Some(message));
-        self.reload.dispatch(());
-    }
-}
+/// Shared by the page's parts: the latest data, reloaded after each change.
+type StoresCtx = Reloaded<StoreList>;
 
 #[component]
 pub fn StoresPage() -> impl IntoView {
@@ -54,35 +41,14 @@ pub fn StoresPage() -> impl IntoView {
 
 #[component]
 fn StoresBody(list: StoreList) -> impl IntoView {
-    let data = RwSignal::new(list);
-    let reload = Action::new(|_: &()| list_stores());
-    let notice = RwSignal::new(None::<Result<String, String>>);
-    let pending = RwSignal::new(None);
-    let ctx = StoresCtx { data, reload, pending };
+    let ctx = StoresCtx::new(list, Action::new(|_: &()| list_stores()), |_| ());
     provide_context(ctx);
-    Effect::new(move |_| match reload.value().get() {
-        Some(Ok(list)) => {
-            data.set(list);
-            if let Some(m) = pending.get_untracked() {
-                notice.set(Some(Ok(m)));
-                pending.set(None);
-            }
-        }
-        Some(Err(e)) => notice.set(Some(Err(e.message))),
-        None => {}
-    });
+    let (data, notice) = (ctx.data, ctx.notice);
     let can_create = move || data.with(|l| l.can_create());
     let paused = move || data.with(|l| l.stores.iter().filter(|s| s.actions_paused).count());
     let rows = move || data.with(|l| l.stores.clone());
     view! {
-        {move || {
-            notice
-                .get()
-                .map(|n| match n {
-                    Ok(m) => view! { <div class="banner banner-success" role="status" data-testid="stores-notice">{m}</div> }.into_any(),
-                    Err(m) => view! { <div class="banner banner-error" role="alert" data-testid="stores-notice">{m}</div> }.into_any(),
-                })
-        }}
+        <ChangeNotice notice testid="stores-notice"/>
         {move || {
             let n = paused();
             (n > 0).then(|| view! {
@@ -147,22 +113,9 @@ fn TeamSelect(
     selected: Option<String>,
     error: crate::components::form::ActionError,
 ) -> impl IntoView {
-    let message = move || error.get().and_then(|e| e.field("team_id").map(str::to_string));
-    view! {
-        <div class="field" class:field-invalid=move || message().is_some()>
-            <label for=id.clone()>"Team"</label>
-            <select id=id.clone() name="team_id" aria-invalid=move || message().is_some().to_string()>
-                {options
-                    .into_iter()
-                    .map(|(value, text)| {
-                        let is_selected = selected.as_deref().unwrap_or("") == value;
-                        view! { <option value=value selected=is_selected>{text}</option> }
-                    })
-                    .collect_view()}
-            </select>
-            {move || message().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-        </div>
-    }
+    // With nothing selected, the first option ("No team" where allowed) is.
+    let selected = selected.unwrap_or_default();
+    view! { <SelectField id label="Team" name="team_id" options selected error=field_message(error, "team_id")/> }
 }
 
 #[component]
@@ -189,54 +142,10 @@ fn CreateStoreForm() -> impl IntoView {
                 <Field label="Currency" name="currency" error value="EUR" hint="Three letters, like EUR or USD: limits are in this currency."/>
                 {move || view! { <TeamSelect id="new-store-team".into() options=teams() selected=None error/> }}
                 <p class="muted small">"New stores run on the built-in sandbox platform."</p>
-                <SubmitButton label="Create store" busy_label="Creating…" pending=create.pending().into()/>
+                <Submit label="Create store" busy_label="Creating…" pending=create.pending().into() until_hydrated=true/>
             </ActionForm>
         </section>
     }
-}
-
-/// A submit button, disabled while its action runs and until it is hydrated in the browser.
-/// Forms inside `Suspense` hydrate after the app's own hydration flag is set; a click before
-/// their handlers are attached would post the form natively and lose the answer (a new key's
-/// secret, say). The flag flips once the button's node is loaded, so the server's `disabled`
-/// and the first hydrated value agree and the change is then applied.
-#[component]
-pub(crate) fn SubmitButton(
-    label: &'static str,
-    busy_label: &'static str,
-    pending: Signal<bool>,
-    #[prop(default = "btn btn-primary")] class: &'static str,
-    #[prop(optional)] testid: Option<&'static str>,
-) -> impl IntoView {
-    let ready = RwSignal::new(false);
-    let node = NodeRef::<leptos::html::Button>::new();
-    node.on_load(move |_| ready.set(true));
-    view! {
-        <button
-            node_ref=node
-            type="submit"
-            class=class
-            data-testid=testid
-            disabled=move || pending.get() || !ready.get()
-            aria-busy=move || pending.get().to_string()
-        >
-            {move || if pending.get() { busy_label } else { label }}
-        </button>
-    }
-}
-
-/// Tells the page when an action succeeded.
-fn on_success<T, S>(value: S, message: impl Fn(&T) -> String + Send + Sync + 'static)
-where
-    T: Clone + Send + Sync + 'static,
-    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
-{
-    let ctx = expect_context::<StoresCtx>();
-    Effect::new(move |_| {
-        if let Some(Ok(v)) = value.get() {
-            ctx.done(message(&v));
-        }
-    });
 }
 
 #[component]
@@ -284,16 +193,16 @@ fn StoreControls(store: StoreView) -> impl IntoView {
     let pause_error = action_error(pause.value());
     let update_error = action_error(update.value());
     let delete_error = action_error(delete.value());
-    on_success(pause.value(), |s: &StoreView| {
+    ctx.on_success(pause.value(), |s: &StoreView| {
         if s.actions_paused {
             format!("Actions paused for \u{201c}{}\u{201d}: every action there is refused until resumed.", s.name)
         } else {
             format!("Actions resumed for \u{201c}{}\u{201d}.", s.name)
         }
     });
-    on_success(update.value(), |s: &StoreView| format!("Store \u{201c}{}\u{201d} saved.", s.name));
+    ctx.on_success(update.value(), |s: &StoreView| format!("Store \u{201c}{}\u{201d} saved.", s.name));
     let deleted = store.name.clone();
-    on_success(delete.value(), move |_: &()| format!("Store \u{201c}{deleted}\u{201d} deleted."));
+    ctx.on_success(delete.value(), move |_: &()| format!("Store \u{201c}{deleted}\u{201d} deleted."));
 
     let paused = store.actions_paused;
     let pause_testid = if paused { "store-resume" } else { "store-pause" };
@@ -312,8 +221,6 @@ fn StoreControls(store: StoreView) -> impl IntoView {
     let teams = ctx.data.with_untracked(|l| team_options(l, current.as_ref().map(|(i, p)| (i.as_str(), p.as_str()))));
     let (name_id, currency_id) = (format!("edit-name-{id}"), format!("edit-currency-{id}"));
     let team_select_id = format!("edit-team-{id}");
-    let name_msg = move || update_error.get().and_then(|e| e.field("name").map(str::to_string));
-    let currency_msg = move || update_error.get().and_then(|e| e.field("currency").map(str::to_string));
     view! {
         <div class="row-actions store-controls">
             <details class="confirm">
@@ -325,12 +232,13 @@ fn StoreControls(store: StoreView) -> impl IntoView {
                     <input type="hidden" name="id" value=id_pause/>
                     <input type="hidden" name="paused" value=if paused { "false" } else { "true" }/>
                     <p>{pause_message}</p>
-                    <SubmitButton
+                    <Submit
                         label=if paused { "Resume actions" } else { "Pause actions" }
                         busy_label=if paused { "Resuming…" } else { "Pausing…" }
                         pending=pause.pending().into()
                         class=if paused { "btn btn-small btn-primary" } else { "btn btn-small btn-danger" }
                         testid="confirm-pause"
+                        until_hydrated=true
                     />
                 </ActionForm>
             </details>
@@ -339,18 +247,10 @@ fn StoreControls(store: StoreView) -> impl IntoView {
                 <ActionForm action=update attr:class="form compact" attr:data-testid="edit-store-form">
                     <ErrorBanner error=update_error/>
                     <input type="hidden" name="id" value=id_edit/>
-                    <div class="field" class:field-invalid=move || name_msg().is_some()>
-                        <label for=name_id.clone()>"Name"</label>
-                        <input id=name_id.clone() name="name" type="text" required=true value=store_name/>
-                        {move || name_msg().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-                    </div>
-                    <div class="field" class:field-invalid=move || currency_msg().is_some()>
-                        <label for=currency_id.clone()>"Currency"</label>
-                        <input id=currency_id.clone() name="currency" type="text" required=true value=store_currency/>
-                        {move || currency_msg().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-                    </div>
+                    <Field label="Name" name="name" id=name_id.clone() value=store_name error=update_error/>
+                    <Field label="Currency" name="currency" id=currency_id.clone() value=store_currency error=update_error/>
                     <TeamSelect id=team_select_id options=teams selected=store_team error=update_error/>
-                    <SubmitButton label="Save" busy_label="Saving…" pending=update.pending().into()/>
+                    <Submit label="Save" busy_label="Saving…" pending=update.pending().into() until_hydrated=true/>
                 </ActionForm>
             </details>
             <details class="confirm">
@@ -359,7 +259,7 @@ fn StoreControls(store: StoreView) -> impl IntoView {
                     <ErrorBanner error=delete_error/>
                     <input type="hidden" name="id" value=id_delete/>
                     <p>{delete_message}</p>
-                    <SubmitButton label="Delete store" busy_label="Deleting…" pending=delete.pending().into() class="btn btn-danger btn-small" testid="confirm-delete"/>
+                    <Submit label="Delete store" busy_label="Deleting…" pending=delete.pending().into() class="btn btn-danger btn-small" testid="confirm-delete" until_hydrated=true/>
                 </ActionForm>
             </details>
         </div>

@@ -6,7 +6,9 @@
 //! has the page; it shows the tasks of the stores they can see and those assigned to them.
 
 use crate::api::inbox::{list_tasks, SetTaskStatus};
-use crate::components::notice::ErrorNotice;
+use crate::components::format::task_status_badge;
+use crate::components::notice::{ChangeNotice, ErrorNotice};
+use crate::components::paged::{PagedEmpty, PagedTable};
 use crate::domain::actions::{url_encode, Choice};
 use crate::domain::inbox::{priority_label, task_status_label, TaskPage, TaskView, TASK_STATUSES};
 use crate::domain::ErrorCode;
@@ -54,17 +56,6 @@ fn some(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
-/// A status's words and badge class.
-fn status_badge(status: &str) -> (&'static str, &'static str) {
-    let class = match status {
-        "done" => "badge badge-ok",
-        "in_progress" => "badge badge-invited",
-        "cancelled" => "badge badge-muted",
-        _ => "badge",
-    };
-    (task_status_label(status), class)
-}
-
 #[component]
 pub fn TasksPage() -> impl IntoView {
     let query = use_query_map();
@@ -105,10 +96,7 @@ pub fn TasksPage() -> impl IntoView {
                 "Whoever a task is assigned to, or someone who approves actions for its store, can update its status."
             </p>
         </div>
-        {move || notice.get().map(|n| match n {
-            Ok(m) => view! { <div class="banner banner-success" role="status" data-testid="tasks-notice">{m}</div> }.into_any(),
-            Err(m) => view! { <div class="banner banner-error" role="alert" data-testid="tasks-notice">{m}</div> }.into_any(),
-        })}
+        <ChangeNotice notice testid="tasks-notice"/>
         <Transition fallback=|| view! { <div class="page-loading" role="status">"Loading tasks…"</div> }>
             {move || Suspend::new(async move {
                 let v = current.get_untracked();
@@ -187,43 +175,26 @@ fn TaskTable(p: TaskPage, v: View, set_status: ServerAction<SetTaskStatus>) -> i
             "No tasks yet. Assistants and automations create tasks with the \u{201c}Create a task\u{201d} action \
              (create_task) once it is switched on for a store; they show up here, and the person assigned gets a notification."
         };
-        return view! {
-            <section class="card">
-                <p class="muted" data-testid="tasks-empty">{text}</p>
-                {newest.map(|h| view! { <a class="btn" href=h>"Newest tasks"</a> })}
-            </section>
-        }
-        .into_any();
+        return view! { <PagedEmpty text testid="tasks-empty" newest newest_label="Newest tasks"/> }.into_any();
     }
     view! {
-        <section class="card" aria-label="Tasks">
-            <div class="table-wrap">
-                <table class="table tasks-table" data-testid="tasks-table">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Task"</th>
-                            <th scope="col">"Store"</th>
-                            <th scope="col">"Assigned to"</th>
-                            <th scope="col">"Priority"</th>
-                            <th scope="col">"Due"</th>
-                            <th scope="col">"Status"</th>
-                            <th scope="col">"Created by"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {p.items.into_iter().map(|t| view! { <TaskRow t set_status/> }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
-            <crate::components::notice::Pager newest older/>
-        </section>
+        <PagedTable
+            label="Tasks"
+            class="tasks-table"
+            testid="tasks-table"
+            headers=&["Task", "Store", "Assigned to", "Priority", "Due", "Status", "Created by"]
+            newest
+            older
+        >
+            {p.items.into_iter().map(|t| view! { <TaskRow t set_status/> }).collect_view()}
+        </PagedTable>
     }
     .into_any()
 }
 
 #[component]
 fn TaskRow(t: TaskView, set_status: ServerAction<SetTaskStatus>) -> impl IntoView {
-    let (status_text, status_class) = status_badge(&t.status);
+    let (status_text, status_class) = task_status_badge(&t.status);
     let busy = move || set_status.pending().get();
     let select_id = format!("task-status-{}", t.id);
     let linked = match (&t.linked_type, &t.linked_id) {

@@ -3,30 +3,16 @@
 //! decides every change; the page only hides what the viewer cannot do.
 
 use crate::api::teams::{list_teams, CreateTeam, DeleteTeam, MoveTeam, RenameTeam, TOP_LEVEL};
-use crate::components::form::{action_error, ActionError, ErrorBanner, Field, Submit};
-use crate::components::notice::ErrorNotice;
+use crate::components::form::{action_error, field_message, ActionError, ErrorBanner, Field, SelectField, Submit};
+use crate::components::notice::{ChangeNotice, ErrorNotice};
+use crate::components::page_data::Reloaded;
 use crate::domain::access::OrgTree;
 use crate::domain::teams::{team_path, TeamList, TeamView};
-use crate::domain::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// Shared by the page's parts: the latest tree, how to reload it, and the last message.
-#[derive(Clone, Copy)]
-struct TeamsCtx {
-    data: RwSignal<TeamList>,
-    reload: Action<(), Result<TeamList, AppError>>,
-    /// Said once the reload has finished, so what it says is already on the page.
-    pending: RwSignal<Option<String>>,
-}
-
-impl TeamsCtx {
-    /// After a change: load the tree again, then say what happened.
-    fn done(&self, message: String) {
-        self.pending.set(Some(message));
-        self.reload.dispatch(());
-    }
-}
+/// Shared by the page's parts: the latest tree, reloaded after each change.
+type TeamsCtx = Reloaded<TeamList>;
 
 #[component]
 pub fn TeamsPage() -> impl IntoView {
@@ -71,34 +57,13 @@ fn destinations(all: &[TeamView], team_id: &str) -> Vec<(String, String)> {
 /// their state unless their own team changed.
 #[component]
 fn TeamsBody(list: TeamList) -> impl IntoView {
-    let data = RwSignal::new(list);
-    let reload = Action::new(|_: &()| list_teams());
-    let notice = RwSignal::new(None);
-    let pending = RwSignal::new(None);
-    let ctx = TeamsCtx { data, reload, pending };
+    let ctx = TeamsCtx::new(list, Action::new(|_: &()| list_teams()), |_| ());
     provide_context(ctx);
-    Effect::new(move |_| match reload.value().get() {
-        Some(Ok(list)) => {
-            data.set(list);
-            if let Some(m) = pending.get_untracked() {
-                notice.set(Some(Ok(m)));
-                pending.set(None);
-            }
-        }
-        Some(Err(e)) => notice.set(Some(Err(e.message))),
-        None => {}
-    });
+    let (data, notice) = (ctx.data, ctx.notice);
     let can_create = move || data.with(|l| l.can_create_top_level || l.teams.iter().any(|t| t.can_manage));
     let empty = move || data.with(|l| l.teams.is_empty());
     view! {
-        {move || {
-            notice
-                .get()
-                .map(|n| match n {
-                    Ok(m) => view! { <div class="banner banner-success" role="status" data-testid="teams-notice">{m}</div> }.into_any(),
-                    Err(m) => view! { <div class="banner banner-error" role="alert" data-testid="teams-notice">{m}</div> }.into_any(),
-                })
-        }}
+        <ChangeNotice notice testid="teams-notice"/>
         <Show when=can_create>
             <CreateTeamForm/>
         </Show>
@@ -181,48 +146,18 @@ fn Select(
     #[prop(optional)] placeholder: Option<&'static str>,
     error: ActionError,
 ) -> impl IntoView {
-    let err_id = format!("{id}-error");
-    let message = move || error.get().and_then(|e| e.field(name).map(str::to_string));
-    let err_id2 = err_id.clone();
     view! {
-        <div class="field" class:field-invalid=move || message().is_some()>
-            <label for=id.clone()>{label}</label>
-            <select
-                id=id.clone()
-                name=name
-                required=placeholder.is_some()
-                aria-invalid=move || message().is_some().to_string()
-                aria-describedby=move || message().is_some().then(|| err_id2.clone())
-            >
-                {placeholder.map(|p| view! { <option value="">{p}</option> })}
-                {move || {
-                    options
-                        .get()
-                        .into_iter()
-                        .map(|(value, text)| {
-                            let is_selected = selected.as_deref() == Some(value.as_str());
-                            view! { <option value=value selected=is_selected>{text}</option> }
-                        })
-                        .collect_view()
-                }}
-            </select>
-            {move || message().map(|m| view! { <p class="field-error" id=err_id.clone() role="alert">{m}</p> })}
-        </div>
+        <SelectField
+            id
+            label
+            name
+            options
+            selected
+            placeholder
+            required=placeholder.is_some()
+            error=field_message(error, name)
+        />
     }
-}
-
-/// Tells the page when an action succeeded.
-fn on_success<T, S>(value: S, message: impl Fn(&T) -> String + Send + Sync + 'static)
-where
-    T: Clone + Send + Sync + 'static,
-    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
-{
-    let ctx = expect_context::<TeamsCtx>();
-    Effect::new(move |_| {
-        if let Some(Ok(v)) = value.get() {
-            ctx.done(message(&v));
-        }
-    });
 }
 
 #[component]
@@ -250,25 +185,19 @@ fn CreateTeamForm() -> impl IntoView {
             parents
         })
     };
-    let parent_error = move || error.get().and_then(|e| e.field("parent_team_id").map(str::to_string));
     view! {
         <section class="card" aria-labelledby="new-team-title">
             <h2 id="new-team-title">"New team"</h2>
             <ActionForm action=create node_ref=form attr:class="form form-columns" attr:data-testid="create-team-form">
                 <ErrorBanner error/>
                 <Field label="Name" name="name" error hint="Up to 200 characters, unique among its sibling teams."/>
-                <div class="field" class:field-invalid=move || parent_error().is_some()>
-                    <label for="new-team-parent">"Inside"</label>
-                    <select id="new-team-parent" name="parent_team_id">
-                        {move || {
-                            parents()
-                                .into_iter()
-                                .map(|(value, text)| view! { <option value=value>{text}</option> })
-                                .collect_view()
-                        }}
-                    </select>
-                    {move || parent_error().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-                </div>
+                <SelectField
+                    id="new-team-parent"
+                    label="Inside"
+                    name="parent_team_id"
+                    options=Signal::derive(parents)
+                    error=field_message(error, "parent_team_id")
+                />
                 <Submit label="Create team" busy_label="Creating…" pending=create.pending().into()/>
             </ActionForm>
         </section>
@@ -284,10 +213,10 @@ fn TeamControls(team: TeamView) -> impl IntoView {
     let rename_error = action_error(rename.value());
     let move_error = action_error(mover.value());
     let delete_error = action_error(delete.value());
-    on_success(rename.value(), |t: &TeamView| format!("Team renamed to \"{}\".", t.name));
-    on_success(mover.value(), |t: &TeamView| format!("Team \"{}\" moved.", t.name));
+    ctx.on_success(rename.value(), |t: &TeamView| format!("Team renamed to \"{}\".", t.name));
+    ctx.on_success(mover.value(), |t: &TeamView| format!("Team \"{}\" moved.", t.name));
     let deleted_name = team.name.clone();
-    on_success(delete.value(), move |_: &()| format!("Team \"{deleted_name}\" deleted."));
+    ctx.on_success(delete.value(), move |_: &()| format!("Team \"{deleted_name}\" deleted."));
 
     let id = team.id.clone();
     // Where the team could go, recomputed whenever the tree changes.

@@ -11,8 +11,10 @@ use crate::api::auth::CurrentUser;
 use crate::api::users::{
     get_user_form_options, list_users, DeleteUser, InviteUser, ResendInvite, SetUserStatus, UpdateUser,
 };
-use crate::components::form::{action_error, ActionError, ErrorBanner, Field, Submit};
+use crate::components::form::{action_error, field_message, ActionError, ErrorBanner, Field, SelectField, Submit};
+use crate::components::format::time_to_minute;
 use crate::components::notice::ErrorNotice;
+use crate::domain::actions::url_encode;
 use crate::domain::users::{Choice, UserFormOptions, UserPage, UserView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,21 +23,6 @@ use leptos_router::hooks::use_query_map;
 
 /// People per page.
 const PAGE_SIZE: u64 = 20;
-
-/// "2026-11-23 10:04" from an RFC 3339 timestamp (UTC).
-pub(crate) fn short_time(t: &str) -> String {
-    t.get(..16).unwrap_or(t).replace('T', " ")
-}
-
-/// Percent-encodes a query-string value.
-pub(crate) fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 /// The message of a failed row action (field errors included: rows have no room for them).
 #[component]
@@ -171,10 +158,16 @@ fn InviteCard(invite: ServerAction<InviteUser>, opts: UserFormOptions) -> impl I
 #[component]
 fn InviteForm(invite: ServerAction<InviteUser>, opts: UserFormOptions) -> impl IntoView {
     let error = action_error(invite.value());
-    let field_error = move |name: &'static str| move || error.get().and_then(|e| e.field(name).map(str::to_string));
-    let roles = opts.roles.clone();
-    let teams = opts.teams.clone();
-    let scope_teams = opts.teams.clone();
+    let roles: Vec<(String, String)> = opts.roles.iter().map(|r| (r.id.clone(), r.name.clone())).collect();
+    let teams: Vec<(String, String)> = opts.teams.iter().map(|t| (t.id.clone(), t.name.clone())).collect();
+    let mut scopes = vec![("org".to_string(), "The whole organisation".to_string())];
+    scopes.extend(opts.teams.iter().map(|t| (format!("team:{}", t.id), format!("Team {}", t.name))));
+    // The scope's errors may come under any of its parts.
+    let scope_message = Signal::derive(move || {
+        error.get().and_then(|e| {
+            e.field("scope").or_else(|| e.field("scope_id")).or_else(|| e.field("scope_type")).map(str::to_string)
+        })
+    });
     view! {
         <ActionForm action=invite attr:class="form invite-form" attr:novalidate=true>
             <ErrorBanner error/>
@@ -183,43 +176,30 @@ fn InviteForm(invite: ServerAction<InviteUser>, opts: UserFormOptions) -> impl I
                 <Field label="Name" name="display_name" autocomplete="off" error/>
             </div>
             <div class="form-row">
-                <div class="field">
-                    <label for="invite-role">"Role"</label>
-                    <select id="invite-role" name="role_id">
-                        {roles
-                            .into_iter()
-                            .map(|r| {
-                                let selected = r.id == "role-viewer";
-                                view! { <option value=r.id selected=selected>{r.name}</option> }
-                            })
-                            .collect_view()}
-                    </select>
-                    {move || field_error("role_id")().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-                </div>
-                <div class="field">
-                    <label for="invite-scope">"Where the role applies"</label>
-                    <select id="invite-scope" name="scope">
-                        <option value="org" selected=true>"The whole organisation"</option>
-                        {scope_teams
-                            .into_iter()
-                            .map(|t| view! { <option value=format!("team:{}", t.id)>{format!("Team {}", t.name)}</option> })
-                            .collect_view()}
-                    </select>
-                    {move || {
-                        field_error("scope")()
-                            .or_else(field_error("scope_id"))
-                            .or_else(field_error("scope_type"))
-                            .map(|m| view! { <p class="field-error" role="alert">{m}</p> })
-                    }}
-                </div>
-                <div class="field">
-                    <label for="invite-team">"Team"</label>
-                    <select id="invite-team" name="team_id">
-                        <option value="">"No team"</option>
-                        {teams.into_iter().map(|t| view! { <option value=t.id>{t.name}</option> }).collect_view()}
-                    </select>
-                    {move || field_error("team_id")().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-                </div>
+                <SelectField
+                    id="invite-role"
+                    label="Role"
+                    name="role_id"
+                    options=roles
+                    selected="role-viewer".to_string()
+                    error=field_message(error, "role_id")
+                />
+                <SelectField
+                    id="invite-scope"
+                    label="Where the role applies"
+                    name="scope"
+                    options=scopes
+                    selected="org".to_string()
+                    error=scope_message
+                />
+                <SelectField
+                    id="invite-team"
+                    label="Team"
+                    name="team_id"
+                    options=teams
+                    placeholder="No team"
+                    error=field_message(error, "team_id")
+                />
             </div>
             <p class="field-hint">"They get an email with a link to choose a password; the link works for 7 days."</p>
             <div>
@@ -240,13 +220,13 @@ fn PeopleCard(
     teams: Vec<Choice>,
 ) -> impl IntoView {
     let can_manage = page.can_manage;
-    let q_param = if q.is_empty() { String::new() } else { format!("q={}&", encode(&q)) };
+    let q_param = if q.is_empty() { String::new() } else { format!("q={}&", url_encode(&q)) };
     // Next: remember this page's cursor ("" for the first) in the trail.
     let next_href = page.next_cursor.clone().map(|next| {
         let mut t: Vec<String> =
             trail.as_deref().map(|t| t.split('.').map(str::to_string).collect()).unwrap_or_default();
         t.push(cursor.clone().unwrap_or_default());
-        format!("/org/users?{q_param}cursor={}&trail={}", encode(&next), encode(&t.join(".")))
+        format!("/org/users?{q_param}cursor={}&trail={}", url_encode(&next), url_encode(&t.join(".")))
     });
     // Previous: the last cursor of the trail.
     let prev_href = trail.as_deref().map(|t| {
@@ -254,10 +234,10 @@ fn PeopleCard(
         let prev = parts.pop().unwrap_or("");
         let mut params = q_param.trim_end_matches('&').to_string();
         if !prev.is_empty() {
-            params.push_str(&format!("{}cursor={}", if params.is_empty() { "" } else { "&" }, encode(prev)));
+            params.push_str(&format!("{}cursor={}", if params.is_empty() { "" } else { "&" }, url_encode(prev)));
         }
         if !parts.is_empty() {
-            params.push_str(&format!("&trail={}", encode(&parts.join("."))));
+            params.push_str(&format!("&trail={}", url_encode(&parts.join("."))));
         }
         if params.is_empty() {
             "/org/users".to_string()
@@ -336,7 +316,7 @@ fn StatusBadge(status: String) -> impl IntoView {
 #[component]
 fn PersonRow(u: UserView, can_manage: bool, rows: RowActions, teams: Vec<Choice>) -> impl IntoView {
     let roles = u.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ");
-    let last = u.last_login_at.as_deref().map(short_time).unwrap_or_else(|| "Never".into());
+    let last = u.last_login_at.as_deref().map(time_to_minute).unwrap_or_else(|| "Never".into());
     let email = u.email.clone();
     let email_attr = u.email.clone();
     view! {
