@@ -183,8 +183,11 @@ pub struct OrgDefaults {
     pub can_manage: bool,
 }
 
-/// What to change about one action; absent fields stay.
+/// What to change about one action; absent fields stay. The body of `PUT
+/// /api/v1/permissions/{action_type}` and `PUT /api/v1/permissions/defaults/{action_type}`
+/// (unknown fields refused).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PermissionPatch {
     #[serde(default)]
     pub enabled: Option<bool>,

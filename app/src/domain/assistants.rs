@@ -64,10 +64,13 @@ pub struct StoreAssistants {
 }
 
 /// `{store_id, name, description?, allowed_actions?}`; without `allowed_actions` the
-/// assistant gets the store's `default_allowed_actions`.
+/// assistant gets the store's `default_allowed_actions`. The body of `POST
+/// /api/v1/assistants` (unknown fields refused), where `store_id` may be left out, empty or
+/// `null` (all read as empty): an agent key's handler fills in its own store.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct NewAssistant {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "empty_if_null")]
     pub store_id: String,
     pub name: String,
     #[serde(default)]
@@ -76,13 +79,21 @@ pub struct NewAssistant {
     pub allowed_actions: Option<Vec<String>>,
 }
 
-/// What to change; absent fields stay.
+/// A string field that may also be sent as `null`, read as empty.
+fn empty_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Option::<String>::deserialize(d).map(Option::unwrap_or_default)
+}
+
+/// What to change; absent fields stay. The body of `PATCH /api/v1/assistants/{id}`
+/// (unknown fields refused).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct AssistantPatch {
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
+    /// `active` or `disabled`.
     #[serde(default)]
     pub status: Option<String>,
 }

@@ -16,6 +16,7 @@ pub mod error;
 pub mod inbox;
 pub mod org;
 pub mod password;
+pub mod patch;
 pub mod permission;
 pub mod policy;
 pub mod roles;

@@ -59,7 +59,9 @@ impl StoreList {
 
 /// `{name, currency, platform?, team_id?, default_allowed_actions?}`. Without
 /// `default_allowed_actions` the store gets the catalog's actions that are on by default.
+/// The body of `POST /api/v1/stores` (unknown fields refused).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct NewStore {
     pub name: String,
     pub currency: String,
@@ -72,12 +74,20 @@ pub struct NewStore {
 }
 
 /// What to change; absent fields stay. `team_id: Some(None)` takes the store out of its team.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The body of `PATCH /api/v1/stores/{id}` (unknown fields refused).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StorePatch {
+    #[serde(default)]
     pub name: Option<String>,
+    #[serde(default)]
     pub currency: Option<String>,
+    /// `null` takes the store out of its team; leaving it out keeps the team.
+    #[serde(default, deserialize_with = "super::patch::present")]
     pub team_id: Option<Option<String>>,
+    #[serde(default)]
     pub actions_paused: Option<bool>,
+    #[serde(default)]
     pub default_allowed_actions: Option<Vec<String>>,
 }
 

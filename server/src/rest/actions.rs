@@ -31,6 +31,9 @@ pub async fn invoke(
     Ok(res)
 }
 
+/// The body of `POST /actions/{id}/confirm`: the service takes `by` as a plain string (and
+/// answers 422 on `by` when it is missing or neither value), so there is no input type to
+/// read instead.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmBody {

@@ -25,6 +25,9 @@ pub async fn list(
     Ok(Json(json!({"items": page.keys, "next_cursor": page.next_cursor})))
 }
 
+/// The body of `POST /api-keys`. Kept apart from `NewApiKey` and `NewAgentKey` because one
+/// wire body becomes either of them: `kind` (or, without it, whether `store_id` comes without
+/// `role_id`) picks which, and the fields of the other kind are accepted and ignored.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {

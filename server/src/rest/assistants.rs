@@ -40,34 +40,16 @@ pub async fn list(
     Ok(Json(json!({"items": page.assistants, "next_cursor": page.next_cursor})))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateBody {
-    #[serde(default)]
-    store_id: Option<String>,
-    name: String,
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    allowed_actions: Option<Vec<String>>,
-}
-
 /// `POST /assistants {store_id, name, description?, allowed_actions?}` → 201 with the
-/// assistant (allowed actions default to the store's `default_allowed_actions`).
-/// `stores.manage` at the store.
+/// assistant (allowed actions default to the store's `default_allowed_actions`; an agent
+/// key may leave `store_id` out: its own store). `stores.manage` at the store.
 pub async fn create(
     State(state): State<ServerState>,
     ApiActor { actor, .. }: ApiActor,
-    ApiJson(body): ApiJson<CreateBody>,
+    ApiJson(mut new): ApiJson<NewAssistant>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let store_id = store_of_request(&actor, body.store_id.as_deref())?;
-    let input = NewAssistant {
-        store_id,
-        name: body.name,
-        description: body.description,
-        allowed_actions: body.allowed_actions,
-    };
-    let created = assistants::create(&state.app.db, &state.app.policy, &actor, input).await?;
+    new.store_id = store_of_request(&actor, Some(&new.store_id))?;
+    let created = assistants::create(&state.app.db, &state.app.policy, &actor, new).await?;
     Ok((StatusCode::CREATED, Json(json!(created))))
 }
 
@@ -80,26 +62,14 @@ pub async fn get(
     Ok(Json(json!(assistants::get(&state.app.db, &actor, &id).await?)))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PatchBody {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    description: Option<String>,
-    /// `active` or `disabled`.
-    #[serde(default)]
-    status: Option<String>,
-}
-
-/// `PATCH /assistants/{id} {name?, description?, status?}`. `stores.manage` at its store.
+/// `PATCH /assistants/{id} {name?, description?, status?: active|disabled}`. `stores.manage`
+/// at its store.
 pub async fn update(
     State(state): State<ServerState>,
     ApiActor { actor, .. }: ApiActor,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<PatchBody>,
+    ApiJson(patch): ApiJson<AssistantPatch>,
 ) -> Result<Json<Value>, ApiError> {
-    let patch = AssistantPatch { name: body.name, description: body.description, status: body.status };
     Ok(Json(json!(assistants::update(&state.app.db, &actor, &id, patch).await?)))
 }
 
@@ -113,6 +83,8 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// The body of `PATCH /assistants/{id}/allowed-actions`: the service takes the list itself,
+/// so there is no input type to read instead.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AllowedBody {

@@ -39,27 +39,6 @@ pub async fn list(
     Ok(Json(json!(permissions::list(&state.app.db, &catalog, &actor, &store_id).await?)))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PatchBody {
-    #[serde(default)]
-    enabled: Option<bool>,
-    #[serde(default)]
-    requires_confirmation: Option<bool>,
-    #[serde(default)]
-    confirmation_by: Option<String>,
-}
-
-impl From<PatchBody> for PermissionPatch {
-    fn from(b: PatchBody) -> Self {
-        PermissionPatch {
-            enabled: b.enabled,
-            requires_confirmation: b.requires_confirmation,
-            confirmation_by: b.confirmation_by,
-        }
-    }
-}
-
 /// `PUT /permissions/{action_type}?store_id= {enabled?, requires_confirmation?,
 /// confirmation_by?}` → the action as it now applies at the store. `permissions.manage` at
 /// the store.
@@ -68,11 +47,11 @@ pub async fn set(
     ApiActor { actor, .. }: ApiActor,
     Path(action_type): Path<String>,
     ApiQuery(q): ApiQuery<StoreQuery>,
-    ApiJson(body): ApiJson<PatchBody>,
+    ApiJson(patch): ApiJson<PermissionPatch>,
 ) -> Result<Json<Value>, ApiError> {
     let store_id = store_of_request(&actor, q.store_id.as_deref())?;
     let catalog = state.app.policy.catalog(&state.app.db).await?;
-    let saved = permissions::set(&state.app.db, &catalog, &actor, &store_id, &action_type, body.into()).await?;
+    let saved = permissions::set(&state.app.db, &catalog, &actor, &store_id, &action_type, patch).await?;
     Ok(Json(json!(saved)))
 }
 
@@ -92,10 +71,10 @@ pub async fn set_default(
     State(state): State<ServerState>,
     ApiActor { actor, .. }: ApiActor,
     Path(action_type): Path<String>,
-    ApiJson(body): ApiJson<PatchBody>,
+    ApiJson(patch): ApiJson<PermissionPatch>,
 ) -> Result<Json<Value>, ApiError> {
     let catalog = state.app.policy.catalog(&state.app.db).await?;
-    let saved = permissions::set_org_default(&state.app.db, &catalog, &actor, &action_type, body.into()).await?;
+    let saved = permissions::set_org_default(&state.app.db, &catalog, &actor, &action_type, patch).await?;
     Ok(Json(json!(saved)))
 }
 
@@ -136,6 +115,11 @@ pub async fn list_limits(
     Ok(Json(json!({"items": permissions::list_limits(&state.app.db, &actor, &scope).await?})))
 }
 
+/// The body of `POST /permissions/limits`. Kept apart from `LimitInput` (which the settings
+/// page's server function sends, all text) because the wire differs: `limit_value` and
+/// `time_window_hours` may be JSON numbers or strings, anything else answering 422 on that
+/// field; `action_type` and `limit_type` may be left out (then the service names them in its
+/// 422); and an agent key's handler fills `store_id` when no scope is given.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitBody {

@@ -28,29 +28,14 @@ pub async fn list(
     Ok(Json(json!({"items": page.roles, "permissions": page.permissions, "next_cursor": page.next_cursor})))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateBody {
-    name: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    permissions: Vec<String>,
-}
-
 /// `POST /roles {name, description?, permissions: [keys]}` → 201. `roles.manage` at the org;
 /// unknown keys → 422 naming them; permissions the caller lacks → 403.
 pub async fn create(
     State(state): State<ServerState>,
     ApiActor { actor, .. }: ApiActor,
-    ApiJson(body): ApiJson<CreateBody>,
+    ApiJson(new): ApiJson<NewRole>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let role = roles::create(
-        &state.app.db,
-        &actor,
-        NewRole { name: body.name, description: body.description, permissions: body.permissions },
-    )
-    .await?;
+    let role = roles::create(&state.app.db, &actor, new).await?;
     Ok((StatusCode::CREATED, Json(json!(role))))
 }
 
@@ -63,26 +48,14 @@ pub async fn get(
     Ok(Json(json!(roles::get(&state.app.db, &actor, &id).await?)))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PatchBody {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    permissions: Option<Vec<String>>,
-}
-
 /// `PATCH /roles/{id} {name?, description?, permissions?}` (permissions replace the set).
 /// Built-in roles → 409. `roles.manage` at the org.
 pub async fn update(
     State(state): State<ServerState>,
     ApiActor { actor, .. }: ApiActor,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<PatchBody>,
+    ApiJson(patch): ApiJson<RolePatch>,
 ) -> Result<Json<Value>, ApiError> {
-    let patch = RolePatch { name: body.name, description: body.description, permissions: body.permissions };
     Ok(Json(json!(roles::update(&state.app.db, &actor, &id, patch).await?)))
 }
 
@@ -111,35 +84,14 @@ pub async fn list_assignments(
     Ok(Json(json!({"items": page.assignments, "next_cursor": page.next_cursor})))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateAssignmentBody {
-    user_id: String,
-    role_id: String,
-    #[serde(default = "org")]
-    scope_type: String,
-    #[serde(default)]
-    scope_id: Option<String>,
-}
-
-fn org() -> String {
-    "org".into()
-}
-
 /// `POST /role-assignments {user_id, role_id, scope_type: org|team|store, scope_id?}` → 201.
 /// `roles.manage` at the scope, and every permission of the role held there by the caller.
 pub async fn create_assignment(
     State(state): State<ServerState>,
     ApiActor { actor, .. }: ApiActor,
-    ApiJson(body): ApiJson<CreateAssignmentBody>,
+    ApiJson(new): ApiJson<NewAssignment>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let input = NewAssignment {
-        user_id: body.user_id,
-        role_id: body.role_id,
-        scope_type: body.scope_type,
-        scope_id: body.scope_id,
-    };
-    let created = assignments::create(&state.app.db, &actor, input).await?;
+    let created = assignments::create(&state.app.db, &actor, new).await?;
     Ok((StatusCode::CREATED, Json(json!(created))))
 }
 
@@ -149,6 +101,8 @@ pub struct IdQuery {
     id: Option<String>,
 }
 
+/// The optional body `{id}` of `DELETE /role-assignments`, read by hand (a bad one answers
+/// 400) since the id may come in the query instead.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct IdBody {

@@ -10,13 +10,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::{json, Value};
-
-/// Distinguishes a field sent as `null` (Some(None)) from one left out (None).
-pub(crate) fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
-}
 
 /// `GET /teams?limit=&cursor=` → `{items: [team], next_cursor}`. Any role.
 pub async fn list(
@@ -28,23 +23,14 @@ pub async fn list(
     Ok(Json(json!({"items": page.teams, "next_cursor": page.next_cursor})))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateBody {
-    name: String,
-    #[serde(default)]
-    parent_team_id: Option<String>,
-}
-
 /// `POST /teams {name, parent_team_id?}` → 201 with the team. `teams.manage` at the parent
 /// (or the org for a top-level team).
 pub async fn create(
     State(state): State<ServerState>,
     ApiActor { actor, .. }: ApiActor,
-    ApiJson(body): ApiJson<CreateBody>,
+    ApiJson(new): ApiJson<NewTeam>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let team =
-        teams::create(&state.app.db, &actor, NewTeam { name: body.name, parent_team_id: body.parent_team_id }).await?;
+    let team = teams::create(&state.app.db, &actor, new).await?;
     Ok((StatusCode::CREATED, Json(json!(team))))
 }
 
@@ -57,29 +43,17 @@ pub async fn get(
     Ok(Json(json!(teams::get(&state.app.db, &actor, &id).await?)))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PatchBody {
-    #[serde(default)]
-    name: Option<String>,
-    /// `null` moves the team to the top level; leaving it out keeps the parent.
-    #[serde(default, deserialize_with = "present")]
-    parent_team_id: Option<Option<String>>,
-}
-
-/// `PATCH /teams/{id} {name?, parent_team_id?}`: rename and/or move. A move that would
+/// `PATCH /teams/{id} {name?, parent_team_id?}`: rename and/or move (`parent_team_id: null`
+/// moves the team to the top level; leaving it out keeps the parent). A move that would
 /// make a cycle answers 422 VALIDATION_ERROR on `parent_team_id`. `teams.manage` at the
 /// team, and at the new parent (or the org) when moving.
 pub async fn update(
     State(state): State<ServerState>,
     ApiActor { actor, .. }: ApiActor,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<PatchBody>,
+    ApiJson(patch): ApiJson<TeamPatch>,
 ) -> Result<Json<Value>, ApiError> {
-    let team =
-        teams::update(&state.app.db, &actor, &id, TeamPatch { name: body.name, parent_team_id: body.parent_team_id })
-            .await?;
-    Ok(Json(json!(team)))
+    Ok(Json(json!(teams::update(&state.app.db, &actor, &id, patch).await?)))
 }
 
 #[derive(Deserialize)]

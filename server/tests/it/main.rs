@@ -11,6 +11,7 @@ mod http;
 mod mfa_keys_audit_http;
 mod permission_matrix;
 mod permissions_api;
+mod rest_bodies;
 mod stores_api;
 mod teams_roles_http;
 mod users_http;

@@ -76,8 +76,10 @@ pub async fn insert_assignment<C: ConnectionTrait>(
     Ok(assignment)
 }
 
-/// `{user_id, role_id, scope_type: org|team|store, scope_id?}`
+/// `{user_id, role_id, scope_type: org|team|store (default org), scope_id?}`: the body of
+/// `POST /api/v1/role-assignments` (unknown fields refused).
 #[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewAssignment {
     pub user_id: String,
     pub role_id: String,

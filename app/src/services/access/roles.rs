@@ -30,8 +30,10 @@ use sea_orm::{
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
 
-/// `{name, description?, permissions[]}`
+/// `{name, description?, permissions[]}`: the body of `POST /api/v1/roles` (unknown fields
+/// refused).
 #[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewRole {
     pub name: String,
     #[serde(default)]
@@ -40,8 +42,10 @@ pub struct NewRole {
     pub permissions: Vec<String>,
 }
 
-/// What to change; absent fields stay. `permissions` replaces the whole set.
+/// What to change; absent fields stay. `permissions` replaces the whole set. The body of
+/// `PATCH /api/v1/roles/{id}` (unknown fields refused).
 #[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RolePatch {
     #[serde(default)]
     pub name: Option<String>,

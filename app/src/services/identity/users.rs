@@ -607,11 +607,18 @@ pub async fn accept_invite(
 // ---- changing ------------------------------------------------------------------------
 
 /// What to change; absent fields stay. `team_id: Some(None)` removes the person's team.
-/// `status`: `active` (reactivate) or `suspended`.
-#[derive(Clone, Debug, Default)]
+/// `status`: `active` (reactivate) or `suspended`. The body of `PATCH /api/v1/users/{id}`
+/// (unknown fields refused).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UserPatch {
+    #[serde(default)]
     pub display_name: Option<String>,
+    /// `null` removes the person's team; leaving it out keeps it.
+    #[serde(default, deserialize_with = "crate::domain::patch::present")]
     pub team_id: Option<Option<String>>,
+    /// active | suspended
+    #[serde(default)]
     pub status: Option<String>,
 }
 

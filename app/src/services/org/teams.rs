@@ -27,8 +27,9 @@ use sea_orm::{
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-/// `{name, parent_team_id?}`
+/// `{name, parent_team_id?}`: the body of `POST /api/v1/teams` (unknown fields refused).
 #[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewTeam {
     pub name: String,
     #[serde(default)]
@@ -36,9 +37,14 @@ pub struct NewTeam {
 }
 
 /// What to change; absent fields stay. `parent_team_id: Some(None)` moves to top level.
-#[derive(Clone, Debug, Default)]
+/// The body of `PATCH /api/v1/teams/{id}` (unknown fields refused).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TeamPatch {
+    #[serde(default)]
     pub name: Option<String>,
+    /// `null` moves the team to the top level; leaving it out keeps the parent.
+    #[serde(default, deserialize_with = "crate::domain::patch::present")]
     pub parent_team_id: Option<Option<String>>,
 }
 
