@@ -7,9 +7,15 @@
 //!
 //! `db_test!(name, |db| async move { ... })` writes the test once and runs it on both:
 //! it expands to a module `name` with the tests `name::sqlite` and `name::postgres`.
+//!
+//! What a test puts in its database: `orgs::make_org` (an org and its Owner) and `people`
+//! (members, grants, people with a role, their actors and request meta); `audit` reads
+//! an org's audit trail back.
 
 #![allow(dead_code)]
 
+pub mod audit;
+pub mod orgs;
 pub mod people;
 
 use app::services::db;
