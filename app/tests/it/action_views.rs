@@ -4,7 +4,8 @@
 //! its count, the CSV export (quoting, formula neutralisation), the overview's sections and
 //! another org's ids answering NOT_FOUND. Actions are created through the real gateway.
 
-use crate::common::people;
+use crate::common::orgs::make_org;
+use crate::common::people::{self, meta, session_actor};
 use app::domain::access::ScopeRef;
 use app::domain::action_settings::PermissionPatch;
 use app::domain::actions::{ActionFilter, ActionQuery, ActionRow};
@@ -13,15 +14,10 @@ use app::domain::policy::ActionRequest;
 use app::domain::stores::NewStore;
 use app::domain::{AppError, ErrorCode};
 use app::entities::{action, org, user};
-use app::services::actor::system_actor;
 use app::services::gateway::action_views;
 use app::services::gateway::actions::{self, Gateway, InvokeInput, ResultInput};
-use app::services::identity::auth::{self, SessionUser};
-use app::services::org::orgs::{self, NewOwner};
 use app::services::stores::policy::PolicyCache;
-use app::services::{
-    infra::db, stores, stores::assistants, stores::permissions, Actor, ActorKind, AgentBinding, RequestMeta,
-};
+use app::services::{infra::db, stores, stores::assistants, stores::permissions, Actor, ActorKind, AgentBinding};
 use chrono::Duration;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 use serde_json::{json, Value};
@@ -30,11 +26,6 @@ use std::sync::Arc;
 const KEY: [u8; 32] = [5u8; 32];
 const NOTE: &str = "crm.create_activity_note";
 const TICKET: &str = "tickets.create";
-const PASSWORD: &str = "violet kettle runs uphill";
-
-fn meta() -> RequestMeta {
-    RequestMeta { ip: Some("198.51.100.4".into()), request_id: Some("test".into()) }
-}
 
 struct World {
     db: DatabaseConnection,
@@ -78,31 +69,12 @@ impl World {
 
     async fn user(&self, email: &str, role: BuiltInRole, scope: ScopeRef) -> Actor {
         let u = add_user(&self.db, &self.org, email, role, scope).await;
-        actor_of(&self.db, &u).await
+        session_actor(&self.db, &u).await
     }
 }
 
 fn note() -> Value {
     json!({"target": {"type": "client", "id": "c-1"}, "body": "Called the customer back."})
-}
-
-async fn make_org(db: &DatabaseConnection, slug: &str) -> (org::Model, Actor) {
-    let (o, u) = orgs::create_org_with_owner(
-        db,
-        &format!("Org {slug}"),
-        Some(slug),
-        NewOwner {
-            email: format!("owner@{slug}.example.com"),
-            display_name: "Olive Owner".into(),
-            password: PASSWORD.into(),
-        },
-        &system_actor(),
-        &RequestMeta::default(),
-    )
-    .await
-    .unwrap();
-    let owner = actor_of(db, &u).await;
-    (o, owner)
 }
 
 async fn add_user(
@@ -113,12 +85,6 @@ async fn add_user(
     scope: ScopeRef,
 ) -> user::Model {
     people::person(db, o, email, &format!("{} person", role.name()), None, role, scope).await
-}
-
-/// The actor of a signed-in session of `u` (the path pages use).
-async fn actor_of(db: &DatabaseConnection, u: &user::Model) -> Actor {
-    let su = SessionUser { user_id: u.id.clone(), org_id: u.org_id.clone(), login_at: db::now().timestamp() };
-    auth::session_actor(db, &su, chrono::Duration::hours(24), &meta()).await.unwrap().expect("session valid").0
 }
 
 /// An agent key's actor bound to `store`.
@@ -149,6 +115,7 @@ async fn store(db: &DatabaseConnection, cache: &PolicyCache, owner: &Actor, name
 
 async fn world(db: DatabaseConnection) -> World {
     let (o, owner) = make_org(&db, "views").await;
+    let owner = session_actor(&db, &owner).await;
     let cache = Arc::new(PolicyCache::new());
     let a = store(&db, &cache, &owner, "=HYPERLINK(\"http://evil\"), \"Shop A\"").await;
     let b = store(&db, &cache, &owner, "Shop B").await;
@@ -485,6 +452,7 @@ db_test!(another_orgs_ids_are_not_found, |db| async move {
     let w = world(db).await;
     let seeded = seed(&w).await;
     let (_, other_owner) = make_org(&w.db, "other").await;
+    let other_owner = session_actor(&w.db, &other_owner).await;
     assert_eq!(code(action_views::get(&w.db, &other_owner, &seeded[0]).await), ErrorCode::NotFound);
     let theirs = filter(ActionQuery { store_id: Some(w.a.clone()), ..Default::default() });
     assert_eq!(code(action_views::list(&w.db, &other_owner, &theirs, None, 50).await), ErrorCode::NotFound);

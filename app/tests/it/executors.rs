@@ -3,7 +3,8 @@
 //! forwarded, the secret never shown), the sandbox store's rules, Mandate's internal
 //! actions, execution through the gateway, and `seed-demo` run twice.
 
-use crate::common::people;
+use crate::common::orgs::make_org;
+use crate::common::people::{self, user_actor};
 use app::domain::action_settings::{LimitInput, PermissionPatch};
 use app::domain::connectors::ConnectorInput;
 use app::domain::permission::BuiltInRole;
@@ -13,14 +14,13 @@ use app::domain::ErrorCode;
 use app::entities::{
     action, audit_event, connector, notification, org, outbox, sandbox_operation, sandbox_order, store, task, user,
 };
-use app::services::actor::system_actor;
 use app::services::demo::{self, DemoOutcome};
 use app::services::gateway::actions::{self, Gateway, InvokeInput};
 use app::services::gateway::connectors::{self, ConnectorScope};
 use app::services::gateway::executors::{self, sandbox, webhook, ExecContext, ExecError};
-use app::services::org::orgs::{self, NewOwner};
+use app::services::org::orgs::{self};
 use app::services::stores::policy::PolicyCache;
-use app::services::{audit, infra::db, stores, stores::permissions, Actor, RequestMeta};
+use app::services::{audit, infra::db, stores, stores::permissions, Actor};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -39,7 +39,6 @@ use std::time::{Duration, Instant};
 
 const KEY: [u8; 32] = [5u8; 32];
 const SECRET: &str = "whsec-test-0123456789abcdef";
-const PASSWORD: &str = "violet kettle runs uphill";
 
 // ---------------------------------------------------------------------------------------
 // The world: an org, its Owner, a sandbox store
@@ -52,27 +51,9 @@ struct World {
     store: store::Model,
 }
 
-async fn actor_of(db: &DatabaseConnection, o: &org::Model, u: &user::Model) -> Actor {
-    let meta = RequestMeta { ip: Some("192.0.2.7".into()), request_id: Some("test".into()) };
-    people::user_actor(db, o, u, meta).await
-}
-
 async fn world_named(db: DatabaseConnection, slug: &str) -> World {
-    let (o, u) = orgs::create_org_with_owner(
-        &db,
-        &format!("Org {slug}"),
-        Some(slug),
-        NewOwner {
-            email: format!("owner@{slug}.example.com"),
-            display_name: "Olive Owner".into(),
-            password: PASSWORD.into(),
-        },
-        &system_actor(),
-        &RequestMeta::default(),
-    )
-    .await
-    .unwrap();
-    let owner = actor_of(&db, &o, &u).await;
+    let (o, u) = make_org(&db, slug).await;
+    let owner = user_actor(&db, &o, &u).await;
     let cache = Arc::new(PolicyCache::new());
     let input = NewStore { name: "Shop".into(), currency: "EUR".into(), ..Default::default() };
     let id = stores::create(&db, &cache, &owner, input).await.unwrap().id;
@@ -495,9 +476,8 @@ db_test!(connector_secret_is_write_only, |db| async move {
 });
 
 async fn add_person(w: &World, name: &str, role_: BuiltInRole) -> Actor {
-    let email = format!("{name}@{}.example.com", w.org.slug);
-    let u = people::person(&w.db, &w.org, &email, name, None, role_, app::domain::access::ScopeRef::Org).await;
-    actor_of(&w.db, &w.org, &u).await
+    let u = people::member_with_role(&w.db, &w.org, name, role_, app::domain::access::ScopeRef::Org).await;
+    user_actor(&w.db, &w.org, &u).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -905,7 +885,6 @@ db_test!(seed_demo_refuses_a_weak_password, |db| async move {
 db_test!(percentage_limits_use_the_sandbox_orders_total, |db| async move {
     // DESIGN.md §7: without an order_total in the request, the sandbox order's total is used.
     use app::domain::policy::Outcome;
-
     use app::services::gateway::check::check;
     let w = world(db).await;
     w.order("ORD-PCT", "200.00", "open").await;

@@ -2,15 +2,16 @@
 //! idempotency, pending → confirm → report, cancel and expiry release their reservation,
 //! redaction, and the audit chain verifies afterwards (and detects tampering).
 
+use crate::common::audit::chain_ok;
+use crate::common::orgs::make_org;
+use crate::common::people::user_actor;
 use app::domain::action_settings::{LimitInput, PermissionPatch};
 use app::domain::policy::ActionRequest;
 use app::domain::stores::NewStore;
-use app::entities::{action, audit_event, org, user};
-use app::services::actor::system_actor;
+use app::entities::{action, audit_event};
 use app::services::gateway::actions::{self, Answer, Gateway, InvokeInput, ResultInput};
-use app::services::org::orgs::{self, NewOwner};
 use app::services::stores::policy::PolicyCache;
-use app::services::{access, audit, stores, stores::permissions, Actor, ActorKind, RequestMeta};
+use app::services::{audit, stores, stores::permissions, Actor};
 use chrono::Duration;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{json, Value};
@@ -81,30 +82,8 @@ fn refund(amount: &str) -> Value {
 }
 
 async fn world(db: DatabaseConnection) -> World {
-    let (o, u): (org::Model, user::Model) = orgs::create_org_with_owner(
-        &db,
-        "Gateway Org",
-        Some("gateway"),
-        NewOwner {
-            email: "owner@gateway.example.com".into(),
-            display_name: "Olive Owner".into(),
-            password: "violet kettle runs uphill".into(),
-        },
-        &system_actor(),
-        &RequestMeta::default(),
-    )
-    .await
-    .unwrap();
-    let owner = Actor {
-        org_id: o.id.clone(),
-        org_slug: o.slug.clone(),
-        kind: ActorKind::User,
-        id: u.id.clone(),
-        label: u.email.clone(),
-        access: Arc::new(access::user_access(&db, &o.id, &u.id).await.unwrap()),
-        agent: None,
-        meta: RequestMeta { ip: Some("192.0.2.1".into()), request_id: Some("test".into()) },
-    };
+    let (o, u) = make_org(&db, "gateway").await;
+    let owner = user_actor(&db, &o, &u).await;
     let cache = Arc::new(PolicyCache::new());
     let input = NewStore { name: "Shop".into(), currency: "EUR".into(), ..Default::default() };
     let store = stores::create(&db, &cache, &owner, input).await.unwrap().id;
@@ -131,11 +110,6 @@ async fn burst(w: &Arc<World>, n: usize, action_type: &'static str, params: Valu
 
 fn count(statuses: &[String], s: &str) -> usize {
     statuses.iter().filter(|x| x.as_str() == s).count()
-}
-
-async fn chain_ok(db: &DatabaseConnection, org_id: &str) {
-    let report = audit::verify_org(db, org_id).await.unwrap();
-    assert!(report.ok, "{report:?}");
 }
 
 db_test!(forty_concurrent_invokes_never_overshoot_max_count, |db| async move {

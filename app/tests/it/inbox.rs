@@ -5,7 +5,8 @@
 //! for the assignee and for approvers (not for a Viewer), bad statuses are field errors,
 //! and each change is one audit event on a chain that still verifies.
 
-use crate::common::people;
+use crate::common::orgs::make_org;
+use crate::common::people::{self, user_actor};
 use app::domain::access::ScopeRef;
 use app::domain::action_settings::PermissionPatch;
 use app::domain::inbox::{TaskFilter, PAGE_SIZE};
@@ -13,14 +14,12 @@ use app::domain::permission::BuiltInRole;
 use app::domain::policy::ActionRequest;
 use app::domain::stores::NewStore;
 use app::domain::ErrorCode;
-use app::entities::{audit_event, notification, org, store, task, user};
-use app::services::actor::system_actor;
+use app::entities::{audit_event, notification, org, store, task};
 use app::services::gateway::actions::{self, Gateway, InvokeInput};
 use app::services::gateway::executors::{self, ExecContext};
 use app::services::gateway::inbox::{self, MarkRead};
-use app::services::org::orgs::{self, NewOwner};
 use app::services::stores::policy::PolicyCache;
-use app::services::{audit, infra::db, stores, stores::permissions, Actor, ActorKind, AgentBinding, RequestMeta};
+use app::services::{audit, infra::db, stores, stores::permissions, Actor, ActorKind, AgentBinding};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -36,11 +35,6 @@ struct World {
     outlet: store::Model,
 }
 
-async fn actor_of(db: &DatabaseConnection, o: &org::Model, u: &user::Model) -> Actor {
-    let meta = RequestMeta { ip: Some("192.0.2.9".into()), request_id: Some("inbox-test".into()) };
-    people::user_actor(db, o, u, meta).await
-}
-
 async fn new_store(db: &DatabaseConnection, cache: &PolicyCache, owner: &Actor, name: &str) -> store::Model {
     let input = NewStore { name: name.into(), currency: "EUR".into(), ..Default::default() };
     let id = stores::create(db, cache, owner, input).await.unwrap().id;
@@ -48,21 +42,8 @@ async fn new_store(db: &DatabaseConnection, cache: &PolicyCache, owner: &Actor, 
 }
 
 async fn world(db: DatabaseConnection, slug: &str) -> World {
-    let (o, u) = orgs::create_org_with_owner(
-        &db,
-        &format!("Org {slug}"),
-        Some(slug),
-        NewOwner {
-            email: format!("owner@{slug}.example.com"),
-            display_name: "Olive Owner".into(),
-            password: "violet kettle runs uphill".into(),
-        },
-        &system_actor(),
-        &RequestMeta::default(),
-    )
-    .await
-    .unwrap();
-    let owner = actor_of(&db, &o, &u).await;
+    let (o, u) = make_org(&db, slug).await;
+    let owner = user_actor(&db, &o, &u).await;
     let cache = Arc::new(PolicyCache::new());
     let shop = new_store(&db, &cache, &owner, "Shop").await;
     let outlet = new_store(&db, &cache, &owner, "Outlet").await;
@@ -74,7 +55,7 @@ impl World {
     async fn person(&self, name: &str, role_: BuiltInRole, scope: ScopeRef) -> Actor {
         let email = format!("{name}@{}.example.com", self.org.slug);
         let u = people::person(&self.db, &self.org, &email, &format!("{name} person"), None, role_, scope).await;
-        actor_of(&self.db, &self.org, &u).await
+        user_actor(&self.db, &self.org, &u).await
     }
 
     /// Runs an internal action's executor at `s`, as the gateway does after deciding.

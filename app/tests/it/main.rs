@@ -5,8 +5,9 @@
 //! - `decide_properties`: level 1, property tests of `decide` against a separate model.
 //! - `structure`: the service modules import each other without a circle (reads the sources).
 //! - the rest: level 2, service tests on a fresh database per test, SQLite always and
-//!   PostgreSQL too when `TEST_DATABASE_URL` is set (`common::db_test!`); `common::people`
-//!   makes a person with a role at a scope, and their actor.
+//!   PostgreSQL too when `TEST_DATABASE_URL` is set (`common::db_test!`); `common::orgs`
+//!   makes an org with its Owner, `common::people` a person with a role at a scope, their
+//!   actor and request meta.
 
 #[macro_use]
 mod common;

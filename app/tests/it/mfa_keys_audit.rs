@@ -1,7 +1,9 @@
 //! Service tests for two-step sign-in (MFA), API keys with a role at a scope, org settings
 //! and the change log, on a fresh SQLite database and (with TEST_DATABASE_URL) PostgreSQL.
 
-use crate::common::people;
+use crate::common::audit::events;
+use crate::common::orgs::{make_org, PASSWORD};
+use crate::common::people::{self, meta, session_actor};
 use app::domain::access::ScopeRef;
 use app::domain::changes::{EventFilter, EventQuery};
 use app::domain::permission::BuiltInRole;
@@ -9,38 +11,14 @@ use app::domain::{totp, AppError, ErrorCode};
 use app::entities::{api_key, audit_event, org, recovery_code, role, user};
 use app::services::actor::system_actor;
 use app::services::audit::{self, log::EventPaging};
-use app::services::identity::auth::{self, LoginInput, LoginStep, MfaPending, SessionUser};
-use app::services::org::orgs::{self, NewOwner};
+use app::services::identity::auth::{self, LoginInput, LoginStep, MfaPending};
 use app::services::org::settings::{self, OrgSettingsPatch};
 use app::services::{
-    access, access::api_keys, access::roles, identity::mfa, identity::passwords, infra::db, org::teams, Actor,
-    RequestMeta,
+    access, access::api_keys, access::roles, identity::mfa, identity::passwords, infra::db, org::teams,
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-const PASSWORD: &str = "violet kettle runs uphill";
 const KEY: [u8; 32] = [42u8; 32];
-
-fn meta() -> RequestMeta {
-    RequestMeta { ip: Some("203.0.113.7".into()), request_id: Some("test".into()) }
-}
-
-async fn make_org(db: &DatabaseConnection, slug: &str) -> (org::Model, user::Model) {
-    orgs::create_org_with_owner(
-        db,
-        &format!("Org {slug}"),
-        Some(slug),
-        NewOwner {
-            email: format!("owner@{slug}.example.com"),
-            display_name: "Olive Owner".into(),
-            password: PASSWORD.into(),
-        },
-        &system_actor(),
-        &RequestMeta::default(),
-    )
-    .await
-    .expect("create org")
-}
 
 /// An active user with a password and `role` at `scope`.
 async fn add_user(
@@ -52,12 +30,6 @@ async fn add_user(
 ) -> user::Model {
     let hash = passwords::hash_password(PASSWORD.into()).await.unwrap();
     people::person(db, org, email, &format!("{} person", role.name()), Some(hash), role, scope).await
-}
-
-/// The actor of a signed-in session of `u` (the real path pages use).
-async fn actor_of(db: &DatabaseConnection, u: &user::Model) -> Actor {
-    let su = SessionUser { user_id: u.id.clone(), org_id: u.org_id.clone(), login_at: db::now().timestamp() };
-    auth::session_actor(db, &su, chrono::Duration::hours(24), &meta()).await.unwrap().expect("session valid").0
 }
 
 async fn fresh_user(db: &DatabaseConnection, u: &user::Model) -> user::Model {
@@ -88,20 +60,11 @@ fn wrong_code(secret: &[u8]) -> String {
 
 /// Enrols and confirms MFA for `u`; returns the raw secret and the recovery codes.
 async fn enable_mfa(db: &DatabaseConnection, u: &user::Model) -> (Vec<u8>, Vec<String>) {
-    let actor = actor_of(db, u).await;
+    let actor = session_actor(db, u).await;
     let enrolment = mfa::begin_enrolment(db, &KEY, &actor).await.unwrap();
     let secret = totp::base32_decode(&enrolment.secret).unwrap();
     let codes = mfa::confirm_enrolment(db, &KEY, &actor, &totp::code_at(&secret, db::now().timestamp())).await.unwrap();
     (secret, codes)
-}
-
-async fn events(db: &DatabaseConnection, org_id: &str) -> Vec<audit_event::Model> {
-    audit_event::Entity::find()
-        .filter(audit_event::Column::OrgId.eq(org_id))
-        .order_by_asc(audit_event::Column::Seq)
-        .all(db)
-        .await
-        .unwrap()
 }
 
 fn event_text(e: &audit_event::Model) -> String {
@@ -120,7 +83,7 @@ fn assert_code(result: Result<impl std::fmt::Debug, AppError>, code: ErrorCode) 
 
 db_test!(mfa_enrolment_then_login_needs_the_code_and_recovery_codes_work_once, |db| async move {
     let (o, owner) = make_org(&db, "acme").await;
-    let actor = actor_of(&db, &owner).await;
+    let actor = session_actor(&db, &owner).await;
     let status = mfa::status(&db, &actor).await.unwrap();
     assert!(!status.enabled && !status.enrolment_pending);
 
@@ -238,7 +201,7 @@ db_test!(an_expired_or_forged_pending_step_is_refused, |db| async move {
 db_test!(disabling_mfa_needs_a_code_or_the_password, |db| async move {
     let (o, owner) = make_org(&db, "disable").await;
     let (secret, _) = enable_mfa(&db, &owner).await;
-    let actor = actor_of(&db, &owner).await;
+    let actor = session_actor(&db, &owner).await;
     let e = assert_code(mfa::disable(&db, &KEY, &actor, "not my password").await, ErrorCode::ValidationError);
     assert!(e.field("credential").is_some());
     assert_code(mfa::disable(&db, &KEY, &actor, &wrong_code(&secret)).await, ErrorCode::ValidationError);
@@ -278,12 +241,12 @@ db_test!(api_keys_cannot_manage_a_persons_mfa, |db| async move {
 
 db_test!(org_requiring_mfa_blocks_members_without_it, |db| async move {
     let (o, owner) = make_org(&db, "policy").await;
-    let owner_actor = actor_of(&db, &owner).await;
+    let owner_actor = session_actor(&db, &owner).await;
     let viewer = add_user(&db, &o, "viewer@policy.example.com", BuiltInRole::Viewer, ScopeRef::Org).await;
     let admin = add_user(&db, &o, "admin@policy.example.com", BuiltInRole::Admin, ScopeRef::Org).await;
 
     // Only org.manage may change it, and only once the person uses MFA themselves.
-    let admin_actor = actor_of(&db, &admin).await;
+    let admin_actor = session_actor(&db, &admin).await;
     assert_code(
         settings::update(&db, &admin_actor, OrgSettingsPatch { name: None, require_mfa: Some(true) }).await,
         ErrorCode::PermissionDenied,
@@ -315,7 +278,7 @@ db_test!(org_requiring_mfa_blocks_members_without_it, |db| async move {
     assert!(e.message.contains(mfa::ENROL_PATH));
     mfa::check_policy(&fresh_user(&db, &owner).await, &o).unwrap();
     // Enrolment itself stays open to them.
-    let viewer_actor = actor_of(&db, &viewer).await;
+    let viewer_actor = session_actor(&db, &viewer).await;
     assert!(mfa::status(&db, &viewer_actor).await.unwrap().org_requires);
     enable_mfa(&db, &viewer).await;
     mfa::check_policy(&fresh_user(&db, &viewer).await, &o).unwrap();
@@ -344,7 +307,7 @@ db_test!(a_keys_cached_access_follows_every_change_at_once, |db| async move {
     use app::domain::permission::Permission;
     use std::sync::Arc;
     let (_, owner) = make_org(&db, "cachedkeys").await;
-    let actor = actor_of(&db, &owner).await;
+    let actor = session_actor(&db, &owner).await;
     let eu = teams::create(&db, &actor, teams::NewTeam { name: "EU".into(), parent_team_id: None }).await.unwrap();
     let reader = roles::create(
         &db,
@@ -408,7 +371,7 @@ db_test!(a_keys_cached_access_follows_every_change_at_once, |db| async move {
 
 db_test!(api_key_with_a_role_at_a_team_is_listed_and_revoked, |db| async move {
     let (o, owner) = make_org(&db, "keys").await;
-    let actor = actor_of(&db, &owner).await;
+    let actor = session_actor(&db, &owner).await;
     let eu = teams::create(&db, &actor, teams::NewTeam { name: "EU".into(), parent_team_id: None }).await.unwrap();
     let north =
         teams::create(&db, &actor, teams::NewTeam { name: "North".into(), parent_team_id: Some(eu.id.clone()) })
@@ -513,7 +476,7 @@ db_test!(api_key_with_a_role_at_a_team_is_listed_and_revoked, |db| async move {
 
 db_test!(api_key_input_is_checked_field_by_field, |db| async move {
     let (_, owner) = make_org(&db, "keycheck").await;
-    let actor = actor_of(&db, &owner).await;
+    let actor = session_actor(&db, &owner).await;
     let e = assert_code(
         api_keys::create(
             &db,
@@ -582,9 +545,9 @@ db_test!(api_key_input_is_checked_field_by_field, |db| async move {
 
 db_test!(nobody_creates_a_key_stronger_than_themselves, |db| async move {
     let (o, owner) = make_org(&db, "escalate").await;
-    let owner_actor = actor_of(&db, &owner).await;
+    let owner_actor = session_actor(&db, &owner).await;
     let admin = add_user(&db, &o, "admin@escalate.example.com", BuiltInRole::Admin, ScopeRef::Org).await;
-    let admin_actor = actor_of(&db, &admin).await;
+    let admin_actor = session_actor(&db, &admin).await;
     let new = |role: &str| api_keys::NewApiKey {
         name: format!("{role} key"),
         role_id: role.into(),
@@ -607,7 +570,7 @@ db_test!(nobody_creates_a_key_stronger_than_themselves, |db| async move {
 
     // Without api_keys.manage at the org, nothing at all.
     let auditor = add_user(&db, &o, "auditor@escalate.example.com", BuiltInRole::Auditor, ScopeRef::Org).await;
-    let auditor_actor = actor_of(&db, &auditor).await;
+    let auditor_actor = session_actor(&db, &auditor).await;
     assert_code(api_keys::list(&db, &auditor_actor, None, None).await, ErrorCode::PermissionDenied);
     assert_code(api_keys::create(&db, &auditor_actor, new("role-viewer")).await, ErrorCode::PermissionDenied);
     assert_code(api_keys::revoke(&db, &auditor_actor, &by_key.key.id).await, ErrorCode::PermissionDenied);
@@ -616,7 +579,10 @@ db_test!(nobody_creates_a_key_stronger_than_themselves, |db| async move {
         teams::create(&db, &owner_actor, teams::NewTeam { name: "Ops".into(), parent_team_id: None }).await.unwrap();
     let team_admin =
         add_user(&db, &o, "teamadmin@escalate.example.com", BuiltInRole::Admin, ScopeRef::Team(team.id)).await;
-    assert_code(api_keys::list(&db, &actor_of(&db, &team_admin).await, None, None).await, ErrorCode::PermissionDenied);
+    assert_code(
+        api_keys::list(&db, &session_actor(&db, &team_admin).await, None, None).await,
+        ErrorCode::PermissionDenied,
+    );
 });
 
 db_test!(cli_keys_take_built_in_or_custom_role_names, |db| async move {
@@ -624,14 +590,14 @@ db_test!(cli_keys_take_built_in_or_custom_role_names, |db| async move {
     let (other, other_owner) = make_org(&db, "cli-other").await;
     let custom = roles::create(
         &db,
-        &actor_of(&db, &other_owner).await,
+        &session_actor(&db, &other_owner).await,
         roles::NewRole { name: "Reporter".into(), description: String::new(), permissions: vec!["usage.read".into()] },
     )
     .await
     .unwrap();
     roles::create(
         &db,
-        &actor_of(&db, &owner).await,
+        &session_actor(&db, &owner).await,
         roles::NewRole {
             name: "Support Lead".into(),
             description: String::new(),
@@ -668,7 +634,7 @@ fn paging(limit: u64, cursor: Option<String>) -> EventPaging {
 
 db_test!(change_log_filters_and_pages, |db| async move {
     let (o, owner) = make_org(&db, "log").await;
-    let actor = actor_of(&db, &owner).await;
+    let actor = session_actor(&db, &owner).await;
     auth::login_step(&db, login_input(&owner.email), &meta()).await.unwrap();
     for name in ["Alpha", "Beta", "Gamma"] {
         teams::create(&db, &actor, teams::NewTeam { name: name.into(), parent_team_id: None }).await.unwrap();
@@ -778,8 +744,8 @@ db_test!(change_log_filters_and_pages, |db| async move {
 db_test!(another_orgs_ids_are_not_found, |db| async move {
     let (_, owner_a) = make_org(&db, "side-a").await;
     let (_, owner_b) = make_org(&db, "side-b").await;
-    let a = actor_of(&db, &owner_a).await;
-    let b = actor_of(&db, &owner_b).await;
+    let a = session_actor(&db, &owner_a).await;
+    let b = session_actor(&db, &owner_b).await;
     let team_a = teams::create(&db, &a, teams::NewTeam { name: "A team".into(), parent_team_id: None }).await.unwrap();
     let role_a = roles::create(
         &db,

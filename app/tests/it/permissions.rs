@@ -1,7 +1,9 @@
 //! Service tests for per-store action permissions, the org's defaults and limits at org /
-//! store / assistant scope (`services::stores::permissions`), named for seed 001's acceptance
+//! store / assistant scope (`services::permissions`), named for seed 001's acceptance
 //! criteria; each runs on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL.
 
+use crate::common::audit::{events_since, last_seq};
+use crate::common::orgs::make_org;
 use crate::common::people;
 use app::domain::access::ScopeRef;
 use app::domain::action_settings::{LimitInput, LimitScope, PermissionPatch, Source, StorePermissions};
@@ -10,21 +12,17 @@ use app::domain::permission::BuiltInRole;
 use app::domain::policy::ActionRequest;
 use app::domain::policy::Outcome;
 use app::domain::{AppError, ErrorCode};
-use app::entities::{assistant, audit_event, org, store, user};
-use app::services::actor::system_actor;
+use app::entities::{assistant, org, store};
 use app::services::gateway::check;
-use app::services::org::orgs::{self, NewOwner};
 use app::services::stores::catalog::{self, Catalog};
 use app::services::stores::permissions;
 use app::services::stores::policy::PolicyCache;
-use app::services::{access, audit, infra::db, Actor, ActorKind, AgentBinding, RequestMeta};
+use app::services::{access, audit, infra::db, Actor, ActorKind, AgentBinding};
 use rust_decimal::Decimal;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use serde_json::{json, Value};
 use std::str::FromStr;
 use std::sync::Arc;
-
-const PASSWORD: &str = "violet kettle runs uphill";
 
 // ---------------------------------------------------------------------------------------
 // Helpers
@@ -37,40 +35,16 @@ struct World {
     cache: PolicyCache,
 }
 
-async fn make_org(db: &DatabaseConnection, slug: &str) -> (org::Model, user::Model) {
-    orgs::create_org_with_owner(
-        db,
-        &format!("Org {slug}"),
-        Some(slug),
-        NewOwner {
-            email: format!("owner@{slug}.example.com"),
-            display_name: "Olive Owner".into(),
-            password: PASSWORD.into(),
-        },
-        &system_actor(),
-        &RequestMeta::default(),
-    )
-    .await
-    .expect("create org")
-}
-
 async fn world(db: &DatabaseConnection, slug: &str) -> World {
     let (org, owner) = make_org(db, slug).await;
-    let owner = actor_of(db, &org, &owner).await;
+    let owner = people::user_actor(db, &org, &owner).await;
     World { db: db.clone(), org, owner, catalog: catalog::load(db).await.unwrap(), cache: PolicyCache::new() }
-}
-
-/// The actor of a person, with their grants (and the org's stores) as of now.
-async fn actor_of(db: &DatabaseConnection, o: &org::Model, u: &user::Model) -> Actor {
-    let meta = RequestMeta { ip: Some("192.0.2.7".into()), request_id: Some("test".into()) };
-    people::user_actor(db, o, u, meta).await
 }
 
 /// A person holding `role` at `scope`, as an actor.
 async fn person(db: &DatabaseConnection, o: &org::Model, name: &str, role_of: BuiltInRole, scope: ScopeRef) -> Actor {
-    let email = format!("{name}@{}.example.com", o.slug);
-    let u = people::person(db, o, &email, name, None, role_of, scope).await;
-    actor_of(db, o, &u).await
+    let u = people::member_with_role(db, o, name, role_of, scope).await;
+    people::user_actor(db, o, &u).await
 }
 
 /// A store row as an operator would add it (no permission rows: values resolve to the
@@ -178,20 +152,6 @@ async fn decide(
         ..Default::default()
     };
     check::check(&w.db, &w.cache, &w.owner, input).await.unwrap().decision
-}
-
-async fn events_since(db: &DatabaseConnection, o: &org::Model, seq: i64) -> Vec<audit_event::Model> {
-    audit_event::Entity::find()
-        .filter(audit_event::Column::OrgId.eq(o.id.as_str()))
-        .filter(audit_event::Column::Seq.gt(seq))
-        .order_by_asc(audit_event::Column::Seq)
-        .all(db)
-        .await
-        .unwrap()
-}
-
-async fn last_seq(db: &DatabaseConnection, o: &org::Model) -> i64 {
-    events_since(db, o, 0).await.last().map(|e| e.seq).unwrap_or(0)
 }
 
 fn json_of(s: &Option<String>) -> Value {
@@ -473,7 +433,7 @@ db_test!(all_permission_changes_logged, |db| async move {
     let w = world(&db, "logged").await;
     let s = make_store(&db, &w.org, "Shop").await;
     let bot = make_assistant(&db, &s, "Helper", &["process_refund"]).await;
-    let start = last_seq(&db, &w.org).await;
+    let start = last_seq(&db, &w.org.id).await;
 
     permissions::set(&db, &w.catalog, &w.owner, &s.id, "process_refund", patch(Some(true), None, Some("customer")))
         .await
@@ -525,7 +485,7 @@ db_test!(all_permission_changes_logged, |db| async move {
     permissions::delete_limit(&db, &w.owner, &created.limit.id).await.unwrap();
     permissions::delete_limit(&db, &w.owner, &org_wide.limit.id).await.unwrap();
 
-    let events = events_since(&db, &w.org, start).await;
+    let events = events_since(&db, &w.org.id, start).await;
     let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
         actions,

@@ -2,6 +2,8 @@
 //! audit chain, against a real database: each test runs on a fresh SQLite file and, when
 //! TEST_DATABASE_URL is set, on a fresh PostgreSQL database (`<test>::sqlite`, `<test>::postgres`).
 
+use crate::common::audit::{actions, chain_ok, events};
+use crate::common::orgs::{make_org, PASSWORD};
 use app::domain::permission::BuiltInRole;
 use app::domain::{AppError, ErrorCode};
 use app::entities::{api_key, audit_event, org, user};
@@ -14,12 +16,8 @@ use app::services::identity::auth::{
 use app::services::org::orgs::{self, NewOwner};
 use app::services::org::setup::{self, SetupGate, SetupInput};
 use app::services::{infra::db, ActorKind, RequestMeta};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
-
-const PASSWORD: &str = "violet kettle runs uphill";
 
 // ---------------------------------------------------------------------------------------
 // Helpers
@@ -28,41 +26,8 @@ fn new_owner(email: &str) -> NewOwner {
     NewOwner { email: email.to_string(), display_name: "Olive Owner".into(), password: PASSWORD.into() }
 }
 
-/// An org with the given slug and its Owner `owner@<slug>.example.com`, made by the system.
-async fn make_org(db: &DatabaseConnection, slug: &str) -> (org::Model, user::Model) {
-    orgs::create_org_with_owner(
-        db,
-        &format!("Org {slug}"),
-        Some(slug),
-        new_owner(&format!("owner@{slug}.example.com")),
-        &system_actor(),
-        &RequestMeta::default(),
-    )
-    .await
-    .expect("create org")
-}
-
-/// The org's audit events in chain order.
-async fn events(db: &DatabaseConnection, org_id: &str) -> Vec<audit_event::Model> {
-    audit_event::Entity::find()
-        .filter(audit_event::Column::OrgId.eq(org_id))
-        .order_by_asc(audit_event::Column::Seq)
-        .all(db)
-        .await
-        .unwrap()
-}
-
-async fn actions(db: &DatabaseConnection, org_id: &str) -> Vec<String> {
-    events(db, org_id).await.into_iter().map(|e| e.action).collect()
-}
-
 async fn reload_user(db: &DatabaseConnection, id: &str) -> user::Model {
     user::Entity::find_by_id(id.to_string()).one(db).await.unwrap().expect("user exists")
-}
-
-async fn assert_chain_ok(db: &DatabaseConnection, org_id: &str) {
-    let report = audit::verify_org(db, org_id).await.unwrap();
-    assert!(report.ok, "audit chain broken: {report:?}");
 }
 
 fn credentials(email: &str, password: &str) -> LoginInput {
@@ -187,7 +152,7 @@ db_test!(ensure_owner_adds_an_owner_once_per_email, |db| async move {
     assert!(!created_again, "the same email (any case) is not added twice");
     assert_eq!(again.id, second.id);
     assert_eq!(user::Entity::find().filter(user::Column::OrgId.eq(org.id.as_str())).count(&db).await.unwrap(), 2);
-    assert_chain_ok(&db, &org.id).await;
+    chain_ok(&db, &org.id).await;
 });
 
 // ---------------------------------------------------------------------------------------
@@ -217,7 +182,7 @@ db_test!(login_with_right_password_signs_in_and_is_audited, |db| async move {
     assert_eq!(login.ip.as_deref(), Some("198.51.100.4"));
     assert_eq!(login.request_id.as_deref(), Some("req-login-ok"));
     assert!(!evs.iter().any(|e| e.action == "auth.login_failed"));
-    assert_chain_ok(&db, &org.id).await;
+    chain_ok(&db, &org.id).await;
 });
 
 db_test!(login_with_wrong_password_gives_generic_message, |db| async move {
@@ -244,7 +209,7 @@ db_test!(login_with_wrong_password_gives_generic_message, |db| async move {
     );
     assert!(!actions(&db, &org.id).await.contains(&"auth.login".to_string()));
     assert_eq!(reload_user(&db, &owner.id).await.last_login_at, None);
-    assert_chain_ok(&db, &org.id).await;
+    chain_ok(&db, &org.id).await;
 });
 
 db_test!(login_with_unknown_email_gives_the_same_message, |db| async move {
@@ -370,7 +335,7 @@ db_test!(setup_creates_the_first_org_once, |db| async move {
     let created = events(&db, &org.id).await.into_iter().find(|e| e.action == "org.created").unwrap();
     assert_eq!(created.actor_type, "anonymous");
     assert!(created.actor_label.contains("first@example.com"));
-    assert_chain_ok(&db, &org.id).await;
+    chain_ok(&db, &org.id).await;
 
     let err =
         failure(setup::complete_setup(&db, &gate, setup_input("the-right-token", "second@example.com"), &meta).await);
@@ -462,7 +427,7 @@ db_test!(tampered_audit_event_breaks_the_chain_at_its_seq, |db| async move {
     failure(auth::login(&db, credentials(&owner.email, "wrong password guess"), &RequestMeta::default()).await);
     let evs = events(&db, &org.id).await;
     assert!(evs.len() >= 4, "{evs:?}");
-    assert_chain_ok(&db, &org.id).await;
+    chain_ok(&db, &org.id).await;
 
     let victim = evs[evs.len() / 2].clone();
     let mut am: audit_event::ActiveModel = victim.clone().into();

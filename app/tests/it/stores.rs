@@ -2,109 +2,26 @@
 //! database per test and, when TEST_DATABASE_URL is set, a fresh PostgreSQL database
 //! (`<test>::sqlite`, `<test>::postgres`).
 
+use crate::common::audit::chain_ok;
+use crate::common::orgs::make_org;
+use crate::common::people::{member, member_with_role, meta, user_actor};
 use app::domain::access::ScopeRef;
 use app::domain::action_settings::PermissionPatch;
 use app::domain::assistants::{AssistantPatch, NewAssistant};
 use app::domain::permission::BuiltInRole;
 use app::domain::stores::{NewStore, StorePatch};
 use app::domain::{AppError, ErrorCode};
-use app::entities::{action_limit, action_permission, assistant, audit_event, org, role, store, user};
+use app::entities::{action_limit, action_permission, assistant, audit_event, org, store};
 use app::services::access::api_keys::{self, NewAgentKey};
 use app::services::access::assignments::{self, NewAssignment};
-use app::services::actor::system_actor;
-use app::services::org::orgs::{self, NewOwner};
 use app::services::org::teams::{self, NewTeam};
 use app::services::stores::policy::PolicyCache;
-use app::services::{
-    access, audit, infra::db, stores, stores::assistants, stores::permissions, Actor, ActorKind, RequestMeta,
-};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use app::services::{stores, stores::assistants, stores::permissions};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::Value;
-use std::sync::Arc;
-
-const PASSWORD: &str = "violet kettle runs uphill";
 
 // ---------------------------------------------------------------------------------------
 // Helpers
-
-fn meta() -> RequestMeta {
-    RequestMeta { ip: Some("192.0.2.20".into()), request_id: Some("test".into()) }
-}
-
-async fn make_org(db: &DatabaseConnection, slug: &str) -> (org::Model, user::Model) {
-    orgs::create_org_with_owner(
-        db,
-        &format!("Org {slug}"),
-        Some(slug),
-        NewOwner {
-            email: format!("owner@{slug}.example.com"),
-            display_name: "Olive Owner".into(),
-            password: PASSWORD.into(),
-        },
-        &system_actor(),
-        &RequestMeta::default(),
-    )
-    .await
-    .expect("create org")
-}
-
-/// A person's actor with their grants (and the org's tree) as of now.
-async fn actor(db: &DatabaseConnection, o: &org::Model, u: &user::Model) -> Actor {
-    Actor {
-        org_id: o.id.clone(),
-        org_slug: o.slug.clone(),
-        kind: ActorKind::User,
-        id: u.id.clone(),
-        label: u.email.clone(),
-        access: Arc::new(access::user_access(db, &o.id, &u.id).await.unwrap()),
-        agent: None,
-        meta: meta(),
-    }
-}
-
-/// A person of the org without any role.
-async fn add_person(db: &DatabaseConnection, o: &org::Model, name: &str) -> user::Model {
-    let at = db::now();
-    user::ActiveModel {
-        id: Set(db::new_id()),
-        org_id: Set(o.id.clone()),
-        email: Set(format!("{}@{}.example.com", name.to_lowercase(), o.slug)),
-        username: Set(None),
-        display_name: Set(name.to_string()),
-        password_hash: Set(None),
-        status: Set(user::STATUS_ACTIVE.to_string()),
-        auth_provider: Set("direct".into()),
-        mfa_enabled: Set(false),
-        mfa_secret_enc: Set(None),
-        last_login_at: Set(None),
-        team_id: Set(None),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-    .insert(db)
-    .await
-    .unwrap()
-}
-
-/// A person holding a built-in role at the org (set up the way an operator would).
-async fn person_at_org(db: &DatabaseConnection, o: &org::Model, name: &str, role_: BuiltInRole) -> user::Model {
-    let u = add_person(db, o, name).await;
-    let r = role::Entity::find_by_id(role_.id()).one(db).await.unwrap().unwrap();
-    let tx = db::begin_write(db).await.unwrap();
-    access::assignments::insert_assignment(
-        &tx,
-        &o.id,
-        &u.id,
-        &r,
-        &ScopeRef::Org,
-        &system_actor(),
-        &RequestMeta::default(),
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    u
-}
 
 fn new_store(name: &str) -> NewStore {
     NewStore { name: name.into(), currency: "EUR".into(), ..Default::default() }
@@ -158,18 +75,13 @@ fn tool_ids(tools: &Value) -> Vec<String> {
     tools.as_array().unwrap().iter().map(|t| t["x-mandate-action"].as_str().unwrap().to_string()).collect()
 }
 
-async fn chain_ok(db: &DatabaseConnection, o: &org::Model) {
-    let report = audit::verify_org(db, &o.id).await.unwrap();
-    assert!(report.ok, "audit chain broken: {report:?}");
-}
-
 // ---------------------------------------------------------------------------------------
 // Stores
 
 db_test!(defaults_for_new_stores, |db| async move {
     let (o, owner) = make_org(&db, "defaults").await;
     let cache = PolicyCache::new();
-    let boss = actor(&db, &o, &owner).await;
+    let boss = user_actor(&db, &o, &owner).await;
     let catalog = cache.catalog(&db).await.unwrap();
     assert_eq!(catalog.defs.len(), 28, "the catalog migration seeds 28 actions");
 
@@ -211,13 +123,13 @@ db_test!(defaults_for_new_stores, |db| async move {
     assert_eq!(after["name"], "Main shop");
     assert_eq!(after["permissions"]["process_refund"]["enabled"], false);
     assert_eq!(after["permissions"]["lookup_order"]["enabled"], true);
-    chain_ok(&db, &o).await;
+    chain_ok(&db, &o.id).await;
 });
 
 db_test!(org_defaults_apply_to_new_stores_only, |db| async move {
     let (o, owner) = make_org(&db, "orgdefaults").await;
     let cache = PolicyCache::new();
-    let boss = actor(&db, &o, &owner).await;
+    let boss = user_actor(&db, &o, &owner).await;
     let catalog = cache.catalog(&db).await.unwrap();
     let before = stores::create(&db, &cache, &boss, new_store("Before")).await.unwrap();
 
@@ -246,7 +158,7 @@ db_test!(org_defaults_apply_to_new_stores_only, |db| async move {
 db_test!(kill_switch_is_audited_and_stops_tools, |db| async move {
     let (o, owner) = make_org(&db, "killswitch").await;
     let cache = PolicyCache::new();
-    let boss = actor(&db, &o, &owner).await;
+    let boss = user_actor(&db, &o, &owner).await;
     let s = stores::create(&db, &cache, &boss, new_store("Shop")).await.unwrap();
     let a = assistants::create(&db, &cache, &boss, new_assistant(&s.id, "Bot")).await.unwrap();
     assert_eq!(tool_ids(&assistants::tools(&db, &cache, &boss, &a.id, None).await.unwrap()).len(), 2);
@@ -287,15 +199,15 @@ db_test!(kill_switch_is_audited_and_stops_tools, |db| async move {
     assert_eq!(json_of(&ev[0].before_json)["name"], "Shop");
     assert_eq!(json_of(&ev[0].after_json)["name"], "Shop two");
     assert_eq!(tool_ids(&assistants::tools(&db, &cache, &boss, &a.id, None).await.unwrap()).len(), 2);
-    chain_ok(&db, &o).await;
+    chain_ok(&db, &o.id).await;
 });
 
 db_test!(another_orgs_stores_and_assistants_are_not_found, |db| async move {
     let (a_org, a_owner) = make_org(&db, "alpha").await;
     let (b_org, b_owner) = make_org(&db, "beta").await;
     let cache = PolicyCache::new();
-    let alpha = actor(&db, &a_org, &a_owner).await;
-    let beta = actor(&db, &b_org, &b_owner).await;
+    let alpha = user_actor(&db, &a_org, &a_owner).await;
+    let beta = user_actor(&db, &b_org, &b_owner).await;
     let s = stores::create(&db, &cache, &beta, new_store("Beta shop")).await.unwrap();
     let a = assistants::create(&db, &cache, &beta, new_assistant(&s.id, "Beta bot")).await.unwrap();
 
@@ -324,7 +236,7 @@ db_test!(another_orgs_stores_and_assistants_are_not_found, |db| async move {
 db_test!(store_validation_errors_are_field_level, |db| async move {
     let (o, owner) = make_org(&db, "validation").await;
     let cache = PolicyCache::new();
-    let boss = actor(&db, &o, &owner).await;
+    let boss = user_actor(&db, &o, &owner).await;
     let bad = NewStore {
         name: "   ".into(),
         currency: "EURO".into(),
@@ -404,7 +316,7 @@ db_test!(store_validation_errors_are_field_level, |db| async move {
 db_test!(assistant_gets_store_defaults, |db| async move {
     let (o, owner) = make_org(&db, "assistantdefaults").await;
     let cache = PolicyCache::new();
-    let boss = actor(&db, &o, &owner).await;
+    let boss = user_actor(&db, &o, &owner).await;
     let s = stores::create(
         &db,
         &cache,
@@ -459,7 +371,7 @@ db_test!(assistant_gets_store_defaults, |db| async move {
 db_test!(allowed_actions_unknown_id_is_422, |db| async move {
     let (o, owner) = make_org(&db, "unknownids").await;
     let cache = PolicyCache::new();
-    let boss = actor(&db, &o, &owner).await;
+    let boss = user_actor(&db, &o, &owner).await;
     let s = stores::create(&db, &cache, &boss, new_store("Shop")).await.unwrap();
     let a = assistants::create(&db, &cache, &boss, new_assistant(&s.id, "Bot")).await.unwrap();
     let e = err(assistants::set_allowed_actions(
@@ -493,13 +405,13 @@ db_test!(allowed_actions_unknown_id_is_422, |db| async move {
     assert_eq!(json_of(&ev[0].before_json)["allowed_actions"], serde_json::json!(["lookup_order", "send_tracking"]));
     assert_eq!(json_of(&ev[0].after_json)["allowed_actions"], serde_json::json!(["lookup_order", "tickets.create"]));
     assert_eq!(json_of(&ev[0].after_json)["removed"], serde_json::json!(["send_tracking"]));
-    chain_ok(&db, &o).await;
+    chain_ok(&db, &o.id).await;
 });
 
 db_test!(tools_drop_what_is_unticked_disabled_or_paused, |db| async move {
     let (o, owner) = make_org(&db, "tools").await;
     let cache = PolicyCache::new();
-    let boss = actor(&db, &o, &owner).await;
+    let boss = user_actor(&db, &o, &owner).await;
     let catalog = cache.catalog(&db).await.unwrap();
     let s = stores::create(&db, &cache, &boss, new_store("Shop")).await.unwrap();
     let a = assistants::create(
@@ -586,10 +498,10 @@ db_test!(tools_drop_what_is_unticked_disabled_or_paused, |db| async move {
 db_test!(store_scoped_role_lets_a_store_manager_manage_only_that_store, |db| async move {
     let (o, owner) = make_org(&db, "storescope").await;
     let cache = PolicyCache::new();
-    let boss = actor(&db, &o, &owner).await;
+    let boss = user_actor(&db, &o, &owner).await;
     let mine = stores::create(&db, &cache, &boss, new_store("Mine")).await.unwrap();
     let other = stores::create(&db, &cache, &boss, new_store("Other")).await.unwrap();
-    let pat = add_person(&db, &o, "Pat").await;
+    let pat = member(&db, &o, "Pat", None).await;
     let assigned = assignments::create(
         &db,
         &boss,
@@ -617,7 +529,7 @@ db_test!(store_scoped_role_lets_a_store_manager_manage_only_that_store, |db| asy
     assert_eq!(e.code, ErrorCode::NotFound);
     assert!(e.field("scope_id").is_some());
 
-    let pat = actor(&db, &o, &pat).await;
+    let pat = user_actor(&db, &o, &pat).await;
     let listed = stores::list(&db, &pat, None, None).await.unwrap();
     assert_eq!(listed.stores.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), vec!["Mine"]);
     assert!(!listed.can_create());
@@ -698,7 +610,7 @@ db_test!(store_scoped_role_lets_a_store_manager_manage_only_that_store, |db| asy
 db_test!(team_assignment_reaches_the_teams_stores, |db| async move {
     let (o, owner) = make_org(&db, "teamscope").await;
     let cache = PolicyCache::new();
-    let boss = actor(&db, &o, &owner).await;
+    let boss = user_actor(&db, &o, &owner).await;
     let eu = teams::create(&db, &boss, NewTeam { name: "EU".into(), parent_team_id: None }).await.unwrap();
     let north =
         teams::create(&db, &boss, NewTeam { name: "North".into(), parent_team_id: Some(eu.id.clone()) }).await.unwrap();
@@ -709,7 +621,7 @@ db_test!(team_assignment_reaches_the_teams_stores, |db| async move {
     assert_eq!(nordic.team_path.as_deref(), Some("EU / North"));
     let loose = stores::create(&db, &cache, &boss, new_store("Loose")).await.unwrap();
 
-    let kim = add_person(&db, &o, "Kim").await;
+    let kim = member(&db, &o, "Kim", None).await;
     assignments::create(
         &db,
         &boss,
@@ -722,7 +634,7 @@ db_test!(team_assignment_reaches_the_teams_stores, |db| async move {
     )
     .await
     .unwrap();
-    let kim = actor(&db, &o, &kim).await;
+    let kim = user_actor(&db, &o, &kim).await;
     let listed = stores::list(&db, &kim, None, None).await.unwrap();
     assert_eq!(listed.stores.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), vec!["Nordic"]);
     assert!(!listed.can_create_without_team);
@@ -754,7 +666,7 @@ db_test!(team_assignment_reaches_the_teams_stores, |db| async move {
     assert_eq!(moved.team_id.as_deref(), Some(eu.id.as_str()));
     let ev = events(&db, &o, "store.updated").await;
     assert!(ev.iter().any(|e| json_of(&e.after_json)["reason"] == "team deleted"));
-    chain_ok(&db, &o).await;
+    chain_ok(&db, &o.id).await;
 });
 
 // ---------------------------------------------------------------------------------------
@@ -763,7 +675,7 @@ db_test!(team_assignment_reaches_the_teams_stores, |db| async move {
 db_test!(agent_keys_are_bound_to_their_store, |db| async move {
     let (o, owner) = make_org(&db, "agentkeys").await;
     let cache = PolicyCache::new();
-    let boss = actor(&db, &o, &owner).await;
+    let boss = user_actor(&db, &o, &owner).await;
     let s1 = stores::create(&db, &cache, &boss, new_store("One")).await.unwrap();
     let s2 = stores::create(&db, &cache, &boss, new_store("Two")).await.unwrap();
     let a1 = assistants::create(&db, &cache, &boss, new_assistant(&s1.id, "Bot one")).await.unwrap();
@@ -842,7 +754,7 @@ db_test!(agent_keys_are_bound_to_their_store, |db| async move {
         ..Default::default()
     };
     permissions::upsert_limit(&db, &catalog, &boss, limit).await.unwrap();
-    let viewer = add_person(&db, &o, "Vic").await;
+    let viewer = member(&db, &o, "Vic", None).await;
     assignments::create(
         &db,
         &boss,
@@ -879,17 +791,17 @@ db_test!(agent_keys_are_bound_to_their_store, |db| async move {
         .any(|e| json_of(&e.before_json)["reason"] == "store deleted"));
     // The other store is untouched.
     assert_eq!(stores::get(&db, &boss, &s2.id).await.unwrap().assistant_count, 1);
-    chain_ok(&db, &o).await;
+    chain_ok(&db, &o.id).await;
 });
 
 db_test!(viewers_read_but_do_not_change, |db| async move {
     let (o, owner) = make_org(&db, "viewers").await;
     let cache = PolicyCache::new();
-    let boss = actor(&db, &o, &owner).await;
+    let boss = user_actor(&db, &o, &owner).await;
     let s = stores::create(&db, &cache, &boss, new_store("Shop")).await.unwrap();
     let a = assistants::create(&db, &cache, &boss, new_assistant(&s.id, "Bot")).await.unwrap();
-    let viewer = person_at_org(&db, &o, "Val", BuiltInRole::Viewer).await;
-    let viewer = actor(&db, &o, &viewer).await;
+    let viewer = member_with_role(&db, &o, "Val", BuiltInRole::Viewer, ScopeRef::Org).await;
+    let viewer = user_actor(&db, &o, &viewer).await;
     let page = assistants::for_store(&db, &cache, &viewer, &s.id).await.unwrap();
     assert!(!page.store.can_manage && !page.can_manage_keys);
     assert!(!page.assistants[0].can_manage_actions);
@@ -909,8 +821,8 @@ db_test!(viewers_read_but_do_not_change, |db| async move {
     denied(err(assistants::delete(&db, &viewer, &a.id).await));
     denied(err(api_keys::list_agent_keys(&db, &viewer, &s.id, None).await));
     // A Store manager at the org changes allowed actions but not agent keys.
-    let manager = person_at_org(&db, &o, "Max", BuiltInRole::StoreManager).await;
-    let manager = actor(&db, &o, &manager).await;
+    let manager = member_with_role(&db, &o, "Max", BuiltInRole::StoreManager, ScopeRef::Org).await;
+    let manager = user_actor(&db, &o, &manager).await;
     assistants::set_allowed_actions(&db, &cache, &manager, &a.id, vec![]).await.unwrap();
     denied(err(api_keys::list_agent_keys(&db, &manager, &s.id, None).await));
 });

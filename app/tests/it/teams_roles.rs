@@ -1,152 +1,34 @@
-//! Service tests for teams, roles and role assignments, on SQLite and (when
-//! TEST_DATABASE_URL is set) PostgreSQL: each test runs once per database, on a fresh one.
+//! Service tests for teams, roles and role assignments, on a fresh SQLite database per test
+//! and, when TEST_DATABASE_URL is set, a fresh PostgreSQL database (`<test>::sqlite`,
+//! `<test>::postgres`).
 
+use crate::common::audit::{chain_ok, events_since, last_seq};
+use crate::common::orgs::make_org;
+use crate::common::people::{grant, member, member_with_role, user_actor};
 use app::domain::access::ScopeRef;
 use app::domain::permission::BuiltInRole;
 use app::domain::{AppError, ErrorCode};
-use app::entities::{audit_event, org, role, user};
+use app::entities::{org, user};
 use app::services::access::assignments::{self, AssignmentFilter, NewAssignment};
 use app::services::access::guards;
 use app::services::access::roles::{self, NewRole, RolePatch};
-use app::services::actor::system_actor;
-use app::services::org::orgs::{self, NewOwner};
 use app::services::org::teams::{self, NewTeam, TeamPatch};
-use app::services::{access, audit, infra::db, Actor, ActorKind, RequestMeta};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
-use std::future::Future;
-use std::sync::Arc;
-
-const PASSWORD: &str = "violet kettle runs uphill";
+use app::services::{access, Actor};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 
 // ---------------------------------------------------------------------------------------
-// Databases: a fresh SQLite file per test, and a fresh PostgreSQL database per test when
-// TEST_DATABASE_URL points at a server whose role may CREATE DATABASE.
+// Fixtures: orgs, people and actors built through the real paths (`common`).
 
-async fn sqlite() -> (DatabaseConnection, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let conn = db::connect(&format!("sqlite://{}/t.db?mode=rwc", dir.path().display())).await.unwrap();
-    db::migrate(&conn).await.unwrap();
-    (conn, dir)
-}
-
-async fn postgres(base: &str) -> (DatabaseConnection, DatabaseConnection, String) {
-    use sea_orm::ConnectionTrait;
-    let admin = db::connect(base).await.unwrap();
-    let name = format!("t_teams_{}", uuid_like());
-    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
-    let (prefix, _) = base.rsplit_once('/').unwrap();
-    let conn = db::connect(&format!("{prefix}/{name}")).await.unwrap();
-    db::migrate(&conn).await.unwrap();
-    (conn, admin, name)
-}
-
-fn uuid_like() -> String {
-    db::new_id().replace('-', "")
-}
-
-/// Runs `test` on every configured database.
-async fn each_db<F, Fut>(test: F)
-where
-    F: Fn(DatabaseConnection) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let (conn, _dir) = sqlite().await;
-    test(conn.clone()).await;
-    conn.close().await.ok();
-    if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
-        use sea_orm::ConnectionTrait;
-        let (conn, admin, name) = postgres(&url).await;
-        test(conn.clone()).await;
-        conn.close().await.ok();
-        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}")).await.ok();
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Fixtures: orgs, people and actors built through the real paths.
-
-struct Org {
-    org: org::Model,
-    owner: user::Model,
-}
-
-async fn make_org(conn: &DatabaseConnection, name: &str) -> Org {
-    let slug = format!("{}-{}", name.to_lowercase().replace(' ', "-"), &uuid_like()[20..]);
-    let (org, owner) = orgs::create_org_with_owner(
-        conn,
-        name,
-        Some(&slug),
-        NewOwner {
-            email: format!("owner@{slug}.example.com"),
-            display_name: "Olive Owner".into(),
-            password: PASSWORD.into(),
-        },
-        &system_actor(),
-        &RequestMeta::default(),
-    )
-    .await
-    .unwrap();
-    Org { org, owner }
-}
-
-/// A person of the org without any role (status active unless said otherwise).
-async fn add_person(conn: &DatabaseConnection, org: &org::Model, name: &str, team: Option<&str>) -> user::Model {
-    let at = db::now();
-    user::ActiveModel {
-        id: Set(db::new_id()),
-        org_id: Set(org.id.clone()),
-        email: Set(format!("{}@{}.example.com", name.to_lowercase(), org.slug)),
-        username: Set(None),
-        display_name: Set(name.to_string()),
-        password_hash: Set(None),
-        status: Set(user::STATUS_ACTIVE.to_string()),
-        auth_provider: Set("direct".into()),
-        mfa_enabled: Set(false),
-        mfa_secret_enc: Set(None),
-        last_login_at: Set(None),
-        team_id: Set(team.map(str::to_string)),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-    .insert(conn)
-    .await
-    .unwrap()
-}
-
-/// Gives a person a role the way an operator would (no actor checks), for set-up.
-async fn grant(conn: &DatabaseConnection, org: &org::Model, u: &user::Model, role: BuiltInRole, scope: ScopeRef) {
-    let r = role::Entity::find_by_id(role.id()).one(conn).await.unwrap().unwrap();
-    let tx = db::begin_write(conn).await.unwrap();
-    access::assignments::insert_assignment(&tx, &org.id, &u.id, &r, &scope, &system_actor(), &RequestMeta::default())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-}
-
-/// The actor for a person, with their grants as of now.
-async fn actor(conn: &DatabaseConnection, org: &org::Model, u: &user::Model) -> Actor {
-    Actor {
-        org_id: org.id.clone(),
-        org_slug: org.slug.clone(),
-        kind: ActorKind::User,
-        id: u.id.clone(),
-        label: u.email.clone(),
-        access: Arc::new(access::user_access(conn, &org.id, &u.id).await.unwrap()),
-        agent: None,
-        meta: RequestMeta { ip: Some("127.0.0.1".into()), request_id: Some("test".into()) },
-    }
-}
-
+/// A member of the org holding `role` at `scope`, and their actor.
 async fn person_with_role(
     conn: &DatabaseConnection,
-    o: &Org,
+    org: &org::Model,
     name: &str,
     role: BuiltInRole,
     scope: ScopeRef,
 ) -> (user::Model, Actor) {
-    let u = add_person(conn, &o.org, name, None).await;
-    grant(conn, &o.org, &u, role, scope).await;
-    let a = actor(conn, &o.org, &u).await;
+    let u = member_with_role(conn, org, name, role, scope).await;
+    let a = user_actor(conn, org, &u).await;
     (u, a)
 }
 
@@ -166,249 +48,228 @@ fn code<T: std::fmt::Debug>(r: Result<T, AppError>) -> AppError {
     r.expect_err("expected an error")
 }
 
-/// Audit actions of the org after `after_seq`, oldest first.
-async fn actions_since(conn: &DatabaseConnection, org: &org::Model, after_seq: i64) -> Vec<audit_event::Model> {
-    audit_event::Entity::find()
-        .filter(audit_event::Column::OrgId.eq(org.id.as_str()))
-        .filter(audit_event::Column::Seq.gt(after_seq))
-        .order_by_asc(audit_event::Column::Seq)
-        .all(conn)
-        .await
-        .unwrap()
-}
-
-async fn last_seq(conn: &DatabaseConnection, org: &org::Model) -> i64 {
-    actions_since(conn, org, 0).await.last().map(|e| e.seq).unwrap_or(0)
-}
-
-async fn chain_ok(conn: &DatabaseConnection, org: &org::Model) {
-    let report = audit::verify_org(conn, &org.id).await.unwrap();
-    assert!(report.ok, "audit chain broken: {report:?}");
-}
-
 // ---------------------------------------------------------------------------------------
 // Teams
 
-#[tokio::test]
-async fn team_crud_with_sibling_names_and_audit() {
-    each_db(|conn| async move {
-        let o = make_org(&conn, "Crud").await;
-        let owner = actor(&conn, &o.org, &o.owner).await;
-        let start = last_seq(&conn, &o.org).await;
+db_test!(team_crud_with_sibling_names_and_audit, |conn: DatabaseConnection| async move {
+    let (org, owner_user) = make_org(&conn, "crud").await;
+    let owner = user_actor(&conn, &org, &owner_user).await;
+    let start = last_seq(&conn, &org.id).await;
 
-        let eu = teams::create(&conn, &owner, team("  EU  ", None)).await.unwrap();
-        assert_eq!(eu.name, "EU");
-        assert!(eu.can_manage);
-        let north = teams::create(&conn, &owner, team("North", Some(&eu.id))).await.unwrap();
-        assert_eq!(north.parent_team_id.as_deref(), Some(eu.id.as_str()));
-        let us = teams::create(&conn, &owner, team("US", None)).await.unwrap();
-        // Same name in another place is fine; among siblings it is not (case-insensitively).
-        teams::create(&conn, &owner, team("North", Some(&us.id))).await.unwrap();
-        let dup = code(teams::create(&conn, &owner, team("north", Some(&eu.id))).await);
-        assert_eq!(dup.code, ErrorCode::Conflict);
-        assert!(dup.field("name").is_some(), "{dup:?}");
-        let dup_top = code(teams::create(&conn, &owner, team("eu", None)).await);
-        assert_eq!(dup_top.code, ErrorCode::Conflict);
+    let eu = teams::create(&conn, &owner, team("  EU  ", None)).await.unwrap();
+    assert_eq!(eu.name, "EU");
+    assert!(eu.can_manage);
+    let north = teams::create(&conn, &owner, team("North", Some(&eu.id))).await.unwrap();
+    assert_eq!(north.parent_team_id.as_deref(), Some(eu.id.as_str()));
+    let us = teams::create(&conn, &owner, team("US", None)).await.unwrap();
+    // Same name in another place is fine; among siblings it is not (case-insensitively).
+    teams::create(&conn, &owner, team("North", Some(&us.id))).await.unwrap();
+    let dup = code(teams::create(&conn, &owner, team("north", Some(&eu.id))).await);
+    assert_eq!(dup.code, ErrorCode::Conflict);
+    assert!(dup.field("name").is_some(), "{dup:?}");
+    let dup_top = code(teams::create(&conn, &owner, team("eu", None)).await);
+    assert_eq!(dup_top.code, ErrorCode::Conflict);
 
-        let long = code(teams::create(&conn, &owner, team(&"x".repeat(201), None)).await);
-        assert_eq!(long.code, ErrorCode::ValidationError);
-        assert!(long.field("name").is_some());
-        let blank = code(teams::create(&conn, &owner, team("   ", None)).await);
-        assert_eq!(blank.code, ErrorCode::ValidationError);
-        teams::create(&conn, &owner, team(&"y".repeat(200), None)).await.unwrap();
-        let no_parent = code(teams::create(&conn, &owner, team("Orphan", Some("no-such-team"))).await);
-        assert_eq!(no_parent.code, ErrorCode::NotFound);
+    let long = code(teams::create(&conn, &owner, team(&"x".repeat(201), None)).await);
+    assert_eq!(long.code, ErrorCode::ValidationError);
+    assert!(long.field("name").is_some());
+    let blank = code(teams::create(&conn, &owner, team("   ", None)).await);
+    assert_eq!(blank.code, ErrorCode::ValidationError);
+    teams::create(&conn, &owner, team(&"y".repeat(200), None)).await.unwrap();
+    let no_parent = code(teams::create(&conn, &owner, team("Orphan", Some("no-such-team"))).await);
+    assert_eq!(no_parent.code, ErrorCode::NotFound);
 
-        let renamed = teams::update(&conn, &owner, &north.id, rename("Nordics")).await.unwrap();
-        assert_eq!(renamed.name, "Nordics");
-        let clash = code(teams::update(&conn, &owner, &us.id, rename("EU")).await);
-        assert_eq!(clash.code, ErrorCode::Conflict);
-        // Moving next to a sibling with the same name is refused too.
-        let clash_move = code(
-            teams::update(
-                &conn,
-                &owner,
-                &north.id,
-                TeamPatch { name: Some("North".into()), parent_team_id: Some(Some(us.id.clone())) },
-            )
-            .await,
-        );
-        assert_eq!(clash_move.code, ErrorCode::Conflict);
-        let moved = teams::update(&conn, &owner, &north.id, move_to(None)).await.unwrap();
-        assert_eq!(moved.parent_team_id, None);
+    let renamed = teams::update(&conn, &owner, &north.id, rename("Nordics")).await.unwrap();
+    assert_eq!(renamed.name, "Nordics");
+    let clash = code(teams::update(&conn, &owner, &us.id, rename("EU")).await);
+    assert_eq!(clash.code, ErrorCode::Conflict);
+    // Moving next to a sibling with the same name is refused too.
+    let clash_move = code(
+        teams::update(
+            &conn,
+            &owner,
+            &north.id,
+            TeamPatch { name: Some("North".into()), parent_team_id: Some(Some(us.id.clone())) },
+        )
+        .await,
+    );
+    assert_eq!(clash_move.code, ErrorCode::Conflict);
+    let moved = teams::update(&conn, &owner, &north.id, move_to(None)).await.unwrap();
+    assert_eq!(moved.parent_team_id, None);
 
-        let member = add_person(&conn, &o.org, "Mia", Some(&eu.id)).await;
-        let list = teams::list(&conn, &owner, None, None).await.unwrap();
-        assert_eq!(list.teams.len(), 5);
-        assert!(list.can_create_top_level);
-        let eu_view = list.teams.iter().find(|t| t.id == eu.id).unwrap();
-        assert_eq!(eu_view.member_count, 1);
-        assert_eq!(eu_view.sub_team_count, 0);
-        let us_view = teams::get(&conn, &owner, &us.id).await.unwrap();
-        assert_eq!(us_view.sub_team_count, 1);
+    let member = member(&conn, &org, "Mia", Some(&eu.id)).await;
+    let list = teams::list(&conn, &owner, None, None).await.unwrap();
+    assert_eq!(list.teams.len(), 5);
+    assert!(list.can_create_top_level);
+    let eu_view = list.teams.iter().find(|t| t.id == eu.id).unwrap();
+    assert_eq!(eu_view.member_count, 1);
+    assert_eq!(eu_view.sub_team_count, 0);
+    let us_view = teams::get(&conn, &owner, &us.id).await.unwrap();
+    assert_eq!(us_view.sub_team_count, 1);
 
-        // Paging walks every team once.
-        let mut seen = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let page = teams::list(&conn, &owner, cursor.as_deref(), Some(2)).await.unwrap();
-            assert!(page.teams.len() <= 2);
-            seen.extend(page.teams.into_iter().map(|t| t.id));
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
+    // Paging walks every team once.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = teams::list(&conn, &owner, cursor.as_deref(), Some(2)).await.unwrap();
+        assert!(page.teams.len() <= 2);
+        seen.extend(page.teams.into_iter().map(|t| t.id));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
         }
-        seen.sort();
-        seen.dedup();
-        assert_eq!(seen.len(), 5);
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 5);
 
-        // An empty team deletes without reassignment.
-        teams::delete(&conn, &owner, &moved.id, None).await.unwrap();
-        assert_eq!(code(teams::get(&conn, &owner, &moved.id).await).code, ErrorCode::NotFound);
-        let _ = member;
+    // An empty team deletes without reassignment.
+    teams::delete(&conn, &owner, &moved.id, None).await.unwrap();
+    assert_eq!(code(teams::get(&conn, &owner, &moved.id).await).code, ErrorCode::NotFound);
+    let _ = member;
 
-        let events = actions_since(&conn, &o.org, start).await;
-        let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
-        assert_eq!(actions.iter().filter(|a| **a == "team.created").count(), 5);
-        assert!(actions.contains(&"team.updated"));
-        assert!(actions.contains(&"team.moved"));
-        assert!(actions.contains(&"team.deleted"));
-        let updated = events.iter().find(|e| e.action == "team.updated").unwrap();
-        assert!(updated.before_json.as_deref().unwrap().contains("North"));
-        assert!(updated.after_json.as_deref().unwrap().contains("Nordics"));
-        let moved_ev = events.iter().find(|e| e.action == "team.moved").unwrap();
-        assert!(moved_ev.before_json.as_deref().unwrap().contains(&eu.id));
-        assert!(moved_ev.after_json.as_deref().unwrap().contains("\"parent_team_id\":null"));
-        assert!(events.iter().all(|e| e.actor_id.as_deref() == Some(o.owner.id.as_str())));
-        chain_ok(&conn, &o.org).await;
-    })
-    .await;
-}
+    let events = events_since(&conn, &org.id, start).await;
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions.iter().filter(|a| **a == "team.created").count(), 5);
+    assert!(actions.contains(&"team.updated"));
+    assert!(actions.contains(&"team.moved"));
+    assert!(actions.contains(&"team.deleted"));
+    let updated = events.iter().find(|e| e.action == "team.updated").unwrap();
+    assert!(updated.before_json.as_deref().unwrap().contains("North"));
+    assert!(updated.after_json.as_deref().unwrap().contains("Nordics"));
+    let moved_ev = events.iter().find(|e| e.action == "team.moved").unwrap();
+    assert!(moved_ev.before_json.as_deref().unwrap().contains(&eu.id));
+    assert!(moved_ev.after_json.as_deref().unwrap().contains("\"parent_team_id\":null"));
+    assert!(events.iter().all(|e| e.actor_id.as_deref() == Some(owner_user.id.as_str())));
+    chain_ok(&conn, &org.id).await;
+});
 
-#[tokio::test]
-async fn moves_that_make_a_cycle_are_refused() {
-    each_db(|conn| async move {
-        let o = make_org(&conn, "Cycles").await;
-        let owner = actor(&conn, &o.org, &o.owner).await;
-        let a = teams::create(&conn, &owner, team("A", None)).await.unwrap();
-        let b = teams::create(&conn, &owner, team("B", Some(&a.id))).await.unwrap();
-        let c = teams::create(&conn, &owner, team("C", Some(&b.id))).await.unwrap();
-        let before = last_seq(&conn, &o.org).await;
+db_test!(moves_that_make_a_cycle_are_refused, |conn: DatabaseConnection| async move {
+    let (org, owner_user) = make_org(&conn, "cycles").await;
+    let owner = user_actor(&conn, &org, &owner_user).await;
+    let a = teams::create(&conn, &owner, team("A", None)).await.unwrap();
+    let b = teams::create(&conn, &owner, team("B", Some(&a.id))).await.unwrap();
+    let c = teams::create(&conn, &owner, team("C", Some(&b.id))).await.unwrap();
+    let before = last_seq(&conn, &org.id).await;
 
-        // Under its own grandchild, its child, itself.
-        for target in [&c.id, &b.id, &a.id] {
-            let err = code(teams::update(&conn, &owner, &a.id, move_to(Some(target))).await);
-            assert_eq!(err.code, ErrorCode::ValidationError, "{err:?}");
-            assert!(err.field("parent_team_id").is_some(), "{err:?}");
-        }
-        let err = code(teams::update(&conn, &owner, &a.id, move_to(Some(&c.id))).await);
-        assert!(err.message.contains("loop"), "{}", err.message);
-        // Nothing changed, nothing recorded.
-        assert_eq!(last_seq(&conn, &o.org).await, before);
-        assert_eq!(teams::get(&conn, &owner, &a.id).await.unwrap().parent_team_id, None);
+    // Under its own grandchild, its child, itself.
+    for target in [&c.id, &b.id, &a.id] {
+        let err = code(teams::update(&conn, &owner, &a.id, move_to(Some(target))).await);
+        assert_eq!(err.code, ErrorCode::ValidationError, "{err:?}");
+        assert!(err.field("parent_team_id").is_some(), "{err:?}");
+    }
+    let err = code(teams::update(&conn, &owner, &a.id, move_to(Some(&c.id))).await);
+    assert!(err.message.contains("loop"), "{}", err.message);
+    // Nothing changed, nothing recorded.
+    assert_eq!(last_seq(&conn, &org.id).await, before);
+    assert_eq!(teams::get(&conn, &owner, &a.id).await.unwrap().parent_team_id, None);
 
-        // The other way round is a legal move.
-        teams::update(&conn, &owner, &c.id, move_to(None)).await.unwrap();
-        teams::update(&conn, &owner, &a.id, move_to(Some(&c.id))).await.unwrap();
-        let tree = access::load_tree(&conn, &o.org.id).await.unwrap();
-        assert_eq!(tree.team_and_ancestors(&b.id), vec![b.id.clone(), a.id.clone(), c.id.clone()]);
-        chain_ok(&conn, &o.org).await;
-    })
-    .await;
-}
+    // The other way round is a legal move.
+    teams::update(&conn, &owner, &c.id, move_to(None)).await.unwrap();
+    teams::update(&conn, &owner, &a.id, move_to(Some(&c.id))).await.unwrap();
+    let tree = access::load_tree(&conn, &org.id).await.unwrap();
+    assert_eq!(tree.team_and_ancestors(&b.id), vec![b.id.clone(), a.id.clone(), c.id.clone()]);
+    chain_ok(&conn, &org.id).await;
+});
 
-#[tokio::test]
-async fn deleting_a_team_that_is_not_empty_needs_a_destination() {
-    each_db(|conn| async move {
-        let o = make_org(&conn, "Deletes").await;
-        let owner = actor(&conn, &o.org, &o.owner).await;
-        let eu = teams::create(&conn, &owner, team("EU", None)).await.unwrap();
-        let north = teams::create(&conn, &owner, team("North", Some(&eu.id))).await.unwrap();
-        let south = teams::create(&conn, &owner, team("South", Some(&eu.id))).await.unwrap();
-        let deep = teams::create(&conn, &owner, team("Deep", Some(&north.id))).await.unwrap();
-        let other = teams::create(&conn, &owner, team("Other", None)).await.unwrap();
-        let mia = add_person(&conn, &o.org, "Mia", Some(&eu.id)).await;
-        // An assignment at the team ends with it.
-        grant(&conn, &o.org, &mia, BuiltInRole::Approver, ScopeRef::Team(eu.id.clone())).await;
+db_test!(deleting_a_team_that_is_not_empty_needs_a_destination, |conn: DatabaseConnection| async move {
+    let (org, owner_user) = make_org(&conn, "deletes").await;
+    let owner = user_actor(&conn, &org, &owner_user).await;
+    let eu = teams::create(&conn, &owner, team("EU", None)).await.unwrap();
+    let north = teams::create(&conn, &owner, team("North", Some(&eu.id))).await.unwrap();
+    let south = teams::create(&conn, &owner, team("South", Some(&eu.id))).await.unwrap();
+    let deep = teams::create(&conn, &owner, team("Deep", Some(&north.id))).await.unwrap();
+    let other = teams::create(&conn, &owner, team("Other", None)).await.unwrap();
+    let mia = member(&conn, &org, "Mia", Some(&eu.id)).await;
+    // An assignment at the team ends with it.
+    grant(&conn, &org, &mia, BuiltInRole::Approver, ScopeRef::Team(eu.id.clone())).await;
 
-        let err = code(teams::delete(&conn, &owner, &eu.id, None).await);
-        assert_eq!(err.code, ErrorCode::Conflict);
-        assert!(err.message.contains("1 member") && err.message.contains("2 sub-teams"), "{}", err.message);
+    let err = code(teams::delete(&conn, &owner, &eu.id, None).await);
+    assert_eq!(err.code, ErrorCode::Conflict);
+    assert!(err.message.contains("1 member") && err.message.contains("2 sub-teams"), "{}", err.message);
 
-        // Not into itself or its own subtree.
-        for bad in [&eu.id, &deep.id] {
-            let err = code(teams::delete(&conn, &owner, &eu.id, Some(Some(bad.clone()))).await);
-            assert_eq!(err.code, ErrorCode::ValidationError, "{err:?}");
-            assert!(err.field("reassign_to").is_some());
-        }
-        let err = code(teams::delete(&conn, &owner, &eu.id, Some(Some("nope".into()))).await);
-        assert_eq!(err.code, ErrorCode::NotFound);
+    // Not into itself or its own subtree.
+    for bad in [&eu.id, &deep.id] {
+        let err = code(teams::delete(&conn, &owner, &eu.id, Some(Some(bad.clone()))).await);
+        assert_eq!(err.code, ErrorCode::ValidationError, "{err:?}");
+        assert!(err.field("reassign_to").is_some());
+    }
+    let err = code(teams::delete(&conn, &owner, &eu.id, Some(Some("nope".into()))).await);
+    assert_eq!(err.code, ErrorCode::NotFound);
 
-        let before = last_seq(&conn, &o.org).await;
-        teams::delete(&conn, &owner, &eu.id, Some(Some(other.id.clone()))).await.unwrap();
-        let list = teams::list(&conn, &owner, None, None).await.unwrap().teams;
-        assert!(list.iter().all(|t| t.id != eu.id));
-        for sub in [&north.id, &south.id] {
-            assert_eq!(list.iter().find(|t| &t.id == sub).unwrap().parent_team_id.as_deref(), Some(other.id.as_str()));
-        }
-        assert_eq!(list.iter().find(|t| t.id == deep.id).unwrap().parent_team_id.as_deref(), Some(north.id.as_str()));
-        let mia_now = user::Entity::find_by_id(mia.id.clone()).one(&conn).await.unwrap().unwrap();
-        assert_eq!(mia_now.team_id.as_deref(), Some(other.id.as_str()));
-        assert!(access::user_access(&conn, &o.org.id, &mia.id).await.unwrap().grants.is_empty());
-        let actions: Vec<String> = actions_since(&conn, &o.org, before).await.into_iter().map(|e| e.action).collect();
-        assert_eq!(
-            actions,
-            vec!["team.moved", "team.moved", "team.members_moved", "role_assignment.deleted", "team.deleted"]
-        );
+    let before = last_seq(&conn, &org.id).await;
+    teams::delete(&conn, &owner, &eu.id, Some(Some(other.id.clone()))).await.unwrap();
+    let list = teams::list(&conn, &owner, None, None).await.unwrap().teams;
+    assert!(list.iter().all(|t| t.id != eu.id));
+    for sub in [&north.id, &south.id] {
+        assert_eq!(list.iter().find(|t| &t.id == sub).unwrap().parent_team_id.as_deref(), Some(other.id.as_str()));
+    }
+    assert_eq!(list.iter().find(|t| t.id == deep.id).unwrap().parent_team_id.as_deref(), Some(north.id.as_str()));
+    let mia_now = user::Entity::find_by_id(mia.id.clone()).one(&conn).await.unwrap().unwrap();
+    assert_eq!(mia_now.team_id.as_deref(), Some(other.id.as_str()));
+    assert!(access::user_access(&conn, &org.id, &mia.id).await.unwrap().grants.is_empty());
+    let actions: Vec<String> = events_since(&conn, &org.id, before).await.into_iter().map(|e| e.action).collect();
+    assert_eq!(
+        actions,
+        vec!["team.moved", "team.moved", "team.members_moved", "role_assignment.deleted", "team.deleted"]
+    );
 
-        // To the top level.
-        teams::delete(&conn, &owner, &other.id, Some(None)).await.unwrap();
-        let list = teams::list(&conn, &owner, None, None).await.unwrap().teams;
-        assert_eq!(list.iter().find(|t| t.id == north.id).unwrap().parent_team_id, None);
-        let mia_now = user::Entity::find_by_id(mia.id.clone()).one(&conn).await.unwrap().unwrap();
-        assert_eq!(mia_now.team_id, None);
-        chain_ok(&conn, &o.org).await;
-    })
-    .await;
-}
+    // To the top level.
+    teams::delete(&conn, &owner, &other.id, Some(None)).await.unwrap();
+    let list = teams::list(&conn, &owner, None, None).await.unwrap().teams;
+    assert_eq!(list.iter().find(|t| t.id == north.id).unwrap().parent_team_id, None);
+    let mia_now = user::Entity::find_by_id(mia.id.clone()).one(&conn).await.unwrap().unwrap();
+    assert_eq!(mia_now.team_id, None);
+    chain_ok(&conn, &org.id).await;
+});
 
-#[tokio::test]
-async fn a_team_scoped_admin_manages_its_subtree_only() {
-    each_db(|conn| async move {
-        let o = make_org(&conn, "Scoped").await;
-        let owner = actor(&conn, &o.org, &o.owner).await;
-        let eu = teams::create(&conn, &owner, team("EU", None)).await.unwrap();
-        let north = teams::create(&conn, &owner, team("North", Some(&eu.id))).await.unwrap();
-        let us = teams::create(&conn, &owner, team("US", None)).await.unwrap();
-        let (_, admin) = person_with_role(&conn, &o, "Ada", BuiltInRole::Admin, ScopeRef::Team(eu.id.clone())).await;
+db_test!(a_team_scoped_admin_manages_its_subtree_only, |conn: DatabaseConnection| async move {
+    let (org, owner_user) = make_org(&conn, "scoped").await;
+    let owner = user_actor(&conn, &org, &owner_user).await;
+    let eu = teams::create(&conn, &owner, team("EU", None)).await.unwrap();
+    let north = teams::create(&conn, &owner, team("North", Some(&eu.id))).await.unwrap();
+    let us = teams::create(&conn, &owner, team("US", None)).await.unwrap();
+    let (_, admin) = person_with_role(&conn, &org, "Ada", BuiltInRole::Admin, ScopeRef::Team(eu.id.clone())).await;
 
-        // Inherited by the sub-team: create under it, rename it.
-        let se = teams::create(&conn, &admin, team("Sweden", Some(&north.id))).await.unwrap();
-        assert!(se.can_manage);
-        teams::update(&conn, &admin, &north.id, rename("Nordics")).await.unwrap();
-        // A sibling tree and the top level are out of reach.
-        for err in [
-            code(teams::create(&conn, &admin, team("Canada", Some(&us.id))).await),
-            code(teams::update(&conn, &admin, &us.id, rename("USA")).await),
-            code(teams::create(&conn, &admin, team("Top", None)).await),
-            code(teams::update(&conn, &admin, &north.id, move_to(None)).await),
-            code(teams::update(&conn, &admin, &north.id, move_to(Some(&us.id))).await),
-            code(teams::delete(&conn, &admin, &us.id, None).await),
-        ] {
-            assert_eq!(err.code, ErrorCode::PermissionDenied, "{err:?}");
-        }
-        // The tree itself is visible, with what may be managed marked.
-        let list = teams::list(&conn, &admin, None, None).await.unwrap();
-        assert!(!list.can_create_top_level);
-        let manageable: Vec<bool> = [&eu.id, &north.id, &us.id]
-            .iter()
-            .map(|id| list.teams.iter().find(|t| &t.id == *id).unwrap().can_manage)
-            .collect();
-        assert_eq!(manageable, vec![true, true, false]);
+    // Inherited by the sub-team: create under it, rename it.
+    let se = teams::create(&conn, &admin, team("Sweden", Some(&north.id))).await.unwrap();
+    assert!(se.can_manage);
+    teams::update(&conn, &admin, &north.id, rename("Nordics")).await.unwrap();
+    // A sibling tree and the top level are out of reach.
+    for err in [
+        code(teams::create(&conn, &admin, team("Canada", Some(&us.id))).await),
+        code(teams::update(&conn, &admin, &us.id, rename("USA")).await),
+        code(teams::create(&conn, &admin, team("Top", None)).await),
+        code(teams::update(&conn, &admin, &north.id, move_to(None)).await),
+        code(teams::update(&conn, &admin, &north.id, move_to(Some(&us.id))).await),
+        code(teams::delete(&conn, &admin, &us.id, None).await),
+    ] {
+        assert_eq!(err.code, ErrorCode::PermissionDenied, "{err:?}");
+    }
+    // The tree itself is visible, with what may be managed marked.
+    let list = teams::list(&conn, &admin, None, None).await.unwrap();
+    assert!(!list.can_create_top_level);
+    let manageable: Vec<bool> = [&eu.id, &north.id, &us.id]
+        .iter()
+        .map(|id| list.teams.iter().find(|t| &t.id == *id).unwrap().can_manage)
+        .collect();
+    assert_eq!(manageable, vec![true, true, false]);
 
-        // Roles at a team: assignable at the sub-team, not at the sibling.
-        let bo = add_person(&conn, &o.org, "Bo", None).await;
+    // Roles at a team: assignable at the sub-team, not at the sibling.
+    let bo = member(&conn, &org, "Bo", None).await;
+    assignments::create(
+        &conn,
+        &admin,
+        NewAssignment {
+            user_id: bo.id.clone(),
+            role_id: BuiltInRole::Approver.id().into(),
+            scope_type: "team".into(),
+            scope_id: Some(north.id.clone()),
+        },
+    )
+    .await
+    .unwrap();
+    let err = code(
         assignments::create(
             &conn,
             &admin,
@@ -416,41 +277,26 @@ async fn a_team_scoped_admin_manages_its_subtree_only() {
                 user_id: bo.id.clone(),
                 role_id: BuiltInRole::Approver.id().into(),
                 scope_type: "team".into(),
-                scope_id: Some(north.id.clone()),
+                scope_id: Some(us.id.clone()),
             },
         )
-        .await
-        .unwrap();
-        let err = code(
-            assignments::create(
-                &conn,
-                &admin,
-                NewAssignment {
-                    user_id: bo.id.clone(),
-                    role_id: BuiltInRole::Approver.id().into(),
-                    scope_type: "team".into(),
-                    scope_id: Some(us.id.clone()),
-                },
-            )
-            .await,
-        );
-        assert_eq!(err.code, ErrorCode::PermissionDenied);
+        .await,
+    );
+    assert_eq!(err.code, ErrorCode::PermissionDenied);
 
-        // A viewer sees the tree and changes nothing.
-        let (_, viewer) = person_with_role(&conn, &o, "Vic", BuiltInRole::Viewer, ScopeRef::Org).await;
-        let list = teams::list(&conn, &viewer, None, None).await.unwrap();
-        assert_eq!(list.teams.len(), 4);
-        assert!(list.teams.iter().all(|t| !t.can_manage));
-        assert_eq!(code(teams::create(&conn, &viewer, team("X", None)).await).code, ErrorCode::PermissionDenied);
-        assert_eq!(code(roles::list(&conn, &viewer, None, None).await).code, ErrorCode::PermissionDenied);
-        assert_eq!(
-            code(assignments::list(&conn, &viewer, AssignmentFilter::default(), None, None).await).code,
-            ErrorCode::PermissionDenied
-        );
-        chain_ok(&conn, &o.org).await;
-    })
-    .await;
-}
+    // A viewer sees the tree and changes nothing.
+    let (_, viewer) = person_with_role(&conn, &org, "Vic", BuiltInRole::Viewer, ScopeRef::Org).await;
+    let list = teams::list(&conn, &viewer, None, None).await.unwrap();
+    assert_eq!(list.teams.len(), 4);
+    assert!(list.teams.iter().all(|t| !t.can_manage));
+    assert_eq!(code(teams::create(&conn, &viewer, team("X", None)).await).code, ErrorCode::PermissionDenied);
+    assert_eq!(code(roles::list(&conn, &viewer, None, None).await).code, ErrorCode::PermissionDenied);
+    assert_eq!(
+        code(assignments::list(&conn, &viewer, AssignmentFilter::default(), None, None).await).code,
+        ErrorCode::PermissionDenied
+    );
+    chain_ok(&conn, &org.id).await;
+});
 
 // ---------------------------------------------------------------------------------------
 // Roles
@@ -463,418 +309,376 @@ fn new_role(name: &str, perms: &[&str]) -> NewRole {
     }
 }
 
-#[tokio::test]
-async fn custom_roles_are_created_changed_and_deleted_built_ins_are_not() {
-    each_db(|conn| async move {
-        let o = make_org(&conn, "Roles").await;
-        let owner = actor(&conn, &o.org, &o.owner).await;
-        let start = last_seq(&conn, &o.org).await;
+db_test!(custom_roles_are_created_changed_and_deleted_built_ins_are_not, |conn: DatabaseConnection| async move {
+    let (org, owner_user) = make_org(&conn, "roles").await;
+    let owner = user_actor(&conn, &org, &owner_user).await;
+    let start = last_seq(&conn, &org.id).await;
 
-        let list = roles::list(&conn, &owner, None, None).await.unwrap();
-        assert_eq!(list.permissions.len(), 14);
-        assert!(list.permissions.iter().all(|p| !p.description.is_empty()));
-        assert_eq!(
-            list.roles.iter().map(|r| r.name.as_str()).take(6).collect::<Vec<_>>(),
-            BuiltInRole::ALL.map(|r| r.name()).to_vec()
-        );
-        assert_eq!(list.roles[0].assignment_count, 1, "the owner holds Owner");
-        assert!(list.can_edit);
+    let list = roles::list(&conn, &owner, None, None).await.unwrap();
+    assert_eq!(list.permissions.len(), 14);
+    assert!(list.permissions.iter().all(|p| !p.description.is_empty()));
+    assert_eq!(
+        list.roles.iter().map(|r| r.name.as_str()).take(6).collect::<Vec<_>>(),
+        BuiltInRole::ALL.map(|r| r.name()).to_vec()
+    );
+    assert_eq!(list.roles[0].assignment_count, 1, "the owner holds Owner");
+    assert!(list.can_edit);
 
-        let desk =
-            roles::create(&conn, &owner, new_role("Refund desk", &["actions.approve", "audit.read"])).await.unwrap();
-        assert!(!desk.built_in);
-        assert_eq!(desk.permissions, vec!["actions.approve", "audit.read"]);
-        assert_eq!(code(roles::create(&conn, &owner, new_role("refund DESK", &[])).await).code, ErrorCode::Conflict);
-        let clash = code(roles::create(&conn, &owner, new_role("owner", &[])).await);
-        assert_eq!(clash.code, ErrorCode::Conflict, "a built-in's name is taken");
-        assert!(clash.field("name").is_some());
+    let desk = roles::create(&conn, &owner, new_role("Refund desk", &["actions.approve", "audit.read"])).await.unwrap();
+    assert!(!desk.built_in);
+    assert_eq!(desk.permissions, vec!["actions.approve", "audit.read"]);
+    assert_eq!(code(roles::create(&conn, &owner, new_role("refund DESK", &[])).await).code, ErrorCode::Conflict);
+    let clash = code(roles::create(&conn, &owner, new_role("owner", &[])).await);
+    assert_eq!(clash.code, ErrorCode::Conflict, "a built-in's name is taken");
+    assert!(clash.field("name").is_some());
 
-        let unknown = code(roles::create(&conn, &owner, new_role("Pilot", &["audit.read", "fly.plane"])).await);
-        assert_eq!(unknown.code, ErrorCode::ValidationError);
-        assert!(unknown.field("permissions").unwrap().contains("\"fly.plane\""), "{unknown:?}");
-        let unknown = code(
-            roles::update(
-                &conn,
-                &owner,
-                &desk.id,
-                RolePatch { permissions: Some(vec!["x.y".into()]), ..Default::default() },
-            )
-            .await,
-        );
-        assert_eq!(unknown.code, ErrorCode::ValidationError);
-        assert!(unknown.message.contains("\"x.y\""));
-
-        let changed = roles::update(
+    let unknown = code(roles::create(&conn, &owner, new_role("Pilot", &["audit.read", "fly.plane"])).await);
+    assert_eq!(unknown.code, ErrorCode::ValidationError);
+    assert!(unknown.field("permissions").unwrap().contains("\"fly.plane\""), "{unknown:?}");
+    let unknown = code(
+        roles::update(
             &conn,
             &owner,
             &desk.id,
-            RolePatch {
-                name: Some("Refunds".into()),
-                description: None,
-                permissions: Some(vec!["rules.manage".into(), "audit.read".into()]),
-            },
+            RolePatch { permissions: Some(vec!["x.y".into()]), ..Default::default() },
         )
-        .await
-        .unwrap();
-        assert_eq!(changed.name, "Refunds");
-        assert_eq!(changed.description, "For tests");
-        assert_eq!(changed.permissions, vec!["rules.manage", "audit.read"]);
-        assert_eq!(roles::get(&conn, &owner, &desk.id).await.unwrap(), changed);
+        .await,
+    );
+    assert_eq!(unknown.code, ErrorCode::ValidationError);
+    assert!(unknown.message.contains("\"x.y\""));
 
-        // One box of the matrix at a time: composes with the current set.
-        let ticked = roles::set_permission(&conn, &owner, &desk.id, "usage.read", true).await.unwrap();
-        assert_eq!(ticked.permissions, vec!["rules.manage", "audit.read", "usage.read"]);
-        let unticked = roles::set_permission(&conn, &owner, &desk.id, "rules.manage", false).await.unwrap();
-        assert_eq!(unticked.permissions, vec!["audit.read", "usage.read"]);
-        let seq = last_seq(&conn, &o.org).await;
-        let same = roles::set_permission(&conn, &owner, &desk.id, "rules.manage", false).await.unwrap();
-        assert_eq!(same.permissions, unticked.permissions);
-        assert_eq!(last_seq(&conn, &o.org).await, seq, "no change, no event");
-        let err = code(roles::set_permission(&conn, &owner, &desk.id, "fly.plane", true).await);
-        assert_eq!(err.code, ErrorCode::ValidationError);
-        assert!(err.message.contains("\"fly.plane\""));
-        let err = code(roles::set_permission(&conn, &owner, BuiltInRole::Viewer.id(), "audit.read", true).await);
-        assert_eq!(err.code, ErrorCode::Conflict);
-        let changed = roles::update(
-            &conn,
-            &owner,
-            &desk.id,
-            RolePatch { permissions: Some(vec!["rules.manage".into(), "audit.read".into()]), ..Default::default() },
-        )
-        .await
-        .unwrap();
-        assert_eq!(changed.permissions, vec!["rules.manage", "audit.read"]);
+    let changed = roles::update(
+        &conn,
+        &owner,
+        &desk.id,
+        RolePatch {
+            name: Some("Refunds".into()),
+            description: None,
+            permissions: Some(vec!["rules.manage".into(), "audit.read".into()]),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(changed.name, "Refunds");
+    assert_eq!(changed.description, "For tests");
+    assert_eq!(changed.permissions, vec!["rules.manage", "audit.read"]);
+    assert_eq!(roles::get(&conn, &owner, &desk.id).await.unwrap(), changed);
 
-        // The changed permissions are what holders of the role get.
-        let (bo, _) = person_with_role(&conn, &o, "Bo", BuiltInRole::Viewer, ScopeRef::Org).await;
-        let a = assignments::create(
-            &conn,
-            &owner,
-            NewAssignment {
-                user_id: bo.id.clone(),
-                role_id: desk.id.clone(),
-                scope_type: "org".into(),
-                scope_id: None,
-            },
-        )
-        .await
-        .unwrap();
-        let bo_actor = actor(&conn, &o.org, &bo).await;
-        assert!(app::services::access::authz::can(
-            &bo_actor,
-            app::domain::permission::Permission::RulesManage,
-            &ScopeRef::Org
-        ));
+    // One box of the matrix at a time: composes with the current set.
+    let ticked = roles::set_permission(&conn, &owner, &desk.id, "usage.read", true).await.unwrap();
+    assert_eq!(ticked.permissions, vec!["rules.manage", "audit.read", "usage.read"]);
+    let unticked = roles::set_permission(&conn, &owner, &desk.id, "rules.manage", false).await.unwrap();
+    assert_eq!(unticked.permissions, vec!["audit.read", "usage.read"]);
+    let seq = last_seq(&conn, &org.id).await;
+    let same = roles::set_permission(&conn, &owner, &desk.id, "rules.manage", false).await.unwrap();
+    assert_eq!(same.permissions, unticked.permissions);
+    assert_eq!(last_seq(&conn, &org.id).await, seq, "no change, no event");
+    let err = code(roles::set_permission(&conn, &owner, &desk.id, "fly.plane", true).await);
+    assert_eq!(err.code, ErrorCode::ValidationError);
+    assert!(err.message.contains("\"fly.plane\""));
+    let err = code(roles::set_permission(&conn, &owner, BuiltInRole::Viewer.id(), "audit.read", true).await);
+    assert_eq!(err.code, ErrorCode::Conflict);
+    let changed = roles::update(
+        &conn,
+        &owner,
+        &desk.id,
+        RolePatch { permissions: Some(vec!["rules.manage".into(), "audit.read".into()]), ..Default::default() },
+    )
+    .await
+    .unwrap();
+    assert_eq!(changed.permissions, vec!["rules.manage", "audit.read"]);
 
-        for built_in in BuiltInRole::ALL {
-            let err = code(
-                roles::update(
-                    &conn,
-                    &owner,
-                    built_in.id(),
-                    RolePatch { name: Some("Mine".into()), ..Default::default() },
-                )
+    // The changed permissions are what holders of the role get.
+    let (bo, _) = person_with_role(&conn, &org, "Bo", BuiltInRole::Viewer, ScopeRef::Org).await;
+    let a = assignments::create(
+        &conn,
+        &owner,
+        NewAssignment { user_id: bo.id.clone(), role_id: desk.id.clone(), scope_type: "org".into(), scope_id: None },
+    )
+    .await
+    .unwrap();
+    let bo_actor = user_actor(&conn, &org, &bo).await;
+    assert!(app::services::access::authz::can(
+        &bo_actor,
+        app::domain::permission::Permission::RulesManage,
+        &ScopeRef::Org
+    ));
+
+    for built_in in BuiltInRole::ALL {
+        let err = code(
+            roles::update(&conn, &owner, built_in.id(), RolePatch { name: Some("Mine".into()), ..Default::default() })
                 .await,
-            );
-            assert_eq!(err.code, ErrorCode::Conflict);
-            assert!(err.message.contains("built-in"), "{}", err.message);
-            assert_eq!(code(roles::delete(&conn, &owner, built_in.id()).await).code, ErrorCode::Conflict);
-        }
+        );
+        assert_eq!(err.code, ErrorCode::Conflict);
+        assert!(err.message.contains("built-in"), "{}", err.message);
+        assert_eq!(code(roles::delete(&conn, &owner, built_in.id()).await).code, ErrorCode::Conflict);
+    }
 
-        let in_use = code(roles::delete(&conn, &owner, &desk.id).await);
-        assert_eq!(in_use.code, ErrorCode::Conflict);
-        assert!(in_use.message.contains("assigned 1 time"), "{}", in_use.message);
-        assignments::delete(&conn, &owner, &a.id).await.unwrap();
-        roles::delete(&conn, &owner, &desk.id).await.unwrap();
-        assert_eq!(code(roles::get(&conn, &owner, &desk.id).await).code, ErrorCode::NotFound);
+    let in_use = code(roles::delete(&conn, &owner, &desk.id).await);
+    assert_eq!(in_use.code, ErrorCode::Conflict);
+    assert!(in_use.message.contains("assigned 1 time"), "{}", in_use.message);
+    assignments::delete(&conn, &owner, &a.id).await.unwrap();
+    roles::delete(&conn, &owner, &desk.id).await.unwrap();
+    assert_eq!(code(roles::get(&conn, &owner, &desk.id).await).code, ErrorCode::NotFound);
 
-        let actions: Vec<String> = actions_since(&conn, &o.org, start).await.into_iter().map(|e| e.action).collect();
-        for wanted in
-            ["role.created", "role.updated", "role.deleted", "role_assignment.created", "role_assignment.deleted"]
-        {
-            assert!(actions.iter().any(|a| a == wanted), "{wanted} missing from {actions:?}");
-        }
-        let updated =
-            actions_since(&conn, &o.org, start).await.into_iter().find(|e| e.action == "role.updated").unwrap();
-        assert!(updated.before_json.unwrap().contains("actions.approve"));
-        assert!(updated.after_json.unwrap().contains("rules.manage"));
-        chain_ok(&conn, &o.org).await;
-    })
-    .await;
-}
+    let actions: Vec<String> = events_since(&conn, &org.id, start).await.into_iter().map(|e| e.action).collect();
+    for wanted in ["role.created", "role.updated", "role.deleted", "role_assignment.created", "role_assignment.deleted"]
+    {
+        assert!(actions.iter().any(|a| a == wanted), "{wanted} missing from {actions:?}");
+    }
+    let updated = events_since(&conn, &org.id, start).await.into_iter().find(|e| e.action == "role.updated").unwrap();
+    assert!(updated.before_json.unwrap().contains("actions.approve"));
+    assert!(updated.after_json.unwrap().contains("rules.manage"));
+    chain_ok(&conn, &org.id).await;
+});
 
 // ---------------------------------------------------------------------------------------
 // Assignments
 
-#[tokio::test]
-async fn the_last_active_owner_keeps_the_owner_role() {
-    each_db(|conn| async move {
-        let o = make_org(&conn, "Owners").await;
-        let owner = actor(&conn, &o.org, &o.owner).await;
-        let owner_assignment = assignments::list(
-            &conn,
-            &owner,
-            AssignmentFilter {
-                user_id: Some(o.owner.id.clone()),
-                role_id: Some(BuiltInRole::Owner.id().into()),
-                ..Default::default()
-            },
-            None,
-            None,
-        )
-        .await
-        .unwrap()
-        .assignments
-        .pop()
-        .unwrap();
-        assert!(!owner_assignment.can_remove);
-        assert!(guards::is_last_active_owner(&conn, &o.org.id, &o.owner.id).await.unwrap());
+db_test!(the_last_active_owner_keeps_the_owner_role, |conn: DatabaseConnection| async move {
+    let (org, owner_user) = make_org(&conn, "owners").await;
+    let owner = user_actor(&conn, &org, &owner_user).await;
+    let owner_assignment = assignments::list(
+        &conn,
+        &owner,
+        AssignmentFilter {
+            user_id: Some(owner_user.id.clone()),
+            role_id: Some(BuiltInRole::Owner.id().into()),
+            ..Default::default()
+        },
+        None,
+        None,
+    )
+    .await
+    .unwrap()
+    .assignments
+    .pop()
+    .unwrap();
+    assert!(!owner_assignment.can_remove);
+    assert!(guards::is_last_active_owner(&conn, &org.id, &owner_user.id).await.unwrap());
 
-        let before = last_seq(&conn, &o.org).await;
-        let err = code(assignments::delete(&conn, &owner, &owner_assignment.id).await);
-        assert_eq!(err.code, ErrorCode::Conflict);
-        assert!(err.message.starts_with("An organisation needs at least one active Owner"), "{}", err.message);
-        assert_eq!(last_seq(&conn, &o.org).await, before);
+    let before = last_seq(&conn, &org.id).await;
+    let err = code(assignments::delete(&conn, &owner, &owner_assignment.id).await);
+    assert_eq!(err.code, ErrorCode::Conflict);
+    assert!(err.message.starts_with("An organisation needs at least one active Owner"), "{}", err.message);
+    assert_eq!(last_seq(&conn, &org.id).await, before);
 
-        // A second active owner makes removal possible — of one of them.
-        let (second, second_actor) = person_with_role(&conn, &o, "Sam", BuiltInRole::Owner, ScopeRef::Org).await;
-        assert!(!guards::is_last_active_owner(&conn, &o.org.id, &o.owner.id).await.unwrap());
-        // A team-scoped Owner does not count as an org Owner.
-        let eu = teams::create(&conn, &owner, team("EU", None)).await.unwrap();
-        let (team_owner, _) =
-            person_with_role(&conn, &o, "Tia", BuiltInRole::Owner, ScopeRef::Team(eu.id.clone())).await;
-        assert!(!guards::is_last_active_owner(&conn, &o.org.id, &team_owner.id).await.unwrap());
+    // A second active owner makes removal possible — of one of them.
+    let (second, second_actor) = person_with_role(&conn, &org, "Sam", BuiltInRole::Owner, ScopeRef::Org).await;
+    assert!(!guards::is_last_active_owner(&conn, &org.id, &owner_user.id).await.unwrap());
+    // A team-scoped Owner does not count as an org Owner.
+    let eu = teams::create(&conn, &owner, team("EU", None)).await.unwrap();
+    let (team_owner, _) = person_with_role(&conn, &org, "Tia", BuiltInRole::Owner, ScopeRef::Team(eu.id.clone())).await;
+    assert!(!guards::is_last_active_owner(&conn, &org.id, &team_owner.id).await.unwrap());
 
-        // A suspended owner does not count.
-        let mut am: user::ActiveModel = second.clone().into();
-        am.status = Set(user::STATUS_SUSPENDED.into());
-        am.update(&conn).await.unwrap();
-        assert!(guards::is_last_active_owner(&conn, &o.org.id, &o.owner.id).await.unwrap());
-        assert!(!guards::is_last_active_owner(&conn, &o.org.id, &second.id).await.unwrap());
-        assert_eq!(code(assignments::delete(&conn, &owner, &owner_assignment.id).await).code, ErrorCode::Conflict);
-        let mut am: user::ActiveModel = second.clone().into();
-        am.status = Set(user::STATUS_ACTIVE.into());
-        am.update(&conn).await.unwrap();
+    // A suspended owner does not count.
+    let mut am: user::ActiveModel = second.clone().into();
+    am.status = Set(user::STATUS_SUSPENDED.into());
+    am.update(&conn).await.unwrap();
+    assert!(guards::is_last_active_owner(&conn, &org.id, &owner_user.id).await.unwrap());
+    assert!(!guards::is_last_active_owner(&conn, &org.id, &second.id).await.unwrap());
+    assert_eq!(code(assignments::delete(&conn, &owner, &owner_assignment.id).await).code, ErrorCode::Conflict);
+    let mut am: user::ActiveModel = second.clone().into();
+    am.status = Set(user::STATUS_ACTIVE.into());
+    am.update(&conn).await.unwrap();
 
-        // Now the first owner's assignment goes (removed by the second owner) …
-        assignments::delete(&conn, &second_actor, &owner_assignment.id).await.unwrap();
-        // … and the second is the last one.
-        assert!(guards::is_last_active_owner(&conn, &o.org.id, &second.id).await.unwrap());
-        let second_assignment = assignments::list(
-            &conn,
-            &second_actor,
-            AssignmentFilter { user_id: Some(second.id.clone()), scope_type: Some("org".into()), ..Default::default() },
-            None,
-            None,
-        )
-        .await
-        .unwrap()
-        .assignments
-        .pop()
-        .unwrap();
-        assert_eq!(
-            code(assignments::delete(&conn, &second_actor, &second_assignment.id).await).code,
-            ErrorCode::Conflict
-        );
-        chain_ok(&conn, &o.org).await;
-    })
-    .await;
-}
+    // Now the first owner's assignment goes (removed by the second owner) …
+    assignments::delete(&conn, &second_actor, &owner_assignment.id).await.unwrap();
+    // … and the second is the last one.
+    assert!(guards::is_last_active_owner(&conn, &org.id, &second.id).await.unwrap());
+    let second_assignment = assignments::list(
+        &conn,
+        &second_actor,
+        AssignmentFilter { user_id: Some(second.id.clone()), scope_type: Some("org".into()), ..Default::default() },
+        None,
+        None,
+    )
+    .await
+    .unwrap()
+    .assignments
+    .pop()
+    .unwrap();
+    assert_eq!(code(assignments::delete(&conn, &second_actor, &second_assignment.id).await).code, ErrorCode::Conflict);
+    chain_ok(&conn, &org.id).await;
+});
 
-#[tokio::test]
-async fn nobody_grants_or_removes_more_than_they_hold() {
-    each_db(|conn| async move {
-        let o = make_org(&conn, "Escalation").await;
-        let owner = actor(&conn, &o.org, &o.owner).await;
-        let (_, admin) = person_with_role(&conn, &o, "Ada", BuiltInRole::Admin, ScopeRef::Org).await;
-        let bo = add_person(&conn, &o.org, "Bo", None).await;
-        let assign = |role: &str, scope_type: &str, scope_id: Option<&str>| NewAssignment {
-            user_id: bo.id.clone(),
-            role_id: role.into(),
-            scope_type: scope_type.into(),
-            scope_id: scope_id.map(str::to_string),
-        };
+db_test!(nobody_grants_or_removes_more_than_they_hold, |conn: DatabaseConnection| async move {
+    let (org, owner_user) = make_org(&conn, "escalation").await;
+    let owner = user_actor(&conn, &org, &owner_user).await;
+    let (_, admin) = person_with_role(&conn, &org, "Ada", BuiltInRole::Admin, ScopeRef::Org).await;
+    let bo = member(&conn, &org, "Bo", None).await;
+    let assign = |role: &str, scope_type: &str, scope_id: Option<&str>| NewAssignment {
+        user_id: bo.id.clone(),
+        role_id: role.into(),
+        scope_type: scope_type.into(),
+        scope_id: scope_id.map(str::to_string),
+    };
 
-        // Owner holds org.manage, which an Admin lacks.
-        let err = code(assignments::create(&conn, &admin, assign(BuiltInRole::Owner.id(), "org", None)).await);
-        assert_eq!(err.code, ErrorCode::PermissionDenied);
-        assert!(err.message.contains("org.manage"), "{}", err.message);
-        // A role within the Admin's own permissions is fine.
-        let sm = assignments::create(&conn, &admin, assign(BuiltInRole::StoreManager.id(), "org", None)).await.unwrap();
-        assert_eq!(sm.role_name, "Store manager");
-        assert_eq!(sm.scope_name, "Organisation");
-        let dup = code(assignments::create(&conn, &admin, assign(BuiltInRole::StoreManager.id(), "org", None)).await);
-        assert_eq!(dup.code, ErrorCode::Conflict);
-        // Custom roles: an Admin can't build one with org.manage, nor hand one out.
-        assert_eq!(
-            code(roles::create(&conn, &admin, new_role("Boss", &["org.manage"])).await).code,
-            ErrorCode::PermissionDenied
-        );
-        let boss = roles::create(&conn, &owner, new_role("Boss", &["org.manage", "audit.read"])).await.unwrap();
-        assert_eq!(
-            code(assignments::create(&conn, &admin, assign(&boss.id, "org", None)).await).code,
-            ErrorCode::PermissionDenied
-        );
-        // … nor take org.manage out of it, while editing its description is fine.
-        let err = code(
-            roles::update(
-                &conn,
-                &admin,
-                &boss.id,
-                RolePatch { permissions: Some(vec!["audit.read".into()]), ..Default::default() },
-            )
-            .await,
-        );
-        assert_eq!(err.code, ErrorCode::PermissionDenied);
+    // Owner holds org.manage, which an Admin lacks.
+    let err = code(assignments::create(&conn, &admin, assign(BuiltInRole::Owner.id(), "org", None)).await);
+    assert_eq!(err.code, ErrorCode::PermissionDenied);
+    assert!(err.message.contains("org.manage"), "{}", err.message);
+    // A role within the Admin's own permissions is fine.
+    let sm = assignments::create(&conn, &admin, assign(BuiltInRole::StoreManager.id(), "org", None)).await.unwrap();
+    assert_eq!(sm.role_name, "Store manager");
+    assert_eq!(sm.scope_name, "Organisation");
+    let dup = code(assignments::create(&conn, &admin, assign(BuiltInRole::StoreManager.id(), "org", None)).await);
+    assert_eq!(dup.code, ErrorCode::Conflict);
+    // Custom roles: an Admin can't build one with org.manage, nor hand one out.
+    assert_eq!(
+        code(roles::create(&conn, &admin, new_role("Boss", &["org.manage"])).await).code,
+        ErrorCode::PermissionDenied
+    );
+    let boss = roles::create(&conn, &owner, new_role("Boss", &["org.manage", "audit.read"])).await.unwrap();
+    assert_eq!(
+        code(assignments::create(&conn, &admin, assign(&boss.id, "org", None)).await).code,
+        ErrorCode::PermissionDenied
+    );
+    // … nor take org.manage out of it, while editing its description is fine.
+    let err = code(
         roles::update(
             &conn,
             &admin,
             &boss.id,
-            RolePatch { description: Some("The boss".into()), ..Default::default() },
+            RolePatch { permissions: Some(vec!["audit.read".into()]), ..Default::default() },
         )
+        .await,
+    );
+    assert_eq!(err.code, ErrorCode::PermissionDenied);
+    roles::update(&conn, &admin, &boss.id, RolePatch { description: Some("The boss".into()), ..Default::default() })
         .await
         .unwrap();
-        assert_eq!(
-            code(roles::set_permission(&conn, &admin, &boss.id, "org.manage", false).await).code,
-            ErrorCode::PermissionDenied
-        );
-        roles::set_permission(&conn, &admin, &boss.id, "usage.read", true).await.unwrap();
-        // An Admin cannot remove an Owner's assignment.
-        let owner_assignment = assignments::list(
-            &conn,
-            &admin,
-            AssignmentFilter { role_id: Some(BuiltInRole::Owner.id().into()), ..Default::default() },
-            None,
-            None,
-        )
-        .await
-        .unwrap()
-        .assignments
-        .pop()
-        .unwrap();
-        assert!(!owner_assignment.can_remove);
-        assert_eq!(
-            code(assignments::delete(&conn, &admin, &owner_assignment.id).await).code,
-            ErrorCode::PermissionDenied
-        );
-        // Store scope: no stores exist yet (issue 5).
-        let err =
-            code(assignments::create(&conn, &owner, assign(BuiltInRole::Viewer.id(), "store", Some("any"))).await);
-        assert_eq!(err.code, ErrorCode::NotFound);
-        let err = code(assignments::create(&conn, &owner, assign(BuiltInRole::Viewer.id(), "galaxy", None)).await);
-        assert_eq!(err.code, ErrorCode::ValidationError);
-        let err = code(assignments::create(&conn, &owner, assign(BuiltInRole::Viewer.id(), "team", None)).await);
-        assert_eq!(err.code, ErrorCode::ValidationError);
-        // Owners may grant Owner.
-        let made = assignments::create(&conn, &owner, assign(BuiltInRole::Owner.id(), "org", None)).await.unwrap();
-        assert_eq!(made.role_name, "Owner");
+    assert_eq!(
+        code(roles::set_permission(&conn, &admin, &boss.id, "org.manage", false).await).code,
+        ErrorCode::PermissionDenied
+    );
+    roles::set_permission(&conn, &admin, &boss.id, "usage.read", true).await.unwrap();
+    // An Admin cannot remove an Owner's assignment.
+    let owner_assignment = assignments::list(
+        &conn,
+        &admin,
+        AssignmentFilter { role_id: Some(BuiltInRole::Owner.id().into()), ..Default::default() },
+        None,
+        None,
+    )
+    .await
+    .unwrap()
+    .assignments
+    .pop()
+    .unwrap();
+    assert!(!owner_assignment.can_remove);
+    assert_eq!(code(assignments::delete(&conn, &admin, &owner_assignment.id).await).code, ErrorCode::PermissionDenied);
+    // Store scope: no stores exist yet (issue 5).
+    let err = code(assignments::create(&conn, &owner, assign(BuiltInRole::Viewer.id(), "store", Some("any"))).await);
+    assert_eq!(err.code, ErrorCode::NotFound);
+    let err = code(assignments::create(&conn, &owner, assign(BuiltInRole::Viewer.id(), "galaxy", None)).await);
+    assert_eq!(err.code, ErrorCode::ValidationError);
+    let err = code(assignments::create(&conn, &owner, assign(BuiltInRole::Viewer.id(), "team", None)).await);
+    assert_eq!(err.code, ErrorCode::ValidationError);
+    // Owners may grant Owner.
+    let made = assignments::create(&conn, &owner, assign(BuiltInRole::Owner.id(), "org", None)).await.unwrap();
+    assert_eq!(made.role_name, "Owner");
 
-        // Everything above left a valid chain, with the grants and removals recorded.
-        let events = actions_since(&conn, &o.org, 0).await;
-        assert!(events
-            .iter()
-            .any(|e| e.action == "role_assignment.created" && e.entity_id.as_deref() == Some(made.id.as_str())));
-        chain_ok(&conn, &o.org).await;
-    })
-    .await;
-}
+    // Everything above left a valid chain, with the grants and removals recorded.
+    let events = events_since(&conn, &org.id, 0).await;
+    assert!(events
+        .iter()
+        .any(|e| e.action == "role_assignment.created" && e.entity_id.as_deref() == Some(made.id.as_str())));
+    chain_ok(&conn, &org.id).await;
+});
 
-#[tokio::test]
-async fn another_orgs_ids_are_not_found() {
-    each_db(|conn| async move {
-        let a = make_org(&conn, "Alpha").await;
-        let b = make_org(&conn, "Beta").await;
-        let owner_a = actor(&conn, &a.org, &a.owner).await;
-        let owner_b = actor(&conn, &b.org, &b.owner).await;
-        let team_b = teams::create(&conn, &owner_b, team("B team", None)).await.unwrap();
-        let role_b = roles::create(&conn, &owner_b, new_role("B role", &["audit.read"])).await.unwrap();
-        let person_b = add_person(&conn, &b.org, "Bea", None).await;
-        let assignment_b = assignments::create(
-            &conn,
-            &owner_b,
-            NewAssignment {
-                user_id: person_b.id.clone(),
-                role_id: role_b.id.clone(),
-                scope_type: "team".into(),
-                scope_id: Some(team_b.id.clone()),
-            },
-        )
-        .await
-        .unwrap();
-        let person_a = add_person(&conn, &a.org, "Ari", None).await;
-        let team_a = teams::create(&conn, &owner_a, team("A team", None)).await.unwrap();
-        let before_a = last_seq(&conn, &a.org).await;
-        let before_b = last_seq(&conn, &b.org).await;
+db_test!(another_orgs_ids_are_not_found, |conn: DatabaseConnection| async move {
+    let (org_a, owner_user_a) = make_org(&conn, "alpha").await;
+    let (org_b, owner_user_b) = make_org(&conn, "beta").await;
+    let owner_a = user_actor(&conn, &org_a, &owner_user_a).await;
+    let owner_b = user_actor(&conn, &org_b, &owner_user_b).await;
+    let team_b = teams::create(&conn, &owner_b, team("B team", None)).await.unwrap();
+    let role_b = roles::create(&conn, &owner_b, new_role("B role", &["audit.read"])).await.unwrap();
+    let person_b = member(&conn, &org_b, "Bea", None).await;
+    let assignment_b = assignments::create(
+        &conn,
+        &owner_b,
+        NewAssignment {
+            user_id: person_b.id.clone(),
+            role_id: role_b.id.clone(),
+            scope_type: "team".into(),
+            scope_id: Some(team_b.id.clone()),
+        },
+    )
+    .await
+    .unwrap();
+    let person_a = member(&conn, &org_a, "Ari", None).await;
+    let team_a = teams::create(&conn, &owner_a, team("A team", None)).await.unwrap();
+    let before_a = last_seq(&conn, &org_a.id).await;
+    let before_b = last_seq(&conn, &org_b.id).await;
 
-        let errs = vec![
-            code(teams::get(&conn, &owner_a, &team_b.id).await),
-            code(teams::update(&conn, &owner_a, &team_b.id, rename("Mine")).await),
-            code(teams::delete(&conn, &owner_a, &team_b.id, None).await),
-            code(teams::create(&conn, &owner_a, team("Child", Some(&team_b.id))).await),
-            code(teams::update(&conn, &owner_a, &team_a.id, move_to(Some(&team_b.id))).await),
-            code(teams::delete(&conn, &owner_a, &team_a.id, Some(Some(team_b.id.clone()))).await),
-            code(roles::get(&conn, &owner_a, &role_b.id).await),
-            code(
-                roles::update(&conn, &owner_a, &role_b.id, RolePatch { name: Some("x".into()), ..Default::default() })
-                    .await,
-            ),
-            code(roles::delete(&conn, &owner_a, &role_b.id).await),
-            code(roles::set_permission(&conn, &owner_a, &role_b.id, "usage.read", true).await),
-            code(assignments::delete(&conn, &owner_a, &assignment_b.id).await),
-            code(
-                assignments::create(
-                    &conn,
-                    &owner_a,
-                    NewAssignment {
-                        user_id: person_b.id.clone(),
-                        role_id: BuiltInRole::Viewer.id().into(),
-                        scope_type: "org".into(),
-                        scope_id: None,
-                    },
-                )
+    let errs = vec![
+        code(teams::get(&conn, &owner_a, &team_b.id).await),
+        code(teams::update(&conn, &owner_a, &team_b.id, rename("Mine")).await),
+        code(teams::delete(&conn, &owner_a, &team_b.id, None).await),
+        code(teams::create(&conn, &owner_a, team("Child", Some(&team_b.id))).await),
+        code(teams::update(&conn, &owner_a, &team_a.id, move_to(Some(&team_b.id))).await),
+        code(teams::delete(&conn, &owner_a, &team_a.id, Some(Some(team_b.id.clone()))).await),
+        code(roles::get(&conn, &owner_a, &role_b.id).await),
+        code(
+            roles::update(&conn, &owner_a, &role_b.id, RolePatch { name: Some("x".into()), ..Default::default() })
                 .await,
-            ),
-            code(
-                assignments::create(
-                    &conn,
-                    &owner_a,
-                    NewAssignment {
-                        user_id: person_a.id.clone(),
-                        role_id: role_b.id.clone(),
-                        scope_type: "org".into(),
-                        scope_id: None,
-                    },
-                )
-                .await,
-            ),
-            code(
-                assignments::create(
-                    &conn,
-                    &owner_a,
-                    NewAssignment {
-                        user_id: person_a.id.clone(),
-                        role_id: BuiltInRole::Viewer.id().into(),
-                        scope_type: "team".into(),
-                        scope_id: Some(team_b.id.clone()),
-                    },
-                )
-                .await,
-            ),
-        ];
-        for (i, e) in errs.iter().enumerate() {
-            assert_eq!(e.code, ErrorCode::NotFound, "case {i}: {e:?}");
-        }
-        // Lists never show the other org's rows.
-        assert!(teams::list(&conn, &owner_a, None, None).await.unwrap().teams.iter().all(|t| t.id != team_b.id));
-        assert!(roles::list(&conn, &owner_a, None, None).await.unwrap().roles.iter().all(|r| r.id != role_b.id));
-        let listed = assignments::list(&conn, &owner_a, AssignmentFilter::default(), None, None).await.unwrap();
-        assert!(listed.assignments.iter().all(|x| x.user_id != person_b.id));
-        assert!(assignments::options(&conn, &owner_a).await.unwrap().users.iter().all(|u| u.value != person_b.id));
-        // Nothing was written to either chain.
-        assert_eq!(last_seq(&conn, &a.org).await, before_a);
-        assert_eq!(last_seq(&conn, &b.org).await, before_b);
-        chain_ok(&conn, &a.org).await;
-        chain_ok(&conn, &b.org).await;
-    })
-    .await;
-}
+        ),
+        code(roles::delete(&conn, &owner_a, &role_b.id).await),
+        code(roles::set_permission(&conn, &owner_a, &role_b.id, "usage.read", true).await),
+        code(assignments::delete(&conn, &owner_a, &assignment_b.id).await),
+        code(
+            assignments::create(
+                &conn,
+                &owner_a,
+                NewAssignment {
+                    user_id: person_b.id.clone(),
+                    role_id: BuiltInRole::Viewer.id().into(),
+                    scope_type: "org".into(),
+                    scope_id: None,
+                },
+            )
+            .await,
+        ),
+        code(
+            assignments::create(
+                &conn,
+                &owner_a,
+                NewAssignment {
+                    user_id: person_a.id.clone(),
+                    role_id: role_b.id.clone(),
+                    scope_type: "org".into(),
+                    scope_id: None,
+                },
+            )
+            .await,
+        ),
+        code(
+            assignments::create(
+                &conn,
+                &owner_a,
+                NewAssignment {
+                    user_id: person_a.id.clone(),
+                    role_id: BuiltInRole::Viewer.id().into(),
+                    scope_type: "team".into(),
+                    scope_id: Some(team_b.id.clone()),
+                },
+            )
+            .await,
+        ),
+    ];
+    for (i, e) in errs.iter().enumerate() {
+        assert_eq!(e.code, ErrorCode::NotFound, "case {i}: {e:?}");
+    }
+    // Lists never show the other org's rows.
+    assert!(teams::list(&conn, &owner_a, None, None).await.unwrap().teams.iter().all(|t| t.id != team_b.id));
+    assert!(roles::list(&conn, &owner_a, None, None).await.unwrap().roles.iter().all(|r| r.id != role_b.id));
+    let listed = assignments::list(&conn, &owner_a, AssignmentFilter::default(), None, None).await.unwrap();
+    assert!(listed.assignments.iter().all(|x| x.user_id != person_b.id));
+    assert!(assignments::options(&conn, &owner_a).await.unwrap().users.iter().all(|u| u.value != person_b.id));
+    // Nothing was written to either chain.
+    assert_eq!(last_seq(&conn, &org_a.id).await, before_a);
+    assert_eq!(last_seq(&conn, &org_b.id).await, before_b);
+    chain_ok(&conn, &org_a.id).await;
+    chain_ok(&conn, &org_b.id).await;
+});

@@ -2,15 +2,17 @@
 //! password reset and the account page, on a fresh SQLite database per test and, when
 //! TEST_DATABASE_URL is set, on a fresh PostgreSQL database (`<test>::sqlite`, `<test>::postgres`).
 
+use crate::common::audit::{actions, events};
+use crate::common::orgs::{make_org, PASSWORD};
+use crate::common::people::{meta, session_actor};
 use app::domain::access::ScopeRef;
 use app::domain::permission::BuiltInRole;
 use app::domain::users::{MailStatus, MAIL_MAX_ATTEMPTS};
 use app::domain::{AppError, ErrorCode};
-use app::entities::{audit_event, org, outbox as outbox_row, role_assignment, session, user, user_token};
+use app::entities::{org, outbox as outbox_row, role_assignment, session, user, user_token};
 use app::services::actor::system_actor;
 use app::services::identity::auth::{self, LoginInput, SessionUser, SESSION_KEY};
 use app::services::identity::users::{self, InviteInput, ListQuery, UserPatch};
-use app::services::org::orgs::{self, NewOwner};
 use app::services::{
     access::api_keys, audit, identity::account, infra::db, org::outbox, Actor, ActorKind, RequestMeta,
 };
@@ -21,39 +23,11 @@ use sea_orm::{
 };
 use std::collections::HashSet;
 
-const PASSWORD: &str = "violet kettle runs uphill";
 const NEW_PASSWORD: &str = "amber lantern sleeps late";
 const BASE: &str = "https://mandate.test";
 
 // ---------------------------------------------------------------------------------------
 // Helpers
-
-fn meta() -> RequestMeta {
-    RequestMeta { ip: Some("192.0.2.10".into()), request_id: Some("test".into()) }
-}
-
-async fn make_org(db: &DatabaseConnection, slug: &str) -> (org::Model, user::Model) {
-    orgs::create_org_with_owner(
-        db,
-        &format!("Org {slug}"),
-        Some(slug),
-        NewOwner {
-            email: format!("owner@{slug}.example.com"),
-            display_name: "Olive Owner".into(),
-            password: PASSWORD.into(),
-        },
-        &system_actor(),
-        &RequestMeta::default(),
-    )
-    .await
-    .expect("create org")
-}
-
-/// The actor of a signed-in person, built the way every request builds it.
-async fn actor_of(db: &DatabaseConnection, u: &user::Model) -> Actor {
-    let su = SessionUser { user_id: u.id.clone(), org_id: u.org_id.clone(), login_at: db::now().timestamp() };
-    auth::session_actor(db, &su, Duration::hours(24), &meta()).await.unwrap().expect("active session").0
-}
 
 /// A management key's actor with a built-in role at the org.
 async fn key_actor(db: &DatabaseConnection, o: &org::Model, role: BuiltInRole) -> Actor {
@@ -103,7 +77,7 @@ async fn join(db: &DatabaseConnection, by: &Actor, email: &str, role: BuiltInRol
     let token = link_token(&last_mail(db, email).await.body, "invite");
     let su = users::accept_invite(db, &token, PASSWORD, PASSWORD, &meta()).await.unwrap();
     let u = user::Entity::find_by_id(su.user_id).one(db).await.unwrap().unwrap();
-    let a = actor_of(db, &u).await;
+    let a = session_actor(db, &u).await;
     (u, a)
 }
 
@@ -115,19 +89,6 @@ async fn login(db: &DatabaseConnection, email: &str, password: &str) -> Result<S
 
 fn err<T: std::fmt::Debug>(r: Result<T, AppError>) -> AppError {
     r.expect_err("expected an error")
-}
-
-async fn events(db: &DatabaseConnection, org_id: &str) -> Vec<audit_event::Model> {
-    audit_event::Entity::find()
-        .filter(audit_event::Column::OrgId.eq(org_id))
-        .order_by_asc(audit_event::Column::Seq)
-        .all(db)
-        .await
-        .unwrap()
-}
-
-async fn actions(db: &DatabaseConnection, org_id: &str) -> Vec<String> {
-    events(db, org_id).await.into_iter().map(|e| e.action).collect()
 }
 
 /// The chain verifies and no snapshot carries a hash, token or secret.
@@ -179,7 +140,7 @@ async fn reload(db: &DatabaseConnection, u: &user::Model) -> user::Model {
 
 db_test!(invite_then_accept_then_sign_in, |db: DatabaseConnection| async move {
     let (o, owner) = make_org(&db, "acme").await;
-    let boss = actor_of(&db, &owner).await;
+    let boss = session_actor(&db, &owner).await;
 
     let invited = users::invite(&db, &boss, invite_input(" Ada@Example.COM ", "Ada Lovelace"), BASE).await.unwrap();
     assert_eq!(invited.email, "ada@example.com");
@@ -246,7 +207,7 @@ db_test!(invite_then_accept_then_sign_in, |db: DatabaseConnection| async move {
 
 db_test!(expired_and_replaced_invitations_do_not_work, |db: DatabaseConnection| async move {
     let (o, owner) = make_org(&db, "acme").await;
-    let boss = actor_of(&db, &owner).await;
+    let boss = session_actor(&db, &owner).await;
 
     // Expired.
     let u = users::invite(&db, &boss, invite_input("late@example.com", "Late Larry"), BASE).await.unwrap();
@@ -299,7 +260,7 @@ db_test!(expired_and_replaced_invitations_do_not_work, |db: DatabaseConnection| 
 
 db_test!(invite_roles_follow_the_grant_rules, |db: DatabaseConnection| async move {
     let (o, owner) = make_org(&db, "acme").await;
-    let boss = actor_of(&db, &owner).await;
+    let boss = session_actor(&db, &owner).await;
     let (_, admin) = join(&db, &boss, "admin@example.com", BuiltInRole::Admin).await;
     let (_, viewer) = join(&db, &boss, "viewer@example.com", BuiltInRole::Viewer).await;
 
@@ -343,7 +304,7 @@ db_test!(invite_roles_follow_the_grant_rules, |db: DatabaseConnection| async mov
 
 db_test!(search_and_pages_cover_everyone_once, |db: DatabaseConnection| async move {
     let (o, owner) = make_org(&db, "acme").await;
-    let boss = actor_of(&db, &owner).await;
+    let boss = session_actor(&db, &owner).await;
     for i in 0..25 {
         let name = if i % 5 == 0 { format!("Ada Number{i}") } else { format!("Person {i}") };
         users::invite(&db, &boss, invite_input(&format!("p{i:02}@example.com"), &name), BASE).await.unwrap();
@@ -413,7 +374,7 @@ db_test!(search_and_pages_cover_everyone_once, |db: DatabaseConnection| async mo
 
 db_test!(suspending_ends_sessions_at_once, |db: DatabaseConnection| async move {
     let (o, owner) = make_org(&db, "acme").await;
-    let boss = actor_of(&db, &owner).await;
+    let boss = session_actor(&db, &owner).await;
     let (bob, _) = join(&db, &boss, "bob@example.com", BuiltInRole::Approver).await;
     add_session(&db, &bob).await;
     add_session(&db, &bob).await;
@@ -466,7 +427,7 @@ db_test!(suspending_ends_sessions_at_once, |db: DatabaseConnection| async move {
 
 db_test!(the_last_active_owner_cannot_be_suspended_or_deleted, |db: DatabaseConnection| async move {
     let (o, owner) = make_org(&db, "acme").await;
-    let boss = actor_of(&db, &owner).await;
+    let boss = session_actor(&db, &owner).await;
     let (_, admin) = join(&db, &boss, "admin@example.com", BuiltInRole::Admin).await;
     let owner_key = key_actor(&db, &o, BuiltInRole::Owner).await;
 
@@ -532,7 +493,7 @@ db_test!(the_last_active_owner_cannot_be_suspended_or_deleted, |db: DatabaseConn
 
 db_test!(deleting_removes_roles_tokens_and_sessions, |db: DatabaseConnection| async move {
     let (o, owner) = make_org(&db, "acme").await;
-    let boss = actor_of(&db, &owner).await;
+    let boss = session_actor(&db, &owner).await;
     let (carol, _) = join(&db, &boss, "carol@example.com", BuiltInRole::Auditor).await;
     add_session(&db, &carol).await;
     let (_, viewer) = join(&db, &boss, "viewer@example.com", BuiltInRole::Viewer).await;
@@ -564,7 +525,7 @@ db_test!(deleting_removes_roles_tokens_and_sessions, |db: DatabaseConnection| as
 
 db_test!(editing_name_and_team, |db: DatabaseConnection| async move {
     let (o, owner) = make_org(&db, "acme").await;
-    let boss = actor_of(&db, &owner).await;
+    let boss = session_actor(&db, &owner).await;
     let (dan, dan_actor) = join(&db, &boss, "dan@example.com", BuiltInRole::Viewer).await;
     let team = app::services::org::teams::create(
         &db,
@@ -624,8 +585,8 @@ db_test!(editing_name_and_team, |db: DatabaseConnection| async move {
 db_test!(another_orgs_people_are_not_found, |db: DatabaseConnection| async move {
     let (_a, owner_a) = make_org(&db, "org-a").await;
     let (_b, owner_b) = make_org(&db, "org-b").await;
-    let a = actor_of(&db, &owner_a).await;
-    let b = actor_of(&db, &owner_b).await;
+    let a = session_actor(&db, &owner_a).await;
+    let b = session_actor(&db, &owner_b).await;
     let (alice, _) = join(&db, &a, "alice@example.com", BuiltInRole::Viewer).await;
     let inv = users::invite(&db, &a, invite_input("inv@example.com", "Inv"), BASE).await.unwrap();
 
@@ -650,7 +611,7 @@ db_test!(another_orgs_people_are_not_found, |db: DatabaseConnection| async move 
 
 db_test!(password_reset_by_email_without_enumeration, |db: DatabaseConnection| async move {
     let (o, owner) = make_org(&db, "acme").await;
-    let boss = actor_of(&db, &owner).await;
+    let boss = session_actor(&db, &owner).await;
     let (erin, _) = join(&db, &boss, "erin@example.com", BuiltInRole::Viewer).await;
     add_session(&db, &erin).await;
     let mails_before = outbox_row::Entity::find().count(&db).await.unwrap();
@@ -733,7 +694,7 @@ db_test!(reset_requests_are_limited_the_same_for_unknown_emails, |db: DatabaseCo
 
 db_test!(changing_the_password_needs_the_current_one_and_ends_other_sessions, |db: DatabaseConnection| async move {
     let (o, owner) = make_org(&db, "acme").await;
-    let boss = actor_of(&db, &owner).await;
+    let boss = session_actor(&db, &owner).await;
     let (fay, fay_actor) = join(&db, &boss, "fay@example.com", BuiltInRole::Viewer).await;
     let here = add_session(&db, &fay).await;
     add_session(&db, &fay).await;
@@ -780,7 +741,7 @@ db_test!(changing_the_password_needs_the_current_one_and_ends_other_sessions, |d
 
 db_test!(account_page_profile_and_sessions, |db: DatabaseConnection| async move {
     let (o, owner) = make_org(&db, "acme").await;
-    let me = actor_of(&db, &owner).await;
+    let me = session_actor(&db, &owner).await;
     let here = add_session(&db, &owner).await;
     add_session(&db, &owner).await;
 
@@ -809,12 +770,12 @@ db_test!(account_page_profile_and_sessions, |db: DatabaseConnection| async move 
 db_test!(outbox_lists_for_admins_and_tracks_delivery, |db: DatabaseConnection| async move {
     let (o, owner) = make_org(&db, "acme").await;
     let (o2, owner2) = make_org(&db, "other").await;
-    let boss = actor_of(&db, &owner).await;
+    let boss = session_actor(&db, &owner).await;
     let (_, viewer) = join(&db, &boss, "viewer@example.com", BuiltInRole::Viewer).await;
     for i in 0..3 {
         users::invite(&db, &boss, invite_input(&format!("m{i}@example.com"), "M"), BASE).await.unwrap();
     }
-    users::invite(&db, &actor_of(&db, &owner2).await, invite_input("x@example.com", "X"), BASE).await.unwrap();
+    users::invite(&db, &session_actor(&db, &owner2).await, invite_input("x@example.com", "X"), BASE).await.unwrap();
 
     assert_eq!(err(outbox::list(&db, &viewer, None, 10, false).await).code, ErrorCode::PermissionDenied);
     let page = outbox::list(&db, &boss, None, 2, false).await.unwrap();
@@ -863,7 +824,7 @@ db_test!(outbox_lists_for_admins_and_tracks_delivery, |db: DatabaseConnection| a
     assert_eq!(row.attempts, MAIL_MAX_ATTEMPTS);
     assert!(outbox::claim_due(&db, now + Duration::days(1), 100).await.unwrap().iter().all(|x| x.id != p.id));
     let listed =
-        outbox::list(&db, &actor_of(&db, if p.org_id == o.id { &owner } else { &owner2 }).await, None, 50, true)
+        outbox::list(&db, &session_actor(&db, if p.org_id == o.id { &owner } else { &owner2 }).await, None, 50, true)
             .await
             .unwrap();
     let item = listed.items.iter().find(|i| i.id == p.id).unwrap();

@@ -3,17 +3,16 @@
 //! problem+json errors, the cross-site (CSRF) refusal, the page guard, set-up, sign-in and
 //! sign-out, and what happens to sessions.
 
+use crate::support::orgs::{make_org_named, PASSWORD};
 use app::domain::permission::BuiltInRole;
 use app::entities::{audit_event, org, user};
 use app::services::actor::system_actor;
-use app::services::org::orgs::{self, NewOwner};
 use app::services::{access::api_keys, infra::db, RequestMeta};
 use reqwest::header::{HeaderMap, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Response, StatusCode};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::Value;
 
-const PASSWORD: &str = "violet kettle runs uphill";
 const SETUP_TOKEN: &str = "test-setup-token";
 const SESSION_COOKIE: &str = "mandate_session";
 const EVIL_ORIGIN: &str = "http://evil.example";
@@ -63,20 +62,7 @@ impl TestServer {
     /// A new server with one organisation (slug `acme`) and its Owner, created directly.
     async fn start_set_up() -> (TestServer, org::Model, user::Model) {
         let server = TestServer::start().await;
-        let (org, owner) = orgs::create_org_with_owner(
-            &server.db,
-            "Acme",
-            Some("acme"),
-            NewOwner {
-                email: "owner@acme.example.com".into(),
-                display_name: "Olive Owner".into(),
-                password: PASSWORD.into(),
-            },
-            &system_actor(),
-            &RequestMeta::default(),
-        )
-        .await
-        .unwrap();
+        let (org, owner) = make_org_named(&server.db, "Acme", "acme").await;
         (server, org, owner)
     }
 

@@ -438,30 +438,8 @@ async fn cli_creates_agent_keys() {
     let url = format!("sqlite://{}/cli.db?mode=rwc", dir.path().display());
     let conn = db::connect(&url).await.unwrap();
     db::migrate(&conn).await.unwrap();
-    let (o, owner) = app::services::org::orgs::create_org_with_owner(
-        &conn,
-        "CLI org",
-        Some("cli-org"),
-        app::services::org::orgs::NewOwner {
-            email: "owner@cli.example.com".into(),
-            display_name: "Owner".into(),
-            password: support::PASSWORD.into(),
-        },
-        &app::services::actor::system_actor(),
-        &app::services::RequestMeta::default(),
-    )
-    .await
-    .unwrap();
-    let su = app::services::identity::auth::SessionUser {
-        user_id: owner.id.clone(),
-        org_id: o.id.clone(),
-        login_at: db::now().timestamp(),
-    };
-    let (actor, _, _) =
-        app::services::identity::auth::session_actor(&conn, &su, chrono::Duration::hours(1), &Default::default())
-            .await
-            .unwrap()
-            .unwrap();
+    let (_, owner) = support::orgs::make_org(&conn, "cli-org").await;
+    let actor = support::people::session_actor(&conn, &owner).await;
     let cache = app::services::stores::policy::PolicyCache::new();
     let s = app::services::stores::create(
         &conn,

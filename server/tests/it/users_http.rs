@@ -2,10 +2,10 @@
 //! pages and server functions through the real router, sessions ending on suspension, and
 //! the outbox sender delivering to a tiny SMTP server run by the test.
 
+use crate::support::orgs::{make_org, make_org_named, PASSWORD};
 use app::domain::permission::BuiltInRole;
 use app::entities::{org, outbox, session, user};
 use app::services::actor::system_actor;
-use app::services::org::orgs::{self, NewOwner};
 use app::services::{access::api_keys, infra::db, RequestMeta};
 use reqwest::header::LOCATION;
 use reqwest::StatusCode;
@@ -15,8 +15,6 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-
-const PASSWORD: &str = "violet kettle runs uphill";
 
 struct TestServer {
     base: String,
@@ -58,20 +56,7 @@ impl TestServer {
         let base = format!("http://{}", app.addr());
         tokio::spawn(app.run_until_stopped());
         let db = db::connect(&url).await.unwrap();
-        let (org, owner) = orgs::create_org_with_owner(
-            &db,
-            "Acme",
-            Some("acme"),
-            NewOwner {
-                email: "owner@acme.example.com".into(),
-                display_name: "Olive Owner".into(),
-                password: PASSWORD.into(),
-            },
-            &system_actor(),
-            &RequestMeta::default(),
-        )
-        .await
-        .unwrap();
+        let (org, owner) = make_org_named(&db, "Acme", "acme").await;
         TestServer { base, db, org, owner, _dir: dir }
     }
 
@@ -233,16 +218,7 @@ async fn rest_users_crud_with_permissions_and_tenancy() {
     assert_eq!(status, StatusCode::CONFLICT);
 
     // Another org's key: 404 for this org's ids.
-    let (other, _) = orgs::create_org_with_owner(
-        &s.db,
-        "Other",
-        Some("other"),
-        NewOwner { email: "owner@other.example.com".into(), display_name: "Oscar".into(), password: PASSWORD.into() },
-        &system_actor(),
-        &RequestMeta::default(),
-    )
-    .await
-    .unwrap();
+    let (other, _) = make_org(&s.db, "other").await;
     let other_key = s.key_in(&other, BuiltInRole::Owner).await;
     for (method, body) in [("GET", None), ("PATCH", Some(json!({"display_name": "Mine"}))), ("DELETE", None)] {
         let (status, res) = s.api(&other_key, method, &format!("/users/{id}"), body).await;

@@ -2,13 +2,20 @@
 //!
 //! - SQLite always: a file in a temporary directory, removed when the test ends.
 //! - PostgreSQL when `TEST_DATABASE_URL` is set: a new database `mandate_t_<uuid>` created
-//!   through that URL (its role needs CREATEDB) and dropped when the test ends, pass or fail.
+//!   through that URL (its role needs CREATEDB) and dropped when the test ends, pass or fail
+//!   (a drop guard, so a panic in the test or in its migration drops it too).
 //!
 //! `db_test!(name, |db| async move { ... })` writes the test once and runs it on both:
 //! it expands to a module `name` with the tests `name::sqlite` and `name::postgres`.
+//!
+//! What a test puts in its database: `orgs::make_org` (an org and its Owner) and `people`
+//! (members, grants, people with a role, their actors and request meta); `audit` reads
+//! an org's audit trail back.
 
 #![allow(dead_code)]
 
+pub mod audit;
+pub mod orgs;
 pub mod people;
 
 use app::services::infra::db;
@@ -18,17 +25,64 @@ use std::future::Future;
 /// Environment variable naming a PostgreSQL server for the `postgres` variants.
 pub const TEST_DATABASE_URL: &str = "TEST_DATABASE_URL";
 
-/// A fresh migrated database and whatever must be cleaned up after it.
+/// A fresh migrated database; dropping it removes the database, also when the test panics.
 pub struct TestDb {
     pub conn: DatabaseConnection,
-    cleanup: Cleanup,
+    _cleanup: Cleanup,
 }
 
 enum Cleanup {
     /// The directory holding the SQLite file; deleted on drop.
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    /// The server's URL and the database created on it.
-    Postgres { admin_url: String, name: String },
+    /// The PostgreSQL database; dropped on drop.
+    Postgres(#[allow(dead_code)] PgDatabase),
+}
+
+/// A database created on a PostgreSQL server, dropped when this is dropped: after the test,
+/// when it panics, and when the set-up after `CREATE DATABASE` fails.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        // Drop runs inside the test's runtime (also while a panic unwinds), where nothing can
+        // be awaited and no runtime started: drop the database from a thread with its own
+        // runtime. Never panic here: a panic while unwinding aborts the whole test binary.
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || -> Result<(), String> {
+            let runtime =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+            runtime.block_on(drop_database(&admin_url, &name))
+        })
+        .join();
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("test database {} was not dropped: {e}", self.name),
+            Err(_) => eprintln!("test database {} was not dropped: the dropping thread panicked", self.name),
+        }
+    }
+}
+
+/// Ends our own sessions on `name` (a test that panicked leaves its pool open), then drops it.
+/// Not `DROP DATABASE ... WITH (FORCE)`: for a role that is not a superuser it fails when an
+/// autovacuum worker is in the database ("must be a member of the role whose process is being
+/// terminated"), while a plain DROP makes autovacuum stop and waits for the ended sessions.
+async fn drop_database(admin_url: &str, name: &str) -> Result<(), String> {
+    let admin = db::connect(admin_url).await.map_err(|e| e.to_string())?;
+    let dropped = async {
+        admin
+            .execute_unprepared(&format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = '{name}' AND usename = current_user AND pid <> pg_backend_pid()"
+            ))
+            .await?;
+        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}")).await
+    }
+    .await;
+    admin.close().await.ok();
+    dropped.map(|_| ()).map_err(|e| e.to_string())
 }
 
 /// A new SQLite database in its own temporary directory.
@@ -37,7 +91,7 @@ pub async fn sqlite() -> TestDb {
     let url = format!("sqlite://{}/t.db?mode=rwc", dir.path().display());
     let conn = db::connect(&url).await.expect("open SQLite");
     db::migrate(&conn).await.expect("migrate SQLite");
-    TestDb { conn, cleanup: Cleanup::Sqlite(dir) }
+    TestDb { conn, _cleanup: Cleanup::Sqlite(dir) }
 }
 
 /// A new PostgreSQL database on the server of `TEST_DATABASE_URL`, or None when it is unset.
@@ -50,9 +104,12 @@ pub async fn postgres() -> Option<TestDb> {
         .await
         .expect("CREATE DATABASE (does the role have CREATEDB?)");
     admin.close().await.ok();
-    let conn = db::connect(&with_database(&admin_url, &name)).await.expect("connect to the test database");
+    // From here on the database is dropped whatever happens, a failing migration included.
+    let database = PgDatabase { admin_url, name };
+    let conn =
+        db::connect(&with_database(&database.admin_url, &database.name)).await.expect("connect to the test database");
     db::migrate(&conn).await.expect("migrate PostgreSQL");
-    Some(TestDb { conn, cleanup: Cleanup::Postgres { admin_url, name } })
+    Some(TestDb { conn, _cleanup: Cleanup::Postgres(database) })
 }
 
 /// `url` with its database name replaced by `name` (keeps `?query`).
@@ -76,27 +133,15 @@ pub fn with_database(url: &str, name: &str) -> String {
 }
 
 impl TestDb {
-    /// Runs `test` on this database, then cleans up; a failing test still drops its
-    /// PostgreSQL database, and its panic is then re-raised.
+    /// Runs `test` on this database, then removes the database. A test that panics removes
+    /// it too: the panic unwinds through `self`, whose drop cleans up (see `PgDatabase`).
     pub async fn run<F, Fut>(self, test: F)
     where
         F: FnOnce(DatabaseConnection) -> Fut,
-        Fut: Future<Output = ()> + Send + 'static,
+        Fut: Future<Output = ()>,
     {
-        let outcome = tokio::spawn(test(self.conn.clone())).await;
+        test(self.conn.clone()).await;
         self.conn.close().await.ok();
-        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
-            if let Ok(admin) = db::connect(admin_url).await {
-                admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
-                admin.close().await.ok();
-            }
-        }
-        if let Err(e) = outcome {
-            match e.try_into_panic() {
-                Ok(panic) => std::panic::resume_unwind(panic),
-                Err(e) => panic!("test task did not finish: {e}"),
-            }
-        }
     }
 }
 

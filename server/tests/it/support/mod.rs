@@ -1,22 +1,28 @@
 //! Test support for HTTP-level tests: the real server on port 0 over a fresh SQLite file,
 //! and two organisations, each with one user and one management key per built-in role.
+//! Orgs and people are made by the service tests' `orgs` and `people` (shared files, so both
+//! test crates make them one way).
 
 #![allow(dead_code)]
 
+#[path = "../../../../app/tests/it/common/orgs.rs"]
+pub mod orgs;
+#[path = "../../../../app/tests/it/common/people.rs"]
+pub mod people;
+
 use app::domain::access::ScopeRef;
 use app::domain::permission::BuiltInRole;
-use app::entities::{org, role, user};
+use app::entities::{org, user};
 use app::services::actor::system_actor;
-use app::services::org::orgs::{self, NewOwner};
-use app::services::{access, access::api_keys, identity::passwords, infra::db, RequestMeta};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
+use app::services::{access::api_keys, identity::passwords, infra::db, RequestMeta};
+use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-pub const PASSWORD: &str = "violet kettle runs uphill";
+pub use orgs::PASSWORD;
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
@@ -118,8 +124,8 @@ impl Fixture {
         let base = format!("http://{}", app.addr());
         tokio::spawn(app.run_until_stopped());
         let db = db::connect(&url).await.unwrap();
-        let org_a = make_org(&db, &base, "Org A", "org-a").await;
-        let org_b = make_org(&db, &base, "Org B", "org-b").await;
+        let org_a = fixture_org(&db, &base, "Org A", "org-a").await;
+        let org_b = fixture_org(&db, &base, "Org B", "org-b").await;
         Arc::new(Fixture { base, db, org_a, org_b, _dir: dir })
     }
 
@@ -177,41 +183,8 @@ impl Fixture {
 
 /// Creates an active user with a password and a built-in role at org scope.
 pub async fn add_user(db: &DatabaseConnection, org: &org::Model, email: &str, role: BuiltInRole) -> user::Model {
-    let at = db::now();
-    let u = user::ActiveModel {
-        id: Set(db::new_id()),
-        org_id: Set(org.id.clone()),
-        email: Set(email.to_string()),
-        username: Set(None),
-        display_name: Set(format!("{} user", role.name())),
-        password_hash: Set(Some(passwords::hash_password(PASSWORD.into()).await.unwrap())),
-        status: Set(user::STATUS_ACTIVE.to_string()),
-        auth_provider: Set("direct".into()),
-        mfa_enabled: Set(false),
-        mfa_secret_enc: Set(None),
-        last_login_at: Set(None),
-        team_id: Set(None),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-    .insert(db)
-    .await
-    .unwrap();
-    let r = role::Entity::find_by_id(role.id()).one(db).await.unwrap().unwrap();
-    let tx = db::begin_write(db).await.unwrap();
-    access::assignments::insert_assignment(
-        &tx,
-        &org.id,
-        &u.id,
-        &r,
-        &ScopeRef::Org,
-        &system_actor(),
-        &RequestMeta::default(),
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    u
+    let hash = passwords::hash_password(PASSWORD.into()).await.unwrap();
+    people::person(db, org, email, &format!("{} user", role.name()), Some(hash), role, ScopeRef::Org).await
 }
 
 /// Signs `email` in through the real sign-in server function; the client keeps the cookie.
@@ -229,18 +202,10 @@ pub async fn sign_in(base: &str, email: &str, org_slug: &str) -> reqwest::Client
     client
 }
 
-async fn make_org(db: &DatabaseConnection, base: &str, name: &str, slug: &str) -> Org {
-    let owner_email = format!("owner@{slug}.example.com");
-    let (org, owner) = orgs::create_org_with_owner(
-        db,
-        name,
-        Some(slug),
-        NewOwner { email: owner_email.clone(), display_name: "Owner user".into(), password: PASSWORD.into() },
-        &system_actor(),
-        &RequestMeta::default(),
-    )
-    .await
-    .unwrap();
+/// An org made by `orgs::make_org_named` with a key and a signed-in user per built-in role, a
+/// store and its assistant.
+async fn fixture_org(db: &DatabaseConnection, base: &str, name: &str, slug: &str) -> Org {
+    let (org, owner) = orgs::make_org_named(db, name, slug).await;
     let mut keys = HashMap::new();
     let mut users = HashMap::new();
     for role in BuiltInRole::ALL {
@@ -264,22 +229,13 @@ async fn make_org(db: &DatabaseConnection, base: &str, name: &str, slug: &str) -
         let client = sign_in(base, &user.email, slug).await;
         users.insert(role.name(), Login { user, client });
     }
-    let (store_id, assistant_id) = make_store(db, &org, &owner).await;
+    let (store_id, assistant_id) = make_store(db, &owner).await;
     Org { org, owner, keys, users, store_id, assistant_id }
 }
 
 /// A store with one assistant, made by the org's owner through the services.
-async fn make_store(db: &DatabaseConnection, org: &org::Model, owner: &user::Model) -> (String, String) {
-    let session = app::services::identity::auth::SessionUser {
-        user_id: owner.id.clone(),
-        org_id: org.id.clone(),
-        login_at: db::now().timestamp(),
-    };
-    let (actor, _, _) =
-        app::services::identity::auth::session_actor(db, &session, chrono::Duration::hours(1), &RequestMeta::default())
-            .await
-            .unwrap()
-            .expect("owner is active");
+async fn make_store(db: &DatabaseConnection, owner: &user::Model) -> (String, String) {
+    let actor = people::session_actor(db, owner).await;
     let cache = app::services::stores::policy::PolicyCache::new();
     let store = app::services::stores::create(
         db,
@@ -324,22 +280,7 @@ pub fn server_fn_paths() -> BTreeSet<String> {
 impl Fixture {
     /// The org's owner as a service-level actor, to create rows a request will address.
     pub async fn owner_actor(&self, side: Side) -> app::services::Actor {
-        let org = self.org(side);
-        let session = app::services::identity::auth::SessionUser {
-            user_id: org.owner.id.clone(),
-            org_id: org.org.id.clone(),
-            login_at: db::now().timestamp(),
-        };
-        let (actor, _, _) = app::services::identity::auth::session_actor(
-            &self.db,
-            &session,
-            chrono::Duration::hours(1),
-            &RequestMeta::default(),
-        )
-        .await
-        .unwrap()
-        .expect("owner is active");
-        actor
+        people::session_actor(&self.db, &self.org(side).owner).await
     }
 }
 
