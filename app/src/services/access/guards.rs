@@ -22,6 +22,7 @@ pub fn not_held(actor: &Actor, perms: impl IntoIterator<Item = Permission>, scop
     perms.into_iter().filter(|p| !can(actor, *p, scope)).collect()
 }
 
+/// The refusal for handing out or removing permissions one does not hold, naming them.
 pub fn escalation_error(missing: &[Permission], what: &str) -> AppError {
     AppError::permission_denied(format!(
         "You can't {what} permissions you don't hold yourself: {}.",
@@ -50,6 +51,7 @@ pub async fn check_outranks<C: ConnectionTrait>(
     }
 }
 
+/// The refusal for suspending or deleting the last active org-wide Owner.
 pub fn last_owner_error(what: &str) -> AppError {
     AppError::conflict(format!(
         "This is the organisation's last active Owner, so they can't be {what}. Make someone else an Owner first."
