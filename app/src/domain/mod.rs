@@ -9,6 +9,7 @@ pub mod actions;
 pub mod api_keys;
 pub mod assistants;
 pub mod audit;
+pub mod automation;
 pub mod catalog;
 pub mod changes;
 pub mod connectors;
