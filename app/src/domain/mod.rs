@@ -24,6 +24,7 @@ pub mod roles;
 pub mod stores;
 pub mod teams;
 pub mod totp;
+pub mod triggers;
 pub mod users;
 
 pub use error::{AppError, ErrorCode, FieldError};
