@@ -30,13 +30,36 @@ pub struct TriggerField {
     pub description: &'static str,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// A trigger; its fields are the concatenation of `groups` (fields shared by several
+/// triggers are written once, in a group).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TriggerDef {
     pub id: &'static str,
     pub module_type: &'static str,
     pub name: &'static str,
     pub description: &'static str,
-    pub fields: &'static [TriggerField],
+    pub groups: &'static [&'static [TriggerField]],
+}
+
+impl TriggerDef {
+    /// The fields an event of this trigger carries, in order.
+    pub fn fields(&self) -> impl Iterator<Item = &'static TriggerField> {
+        self.groups.iter().flat_map(|g| g.iter())
+    }
+}
+
+/// As the API shows a trigger: its fields as one list.
+impl Serialize for TriggerDef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("TriggerDef", 5)?;
+        st.serialize_field("id", self.id)?;
+        st.serialize_field("module_type", self.module_type)?;
+        st.serialize_field("name", self.name)?;
+        st.serialize_field("description", self.description)?;
+        st.serialize_field("fields", &self.fields().collect::<Vec<_>>())?;
+        st.end()
+    }
 }
 
 pub const MODULE_TYPES: [&str; 3] = ["crm", "sales", "store"];
@@ -47,7 +70,7 @@ const fn f(name: &'static str, kind: FieldKind, description: &'static str) -> Tr
 
 use FieldKind::{Date, List, Money, Number, Object, Text};
 
-const CONTACT: [TriggerField; 8] = [
+const CONTACT: &[TriggerField] = &[
     f("contact_id", Text, "The contact's id in the CRM."),
     f("name", Text, "The contact's full name."),
     f("email", Text, "The contact's email address."),
@@ -58,20 +81,12 @@ const CONTACT: [TriggerField; 8] = [
     f("owner_email", Text, "The email of the person who owns the contact."),
 ];
 
-const CONTACT_CHANGED: [TriggerField; 10] = [
-    CONTACT[0],
-    CONTACT[1],
-    CONTACT[2],
-    CONTACT[3],
-    CONTACT[4],
-    CONTACT[5],
-    CONTACT[6],
-    CONTACT[7],
+const CHANGES: &[TriggerField] = &[
     f("changed_fields", List, "The names of the fields that changed."),
     f("previous", Object, "The changed fields' earlier values."),
 ];
 
-const LEAD: [TriggerField; 7] = [
+const LEAD: &[TriggerField] = &[
     f("lead_id", Text, "The lead's id in the CRM."),
     f("name", Text, "The lead's full name."),
     f("email", Text, "The lead's email address."),
@@ -81,43 +96,29 @@ const LEAD: [TriggerField; 7] = [
     f("value", Money, "The expected value of the lead."),
 ];
 
-const OPPORTUNITY: [TriggerField; 8] = [
+const DEAL: &[TriggerField] = &[
     f("opportunity_id", Text, "The opportunity's id."),
     f("opportunity_name", Text, "The opportunity's name."),
     f("value", Money, "The opportunity's value."),
     f("currency", Text, "The value's currency (EUR, USD, …)."),
-    f("stage", Text, "The sales stage (Prospecting, Proposal, Negotiation, …)."),
     f("owner_email", Text, "The email of the salesperson who owns it."),
     f("contact_id", Text, "The contact it is with."),
+];
+
+const PIPELINE: &[TriggerField] = &[
+    f("stage", Text, "The sales stage (Prospecting, Proposal, Negotiation, …)."),
     f("close_date", Date, "The expected close date."),
 ];
 
-const OPPORTUNITY_CHANGED: [TriggerField; 9] = [
-    OPPORTUNITY[0],
-    OPPORTUNITY[1],
-    OPPORTUNITY[2],
-    OPPORTUNITY[3],
-    OPPORTUNITY[4],
-    OPPORTUNITY[5],
-    OPPORTUNITY[6],
-    OPPORTUNITY[7],
-    f("previous", Object, "The earlier values, e.g. previous.stage."),
-];
+const PREVIOUS: &[TriggerField] = &[f("previous", Object, "The earlier values, e.g. previous.stage.")];
 
-const DEAL_CLOSED: [TriggerField; 8] = [
-    OPPORTUNITY[0],
-    OPPORTUNITY[1],
-    OPPORTUNITY[2],
-    OPPORTUNITY[3],
-    OPPORTUNITY[5],
-    OPPORTUNITY[6],
-    f("closed_at", Date, "When the deal was closed."),
-    f("reason", Text, "Why it was won or lost, when given."),
-];
+const CLOSED: &[TriggerField] =
+    &[f("closed_at", Date, "When the deal was closed."), f("reason", Text, "Why it was won or lost, when given.")];
 
-const ORDER: [TriggerField; 7] = [
-    f("order_id", Text, "The order's number."),
-    f("customer_ref", Text, "The customer's id in the store."),
+const ORDER_REF: &[TriggerField] =
+    &[f("order_id", Text, "The order's number."), f("customer_ref", Text, "The customer's id in the store.")];
+
+const ORDER: &[TriggerField] = &[
     f("customer_email", Text, "The customer's email address."),
     f("total", Money, "The order's total."),
     f("currency", Text, "The order's currency."),
@@ -125,19 +126,17 @@ const ORDER: [TriggerField; 7] = [
     f("status", Text, "The order's status."),
 ];
 
-const REFUND: [TriggerField; 5] = [
-    ORDER[0],
-    ORDER[1],
+const REFUND: &[TriggerField] = &[
     f("amount", Money, "The amount the customer asks back."),
-    ORDER[4],
+    f("currency", Text, "The order's currency."),
     f("reason", Text, "Why the customer asks for a refund."),
 ];
 
-const RETURN: [TriggerField; 4] =
-    [ORDER[0], ORDER[1], f("items", List, "The items to return."), f("reason", Text, "Why the customer returns them.")];
+const RETURN: &[TriggerField] =
+    &[f("items", List, "The items to return."), f("reason", Text, "Why the customer returns them.")];
 
-const MESSAGE: [TriggerField; 4] = [
-    ORDER[1],
+const MESSAGE: &[TriggerField] = &[
+    f("customer_ref", Text, "The customer's id in the store."),
     f("channel", Text, "Where the message came in (email, chat, …)."),
     f("message", Text, "What the customer wrote."),
     f("order_id", Text, "The order it is about, when known."),
@@ -148,44 +147,44 @@ const fn t(
     module_type: &'static str,
     name: &'static str,
     description: &'static str,
-    fields: &'static [TriggerField],
+    groups: &'static [&'static [TriggerField]],
 ) -> TriggerDef {
-    TriggerDef { id, module_type, name, description, fields }
+    TriggerDef { id, module_type, name, description, groups }
 }
 
 /// Every trigger, grouped by module type in this order.
 pub const TRIGGERS: [TriggerDef; 13] = [
-    t("contact_created", "crm", "Contact created", "A new contact was added to the CRM.", &CONTACT),
-    t("contact_updated", "crm", "Contact updated", "A contact's details changed.", &CONTACT_CHANGED),
+    t("contact_created", "crm", "Contact created", "A new contact was added to the CRM.", &[CONTACT]),
+    t("contact_updated", "crm", "Contact updated", "A contact's details changed.", &[CONTACT, CHANGES]),
     t(
         "contact_status_changed",
         "crm",
         "Contact status changed",
         "A contact moved to another status.",
-        &CONTACT_CHANGED,
+        &[CONTACT, CHANGES],
     ),
-    t("lead_created", "crm", "Lead created", "A new lead came in.", &LEAD),
-    t("opportunity_created", "sales", "Opportunity created", "A new sales opportunity was opened.", &OPPORTUNITY),
+    t("lead_created", "crm", "Lead created", "A new lead came in.", &[LEAD]),
+    t("opportunity_created", "sales", "Opportunity created", "A new sales opportunity was opened.", &[DEAL, PIPELINE]),
     t(
         "opportunity_stage_changed",
         "sales",
         "Opportunity stage changed",
         "An opportunity moved to another stage.",
-        &OPPORTUNITY_CHANGED,
+        &[DEAL, PIPELINE, PREVIOUS],
     ),
-    t("deal_closed_won", "sales", "Deal won", "An opportunity was closed as won.", &DEAL_CLOSED),
-    t("deal_closed_lost", "sales", "Deal lost", "An opportunity was closed as lost.", &DEAL_CLOSED),
+    t("deal_closed_won", "sales", "Deal won", "An opportunity was closed as won.", &[DEAL, CLOSED]),
+    t("deal_closed_lost", "sales", "Deal lost", "An opportunity was closed as lost.", &[DEAL, CLOSED]),
     t(
         "high_value_opportunity",
         "sales",
         "High-value opportunity",
         "An opportunity's value is high (compare `value` with a value threshold).",
-        &OPPORTUNITY,
+        &[DEAL, PIPELINE],
     ),
-    t("order_created", "store", "Order placed", "A customer placed an order.", &ORDER),
-    t("refund_requested", "store", "Refund requested", "A customer asked for money back.", &REFUND),
-    t("return_requested", "store", "Return requested", "A customer wants to send items back.", &RETURN),
-    t("customer_message", "store", "Customer message", "A customer wrote to the store.", &MESSAGE),
+    t("order_created", "store", "Order placed", "A customer placed an order.", &[ORDER_REF, ORDER]),
+    t("refund_requested", "store", "Refund requested", "A customer asked for money back.", &[ORDER_REF, REFUND]),
+    t("return_requested", "store", "Return requested", "A customer wants to send items back.", &[ORDER_REF, RETURN]),
+    t("customer_message", "store", "Customer message", "A customer wrote to the store.", &[MESSAGE]),
 ];
 
 pub fn find(id: &str) -> Option<&'static TriggerDef> {
@@ -202,7 +201,7 @@ impl TriggerDef {
     /// trigger's fields; what lies below an object or list field is the sender's).
     pub fn carries(&self, path: &str) -> bool {
         let first = path.split('.').next().unwrap_or("");
-        self.fields.iter().any(|f| f.name == first)
+        self.fields().any(|f| f.name == first)
     }
 }
 
@@ -268,10 +267,20 @@ mod tests {
         assert!(list(Some("hr")).is_empty());
         for t in TRIGGERS {
             assert!(MODULE_TYPES.contains(&t.module_type), "{}", t.id);
-            assert!(!t.fields.is_empty() && t.fields.iter().all(|f| !f.description.is_empty()), "{}", t.id);
+            assert!(t.fields().next().is_some() && t.fields().all(|f| !f.description.is_empty()), "{}", t.id);
+            let names: Vec<&str> = t.fields().map(|f| f.name).collect();
+            let mut distinct = names.clone();
+            distinct.sort();
+            distinct.dedup();
+            assert_eq!(distinct.len(), names.len(), "{} names a field twice", t.id);
         }
         assert_eq!(find("high_value_opportunity").map(|t| t.module_type), Some("sales"));
         assert!(find("nope").is_none());
+        let shown = serde_json::to_value(find("deal_closed_won").unwrap()).unwrap();
+        let names: Vec<&str> =
+            shown["fields"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+        assert_eq!(names[..3], ["opportunity_id", "opportunity_name", "value"]);
+        assert!(names.contains(&"closed_at") && !names.contains(&"stage"));
     }
 
     #[test]

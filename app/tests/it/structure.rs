@@ -159,16 +159,11 @@ fn graph() -> BTreeMap<Module, BTreeSet<Module>> {
 
     let mut edges: BTreeMap<Module, BTreeSet<Module>> = BTreeMap::new();
     for (module, src) in &files {
-        let is_folder = files.keys().any(|m| m.len() == module.len() + 1 && m.starts_with(module));
-        let children: BTreeSet<&str> = if is_folder {
-            files
-                .keys()
-                .filter(|m| m.len() == module.len() + 1 && m.starts_with(module))
-                .map(|m| m[module.len()].as_str())
-                .collect()
-        } else {
-            BTreeSet::new()
-        };
+        let children: BTreeSet<&str> = files
+            .keys()
+            .filter(|m| m.len() == module.len() + 1 && m.starts_with(module))
+            .map(|m| m[module.len()].as_str())
+            .collect();
         let toks = tokens(src);
         let mut paths: Vec<(Vec<String>, Module)> = Vec::new();
         let mut i = 0;
