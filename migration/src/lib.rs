@@ -14,6 +14,7 @@ mod m20261123_000010_catalog_v1;
 mod m20261123_000011_actions;
 mod m20261123_000012_executors;
 mod m20261123_000013_access_version;
+mod m20261206_000014_automation;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000011_actions::Migration),
             Box::new(m20261123_000012_executors::Migration),
             Box::new(m20261123_000013_access_version::Migration),
+            Box::new(m20261206_000014_automation::Migration),
         ]
     }
 }

@@ -21,6 +21,7 @@ pub mod patch;
 pub mod permission;
 pub mod policy;
 pub mod roles;
+pub mod rules;
 pub mod stores;
 pub mod teams;
 pub mod totp;

@@ -9,6 +9,9 @@ use std::sync::Arc;
 pub enum ActorKind {
     User,
     ApiKey,
+    /// An automation rule running its actions (`id` is the rule's): bound to the event's
+    /// store like an agent key, holding no role grants.
+    Rule,
 }
 
 /// The request's origin, recorded in audit events and logs.
@@ -49,10 +52,27 @@ impl Actor {
             kind: match self.kind {
                 ActorKind::User => "user",
                 ActorKind::ApiKey => "api_key",
+                ActorKind::Rule => "rule",
             }
             .to_string(),
             id: Some(self.id.clone()),
             label: self.label.clone(),
+        }
+    }
+}
+
+impl Actor {
+    /// A rule acting at `store_id`: what its actions are decided, limited and audited as.
+    pub fn for_rule(org_id: &str, org_slug: &str, rule_id: &str, rule_name: &str, store_id: &str) -> Actor {
+        Actor {
+            org_id: org_id.to_string(),
+            org_slug: org_slug.to_string(),
+            kind: ActorKind::Rule,
+            id: rule_id.to_string(),
+            label: format!("rule \u{201c}{rule_name}\u{201d}"),
+            access: Arc::new(Access::default()),
+            agent: Some(AgentBinding { store_id: store_id.to_string(), assistant_id: None }),
+            meta: RequestMeta::default(),
         }
     }
 }

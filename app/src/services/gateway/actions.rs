@@ -282,6 +282,29 @@ pub async fn invoke(
     input: InvokeInput,
     idempotency_key: Option<&str>,
 ) -> Result<Answer, AppError> {
+    invoke_as(gw, actor, input, idempotency_key, None).await
+}
+
+/// Invoke for a step of an automation rule's run (`actor` is the rule, `Actor::for_rule`):
+/// the same decision, limits, idempotency and audit as an assistant's, with the run
+/// recorded on the action row.
+pub async fn invoke_for_run(
+    gw: Gateway<'_>,
+    actor: &Actor,
+    input: InvokeInput,
+    idempotency_key: &str,
+    rule_run_id: &str,
+) -> Result<Answer, AppError> {
+    invoke_as(gw, actor, input, Some(idempotency_key), Some(rule_run_id)).await
+}
+
+async fn invoke_as(
+    gw: Gateway<'_>,
+    actor: &Actor,
+    input: InvokeInput,
+    idempotency_key: Option<&str>,
+    rule_run_id: Option<&str>,
+) -> Result<Answer, AppError> {
     let db = gw.db;
     let (s, policy, req) = check::prepare(db, gw.policy, actor, input.request.clone()).await?;
     if actor.agent.is_none() {
@@ -332,7 +355,7 @@ pub async fn invoke(
         org_id: actor.org_id.clone(),
         store_id: s.id.clone(),
         assistant_id: req.assistant_id.clone(),
-        rule_run_id: None,
+        rule_run_id: rule_run_id.map(str::to_string),
         api_key_id: (actor.kind == crate::services::ActorKind::ApiKey).then(|| actor.id.clone()),
         user_id: (actor.kind == crate::services::ActorKind::User).then(|| actor.id.clone()),
         conversation_id: input.conversation_id.clone().filter(|c| !c.is_empty()),
@@ -391,11 +414,17 @@ pub async fn invoke(
         &actor.org_id,
         &actor.audit_actor(),
         &actor.meta,
-        NewEvent::new("action.requested", "action", Some(&row.id)).after(json!({
-            "store_id": row.store_id, "assistant_id": row.assistant_id, "action_type": row.action_type,
-            "inputs": redacted, "amount": row.amount, "customer_ref": row.customer_ref,
-            "decision": row.decision, "code": row.code, "reason": row.reason, "status": row.status,
-        })),
+        NewEvent::new("action.requested", "action", Some(&row.id)).after({
+            let mut after = json!({
+                "store_id": row.store_id, "assistant_id": row.assistant_id, "action_type": row.action_type,
+                "inputs": redacted, "amount": row.amount, "customer_ref": row.customer_ref,
+                "decision": row.decision, "code": row.code, "reason": row.reason, "status": row.status,
+            });
+            if let Some(run) = &row.rule_run_id {
+                after["rule_run_id"] = json!(run);
+            }
+            after
+        }),
     )
     .await?;
     // Allowed with a local executor: it runs here, so decision, reservation, effect, outcome
