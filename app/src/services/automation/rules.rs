@@ -184,13 +184,7 @@ fn put_definition(am: &mut rule::ActiveModel, d: &RuleDefinition) {
 }
 
 /// Writes version `n` of a rule (inside the saving transaction).
-async fn save_version(
-    tx: &WriteTx,
-    r: &rule::Model,
-    d: &RuleDefinition,
-    by: &str,
-    note: &str,
-) -> Result<(), AppError> {
+async fn save_version(tx: &WriteTx, r: &rule::Model, d: &RuleDefinition, by: &str, note: &str) -> Result<(), AppError> {
     version::ActiveModel {
         id: Set(new_id()),
         org_id: Set(r.org_id.clone()),
@@ -406,8 +400,11 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<
         &actor.org_id,
         &actor.audit_actor(),
         &actor.meta,
-        NewEvent::new("automation_rule.deleted", "automation_rule", Some(&r.id))
-            .before(snapshot(&r.id, r.version, &definition_of(&r))),
+        NewEvent::new("automation_rule.deleted", "automation_rule", Some(&r.id)).before(snapshot(
+            &r.id,
+            r.version,
+            &definition_of(&r),
+        )),
     )
     .await?;
     tx.commit().await?;
