@@ -417,6 +417,56 @@ pub struct UsageTotal {
     pub count: u64,
 }
 
+/// `/org/usage`: spend over the period by day and item type, top teams and assistants,
+/// each quota's burn-down, and actions executed and denied per day. Amounts in `currency`
+/// (records in other currencies are counted in `other_currencies`, never added in).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub period: String,
+    pub period_start: String,
+    pub period_end: String,
+    pub currency: String,
+    pub other_currencies: Vec<String>,
+    pub item_types: Vec<String>,
+    pub days: Vec<DaySpend>,
+    pub total: String,
+    pub top_teams: Vec<Ranked>,
+    pub top_assistants: Vec<Ranked>,
+    pub burn_down: Vec<QuotaBurn>,
+    pub actions: Vec<ActionDay>,
+}
+
+/// One day's spend: amounts by item type (in `Dashboard::item_types` order) and the total.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DaySpend {
+    pub date: String,
+    pub amounts: Vec<String>,
+    pub total: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ranked {
+    pub id: String,
+    pub name: String,
+    pub amount: String,
+    pub count: u64,
+}
+
+/// A quota's use day by day through its current period, with the forecast to its end.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuotaBurn {
+    pub quota: QuotaView,
+    /// (date, cumulative use) up to today.
+    pub points: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionDay {
+    pub date: String,
+    pub executed: u64,
+    pub denied: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -526,3 +526,193 @@ pub async fn records_in(
         .all(db)
         .await?)
 }
+
+// ---------------------------------------------------------------------------------------
+// Dashboard
+
+/// The usage dashboard for the org (`usage.read` at the org): the period's spend by day and
+/// item type in one currency (the one spent most unless named), top teams and assistants,
+/// each quota's burn-down, and actions executed and denied per day.
+pub async fn dashboard(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    period: &str,
+    currency: Option<&str>,
+) -> Result<crate::domain::spend::Dashboard, AppError> {
+    use crate::domain::spend::{ActionDay, Dashboard, DaySpend, QuotaBurn, Ranked, ITEM_TYPES};
+    use crate::entities::{action, assistant, team};
+    use std::collections::BTreeMap;
+    if !PERIODS.contains(&period) {
+        return Err(AppError::invalid_fields(vec![FieldError {
+            field: "period".into(),
+            message: "Choose day, week or month.".into(),
+        }]));
+    }
+    let at = now();
+    let (start, end) = period_bounds(period, at);
+    let rows = records_in(db, actor, start, end).await?;
+    let mut by_currency: BTreeMap<String, i64> = BTreeMap::new();
+    for r in &rows {
+        *by_currency.entry(r.currency.clone()).or_default() += r.amount_e4;
+    }
+    let currency = currency
+        .map(|c| c.trim().to_uppercase())
+        .filter(|c| !c.is_empty())
+        .or_else(|| by_currency.iter().max_by_key(|(_, v)| **v).map(|(c, _)| c.clone()))
+        .unwrap_or_else(|| "EUR".into());
+    let rows: Vec<_> = rows.into_iter().filter(|r| r.currency == currency).collect();
+    let item_types: Vec<String> = ITEM_TYPES.iter().map(|s| s.to_string()).collect();
+    let day_of = |t: &DateTime<Utc>| t.date_naive().to_string();
+    let mut days: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    let mut d = start;
+    while d < end && d <= at {
+        days.insert(day_of(&d), vec![0; item_types.len()]);
+        d += chrono::Duration::days(1);
+    }
+    let mut teams: BTreeMap<String, (i64, u64)> = BTreeMap::new();
+    let mut assistants: BTreeMap<String, (i64, u64)> = BTreeMap::new();
+    let mut total = 0i64;
+    for r in &rows {
+        if let (Some(v), Some(i)) =
+            (days.get_mut(&day_of(&r.occurred_at)), item_types.iter().position(|t| *t == r.item_type))
+        {
+            v[i] += r.amount_e4;
+        }
+        total += r.amount_e4;
+        if let Some(t) = &r.team_id {
+            let e = teams.entry(t.clone()).or_default();
+            e.0 += r.amount_e4;
+            e.1 += 1;
+        }
+        if let ("assistant", Some(a)) = (r.entity_type.as_str(), &r.entity_id) {
+            let e = assistants.entry(a.clone()).or_default();
+            e.0 += r.amount_e4;
+            e.1 += 1;
+        }
+    }
+    let money = |e4: i64| crate::domain::policy::money(from_e4(e4));
+    let team_names: BTreeMap<String, String> = team::Entity::find()
+        .filter(team::Column::OrgId.eq(&actor.org_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect();
+    let assistant_names: BTreeMap<String, String> = assistant::Entity::find()
+        .filter(assistant::Column::OrgId.eq(&actor.org_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.name))
+        .collect();
+    let top = |m: BTreeMap<String, (i64, u64)>, names: &BTreeMap<String, String>| -> Vec<Ranked> {
+        let mut v: Vec<_> = m.into_iter().collect();
+        v.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(b.1 .1.cmp(&a.1 .1)));
+        v.into_iter()
+            .take(5)
+            .map(|(id, (amount, count))| Ranked {
+                name: names.get(&id).cloned().unwrap_or_else(|| "(deleted)".into()),
+                id,
+                amount: money(amount),
+                count,
+            })
+            .collect()
+    };
+    // Burn-down: each quota's cumulative use per day of its own current period.
+    let mut burn_down = Vec::new();
+    for q in list(db, actor).await? {
+        let Some(model) = quota::Entity::find_by_id(q.id.clone()).one(db).await? else { continue };
+        let (qs, qe) = period_bounds(&model.period, at);
+        let covered = usage::records_of(db, &model, qs, qe).await?;
+        let mut per_day: BTreeMap<String, i64> = BTreeMap::new();
+        for r in &covered {
+            *per_day.entry(day_of(&r.occurred_at)).or_default() +=
+                if model.metric == "count" { 10_000 } else { r.amount_e4 };
+        }
+        let mut points = Vec::new();
+        let (mut day, mut acc) = (qs, 0i64);
+        while day < qe && day <= at {
+            acc += per_day.get(&day_of(&day)).copied().unwrap_or(0);
+            points.push((day_of(&day), shown(&model, acc)));
+            day += chrono::Duration::days(1);
+        }
+        burn_down.push(QuotaBurn { quota: q, points });
+    }
+    // Actions per day (the stores' attempts; the dashboard's viewer reads the org's usage).
+    let acts = action::Entity::find()
+        .filter(action::Column::OrgId.eq(&actor.org_id))
+        .filter(action::Column::CreatedAt.gte(start))
+        .filter(action::Column::CreatedAt.lt(end))
+        .all(db)
+        .await?;
+    let mut per_day: BTreeMap<String, (u64, u64)> = days.keys().map(|d| (d.clone(), (0, 0))).collect();
+    for a in acts {
+        if let Some(e) = per_day.get_mut(&day_of(&a.created_at)) {
+            match a.status.as_str() {
+                "executed" => e.0 += 1,
+                "denied" => e.1 += 1,
+                _ => {}
+            }
+        }
+    }
+    Ok(Dashboard {
+        period: period.to_string(),
+        period_start: rfc3339(&start),
+        period_end: rfc3339(&end),
+        other_currencies: by_currency.keys().filter(|c| **c != currency).cloned().collect(),
+        currency,
+        days: days
+            .into_iter()
+            .map(|(date, v)| DaySpend {
+                date,
+                total: money(v.iter().sum()),
+                amounts: v.into_iter().map(money).collect(),
+            })
+            .collect(),
+        item_types,
+        total: money(total),
+        top_teams: top(teams, &team_names),
+        top_assistants: top(assistants, &assistant_names),
+        burn_down,
+        actions: per_day.into_iter().map(|(date, (executed, denied))| ActionDay { date, executed, denied }).collect(),
+    })
+}
+
+/// The period's records as CSV (RFC 4180; cells that a spreadsheet would run are quoted
+/// with a leading `'`), `usage.read` at the org.
+pub async fn csv(db: &DatabaseConnection, actor: &Actor, period: &str) -> Result<String, AppError> {
+    if !PERIODS.contains(&period) {
+        return Err(AppError::invalid_fields(vec![FieldError {
+            field: "period".into(),
+            message: "Choose day, week or month.".into(),
+        }]));
+    }
+    let (start, end) = period_bounds(period, now());
+    let rows = records_in(db, actor, start, end).await?;
+    let cell = |s: &str| {
+        let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s
+        }
+    };
+    let mut out =
+        String::from("occurred_at,entity_type,entity_id,team_id,item_type,item_id,amount,currency,action_id\r\n");
+    for r in rows {
+        let fields = [
+            rfc3339(&r.occurred_at),
+            r.entity_type,
+            r.entity_id.unwrap_or_default(),
+            r.team_id.unwrap_or_default(),
+            r.item_type,
+            r.item_id.unwrap_or_default(),
+            from_e4(r.amount_e4).to_string(),
+            r.currency,
+            r.action_id.unwrap_or_default(),
+        ];
+        out.push_str(&fields.iter().map(|f| cell(f)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    Ok(out)
+}
