@@ -16,6 +16,7 @@ mod m20261123_000012_executors;
 mod m20261123_000013_access_version;
 mod m20261206_000014_automation;
 mod m20261206_000015_spend;
+mod m20261206_000016_notify;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000013_access_version::Migration),
             Box::new(m20261206_000014_automation::Migration),
             Box::new(m20261206_000015_spend::Migration),
+            Box::new(m20261206_000016_notify::Migration),
         ]
     }
 }

@@ -164,6 +164,7 @@ impl Application {
             .build();
         spawn_session_cleanup(app.db.clone());
         spawn_pending_expiry(app.db.clone());
+        spawn_sms_sender(app.clone());
         if config.automation_worker {
             spawn_automation_worker(app.clone());
         }
@@ -230,6 +231,20 @@ fn spawn_automation_worker(app: app::services::AppState) {
                     tracing::warn!(error = %e.message, "automation worker round failed");
                     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
                 }
+            }
+        }
+    });
+}
+
+/// Sends text-message notifications through each org's SMS provider (several servers never
+/// send one twice: `services::org::notify::deliver_sms_due` claims before sending).
+fn spawn_sms_sender(app: app::services::AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+        loop {
+            tick.tick().await;
+            if let Err(e) = app::services::org::notify::deliver_sms_due(&app.db, &app.secret_key, 50).await {
+                tracing::warn!(error = %e.message, "could not send text messages");
             }
         }
     });

@@ -15,6 +15,7 @@ pub mod changes;
 pub mod connectors;
 pub mod error;
 pub mod inbox;
+pub mod notify;
 pub mod org;
 pub mod password;
 pub mod patch;

@@ -318,3 +318,100 @@ crate::db_test!(expenditure_batches_are_all_or_nothing_and_idempotent, |db| asyn
     .unwrap();
     assert_eq!(spend::record(&b.db, &b.owner, theirs, None).await.unwrap_err().code, ErrorCode::NotFound);
 });
+
+/// A Twilio-style provider on port 0: records each form post and its Authorization header,
+/// answers with the given status.
+async fn sms_provider(status: u16) -> (String, Arc<std::sync::Mutex<Vec<(String, String)>>>) {
+    use axum::extract::State;
+    use axum::http::HeaderMap;
+    type Seen = Arc<std::sync::Mutex<Vec<(String, String)>>>;
+    async fn receive(
+        State((seen, status)): State<(Seen, u16)>,
+        headers: HeaderMap,
+        body: String,
+    ) -> axum::http::StatusCode {
+        let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        seen.lock().unwrap().push((auth, body));
+        axum::http::StatusCode::from_u16(status).unwrap()
+    }
+    let seen: Seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app =
+        axum::Router::new().route("/Messages.json", axum::routing::post(receive)).with_state((seen.clone(), status));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/Messages.json"), seen)
+}
+
+crate::db_test!(a_quota_alert_goes_by_sms_to_those_who_chose_it, |db| async move {
+    use app::domain::notify::{NotificationSettings, SmsProviderInput};
+    use app::entities::{audit_event, sms_outbox};
+    use app::services::org::notify;
+    let w = world(db, "sms").await;
+    let (url, seen) = sms_provider(201).await;
+    let token = "tok-secret-0123456789";
+    let input = SmsProviderInput {
+        url,
+        account_sid: "AC123".into(),
+        from_number: "+15005550006".into(),
+        auth_token: Some(token.into()),
+    };
+    let (created, view) = notify::sms_provider_set(&w.db, &KEY, &w.owner, input).await.unwrap();
+    assert!(created && view.token_set);
+    let choices: NotificationSettings = serde_json::from_value(
+        json!({"channels": {"quota_alert": ["in_app", "sms"]}, "sms_number": "+49 151 2345 6789"}),
+    )
+    .unwrap();
+    notify::set_my_settings(&w.db, &w.owner, choices).await.unwrap();
+    let team = w.team("Sales", None).await;
+    w.quota(json!({"entity_type": "team", "entity_id": team, "metric": "amount", "limit": "10", "currency": "EUR",
+        "period": "day", "alert_thresholds": [50], "name": "Sales tools"}))
+        .await;
+    w.spend("team", Some(&team), "6").await;
+    // In-app yes, email no (not chosen), SMS queued and then sent through the provider.
+    let notes =
+        notification::Entity::find().filter(notification::Column::UserId.eq(&w.owner.id)).count(&w.db).await.unwrap();
+    assert_eq!(notes, 1);
+    assert_eq!(outbox::Entity::find().filter(outbox::Column::OrgId.eq(&w.org.id)).count(&w.db).await.unwrap(), 0);
+    assert_eq!(notify::deliver_sms_due(&w.db, &KEY, 10).await.unwrap(), (1, 0));
+    let got = seen.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    use base64::Engine;
+    let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("AC123:{token}")));
+    assert_eq!(got[0].0, basic);
+    assert!(got[0].1.contains("To=%2B4915123456789") && got[0].1.contains("From=%2B15005550006"), "{}", got[0].1);
+    assert!(got[0].1.contains("Sales+tools"), "{}", got[0].1);
+    let sent = sms_outbox::Entity::find().one(&w.db).await.unwrap().unwrap();
+    assert!(sent.sent_at.is_some());
+    assert_eq!(notify::deliver_sms_due(&w.db, &KEY, 10).await.unwrap(), (0, 0), "sent once");
+    // The token is never shown or recorded.
+    let trail = audit_event::Entity::find().all(&w.db).await.unwrap();
+    assert!(trail.iter().all(|e| !format!("{e:?}").contains(token)));
+    assert!(!format!("{:?}", notify::sms_provider_get(&w.db, &w.owner).await.unwrap()).contains(token));
+});
+
+crate::db_test!(a_refused_text_message_is_not_retried, |db| async move {
+    use app::domain::notify::{NotificationSettings, SmsProviderInput};
+    use app::entities::sms_outbox;
+    use app::services::org::notify;
+    let w = world(db, "sms400").await;
+    let (url, seen) = sms_provider(400).await;
+    let input = SmsProviderInput {
+        url,
+        account_sid: "AC1".into(),
+        from_number: "+15005550006".into(),
+        auth_token: Some("tok-0123456789".into()),
+    };
+    notify::sms_provider_set(&w.db, &KEY, &w.owner, input).await.unwrap();
+    let choices: NotificationSettings =
+        serde_json::from_value(json!({"channels": {"quota_alert": ["sms"]}, "sms_number": "+4915123456789"})).unwrap();
+    notify::set_my_settings(&w.db, &w.owner, choices).await.unwrap();
+    w.quota(json!({"entity_type": "org", "metric": "count", "limit": 1, "period": "day", "alert_thresholds": [100]}))
+        .await;
+    w.spend("org", None, "1").await;
+    assert_eq!(notify::deliver_sms_due(&w.db, &KEY, 10).await.unwrap(), (0, 1));
+    assert_eq!(notify::deliver_sms_due(&w.db, &KEY, 10).await.unwrap(), (0, 0));
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    let m = sms_outbox::Entity::find().one(&w.db).await.unwrap().unwrap();
+    assert!(m.sent_at.is_none() && m.last_error.unwrap().contains("400"));
+});

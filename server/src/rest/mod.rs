@@ -11,6 +11,7 @@ pub mod automation;
 pub mod check;
 pub mod connectors;
 pub mod json;
+pub mod notify;
 pub mod permissions;
 pub mod problem;
 pub mod roles;
@@ -133,6 +134,9 @@ rest_routes! {
     PATCH "/quotas/{id}" => spend::update,
     DELETE "/quotas/{id}" => spend::delete,
     GET "/usage" => spend::usage,
+    GET "/sms-provider" => notify::get,
+    PUT "/sms-provider" => notify::put,
+    DELETE "/sms-provider" => notify::delete,
 }
 
 /// Who the key is: its org, kind and role.

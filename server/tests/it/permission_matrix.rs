@@ -336,6 +336,12 @@ fn rest_cases() -> Vec<Case> {
         case!(entity "DELETE" "/quotas/{id}", Need::Perm("quotas.manage"), |fx, org| {
             Req::delete(format!("/api/v1/quotas/{}", new_quota(fx, org).await))
         }),
+        // The SMS provider (secrets.manage; the PUT is refused as invalid, so nothing is sent)
+        case!("GET" "/sms-provider", Need::Perm("secrets.manage"), |fx, org| Req::get("/api/v1/sms-provider")),
+        case!("PUT" "/sms-provider", Need::Perm("secrets.manage"), |fx, org| {
+            Req::json("PUT", "/api/v1/sms-provider", json!({"url": "not a url"}))
+        }),
+        case!("DELETE" "/sms-provider", Need::Perm("secrets.manage"), |fx, org| Req::delete("/api/v1/sms-provider")),
         case!(entity "GET" "/usage", Need::Perm("usage.read"), |fx, org| {
             Req::get(format!("/api/v1/usage?entity_type=assistant&entity_id={}&period=day", org.assistant_id))
         }),

@@ -38,6 +38,7 @@ const BODIES: &[(&str, &str)] = &[
     ("POST", "/api/v1/expenditures"),
     ("POST", "/api/v1/quotas"),
     ("PATCH", "/api/v1/quotas/x"),
+    ("PUT", "/api/v1/sms-provider"),
 ];
 
 #[tokio::test]

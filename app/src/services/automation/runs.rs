@@ -25,14 +25,14 @@ use crate::domain::rules::{
 };
 use crate::domain::AppError;
 use crate::entities::{
-    action, automation_event as event, automation_rule as rule, automation_rule_version as version, notification, org,
-    role_assignment, rule_run, user,
+    action, automation_event as event, automation_rule as rule, automation_rule_version as version, org, rule_run, user,
 };
 use crate::services::access::authz::authorize_somewhere;
 use crate::services::actor::system_actor;
 use crate::services::audit::{self, lock_org, NewEvent};
 use crate::services::gateway::actions::{invoke_for_run, Answer, Gateway, InvokeInput};
 use crate::services::infra::db::{begin_write, new_id, now, WriteTx};
+use crate::services::org::notify;
 use crate::services::{Actor, RequestMeta};
 use sea_orm::sea_query::Condition;
 use sea_orm::{
@@ -373,22 +373,18 @@ async fn count_failures(tx: &WriteTx, run: &rule_run::Model, failed: bool) -> Re
             .after(json!({"is_active": false, "version": saved.version, "reason": reason})),
     )
     .await?;
+    let title = format!("Rule \u{201c}{}\u{201d} was paused", r.name);
+    let link = format!("/automation/rules/{}", r.id);
+    let notice = notify::Notice {
+        kind: "rule_paused",
+        title: &title,
+        body: &reason,
+        severity: "warning",
+        link: Some(&link),
+        action_id: None,
+    };
     for person in owners_of(tx, &r).await? {
-        notification::ActiveModel {
-            id: Set(new_id()),
-            org_id: Set(r.org_id.clone()),
-            user_id: Set(person),
-            title: Set(format!("Rule \u{201c}{}\u{201d} was paused", r.name)),
-            body: Set(reason.clone()),
-            severity: Set("warning".into()),
-            link: Set(Some(format!("/automation/rules/{}", r.id))),
-            dedupe_key: Set(None),
-            action_id: Set(None),
-            read_at: Set(None),
-            created_at: Set(now()),
-        }
-        .insert(tx)
-        .await?;
+        notify::notify(tx, &person, &notice).await?;
     }
     Ok(())
 }
@@ -399,7 +395,7 @@ async fn run_error(run: &rule_run::Model, tx: &WriteTx) -> Result<String, AppErr
 }
 
 /// Who is told about a rule: its creator while active, else the org's active Owners.
-async fn owners_of<C: ConnectionTrait>(conn: &C, r: &rule::Model) -> Result<Vec<String>, AppError> {
+async fn owners_of<C: ConnectionTrait>(conn: &C, r: &rule::Model) -> Result<Vec<user::Model>, AppError> {
     if let Some(by) = &r.created_by {
         let active = user::Entity::find_by_id(by.clone())
             .filter(user::Column::OrgId.eq(&r.org_id))
@@ -407,26 +403,10 @@ async fn owners_of<C: ConnectionTrait>(conn: &C, r: &rule::Model) -> Result<Vec<
             .one(conn)
             .await?;
         if let Some(u) = active {
-            return Ok(vec![u.id]);
+            return Ok(vec![u]);
         }
     }
-    let holders: Vec<String> = role_assignment::Entity::find()
-        .select_only()
-        .column(role_assignment::Column::UserId)
-        .filter(role_assignment::Column::OrgId.eq(&r.org_id))
-        .filter(role_assignment::Column::RoleId.eq("role-owner"))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let active: Vec<String> = user::Entity::find()
-        .select_only()
-        .column(user::Column::Id)
-        .filter(user::Column::Id.is_in(holders))
-        .filter(user::Column::Status.eq(user::STATUS_ACTIVE))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    Ok(active)
+    notify::people_holding(conn, &r.org_id, "org.manage", &[]).await
 }
 
 /// Continues a run that waited for its step's action to be decided by a person: executed

@@ -1,6 +1,7 @@
 //! The organisation and its shape: creating orgs (and the first set-up), the team tree,
 //! org-wide settings, and the outbox of mail the org sends.
 
+pub mod notify;
 pub mod orgs;
 pub mod outbox;
 pub mod settings;

@@ -10,13 +10,10 @@
 use crate::domain::policy::QuotaUse;
 use crate::domain::spend::{crossed, from_e4, percent, period_bounds};
 use crate::domain::AppError;
-use crate::entities::{
-    assistant, expenditure_record as record, notification, quota, quota_alert, role_assignment, role_permission, store,
-    team, user,
-};
+use crate::entities::{assistant, expenditure_record as record, quota, quota_alert, store, team, user};
 use crate::services::access::load_tree;
 use crate::services::infra::db::{new_id, now};
-use crate::services::org::outbox;
+use crate::services::org::notify;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
@@ -300,33 +297,13 @@ pub fn alert_thresholds(q: &quota::Model) -> Vec<u32> {
 /// team on the quota's team chain.
 async fn admins<C: ConnectionTrait>(conn: &C, q: &quota::Model) -> Result<Vec<user::Model>, AppError> {
     let team = team_of(conn, &q.org_id, &q.entity_type, q.entity_id.as_deref()).await?;
-    let chain = match &team {
-        Some(t) => load_tree(conn, &q.org_id).await?.team_and_ancestors(t),
+    let chain: Vec<(String, String)> = match &team {
+        Some(t) => {
+            load_tree(conn, &q.org_id).await?.team_and_ancestors(t).into_iter().map(|t| ("team".into(), t)).collect()
+        }
         None => Vec::new(),
     };
-    let roles: Vec<String> = role_permission::Entity::find()
-        .select_only()
-        .column(role_permission::Column::RoleId)
-        .filter(role_permission::Column::Permission.eq("quotas.manage"))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let holders = role_assignment::Entity::find()
-        .filter(role_assignment::Column::OrgId.eq(&q.org_id))
-        .filter(role_assignment::Column::RoleId.is_in(roles))
-        .all(conn)
-        .await?;
-    let ids: Vec<String> = holders
-        .into_iter()
-        .filter(|a| a.scope_type == "org" || (a.scope_type == "team" && chain.contains(&a.scope_id)))
-        .map(|a| a.user_id)
-        .collect();
-    Ok(user::Entity::find()
-        .filter(user::Column::OrgId.eq(&q.org_id))
-        .filter(user::Column::Id.is_in(ids))
-        .filter(user::Column::Status.eq(user::STATUS_ACTIVE))
-        .all(conn)
-        .await?)
+    notify::people_holding(conn, &q.org_id, "quotas.manage", &chain).await
 }
 
 /// Sends one threshold alert (in-app and email to the quota's admins), unless this quota's
@@ -381,23 +358,16 @@ async fn alert<C: ConnectionTrait>(
     } else {
         "info"
     };
+    let notice = notify::Notice {
+        kind: "quota_alert",
+        title: &title,
+        body: &body,
+        severity,
+        link: Some("/org/quotas"),
+        action_id: None,
+    };
     for person in admins(conn, q).await? {
-        notification::ActiveModel {
-            id: Set(new_id()),
-            org_id: Set(q.org_id.clone()),
-            user_id: Set(person.id.clone()),
-            title: Set(title.clone()),
-            body: Set(body.clone()),
-            severity: Set(severity.into()),
-            link: Set(Some("/org/quotas".into())),
-            dedupe_key: Set(None),
-            action_id: Set(None),
-            read_at: Set(None),
-            created_at: Set(now()),
-        }
-        .insert(conn)
-        .await?;
-        outbox::enqueue(conn, &q.org_id, &person.email, &title, &body).await?;
+        notify::notify(conn, &person, &notice).await?;
     }
     Ok(())
 }
