@@ -59,6 +59,11 @@ pub struct Config {
     #[arg(long, env = "MANDATE_AUTOMATION_WORKER", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub automation_worker: bool,
 
+    /// An alert goes out when an entity's spend or activity today is above this many times
+    /// its daily average of the 28 days before.
+    #[arg(long, env = "MANDATE_UNUSUAL_MULTIPLE", default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..=100), global = true)]
+    pub unusual_multiple: u32,
+
     /// Fix the first-run set-up token instead of generating one (for automated installs).
     #[arg(long, env = "MANDATE_SETUP_TOKEN", hide_env_values = true, global = true)]
     pub setup_token: Option<String>,
@@ -97,6 +102,7 @@ impl Config {
             ("session_max_hours", self.session_max_hours.to_string()),
             ("pending_ttl_hours", self.pending_ttl_hours.to_string()),
             ("automation_worker", self.automation_worker.to_string()),
+            ("unusual_multiple", self.unusual_multiple.to_string()),
             ("setup_token", set_or(&self.setup_token, "(generated when needed)")),
             ("trust_proxy", self.trust_proxy.to_string()),
             (

@@ -165,6 +165,7 @@ impl Application {
         spawn_session_cleanup(app.db.clone());
         spawn_pending_expiry(app.db.clone());
         spawn_sms_sender(app.clone());
+        spawn_spend_jobs(app.clone(), config.unusual_multiple);
         if config.automation_worker {
             spawn_automation_worker(app.clone());
         }
@@ -245,6 +246,26 @@ fn spawn_sms_sender(app: app::services::AppState) {
             tick.tick().await;
             if let Err(e) = app::services::org::notify::deliver_sms_due(&app.db, &app.secret_key, 50).await {
                 tracing::warn!(error = %e.message, "could not send text messages");
+            }
+        }
+    });
+}
+
+/// The monthly usage report and the unusual-activity check (`services::spend::jobs`), every
+/// five minutes; with several servers each report and alert is sent once.
+fn spawn_spend_jobs(app: app::services::AppState, multiple: u32) {
+    use app::services::spend::jobs;
+    tokio::spawn(async move {
+        let name = app::services::automation::worker::worker_name();
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            let at = app::services::infra::db::now();
+            if let Err(e) = jobs::monthly_reports(&app.db, at, &name).await {
+                tracing::warn!(error = %e.message, "monthly usage reports failed");
+            }
+            if let Err(e) = jobs::unusual_activity(&app.db, at, multiple, &name).await {
+                tracing::warn!(error = %e.message, "unusual-activity check failed");
             }
         }
     });

@@ -415,3 +415,55 @@ crate::db_test!(a_refused_text_message_is_not_retried, |db| async move {
     let m = sms_outbox::Entity::find().one(&w.db).await.unwrap().unwrap();
     assert!(m.sent_at.is_none() && m.last_error.unwrap().contains("400"));
 });
+
+crate::db_test!(the_monthly_report_goes_out_once_with_two_servers, |db| async move {
+    use app::services::spend::jobs;
+    let w = Arc::new(world(db, "report").await);
+    // Spend in November, reported in December.
+    let body: ExpenditureBody =
+        serde_json::from_value(json!({"entity_type": "org", "amount": "42.50", "currency": "EUR",
+        "item_type": "prompt", "occurred_at": "2026-11-20T10:00:00Z"}))
+        .unwrap();
+    spend::record(&w.db, &w.owner, body, None).await.unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T06:00:00Z").unwrap().with_timezone(&chrono::Utc);
+    let (a, b) =
+        tokio::join!(jobs::monthly_reports(&w.db, at, "server-1"), jobs::monthly_reports(&w.db, at, "server-2"));
+    assert_eq!(a.unwrap() + b.unwrap(), 1, "one of the two servers sent it");
+    assert_eq!(jobs::monthly_reports(&w.db, at + chrono::Duration::hours(5), "server-1").await.unwrap(), 0);
+    let mails = outbox::Entity::find().filter(outbox::Column::OrgId.eq(&w.org.id)).all(&w.db).await.unwrap();
+    let reports: Vec<_> = mails.iter().filter(|m| m.subject == "Usage report for 2026-11").collect();
+    assert_eq!(reports.len(), 1, "{mails:?}");
+    assert!(reports[0].body.contains("prompt: 42.50 EUR in 1 records"), "{}", reports[0].body);
+});
+
+crate::db_test!(unusual_activity_is_a_multiple_of_the_trailing_mean_once_a_day, |db| async move {
+    use app::services::spend::jobs;
+    let w = world(db, "unusual").await;
+    let team = w.team("Growth", None).await;
+    let at = chrono::DateTime::parse_from_rfc3339("2026-12-05T18:00:00Z").unwrap().with_timezone(&chrono::Utc);
+    // 10 EUR a day for 28 days, then 25 today: not unusual at 3×.
+    let mut records = Vec::new();
+    for d in 1..=28 {
+        let t = at - chrono::Duration::days(d);
+        records.push(json!({"entity_type": "team", "entity_id": team, "amount": "10", "currency": "EUR",
+            "item_type": "tool", "occurred_at": t.to_rfc3339()}));
+    }
+    records.push(json!({"entity_type": "team", "entity_id": team, "amount": "25", "currency": "EUR",
+        "item_type": "tool", "occurred_at": (at - chrono::Duration::hours(2)).to_rfc3339()}));
+    let body: ExpenditureBody = serde_json::from_value(json!({"records": records})).unwrap();
+    spend::record(&w.db, &w.owner, body, None).await.unwrap();
+    assert_eq!(jobs::unusual_activity(&w.db, at, 3, "s").await.unwrap(), 0);
+    // 10 more today: 35 > 3 × 10 for the team and for the org (spend; records stay at 2 < 3).
+    let more: ExpenditureBody =
+        serde_json::from_value(json!({"entity_type": "team", "entity_id": team, "amount": "10",
+        "currency": "EUR", "item_type": "tool", "occurred_at": (at - chrono::Duration::hours(1)).to_rfc3339()}))
+        .unwrap();
+    spend::record(&w.db, &w.owner, more, None).await.unwrap();
+    let later = at + chrono::Duration::minutes(30);
+    assert_eq!(jobs::unusual_activity(&w.db, later, 3, "s").await.unwrap(), 2);
+    assert_eq!(jobs::unusual_activity(&w.db, later, 3, "s").await.unwrap(), 0, "once a day");
+    let notes =
+        notification::Entity::find().filter(notification::Column::UserId.eq(&w.owner.id)).all(&w.db).await.unwrap();
+    assert!(notes.iter().any(|n| n.title == "Unusual activity: team \u{201c}Growth\u{201d}"), "{notes:?}");
+    assert!(notes.iter().any(|n| n.body.contains("35.00 EUR today")), "{notes:?}");
+});

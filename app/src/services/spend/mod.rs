@@ -12,6 +12,7 @@
 //! Depends on `access`, `audit`, `org` (the outbox); `gateway` uses `usage` to enforce
 //! quotas in the invoke transaction.
 
+pub mod jobs;
 pub mod usage;
 
 use crate::domain::access::{Need, ScopeRef};
