@@ -340,6 +340,12 @@ db_test!(a_step_waiting_for_approval_resumes_once_approved, |db| async move {
     let run = w.runs_of(&e).await.remove(0);
     assert_eq!(run.status, "waiting");
     let waiting = run.waiting_action_id.clone().unwrap();
+    let told = w.notifications().await;
+    assert!(
+        told.iter()
+            .any(|n| n.title == "Approval needed: Send a notification" && n.link.as_deref() == Some("/approvals")),
+        "{told:?}"
+    );
     assert_eq!(w.drain().await, 0, "nothing to do while the action waits");
     actions::confirm(w.gw(), &w.owner, &waiting, "staff").await.unwrap();
     assert!(w.drain().await >= 1);

@@ -25,6 +25,7 @@ use crate::services::gateway::check;
 use crate::services::gateway::executors::{self, ExecContext, ExecError};
 use crate::services::gateway::usage::{bucket_hour, to_e4};
 use crate::services::infra::db::{begin_write, is_unique_violation, new_id, now, rfc3339, WriteTx};
+use crate::services::org::notify;
 use crate::services::spend::usage as spend_usage;
 use crate::services::stores::policy::PolicyCache;
 use crate::services::{Actor, RequestMeta};
@@ -467,6 +468,11 @@ async fn invoke_as(
         }),
     )
     .await?;
+    if row.status == "pending" && row.confirmation_by.as_deref() == Some("staff") {
+        let title = format!("Approval needed: {}", def.as_ref().map(|d| d.name.as_str()).unwrap_or(&row.action_type));
+        let body = format!("{} It waits in Approvals.", row.reason);
+        tell_approvers(&tx, &s, "approval_waiting", &title, &body, "info", "/approvals", &row.id).await?;
+    }
     // Allowed with a local executor: it runs here, so decision, reservation, effect, outcome
     // and their audit events commit together (one write transaction, one disk flush).
     let local = def.as_deref().filter(|d| row.status == "confirmed" && executors::is_local(d, &s));
@@ -586,7 +592,39 @@ async fn record_outcome(
     if let Some(e) = event {
         audit::append(tx, &row.org_id, by, meta, e).await?;
     }
+    if let Some(Err(e)) = &outcome {
+        if let Some(s) = store::Entity::find_by_id(row.store_id.clone()).one(tx).await? {
+            let title = format!("Action failed: {}", row.action_type);
+            let body = format!("It was allowed but failed when it ran: {}", e.message);
+            let link = format!("/audit/actions/{}", row.id);
+            tell_approvers(tx, &s, "action_failed", &title, &body, "warning", &link, &row.id).await?;
+        }
+    }
     Ok(saved)
+}
+
+/// Tells the people who may approve actions at the store (`actions.approve` at the org, a
+/// team above the store or the store) on their channels for `kind`.
+async fn tell_approvers<C: ConnectionTrait>(
+    conn: &C,
+    s: &store::Model,
+    kind: &str,
+    title: &str,
+    body: &str,
+    severity: &str,
+    link: &str,
+    action_id: &str,
+) -> Result<(), AppError> {
+    let mut scopes = vec![("store".to_string(), s.id.clone())];
+    if let Some(t) = &s.team_id {
+        let tree = crate::services::access::load_tree(conn, &s.org_id).await?;
+        scopes.extend(tree.team_and_ancestors(t).into_iter().map(|t| ("team".to_string(), t)));
+    }
+    let notice = notify::Notice { kind, title, body, severity, link: Some(link), action_id: Some(action_id) };
+    for person in notify::people_holding(conn, &s.org_id, "actions.approve", &scopes).await? {
+        notify::notify(conn, &person, &notice).await?;
+    }
+    Ok(())
 }
 
 async fn load<C: ConnectionTrait>(conn: &C, actor: &Actor, id: &str) -> Result<action::Model, AppError> {
