@@ -471,7 +471,15 @@ async fn invoke_as(
     if row.status == "pending" && row.confirmation_by.as_deref() == Some("staff") {
         let title = format!("Approval needed: {}", def.as_ref().map(|d| d.name.as_str()).unwrap_or(&row.action_type));
         let body = format!("{} It waits in Approvals.", row.reason);
-        tell_approvers(&tx, &s, "approval_waiting", &title, &body, "info", "/approvals", &row.id).await?;
+        let notice = notify::Notice {
+            kind: "approval_waiting",
+            title: &title,
+            body: &body,
+            severity: "info",
+            link: Some("/approvals"),
+            action_id: Some(&row.id),
+        };
+        tell_approvers(&tx, &s, &notice).await?;
     }
     // Allowed with a local executor: it runs here, so decision, reservation, effect, outcome
     // and their audit events commit together (one write transaction, one disk flush).
@@ -597,32 +605,34 @@ async fn record_outcome(
             let title = format!("Action failed: {}", row.action_type);
             let body = format!("It was allowed but failed when it ran: {}", e.message);
             let link = format!("/audit/actions/{}", row.id);
-            tell_approvers(tx, &s, "action_failed", &title, &body, "warning", &link, &row.id).await?;
+            let notice = notify::Notice {
+                kind: "action_failed",
+                title: &title,
+                body: &body,
+                severity: "warning",
+                link: Some(&link),
+                action_id: Some(&row.id),
+            };
+            tell_approvers(tx, &s, &notice).await?;
         }
     }
     Ok(saved)
 }
 
 /// Tells the people who may approve actions at the store (`actions.approve` at the org, a
-/// team above the store or the store) on their channels for `kind`.
+/// team above the store or the store) on their channels for the notice's kind.
 async fn tell_approvers<C: ConnectionTrait>(
     conn: &C,
     s: &store::Model,
-    kind: &str,
-    title: &str,
-    body: &str,
-    severity: &str,
-    link: &str,
-    action_id: &str,
+    notice: &notify::Notice<'_>,
 ) -> Result<(), AppError> {
     let mut scopes = vec![("store".to_string(), s.id.clone())];
     if let Some(t) = &s.team_id {
         let tree = crate::services::access::load_tree(conn, &s.org_id).await?;
         scopes.extend(tree.team_and_ancestors(t).into_iter().map(|t| ("team".to_string(), t)));
     }
-    let notice = notify::Notice { kind, title, body, severity, link: Some(link), action_id: Some(action_id) };
     for person in notify::people_holding(conn, &s.org_id, "actions.approve", &scopes).await? {
-        notify::notify(conn, &person, &notice).await?;
+        notify::notify(conn, &person, notice).await?;
     }
     Ok(())
 }
