@@ -271,11 +271,7 @@ fn check_actions<'a>(
         let at = format!("actions.{i}");
         let def = action(a.kind.trim());
         if def.is_none() {
-            v.check(
-                false,
-                &format!("{at}.type"),
-                format!("\"{}\" is not an action of the catalog.", a.kind),
-            );
+            v.check(false, &format!("{at}.type"), format!("\"{}\" is not an action of the catalog.", a.kind));
         }
         if !a.parameters.is_object() {
             v.check(false, &format!("{at}.parameters"), "Give the parameters as an object of named values.");
@@ -297,7 +293,11 @@ fn check_actions<'a>(
                     "Name the outputs with lower-case letters, digits and _ (e.g. ticket).",
                 );
             } else if saved.iter().any(|(n, _)| n == name) {
-                v.check(false, &format!("{at}.save_as"), format!("An earlier step already saves its outputs as {name}."));
+                v.check(
+                    false,
+                    &format!("{at}.save_as"),
+                    format!("An earlier step already saves its outputs as {name}."),
+                );
             } else {
                 saved.push((name.to_string(), def.map(output_fields).unwrap_or_default()));
             }

@@ -525,6 +525,49 @@ fn server_fn_cases() -> Vec<Case> {
         case!(entity "POST" "/api/tasks_set_status", Need::Perm("actions.approve"), |fx, org| {
             Req::form("/api/tasks_set_status", &[("id", &new_task(fx, org).await), ("status", "done")])
         }),
+        // Automation: rules, the editor's dry run, runs
+        case!("POST" "/api/automation_rules_list", Need::View, |fx, org| Req::form("/api/automation_rules_list", &[])),
+        case!("POST" "/api/automation_rule_editor", Need::View, |fx, org| Req::form("/api/automation_rule_editor", &[])),
+        case!(entity "POST" "/api/automation_rule_editor", Need::View, |fx, org| {
+            Req::form("/api/automation_rule_editor", &[("id", &new_rule(fx, org).await)])
+        }),
+        case!(entity "POST" "/api/automation_rule_create", Need::Perm("rules.manage"), |fx, org| {
+            Req::json("POST", "/api/automation_rule_create", json!({"input": rule_input(org)}))
+        }),
+        case!(entity "POST" "/api/automation_rule_update", Need::Perm("rules.manage"), |fx, org| {
+            Req::json(
+                "POST",
+                "/api/automation_rule_update",
+                json!({"id": new_rule(fx, org).await, "input": {"name": support::unique("Renamed rule")}}),
+            )
+        }),
+        case!(entity "POST" "/api/automation_rule_toggle", Need::Perm("rules.manage"), |fx, org| {
+            Req::form("/api/automation_rule_toggle", &[("id", &new_rule(fx, org).await), ("is_active", "false")])
+        }),
+        case!(entity "POST" "/api/automation_rule_delete", Need::Perm("rules.manage"), |fx, org| {
+            Req::form("/api/automation_rule_delete", &[("id", &new_rule(fx, org).await)])
+        }),
+        case!(entity "POST" "/api/automation_rule_versions", Need::View, |fx, org| {
+            Req::form("/api/automation_rule_versions", &[("id", &new_rule(fx, org).await)])
+        }),
+        case!(entity "POST" "/api/automation_rule_restore", Need::Perm("rules.manage"), |fx, org| {
+            Req::form("/api/automation_rule_restore", &[("id", &new_rule(fx, org).await), ("version", "1")])
+        }),
+        // A dry run changes nothing: anyone who may see the store may ask for one.
+        case!(entity "POST" "/api/automation_rule_preview", Need::View, |fx, org| {
+            Req::json(
+                "POST",
+                "/api/automation_rule_preview",
+                json!({"input": rule_input(org), "payload": r#"{"opportunity_name": "Acme", "value": 150000}"#, "store_id": null}),
+            )
+        }),
+        case!("POST" "/api/automation_runs_list", Need::Perm("audit.read"), |fx, org| Req::form("/api/automation_runs_list", &[])),
+        case!(entity "POST" "/api/automation_run_get", Need::Perm("audit.read"), |fx, org| {
+            Req::form("/api/automation_run_get", &[("id", &new_run(fx, org).await)])
+        }),
+        case!(entity "POST" "/api/automation_run_replay", Need::Perm("rules.manage"), |fx, org| {
+            Req::form("/api/automation_run_replay", &[("id", &new_run(fx, org).await)])
+        }),
     ]
 }
 
@@ -686,6 +729,60 @@ async fn new_notification(fx: &Fixture, org: &support::Org) -> String {
 async fn new_task(fx: &Fixture, org: &support::Org) -> String {
     let params = json!({"title": support::unique("Task")});
     run_internal(fx, org, "create_task", params).await["task_id"].as_str().unwrap().to_string()
+}
+
+/// The seed's high-value rule at the org's fixture store, as the editor sends it.
+fn rule_input(org: &support::Org) -> serde_json::Value {
+    json!({
+        "name": support::unique("Rule"),
+        "description": "",
+        "module_type": "sales",
+        "trigger_id": "high_value_opportunity",
+        "store_id": org.store_id,
+        "conditions": [{"type": "value_threshold", "field": "value", "value": 100000}],
+        "actions": [{"type": "send_notification", "parameters": {
+            "recipients": ["Owner"], "title": "Big deal", "channel": "in_app", "severity": "info",
+            "body": "New high-value opportunity: {{opportunity_name}} - ${{value}}"}}],
+        "is_active": true
+    })
+}
+
+/// A fresh rule at the org's fixture store (the owner creates it through the service).
+async fn new_rule(fx: &Fixture, org: &support::Org) -> String {
+    let actor = fx.owner_actor(side_of(fx, org)).await;
+    let cache = app::services::stores::policy::PolicyCache::new();
+    let input: app::domain::rules::RuleInput = serde_json::from_value(rule_input(org)).unwrap();
+    app::services::automation::rules::create(&fx.db, &cache, &actor, input).await.unwrap().id
+}
+
+/// A finished run of a fresh rule at the org's fixture store: an event below the rule's
+/// threshold, processed as the worker does (the run is skipped).
+async fn new_run(fx: &Fixture, org: &support::Org) -> String {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let rule = new_rule(fx, org).await;
+    let actor = fx.owner_actor(side_of(fx, org)).await;
+    let input = app::services::automation::events::EventInput {
+        trigger_id: "high_value_opportunity".into(),
+        store_id: Some(org.store_id.clone()),
+        payload: json!({"opportunity_name": "Small", "value": 10}),
+        caused_by_action_id: None,
+    };
+    app::services::automation::events::accept(&fx.db, &actor, input, None).await.unwrap();
+    let cache = app::services::stores::policy::PolicyCache::new();
+    let gw = app::services::gateway::actions::Gateway {
+        db: &fx.db,
+        policy: &cache,
+        secret_key: &[7u8; 32],
+        pending_ttl: chrono::Duration::hours(24),
+    };
+    app::services::automation::worker::drain(gw, "matrix").await.unwrap();
+    app::entities::rule_run::Entity::find()
+        .filter(app::entities::rule_run::Column::RuleId.eq(rule))
+        .one(&fx.db)
+        .await
+        .unwrap()
+        .expect("the worker ran the rule")
+        .id
 }
 
 fn new_email() -> String {

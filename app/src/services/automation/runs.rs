@@ -25,8 +25,8 @@ use crate::domain::rules::{
 };
 use crate::domain::AppError;
 use crate::entities::{
-    action, automation_event as event, automation_rule as rule, automation_rule_version as version, notification,
-    org, role_assignment, rule_run, user,
+    action, automation_event as event, automation_rule as rule, automation_rule_version as version, notification, org,
+    role_assignment, rule_run, user,
 };
 use crate::services::access::authz::authorize_somewhere;
 use crate::services::actor::system_actor;
@@ -618,9 +618,9 @@ pub async fn replay(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<
         return Err(AppError::permission_denied("Agent keys can't replay rule runs."));
     }
     authorize_at(actor, Permission::RulesManage, r.store_id.as_deref())?;
-    let rule_row = super::rules::load(db, &actor.org_id, &r.rule_id).await.map_err(|_| {
-        AppError::conflict("The rule of this run has been deleted, so the run can't be replayed.")
-    })?;
+    let rule_row = super::rules::load(db, &actor.org_id, &r.rule_id)
+        .await
+        .map_err(|_| AppError::conflict("The rule of this run has been deleted, so the run can't be replayed."))?;
     if r.status == "running" || r.status == "waiting" {
         return Err(AppError::conflict(format!("This run is still {}; replay it once it has finished.", r.status)));
     }

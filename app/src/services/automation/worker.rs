@@ -33,9 +33,9 @@ pub fn worker_name() -> String {
 pub async fn claim_events(gw: Gateway<'_>, worker: &str) -> Result<Vec<event::Model>, AppError> {
     let at = now();
     let tx = begin_write(gw.db).await?;
-    let due = Condition::any().add(event::Column::Status.eq("queued")).add(
-        Condition::all().add(event::Column::Status.eq("running")).add(event::Column::ClaimedUntil.lt(at)),
-    );
+    let due = Condition::any()
+        .add(event::Column::Status.eq("queued"))
+        .add(Condition::all().add(event::Column::Status.eq("running")).add(event::Column::ClaimedUntil.lt(at)));
     let ids: Vec<String> = event::Entity::find()
         .select_only()
         .column(event::Column::Id)
@@ -71,7 +71,8 @@ pub async fn claim_events(gw: Gateway<'_>, worker: &str) -> Result<Vec<event::Mo
 pub async fn claim_resumable(gw: Gateway<'_>) -> Result<Vec<rule_run::Model>, AppError> {
     let at = now();
     let tx = begin_write(gw.db).await?;
-    let free = Condition::any().add(rule_run::Column::ClaimedUntil.is_null()).add(rule_run::Column::ClaimedUntil.lt(at));
+    let free =
+        Condition::any().add(rule_run::Column::ClaimedUntil.is_null()).add(rule_run::Column::ClaimedUntil.lt(at));
     let decided = action::Entity::find()
         .select_only()
         .column(action::Column::Id)

@@ -1,0 +1,132 @@
+//! What a dry run shows: whether the rule would run, each condition's result in words, and
+//! for each step its inputs as filled in and the decision it would get now (allowed, needs
+//! confirmation, refused, with the reason; the checks behind it on request).
+
+use super::Ctx;
+use crate::components::decision::TraceTable;
+use crate::domain::policy::{Decision, Outcome};
+use crate::domain::rules::{ConditionRecord, DryRun, DryRunStep};
+use leptos::prelude::*;
+use serde_json::Value;
+
+#[component]
+pub(super) fn DryRunResult(r: DryRun) -> impl IntoView {
+    let headline = if r.matched {
+        "The rule would run: every condition holds for this event."
+    } else {
+        "The rule would not run: a condition does not hold for this event."
+    };
+    view! {
+        <div class="dry-run" data-testid="dry-run-result" role="status" aria-live="polite">
+            <p class="dry-run-verdict" class:ok=r.matched class:bad=!r.matched data-testid="dry-run-matched" data-matched=r.matched.to_string()>
+                <span aria-hidden="true">{if r.matched { "✓ " } else { "✕ " }}</span>
+                {headline}
+            </p>
+            {(!r.conditions.is_empty()).then(|| view! {
+                <h3>"Conditions"</h3>
+                <ul class="condition-results" data-testid="dry-run-conditions">
+                    {r.conditions.into_iter().map(|c| view! { <ConditionResultItem c/> }).collect_view()}
+                </ul>
+            })}
+            <h3>{if r.matched { "Actions" } else { "Actions (they would not run; shown for checking)" }}</h3>
+            <ol class="dry-run-steps">
+                {r.steps.into_iter().map(|s| view! { <DryRunStepItem s/> }).collect_view()}
+            </ol>
+            {r.note.map(|n| view! { <p class="muted" data-testid="dry-run-note">{n}</p> })}
+        </div>
+    }
+}
+
+/// One condition's result: ✓ or ✕ and the explanation.
+#[component]
+pub fn ConditionResultItem(c: ConditionRecord) -> impl IntoView {
+    let passed = c.result.passed;
+    view! {
+        <li class="condition-result" class:step-passed=passed class:step-failed=!passed data-testid="condition-result" data-passed=passed.to_string()>
+            <span class="step-mark" aria-hidden="true">{if passed { "✓" } else { "✕" }}</span>
+            <span class="sr-only">{if passed { "Holds: " } else { "Does not hold: " }}</span>
+            <span>{c.result.explanation.clone()}</span>
+        </li>
+    }
+}
+
+/// Inputs as a list of label and value.
+#[component]
+pub fn ParamList(params: Value, #[prop(optional)] titles: Vec<(String, String)>) -> impl IntoView {
+    let Value::Object(m) = params else {
+        return view! { <p class="muted">"No inputs."</p> }.into_any();
+    };
+    if m.is_empty() {
+        return view! { <p class="muted">"No inputs."</p> }.into_any();
+    }
+    view! {
+        <dl class="kv param-list" data-testid="step-params">
+            {m.into_iter().map(|(k, v)| {
+                let title = titles.iter().find(|(n, _)| *n == k).map(|(_, t)| t.clone()).unwrap_or_else(|| super::model::field_words(&k));
+                let shown = match v {
+                    Value::String(s) => s,
+                    Value::Array(items) if items.iter().all(Value::is_string) => {
+                        items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")
+                    }
+                    other => other.to_string(),
+                };
+                view! { <dt>{title}</dt> <dd>{shown}</dd> }
+            }).collect_view()}
+        </dl>
+    }
+    .into_any()
+}
+
+/// The verdict of a decision in words, with its class.
+pub fn verdict(d: &Decision) -> (String, &'static str) {
+    match d.outcome {
+        Outcome::Allow => ("Allowed".to_string(), "outcome-allow"),
+        Outcome::Confirm => (
+            match d.confirmation_by {
+                Some(by) if by.as_str() == "customer" => "Needs confirmation by the customer".to_string(),
+                Some(_) => "Needs confirmation by staff".to_string(),
+                None => "Needs confirmation".to_string(),
+            },
+            "outcome-confirm",
+        ),
+        Outcome::Deny => ("Refused".to_string(), "outcome-deny"),
+    }
+}
+
+/// The schema titles of an action's inputs (by name), for showing its parameters.
+pub fn input_titles(def: Option<&crate::domain::catalog::ActionDef>) -> Vec<(String, String)> {
+    def.map(|d| {
+        crate::components::schema_form::fields_of(&d.input_schema, "").into_iter().map(|f| (f.path, f.title)).collect()
+    })
+    .unwrap_or_default()
+}
+
+#[component]
+fn DryRunStepItem(s: DryRunStep) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let name = ctx.def(&s.kind).map(|d| d.name).unwrap_or_else(|| s.kind.clone());
+    let titles = input_titles(ctx.def(&s.kind).as_ref());
+    view! {
+        <li class="dry-run-step" data-testid="dry-run-step">
+            <h4>{format!("Step {}: {name}", s.index + 1)}</h4>
+            {s.parameters.map(|p| view! { <ParamList params=p titles/> })}
+            {s.decision.map(|d| {
+                let (text, class) = verdict(&d);
+                view! {
+                    <div class=format!("try-result {class}") data-testid="dry-run-decision" data-outcome=d.outcome.as_str()>
+                        <div>
+                            <p class="try-verdict">{text}</p>
+                            <p class="try-reason" data-testid="dry-run-reason">{d.reason.clone()}</p>
+                        </div>
+                    </div>
+                    <details class="trace-details">
+                        <summary>"How it was decided"</summary>
+                        <TraceTable trace=d.trace.clone()/>
+                    </details>
+                }
+            })}
+            {s.error.map(|e| view! { <p class="banner banner-error" data-testid="dry-run-error">{e}</p> })}
+            {s.note.map(|n| view! { <p class="muted" data-testid="dry-run-step-note">{n}</p> })}
+        </li>
+    }
+}
