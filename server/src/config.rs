@@ -53,6 +53,12 @@ pub struct Config {
     #[arg(long, env = "MANDATE_PENDING_TTL_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=720), global = true)]
     pub pending_ttl_hours: u32,
 
+    /// Run the automation worker in this process (it runs the rules of posted events and
+    /// continues runs after approvals). Turn it off on instances that should only serve
+    /// requests; at least one instance sharing the database must run it.
+    #[arg(long, env = "MANDATE_AUTOMATION_WORKER", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub automation_worker: bool,
+
     /// Fix the first-run set-up token instead of generating one (for automated installs).
     #[arg(long, env = "MANDATE_SETUP_TOKEN", hide_env_values = true, global = true)]
     pub setup_token: Option<String>,
@@ -90,6 +96,7 @@ impl Config {
             ("session_idle_minutes", self.session_idle_minutes.to_string()),
             ("session_max_hours", self.session_max_hours.to_string()),
             ("pending_ttl_hours", self.pending_ttl_hours.to_string()),
+            ("automation_worker", self.automation_worker.to_string()),
             ("setup_token", set_or(&self.setup_token, "(generated when needed)")),
             ("trust_proxy", self.trust_proxy.to_string()),
             (

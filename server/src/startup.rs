@@ -164,6 +164,9 @@ impl Application {
             .build();
         spawn_session_cleanup(app.db.clone());
         spawn_pending_expiry(app.db.clone());
+        if config.automation_worker {
+            spawn_automation_worker(app.clone());
+        }
         crate::mailer::start(&config, app.db.clone())?;
         let router = router(ServerState { leptos, app, config: Arc::new(config) });
         Ok(Application { listener, router, addr })
@@ -206,6 +209,27 @@ fn spawn_pending_expiry(conn: sea_orm::DatabaseConnection) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(expired = n, "expired pending actions"),
                 Err(e) => tracing::warn!(error = %e.message, "could not expire pending actions"),
+            }
+        }
+    });
+}
+
+/// Runs posted events' rules and continues runs whose waiting step a person decided
+/// (`services::automation::worker`): a round every half second, at once again while there
+/// was work.
+fn spawn_automation_worker(app: app::services::AppState) {
+    use app::services::automation::worker;
+    tokio::spawn(async move {
+        let name = worker::worker_name();
+        tracing::info!(worker = %name, "automation worker started");
+        loop {
+            match worker::run_once(app.gateway(), &name).await {
+                Ok(0) => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e.message, "automation worker round failed");
+                    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                }
             }
         }
     });

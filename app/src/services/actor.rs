@@ -69,7 +69,7 @@ impl Actor {
             org_slug: org_slug.to_string(),
             kind: ActorKind::Rule,
             id: rule_id.to_string(),
-            label: format!("rule \u{201c}{rule_name}\u{201d}"),
+            label: format!("Automation rule \u{201c}{rule_name}\u{201d}"),
             access: Arc::new(Access::default()),
             agent: Some(AgentBinding { store_id: store_id.to_string(), assistant_id: None }),
             meta: RequestMeta::default(),

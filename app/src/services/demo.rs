@@ -6,7 +6,9 @@
 //! above), discounts enabled up to 20 %, cancellations with the customer's confirmation, an
 //! assistant "Support assistant" with an agent key, and some history: actions invoked
 //! through the real gateway (`actions::invoke`) with that key, so the audit trail, the
-//! sandbox orders and the Approvals inbox show real, consistent data.
+//! sandbox orders and the Approvals inbox show real, consistent data. Two automation rules
+//! (the seed's "High Value Deal Alert" and "Refund requests become tasks") with one sample
+//! event run through the automation worker, so runs and a notification exist too.
 //!
 //! Idempotent by the org's short name: when `demo` exists nothing is changed.
 //! Every step goes through the same services a person would use (authorized as the demo
@@ -366,6 +368,7 @@ pub async fn seed_demo(
     .await?;
 
     let history = make_history(db, policy, secret_key, &key.secret).await?;
+    automation_demo(db, policy, secret_key, &me, &store.id).await?;
     Ok(DemoOutcome::Created(Box::new(DemoSeed {
         org_slug: org.slug,
         owner_email: OWNER_EMAIL.into(),
@@ -453,4 +456,68 @@ async fn make_history(
         out.push((action_type.to_string(), what.to_string(), status));
     }
     Ok(out)
+}
+
+/// The seed's example rule ("High Value Deal Alert") and a rule that opens a task for every
+/// refund request, both run once on a sample event through the same worker the server runs.
+async fn automation_demo(
+    db: &DatabaseConnection,
+    policy: &PolicyCache,
+    secret_key: &[u8; 32],
+    me: &Actor,
+    store_id: &str,
+) -> Result<(), AppError> {
+    use crate::domain::rules::RuleInput;
+    use crate::services::automation::{events, rules, worker};
+    let catalog = policy.catalog(db).await?;
+    let on = PermissionPatch { enabled: Some(true), requires_confirmation: Some(false), confirmation_by: None };
+    permissions::set(db, &catalog, me, store_id, "send_notification", on.clone()).await?;
+    permissions::set(db, &catalog, me, store_id, "create_task", on).await?;
+    let rule = |body: serde_json::Value| serde_json::from_value::<RuleInput>(body).map_err(|_| AppError::internal());
+    rules::create(
+        db,
+        policy,
+        me,
+        rule(json!({
+            "name": "High Value Deal Alert",
+            "description": "Tell the owners at once about opportunities of 100,000 or more.",
+            "module_type": "sales",
+            "trigger_id": "high_value_opportunity",
+            "store_id": store_id,
+            "conditions": [{"type": "value_threshold", "field": "value", "value": 100000}],
+            "actions": [{"type": "send_notification", "parameters": {
+                "recipients": ["Owner"], "title": "High-value opportunity", "channel": "in_app", "severity": "info",
+                "body": "New high-value opportunity: {{opportunity_name}} - ${{value}}"}}]
+        }))?,
+    )
+    .await?;
+    rules::create(
+        db,
+        policy,
+        me,
+        rule(json!({
+            "name": "Refund requests become tasks",
+            "description": "Someone looks at every refund request above 100 EUR.",
+            "module_type": "store",
+            "trigger_id": "refund_requested",
+            "store_id": store_id,
+            "conditions": [{"type": "greater_than", "field": "amount", "value": 100}],
+            "actions": [{"type": "create_task", "parameters": {
+                "title": "Refund request of {{amount}} {{currency}} for order {{order_id}}",
+                "description": "The customer says: {{reason}}", "priority": "high",
+                "linked_entity": {"type": "order", "id": "{{order_id}}"}}}]
+        }))?,
+    )
+    .await?;
+    let sample = events::EventInput {
+        trigger_id: "high_value_opportunity".into(),
+        store_id: Some(store_id.to_string()),
+        payload: json!({"opportunity_id": "op-1", "opportunity_name": "Nordwind Outdoor renewal",
+            "value": 150000, "currency": "USD", "owner_email": OWNER_EMAIL, "stage": "Negotiation"}),
+        caused_by_action_id: None,
+    };
+    events::accept(db, me, sample, None).await?;
+    let gw = Gateway { db, policy, secret_key, pending_ttl: chrono::Duration::hours(24) };
+    worker::drain(gw, "seed-demo").await?;
+    Ok(())
 }

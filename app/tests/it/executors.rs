@@ -864,7 +864,14 @@ db_test!(seed_demo_twice, |db| async move {
         )
     };
     let first = counts(db.clone(), o.id.clone()).await;
-    assert_eq!(first, (2, 1, 10, 9));
+    // Nine actions of the assistant's history and the demo rule's notification.
+    assert_eq!(first, (2, 1, 10, 10));
+    let runs = app::entities::rule_run::Entity::find()
+        .filter(app::entities::rule_run::Column::OrgId.eq(&o.id))
+        .all(&db)
+        .await
+        .unwrap();
+    assert_eq!(runs.iter().map(|r| r.status.as_str()).collect::<Vec<_>>(), ["succeeded"]);
 
     // Again: nothing new.
     match demo::seed_demo(&db, &cache, &KEY, Some("another password entirely".into())).await.unwrap() {

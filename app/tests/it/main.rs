@@ -13,6 +13,7 @@
 mod common;
 
 mod action_views;
+mod automation;
 mod decide_properties;
 mod executors;
 mod gateway;

@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod assistants;
 pub mod audit_events;
 pub mod auth;
+pub mod automation;
 pub mod check;
 pub mod connectors;
 pub mod json;
@@ -110,6 +111,21 @@ rest_routes! {
     DELETE "/assistants/{id}" => assistants::delete,
     PATCH "/assistants/{id}/allowed-actions" => assistants::set_allowed_actions,
     GET "/assistants/{id}/tools" => assistants::tools,
+    GET "/automation/triggers" => automation::triggers,
+    GET "/automation/rules" => automation::list,
+    POST "/automation/rules" => automation::create,
+    GET "/automation/rules/{id}" => automation::get,
+    PUT "/automation/rules/{id}" => automation::update,
+    DELETE "/automation/rules/{id}" => automation::delete,
+    PUT "/automation/rules/{id}/toggle" => automation::toggle,
+    POST "/automation/rules/{id}/test" => automation::test,
+    GET "/automation/rules/{id}/versions" => automation::versions,
+    POST "/automation/rules/{id}/versions/{version}/restore" => automation::restore,
+    POST "/events" => automation::post_event,
+    GET "/events/{id}" => automation::get_event,
+    GET "/automation/runs" => automation::list_runs,
+    GET "/automation/runs/{id}" => automation::get_run,
+    POST "/automation/runs/{id}/replay" => automation::replay_run,
 }
 
 /// Who the key is: its org, kind and role.

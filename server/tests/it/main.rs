@@ -6,6 +6,7 @@
 mod support;
 
 mod actions_views_http;
+mod automation_http;
 mod check_api;
 mod http;
 mod mfa_keys_audit_http;

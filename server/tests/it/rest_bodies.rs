@@ -31,6 +31,10 @@ const BODIES: &[(&str, &str)] = &[
     ("POST", "/api/v1/assistants"),
     ("PATCH", "/api/v1/assistants/x"),
     ("PATCH", "/api/v1/assistants/x/allowed-actions"),
+    ("POST", "/api/v1/automation/rules"),
+    ("PUT", "/api/v1/automation/rules/x"),
+    ("POST", "/api/v1/automation/rules/x/test"),
+    ("POST", "/api/v1/events"),
 ];
 
 #[tokio::test]

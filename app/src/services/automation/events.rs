@@ -10,11 +10,11 @@
 //! an action of a rule's run) is one level deeper than that run's event; past
 //! `MAX_DEPTH` it is stored as `dropped` with the reason, and no rule runs.
 
-use super::{authorize_at, runs};
+use super::authorize_at;
 use crate::domain::audit::canonical_json;
 use crate::domain::error::{ErrorCode, FieldError};
 use crate::domain::permission::Permission;
-use crate::domain::rules::{EventView, MAX_DEPTH};
+use crate::domain::rules::{ConditionRecord, EventView, RunView, StepRecord, MAX_DEPTH};
 use crate::domain::{triggers, AppError};
 use crate::entities::{action, automation_event as event, rule_run};
 use crate::services::access::authz::authorize_agent_or;
@@ -191,6 +191,26 @@ fn replay(existing: &event::Model, hash: &str) -> Result<Answer, AppError> {
     Ok(answer(existing, true))
 }
 
+/// The run as the API and pages show it.
+pub fn run_view(r: &rule_run::Model, trigger_id: &str) -> RunView {
+    RunView {
+        id: r.id.clone(),
+        event_id: r.event_id.clone(),
+        rule_id: r.rule_id.clone(),
+        rule_name: r.rule_name.clone(),
+        rule_version: r.rule_version,
+        store_id: r.store_id.clone(),
+        trigger_id: trigger_id.to_string(),
+        status: r.status.clone(),
+        conditions: serde_json::from_str::<Vec<ConditionRecord>>(&r.conditions).unwrap_or_default(),
+        steps: serde_json::from_str::<Vec<StepRecord>>(&r.steps).unwrap_or_default(),
+        error: r.error.clone(),
+        waiting_action_id: r.waiting_action_id.clone(),
+        created_at: rfc3339(&r.created_at),
+        finished_at: r.finished_at.as_ref().map(rfc3339),
+    }
+}
+
 /// One of the org's events, or NOT_FOUND.
 pub async fn load<C: ConnectionTrait>(conn: &C, org_id: &str, id: &str) -> Result<event::Model, AppError> {
     event::Entity::find_by_id(id.trim().to_string())
@@ -224,6 +244,6 @@ pub async fn get(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<Eve
         replay_of_run_id: e.replay_of_run_id.clone(),
         created_at: rfc3339(&e.created_at),
         processed_at: e.processed_at.as_ref().map(rfc3339),
-        runs: runs.iter().map(|r| runs::view(r, &e.trigger_id)).collect(),
+        runs: runs.iter().map(|r| run_view(r, &e.trigger_id)).collect(),
     })
 }

@@ -20,8 +20,8 @@ use crate::domain::catalog::redact;
 use crate::domain::permission::Permission;
 use crate::domain::policy::ActionRequest;
 use crate::domain::rules::{
-    check_conditions, render_step, saved_outputs, vars_of, ConditionRecord, RuleDefinition, RunView, StepRecord,
-    StepStatus, PAUSE_AFTER_FAILURES,
+    check_conditions, render_step, saved_outputs, vars_of, RuleDefinition, RunView, StepRecord, StepStatus,
+    PAUSE_AFTER_FAILURES,
 };
 use crate::domain::AppError;
 use crate::entities::{
@@ -32,7 +32,7 @@ use crate::services::access::authz::authorize_somewhere;
 use crate::services::actor::system_actor;
 use crate::services::audit::{self, lock_org, NewEvent};
 use crate::services::gateway::actions::{invoke_for_run, Answer, Gateway, InvokeInput};
-use crate::services::infra::db::{begin_write, new_id, now, rfc3339, WriteTx};
+use crate::services::infra::db::{begin_write, new_id, now, WriteTx};
 use crate::services::{Actor, RequestMeta};
 use sea_orm::sea_query::Condition;
 use sea_orm::{
@@ -41,26 +41,6 @@ use sea_orm::{
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-/// The run as the API and pages show it.
-pub fn view(r: &rule_run::Model, trigger_id: &str) -> RunView {
-    RunView {
-        id: r.id.clone(),
-        event_id: r.event_id.clone(),
-        rule_id: r.rule_id.clone(),
-        rule_name: r.rule_name.clone(),
-        rule_version: r.rule_version,
-        store_id: r.store_id.clone(),
-        trigger_id: trigger_id.to_string(),
-        status: r.status.clone(),
-        conditions: serde_json::from_str::<Vec<ConditionRecord>>(&r.conditions).unwrap_or_default(),
-        steps: serde_json::from_str::<Vec<StepRecord>>(&r.steps).unwrap_or_default(),
-        error: r.error.clone(),
-        waiting_action_id: r.waiting_action_id.clone(),
-        created_at: rfc3339(&r.created_at),
-        finished_at: r.finished_at.as_ref().map(rfc3339),
-    }
-}
 
 /// The rules an event runs: its org's active rules for its trigger, of its store or of
 /// every store (a replay: just the one rule, active or not), oldest first.
@@ -566,7 +546,7 @@ pub async fn list(db: &DatabaseConnection, actor: &Actor, filter: &RunFilter) ->
                 next_cursor = items.last().map(|v: &RunView| v.id.clone());
                 break 'pages;
             }
-            items.push(view(r, triggers.get(&r.event_id).map(String::as_str).unwrap_or_default()));
+            items.push(events::run_view(r, triggers.get(&r.event_id).map(String::as_str).unwrap_or_default()));
         }
         if exhausted {
             break;
@@ -603,7 +583,7 @@ pub async fn get(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<(Ru
         .ok_or_else(|| AppError::not_found("Run"))?;
     authorize_at(actor, Permission::AuditRead, r.store_id.as_deref())?;
     let e = events::load(db, &actor.org_id, &r.event_id).await?;
-    Ok((view(&r, &e.trigger_id), serde_json::from_str(&e.payload).unwrap_or(Value::Null)))
+    Ok((events::run_view(&r, &e.trigger_id), serde_json::from_str(&e.payload).unwrap_or(Value::Null)))
 }
 
 /// Replays a run: a new event with the original payload, store and depth, for that rule
