@@ -62,6 +62,7 @@ test('the owner builds the high-value deal alert, dry-runs it, saves it, and an 
   await expect(palette.getByTestId('palette-group-business').getByRole('button')).toHaveCount(18);
   await expect(palette.getByTestId('palette-group-commerce').getByRole('button', { name: 'Refund a payment' })).toBeVisible();
   await expect(palette.getByTestId('palette-group-automation')).toContainText('Example: Notify the Owner');
+  await palette.screenshot({ path: 'test-results/review/automation-palette.png' });
   await page.keyboard.press('Escape');
   await expect(palette).toBeHidden();
 
@@ -126,6 +127,7 @@ test('the owner builds the high-value deal alert, dry-runs it, saves it, and an 
   await page.screenshot({ path: 'test-results/review/automation-runs.png', fullPage: true });
 
   // The step's audit link opens the action the rule took.
+  await runs.open(run);
   await run.getByTestId('run-step-audit').click();
   await expect(page.getByTestId('action-status')).toHaveText('Executed');
 
@@ -176,6 +178,7 @@ test('mistakes are shown next to their inputs, nothing typed is lost, and versio
   await expect(editor.step(0)).toContainText('events carry no field "customer_mood"');
   await expect(editor.stepInput(0, 'Message')).toHaveValue('Hi {{customer_mood}}');
   await expect(editor.stepInput(0, 'Title')).toHaveValue('Heads up');
+  await page.screenshot({ path: 'test-results/review/automation-editor-errors.png', fullPage: true });
 
   // Fixed, it saves; a second save with another name is version 2.
   await editor.setBasics({ name: 'Draft alert' });
@@ -197,6 +200,7 @@ test('mistakes are shown next to their inputs, nothing typed is lost, and versio
   await expect(editor.field('Name')).toHaveValue('Draft alert');
   await expect(editor.versionRows()).toHaveCount(3);
   await expect(editor.versionRows().first()).toContainText('Restored version 1');
+  await page.getByTestId('version-history').screenshot({ path: 'test-results/review/automation-versions.png' });
 
   // Deleting asks first, then the list says so.
   await editor.delete();

@@ -69,6 +69,7 @@ pub struct RunDetail {
     pub payload: serde_json::Value,
 }
 
+#[cfg(feature = "ssr")]
 fn blank(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }

@@ -4,7 +4,7 @@
 
 use crate::api::auth::{get_session_state, CurrentUser, Logout};
 use leptos::prelude::*;
-use leptos_router::components::{Outlet, Redirect, A};
+use leptos_router::components::{Outlet, Redirect};
 use leptos_router::hooks::use_location;
 
 /// A navigation entry, shown when the user holds `permission` somewhere (None: everyone).
@@ -160,11 +160,14 @@ fn Sidebar(user: CurrentUser) -> impl IntoView {
                                             let current = move || is_current(&location.pathname.get(), href);
                                             view! {
                                                 <li>
-                                                    <A href=href attr:class="nav-link" attr:aria-current=move || current().then_some("page")>
+                                                    // A plain link (the router still navigates in place): the
+                                                    // router's <A> would mark every entry the path is under as
+                                                    // current, "Automation" on /automation/runs too.
+                                                    <a href=href class="nav-link" aria-current=move || current().then_some("page")>
                                                         {label}
                                                         {(href == "/approvals").then(|| view! { <crate::pages::approvals::ApprovalsBadge/> })}
                                                         {(href == "/notifications").then(|| view! { <crate::pages::notifications::NotificationsBadge/> })}
-                                                    </A>
+                                                    </a>
                                                 </li>
                                             }
                                         })

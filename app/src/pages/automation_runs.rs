@@ -11,7 +11,7 @@ use crate::api::check::catalog_list;
 use crate::components::format::time_to_second;
 use crate::components::notice::{ChangeNotice, ErrorNotice};
 use crate::components::paged::{PagedEmpty, Pager};
-use crate::components::rule_editor::dry_run::{input_titles, ConditionResultItem, ParamList};
+use crate::components::rule_editor::dry_run::{input_fields, ConditionResultItem, ParamList};
 use crate::components::rule_editor::model::{field_words, run_status_badge, run_status_option, step_status_badge};
 use crate::domain::actions::url_encode;
 use crate::domain::catalog::ActionDef;
@@ -284,7 +284,7 @@ fn RunBody(r: RunView, ctx: RunsCtx) -> impl IntoView {
 fn StepItem(s: StepRecord, ctx: RunsCtx) -> impl IntoView {
     let def = ctx.catalog.with_value(|c| c.iter().find(|d| d.id == s.kind).cloned());
     let name = def.as_ref().map(|d| d.name.clone()).unwrap_or_else(|| field_words(&s.kind));
-    let titles = input_titles(def.as_ref());
+    let fields = input_fields(def.as_ref());
     let (text, class) = step_status_badge(s.status);
     view! {
         <li class="dry-run-step" data-testid="run-step">
@@ -292,7 +292,7 @@ fn StepItem(s: StepRecord, ctx: RunsCtx) -> impl IntoView {
                 {format!("Step {}: {name} ", s.index + 1)}
                 <span class=class data-testid="run-step-status">{text}</span>
             </h4>
-            <ParamList params=s.parameters.clone() titles/>
+            <ParamList params=s.parameters.clone() fields/>
             {s.reason.clone().map(|r| view! { <p data-testid="run-step-reason"><strong>"Why: "</strong>{r}</p> })}
             {s.error.clone().map(|e| view! { <p class="banner banner-error" data-testid="run-step-error">{e}</p> })}
             {s.action_id.clone().map(|a| view! {

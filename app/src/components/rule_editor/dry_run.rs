@@ -4,6 +4,7 @@
 
 use super::Ctx;
 use crate::components::decision::TraceTable;
+use crate::components::schema_form::{choice_label, fields_of, FieldKind, SchemaField};
 use crate::domain::policy::{Decision, Outcome};
 use crate::domain::rules::{ConditionRecord, DryRun, DryRunStep};
 use leptos::prelude::*;
@@ -50,9 +51,25 @@ pub fn ConditionResultItem(c: ConditionRecord) -> impl IntoView {
     }
 }
 
-/// Inputs as a list of label and value.
+/// A parameter as a list shows it: its input's title and its value in words (a choice as
+/// "In app", a list of texts joined).
+pub fn param_text(fields: &[SchemaField], name: &str, value: &Value) -> (String, String) {
+    let field = fields.iter().find(|f| f.path == name);
+    let title = field.map(|f| f.title.clone()).unwrap_or_else(|| super::model::field_words(name));
+    let text = match (field.map(|f| &f.kind), value) {
+        (Some(FieldKind::Choice(_)), Value::String(s)) => choice_label(s),
+        (_, Value::String(s)) => s.clone(),
+        (_, Value::Array(items)) if items.iter().all(Value::is_string) => {
+            items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")
+        }
+        (_, other) => other.to_string(),
+    };
+    (title, text)
+}
+
+/// Inputs as a list of label and value; `fields` are the action's top-level inputs.
 #[component]
-pub fn ParamList(params: Value, #[prop(optional)] titles: Vec<(String, String)>) -> impl IntoView {
+pub fn ParamList(params: Value, #[prop(optional)] fields: Vec<SchemaField>) -> impl IntoView {
     let Value::Object(m) = params else {
         return view! { <p class="muted">"No inputs."</p> }.into_any();
     };
@@ -62,14 +79,7 @@ pub fn ParamList(params: Value, #[prop(optional)] titles: Vec<(String, String)>)
     view! {
         <dl class="kv param-list" data-testid="step-params">
             {m.into_iter().map(|(k, v)| {
-                let title = titles.iter().find(|(n, _)| *n == k).map(|(_, t)| t.clone()).unwrap_or_else(|| super::model::field_words(&k));
-                let shown = match v {
-                    Value::String(s) => s,
-                    Value::Array(items) if items.iter().all(Value::is_string) => {
-                        items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")
-                    }
-                    other => other.to_string(),
-                };
+                let (title, shown) = param_text(&fields, &k, &v);
                 view! { <dt>{title}</dt> <dd>{shown}</dd> }
             }).collect_view()}
         </dl>
@@ -93,23 +103,20 @@ pub fn verdict(d: &Decision) -> (String, &'static str) {
     }
 }
 
-/// The schema titles of an action's inputs (by name), for showing its parameters.
-pub fn input_titles(def: Option<&crate::domain::catalog::ActionDef>) -> Vec<(String, String)> {
-    def.map(|d| {
-        crate::components::schema_form::fields_of(&d.input_schema, "").into_iter().map(|f| (f.path, f.title)).collect()
-    })
-    .unwrap_or_default()
+/// An action's top-level inputs (for titles and choices), when the catalog has it.
+pub fn input_fields(def: Option<&crate::domain::catalog::ActionDef>) -> Vec<SchemaField> {
+    def.map(|d| fields_of(&d.input_schema, "")).unwrap_or_default()
 }
 
 #[component]
 fn DryRunStepItem(s: DryRunStep) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let name = ctx.def(&s.kind).map(|d| d.name).unwrap_or_else(|| s.kind.clone());
-    let titles = input_titles(ctx.def(&s.kind).as_ref());
+    let fields = input_fields(ctx.def(&s.kind).as_ref());
     view! {
         <li class="dry-run-step" data-testid="dry-run-step">
             <h4>{format!("Step {}: {name}", s.index + 1)}</h4>
-            {s.parameters.map(|p| view! { <ParamList params=p titles/> })}
+            {s.parameters.map(|p| view! { <ParamList params=p fields/> })}
             {s.decision.map(|d| {
                 let (text, class) = verdict(&d);
                 view! {

@@ -309,8 +309,9 @@ pub fn RuleEditor(data: RuleEditorData, page: EditorPage) -> impl IntoView {
             });
         }
         if !ok {
-            server_error
-                .set(Some(AppError::validation("Some inputs of the actions need attention: each is marked at its input.")));
+            server_error.set(Some(AppError::validation(
+                "Some inputs of the actions need attention: each is marked at its input.",
+            )));
             return None;
         }
         let conditions = ctx

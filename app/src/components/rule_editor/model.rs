@@ -379,7 +379,9 @@ mod tests {
             let v = value_of(kind, typed);
             assert_eq!(value_of(kind, &value_text(&v)), v, "{typed}");
         }
-        assert_eq!(value_text(&json!("007")), "\"007\"");
+        assert_eq!(value_text(&json!("007")), "007");
+        assert_eq!(value_text(&json!("42")), "\"42\"");
+        assert_eq!(value_of(ConditionType::Equals, &value_text(&json!("42"))), json!("42"));
         assert_eq!(value_text(&json!(100000)), "100000");
     }
 

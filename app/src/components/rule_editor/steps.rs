@@ -5,10 +5,11 @@
 //! the dry run's own rendering).
 
 use super::conditions::focus_later;
+use super::dry_run::param_text;
 use super::palette::ActionPalette;
 use super::{Ctx, StepRow};
 use crate::components::form::{hydrated, FieldError, FieldIds};
-use crate::components::schema_form::{build_object, error_path, fields_of, SchemaField, SchemaForm};
+use crate::components::schema_form::{build_object, error_path, fields_of, SchemaForm};
 use crate::domain::rules::{output_fields, outputs_available, preview_step, RuleAction, SavedOutputs};
 use leptos::prelude::*;
 use serde_json::Value;
@@ -43,22 +44,6 @@ pub(super) fn StepsSection(error: Signal<Option<String>>) -> impl IntoView {
             <ActionPalette on_pick=add/>
         </section>
     }
-}
-
-/// A parameter's value as the preview shows it: text as is, lists of text joined.
-fn shown(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Array(items) if items.iter().all(Value::is_string) => {
-            items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")
-        }
-        other => other.to_string(),
-    }
-}
-
-/// The title of the top-level input `name`.
-fn title_of(fields: &[SchemaField], name: &str) -> String {
-    fields.iter().find(|f| f.path == name).map(|f| f.title.clone()).unwrap_or_else(|| name.to_string())
 }
 
 #[component]
@@ -151,11 +136,12 @@ fn StepCard(row: StepRow, available: Memo<Vec<Vec<SavedOutputs>>>) -> impl IntoV
                 let mut one = serde_json::Map::new();
                 one.insert(k.clone(), v);
                 let a = RuleAction { kind: kind.clone(), parameters: Value::Object(one), save_as: None };
+                let title = fields_stored.with_value(|f| param_text(f, &k, &Value::Null).0);
                 let rendered = match preview_step(&a, &payload, &saved).0 {
-                    Ok(p) => Ok(shown(&p[&k])),
+                    Ok(p) => Ok(fields_stored.with_value(|f| param_text(f, &k, &p[&k]).1)),
                     Err(e) => Err(e.split_once(": ").map(|(_, m)| m.to_string()).unwrap_or(e)),
                 };
-                (fields_stored.with_value(|f| title_of(f, &k)), rendered)
+                (title, rendered)
             })
             .collect())
     });
