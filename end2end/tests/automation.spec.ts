@@ -3,6 +3,10 @@ import { StoresPage } from '../pages/stores';
 import { StoreActionsPage } from '../pages/store-actions';
 import { AutomationPage, AutomationRunsPage, RuleEditorPage } from '../pages/automation';
 import { NotificationsPage } from '../pages/inbox';
+import { PeoplePage } from '../pages/people';
+import { OutboxPage } from '../pages/outbox';
+import { InvitePage } from '../pages/invite';
+import { OverviewPage } from '../pages/overview';
 import { signInAsOwner, serverFn } from '../helpers';
 
 const RULE = 'High Value Deal Alert';
@@ -126,9 +130,14 @@ test('the owner builds the high-value deal alert, dry-runs it, saves it, and an 
   await expect(skipped.getByTestId('run-replay')).toHaveCount(0);
   await page.screenshot({ path: 'test-results/review/automation-runs.png', fullPage: true });
 
-  // The step's audit link opens the action the rule took.
+  // The run on its own page shows the event it ran on; its step links to the action taken.
   await runs.open(run);
-  await run.getByTestId('run-step-audit').click();
+  await run.getByTestId('run-link').click();
+  await expect(page.getByRole('heading', { name: RULE, level: 1 })).toBeVisible();
+  await expect(page.getByTestId('run-status')).toHaveText('Succeeded');
+  await expect(page.getByTestId('run-payload')).toContainText('Globex expansion');
+  await page.screenshot({ path: 'test-results/review/automation-run.png', fullPage: true });
+  await page.getByTestId('run-step-audit').click();
   await expect(page.getByTestId('action-status')).toHaveText('Executed');
 
   // The owner got the in-app notification with the message filled in.
@@ -137,9 +146,25 @@ test('the owner builds the high-value deal alert, dry-runs it, saves it, and an 
   await expect(notifications.item('Big deal')).toContainText('New high-value opportunity: Globex expansion - $240000');
   await expect(notifications.item('Big deal')).toHaveCount(1);
 
+  // An event without the opportunity's name: the message can't be filled in, so the run fails
+  // and says why; the owner replays it from the history.
+  await postEvent(request, key.secret, storeId, { opportunity_id: 'opp-3', value: 300000, currency: 'USD' });
+  const failed = await runs.waitForRun(RULE, 'Failed');
+  await runs.open(failed);
+  await expect(failed.getByTestId('run-step-status')).toHaveText('Failed');
+  await expect(failed.getByTestId('run-step-error')).toContainText('opportunity_name');
+  await failed.getByRole('button', { name: 'Replay' }).click();
+  await expect(page.getByTestId('runs-notice')).toContainText('Replay queued');
+  const failedRuns = runs.runs().filter({ has: page.getByTestId('run-status').getByText('Failed', { exact: true }) });
+  await expect(async () => {
+    await runs.goto();
+    await expect(failedRuns).toHaveCount(2, { timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+
   // The list now shows the last run; switching the rule off sticks.
   await rules.goto();
-  await expect(rules.row(RULE).getByTestId('rule-last-run')).toContainText('Succeeded');
+  await expect(rules.row(RULE).getByTestId('rule-last-run')).toContainText('Failed');
+  await expect(rules.row(RULE).getByTestId('rule-health')).toContainText('Failed 2 times in a row');
   await rules.setOn(RULE, false);
   await rules.goto();
   await expect(rules.toggle(RULE)).not.toBeChecked();
@@ -156,6 +181,15 @@ test('mistakes are shown next to their inputs, nothing typed is lost, and versio
   await editor.addCondition({ field: 'Value', comparison: 'is at least', value: '' });
   await editor.addAction('notification', 'Send a notification');
   await editor.fillStep(0, { Recipients: 'Owner', Message: 'Hi {{customer_mood}}' }, { Channel: 'In app', Severity: 'Warning' });
+
+  // A step that saves its outputs offers them to the steps after it, by the name they must be typed as.
+  await editor.step(0).getByLabel('Save outputs as (optional)').fill('alert');
+  await editor.addAction('task', 'Create a task');
+  await expect(editor.step(1).getByTestId('outputs-available')).toContainText('{{vars.alert.notification_ids}} — Notification ids');
+  await expect(editor.step(0).getByTestId('outputs-available')).toHaveCount(0);
+  await editor.step(1).getByRole('button', { name: 'Remove step 2' }).click();
+  await expect(editor.steps()).toHaveCount(1);
+  await editor.step(0).getByLabel('Save outputs as (optional)').fill('');
 
   // The preview says which field the event lacks.
   await expect(editor.preview(0).getByTestId('preview-missing')).toContainText('customer_mood');
@@ -207,4 +241,67 @@ test('mistakes are shown next to their inputs, nothing typed is lost, and versio
   await rules.expectOpen();
   await expect(rules.notice()).toContainText('“Draft alert” is deleted.');
   await expect(rules.row('Draft alert')).toHaveCount(0);
+});
+
+test('a Viewer sees the rules and may dry-run one, but is offered nothing that changes them', async ({ page, browser, request }) => {
+  await signInAsOwner(page);
+  const store = await serverFn(page, 'stores_create', { name: 'Viewer Deal Shop', currency: 'USD', team_id: '' });
+  // The rule comes through the REST API, as an integration would create it.
+  const key = await serverFn(page, 'api_keys_create', { name: 'Rules integration', role_id: 'role-owner', scope: 'org' });
+  const created = await request.post('/api/v1/automation/rules', {
+    headers: { Authorization: `Bearer ${key.secret}` },
+    data: {
+      name: 'Watched alert',
+      module_type: 'sales',
+      trigger_id: 'high_value_opportunity',
+      store_id: store.id,
+      conditions: [{ type: 'value_threshold', field: 'value', value: 100000 }],
+      actions: [{ type: 'send_notification', parameters: { recipients: ['Owner'], title: 'Big deal', body: BODY, channel: 'in_app', severity: 'info' } }],
+    },
+  });
+  expect(created.status(), await created.text()).toBe(201);
+  const rule = await created.json();
+
+  const people = new PeoplePage(page);
+  await people.goto();
+  await people.invite('marie@example.com', 'Marie Curie', 'Viewer');
+  const outbox = new OutboxPage(page);
+  await outbox.goto();
+  const link = await outbox.linkSentTo('marie@example.com');
+  const context = await browser.newContext();
+  const viewerPage = await context.newPage();
+  const invite = new InvitePage(viewerPage);
+  await invite.open(link);
+  await invite.accept('radium glows softly');
+  await new OverviewPage(viewerPage).expectOpen();
+
+  // The list: the rule and its state, but no switch and no "New rule".
+  const rules = new AutomationPage(viewerPage);
+  await rules.goto();
+  await expect(rules.row('Watched alert').getByTestId('rule-state')).toHaveText('On');
+  await expect(viewerPage.getByRole('switch')).toHaveCount(0);
+  await expect(viewerPage.getByTestId('new-rule')).toHaveCount(0);
+  // Runs are part of the audit trail: no entry for them, and the address says so.
+  const nav = viewerPage.getByRole('navigation', { name: 'Main' });
+  await expect(nav.getByRole('heading', { name: 'Stores & automation' })).toBeVisible();
+  await expect(nav.getByRole('link', { name: 'Automation', exact: true })).toBeVisible();
+  await expect(nav.getByRole('link', { name: 'Automation runs' })).toHaveCount(0);
+  await expect(nav.getByRole('heading', { name: 'Audit', exact: true })).toHaveCount(0);
+
+  // The editor is read-only: no Save, Restore or Delete; a dry run still answers.
+  const editor = new RuleEditorPage(viewerPage);
+  await editor.goto(rule.id);
+  await expect(viewerPage.getByTestId('rule-read-only')).toContainText('not change it');
+  await expect(viewerPage.getByRole('button', { name: 'Save rule' })).toHaveCount(0);
+  await expect(viewerPage.getByRole('button', { name: 'Delete rule…' })).toHaveCount(0);
+  await expect(viewerPage.getByTestId('version-restore')).toHaveCount(0);
+  await editor.dryRun();
+  await expect(editor.dryRunResult().getByTestId('dry-run-matched')).toHaveAttribute('data-matched', 'true');
+  // Notifications are off in this store, so the decision is a refusal, with the reason.
+  await expect(editor.dryRunResult().getByTestId('dry-run-decision')).toHaveAttribute('data-outcome', 'deny');
+  await expect(editor.dryRunResult().getByTestId('dry-run-reason')).not.toBeEmpty();
+
+  await viewerPage.goto('/automation/runs');
+  await expect(viewerPage.getByTestId('error-notice')).toContainText('Not allowed');
+  await context.close();
 });

@@ -211,9 +211,10 @@ fn RunItem(r: RunView, ctx: RunsCtx) -> impl IntoView {
     }
 }
 
-/// A run's details: its conditions, steps, error, and Replay.
+/// A run's details: its conditions, steps, error, and Replay (`own_page`: on the run's own
+/// page, which needs no link to itself).
 #[component]
-fn RunBody(r: RunView, ctx: RunsCtx) -> impl IntoView {
+fn RunBody(r: RunView, ctx: RunsCtx, #[prop(optional)] own_page: bool) -> impl IntoView {
     let replay = Action::new(move |id: &String| {
         let id = id.clone();
         async move { automation_run_replay(id).await }
@@ -238,7 +239,9 @@ fn RunBody(r: RunView, ctx: RunsCtx) -> impl IntoView {
             <p class="muted small">
                 {version} " · "
                 <a href=format!("/automation/rules/{}", r.rule_id)>"Open the rule"</a> " · "
-                <a href=format!("/automation/runs/{}", r.id) data-testid="run-link">"This run on its own page"</a> " · "
+                {(!own_page).then(|| view! {
+                    <a href=format!("/automation/runs/{}", r.id) data-testid="run-link">"This run on its own page"</a> " · "
+                })}
                 <a href=format!("/audit?rule_run_id={}", r.id)>"Its actions in the audit trail"</a>
             </p>
             {r.error.clone().map(|e| view! { <p class="banner banner-error" data-testid="run-error">{e}</p> })}
@@ -338,7 +341,7 @@ pub fn AutomationRunPage() -> impl IntoView {
                                 </p>
                             </div>
                             <section class="card" aria-label="The run">
-                                <RunBody r=d.run ctx/>
+                                <RunBody r=d.run ctx own_page=true/>
                             </section>
                             <section class="card" aria-labelledby="run-event">
                                 <h2 id="run-event">"The event"</h2>

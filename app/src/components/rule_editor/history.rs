@@ -33,7 +33,7 @@ fn what_changed(v: &VersionView) -> String {
     let list = if words.is_empty() { "nothing".to_string() } else { words.join(", ") };
     let mut out = format!("Changed {list}");
     if let Some(n) = v.note.strip_prefix("restored ") {
-        out = format!("Restored {n} ({})", list);
+        out = format!("Restored {n} (changed: {list})");
     } else if v.note == "switched on" || v.note == "switched off" {
         out = crate::components::format::capitalised(&v.note);
     }
@@ -197,6 +197,6 @@ mod tests {
             "Changed switched on or off, store"
         );
         assert_eq!(what_changed(&version(3, &["is_active"], "switched off")), "Switched off");
-        assert_eq!(what_changed(&version(4, &["name"], "restored version 1")), "Restored version 1 (name)");
+        assert_eq!(what_changed(&version(4, &["name"], "restored version 1")), "Restored version 1 (changed: name)");
     }
 }

@@ -26,7 +26,7 @@ use crate::domain::rules::{ConditionInput, DryRun, RuleAction, RuleDefinition, R
 use crate::domain::triggers::{self, MODULE_TYPES};
 use crate::domain::AppError;
 use leptos::prelude::*;
-use model::{route_errors, sample_for, value_of, value_text, RoutedErrors};
+use model::{route_errors, sample_text, value_of, value_text, RoutedErrors};
 use std::collections::BTreeMap;
 
 /// What outlives one load of the editor (a save loads it again): the sample event, the
@@ -197,6 +197,7 @@ impl Ctx {
 #[component]
 pub fn RuleEditor(data: RuleEditorData, page: EditorPage) -> impl IntoView {
     let can_save = data.can_save();
+    let is_new = data.rule.is_none();
     let rule = data.rule.clone();
     let rule_id = StoredValue::new(rule.as_ref().map(|r| r.id.clone()));
     let d: Option<RuleDefinition> = rule.as_ref().map(|r| r.definition.clone());
@@ -387,7 +388,11 @@ pub fn RuleEditor(data: RuleEditorData, page: EditorPage) -> impl IntoView {
     view! {
         {(!can_save).then(|| view! {
             <div class="banner banner-info" role="note" data-testid="rule-read-only">
-                "You can see this rule and try it on a sample event, but not change it (that needs the rules.manage permission for its store)."
+                {if is_new {
+                    "You can try a rule on a sample event here, but not save one: creating rules needs the rules.manage permission."
+                } else {
+                    "You can see this rule and try it on a sample event, but not change it: that needs the rules.manage permission for its store."
+                }}
             </div>
         })}
         <form class="rule-editor" on:submit=on_save novalidate=true aria-label=format!("Rule: {title}")>
@@ -512,7 +517,7 @@ fn store_options(
 /// Replaces the sample event with the trigger's example.
 pub(crate) fn set_sample(page: EditorPage, trigger_id: &str) {
     if let Some(t) = triggers::find(trigger_id) {
-        page.sample.set(serde_json::to_string_pretty(&sample_for(t)).unwrap_or_default());
+        page.sample.set(sample_text(t));
         page.sample_edited.set(false);
     }
 }

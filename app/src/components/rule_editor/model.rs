@@ -151,6 +151,19 @@ pub fn sample_for(trigger: &TriggerDef) -> Value {
     Value::Object(out)
 }
 
+/// The sample event as the editor's text area shows it: JSON with the fields in the
+/// trigger's order, one per line.
+pub fn sample_text(trigger: &TriggerDef) -> String {
+    let sample = sample_for(trigger);
+    let lines: Vec<String> = trigger
+        .fields()
+        .map(|f| {
+            format!("  {}: {}", Value::String(f.name.to_string()), sample.get(f.name).cloned().unwrap_or(Value::Null))
+        })
+        .collect();
+    format!("{{\n{}\n}}", lines.join(",\n"))
+}
+
 /// The palette's groups, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ActionGroup {
@@ -398,6 +411,9 @@ mod tests {
         assert_eq!(hv["opportunity_name"], json!("Acme renewal"));
         assert_eq!(hv["opportunity_id"], json!("opportunity-1001"));
         assert_eq!(hv["owner_email"], json!("sam@example.com"));
+        let text = sample_text(find("high_value_opportunity").unwrap());
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), hv);
+        assert!(text.starts_with("{\n  \"opportunity_id\": \"opportunity-1001\",\n  \"opportunity_name\""), "{text}");
         let changed = sample_for(find("opportunity_stage_changed").unwrap());
         assert_eq!(changed["previous"]["stage"], json!("Proposal"));
         assert_ne!(changed["previous"]["stage"], changed["stage"]);
