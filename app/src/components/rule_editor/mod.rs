@@ -667,7 +667,10 @@ fn SampleInput(page: EditorPage, error: Signal<Option<String>>) -> impl IntoView
             Err(e) => Some(format!("This is not valid JSON yet: {e}")),
         })
     });
-    let message = Signal::derive(move || error.get().or_else(|| parse_error.get()));
+    // Checked when the field is left (or a dry run answers), not at every keystroke: a
+    // half-typed object is not yet a mistake worth announcing.
+    let left = RwSignal::new(false);
+    let message = Signal::derive(move || error.get().or_else(|| parse_error.get().filter(|_| left.get())));
     let described = {
         let ids = ids.clone();
         move || ids.described_by(true, message.get().is_some())
@@ -689,7 +692,9 @@ fn SampleInput(page: EditorPage, error: Signal<Option<String>>) -> impl IntoView
                 on:input=move |ev| {
                     page.sample.set(event_target_value(&ev));
                     page.sample_edited.set(true);
+                    left.set(false);
                 }
+                on:blur=move |_| left.set(true)
             ></textarea>
             <FieldError id=ids.error.clone() message/>
             <button type="button" class="btn btn-small" data-testid="sample-reset" disabled=move || !ready.get() on:click=move |_| set_sample(page, &ctx.trigger_id.get_untracked())>

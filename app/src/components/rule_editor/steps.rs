@@ -46,6 +46,9 @@ pub(super) fn StepsSection(error: Signal<Option<String>>) -> impl IntoView {
     }
 }
 
+/// One input in the live preview: its title, and its value filled in or why it can't be.
+type PreviewRow = (String, Result<String, String>);
+
 #[component]
 fn StepCard(row: StepRow, available: Memo<Vec<Vec<SavedOutputs>>>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
@@ -121,7 +124,7 @@ fn StepCard(row: StepRow, available: Memo<Vec<Vec<SavedOutputs>>>) -> impl IntoV
     let kind = row.kind.clone();
 
     // The live preview: each input filled in from the sample event.
-    let preview = Memo::new(move |_| -> Result<Vec<(String, Result<String, String>)>, String> {
+    let preview = Memo::new(move |_| -> Result<Vec<PreviewRow>, String> {
         let payload: Value = ctx
             .sample
             .with(|s| serde_json::from_str(s))
@@ -224,7 +227,7 @@ fn StepCard(row: StepRow, available: Memo<Vec<Vec<SavedOutputs>>>) -> impl IntoV
                 />
                 <FieldError id=FieldIds::new(format!("step-{key}-save-as")).error message=save_as_error/>
             </div>
-            <div class="step-preview" data-testid="step-preview" aria-live="polite">
+            <div class="step-preview" data-testid="step-preview">
                 <h4>"Preview with the sample event"</h4>
                 {move || match preview.get() {
                     Err(m) => view! { <p class="muted">{m}</p> }.into_any(),
