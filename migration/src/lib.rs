@@ -15,6 +15,7 @@ mod m20261123_000011_actions;
 mod m20261123_000012_executors;
 mod m20261123_000013_access_version;
 mod m20261206_000014_automation;
+mod m20261206_000015_spend;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000012_executors::Migration),
             Box::new(m20261123_000013_access_version::Migration),
             Box::new(m20261206_000014_automation::Migration),
+            Box::new(m20261206_000015_spend::Migration),
         ]
     }
 }

@@ -22,6 +22,7 @@ pub mod permission;
 pub mod policy;
 pub mod roles;
 pub mod rules;
+pub mod spend;
 pub mod stores;
 pub mod teams;
 pub mod totp;

@@ -146,12 +146,21 @@ pub struct UsageTotals {
     pub amount: Decimal,
 }
 
-/// An enforced or alerting quota's state (spend quotas; none until quotas are configured).
+/// A quota that applies to the request (§2 Spend and quotas): how much of it the period has
+/// used, what this request would add (1 for a count quota, the amount for an amount quota)
+/// and whose it is in the tree ("team Support", "the organisation").
 #[derive(Clone, Debug, PartialEq)]
 pub struct QuotaUse {
     pub name: String,
+    /// Whose quota it is, in words: "assistant “Chat bot”", "team “Support”", "the organisation".
+    pub owner: String,
+    /// "today", "this week", "this month".
+    pub period: String,
     pub used: Decimal,
+    pub adds: Decimal,
     pub limit: Decimal,
+    /// Money quotas name their currency ("120.00 EUR"); counts have none.
+    pub currency: Option<String>,
     pub enforce: bool,
 }
 
@@ -558,8 +567,25 @@ pub fn decide(
 
     // 7. Enforced quotas.
     for q in &usage.quotas {
-        let over = q.used >= q.limit;
-        let detail = format!("Quota \"{}\": {} of {} used.", q.name, number(q.used), number(q.limit));
+        let over = q.used + q.adds > q.limit;
+        let show = |d: Decimal| match &q.currency {
+            Some(c) => format!("{} {c}", money(d)),
+            None => number(d),
+        };
+        let detail = if over {
+            format!(
+                "The quota \"{}\" of {} allows {} {}; {} used, and this would make {}{}.",
+                q.name,
+                q.owner,
+                show(q.limit),
+                q.period,
+                show(q.used),
+                show(q.used + q.adds),
+                if q.enforce { "" } else { " (alert only, not enforced)" }
+            )
+        } else {
+            format!("The quota \"{}\" of {}: {} of {} used {}.", q.name, q.owner, show(q.used), show(q.limit), q.period)
+        };
         let outcome = (over && q.enforce).then_some(Outcome::Deny);
         trace.push(step("quota", Level::Org, !over || !q.enforce, outcome, detail));
     }

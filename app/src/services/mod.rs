@@ -19,6 +19,7 @@ pub mod gateway;
 pub mod identity;
 pub mod infra;
 pub mod org;
+pub mod spend;
 pub mod state;
 pub mod stores;
 

@@ -21,6 +21,7 @@ mod inbox;
 mod mfa_keys_audit;
 mod permissions;
 mod services;
+mod spend;
 mod stores;
 mod structure;
 mod teams_roles;

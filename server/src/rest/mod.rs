@@ -14,6 +14,7 @@ pub mod json;
 pub mod permissions;
 pub mod problem;
 pub mod roles;
+pub mod spend;
 pub mod stores;
 pub mod teams;
 pub mod users;
@@ -126,6 +127,12 @@ rest_routes! {
     GET "/automation/runs" => automation::list_runs,
     GET "/automation/runs/{id}" => automation::get_run,
     POST "/automation/runs/{id}/replay" => automation::replay_run,
+    POST "/expenditures" => spend::record,
+    GET "/quotas" => spend::list,
+    POST "/quotas" => spend::create,
+    PATCH "/quotas/{id}" => spend::update,
+    DELETE "/quotas/{id}" => spend::delete,
+    GET "/usage" => spend::usage,
 }
 
 /// Who the key is: its org, kind and role.

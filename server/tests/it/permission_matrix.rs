@@ -312,6 +312,33 @@ fn rest_cases() -> Vec<Case> {
         case!(entity "POST" "/automation/runs/{id}/replay", Need::Perm("rules.manage"), |fx, org| {
             Req::json("POST", format!("/api/v1/automation/runs/{}/replay", new_run(fx, org).await), json!({}))
         }),
+        // Spend: recording and quotas need quotas.manage at the entity's scope, reading usage.read
+        case!(entity "POST" "/expenditures", Need::Perm("quotas.manage"), |fx, org| {
+            Req::json(
+                "POST",
+                "/api/v1/expenditures",
+                json!({"entity_type": "assistant", "entity_id": org.assistant_id, "amount": "0.01", "currency": "EUR",
+                       "item_type": "prompt"}),
+            )
+        }),
+        case!("GET" "/quotas", Need::Perm("usage.read"), |fx, org| Req::get("/api/v1/quotas")),
+        case!(entity "POST" "/quotas", Need::Perm("quotas.manage"), |fx, org| {
+            Req::json(
+                "POST",
+                "/api/v1/quotas",
+                json!({"entity_type": "team", "entity_id": new_team(fx, org).await, "metric": "amount", "limit": 1000000,
+                       "period": "month", "enforce": false}),
+            )
+        }),
+        case!(entity "PATCH" "/quotas/{id}", Need::Perm("quotas.manage"), |fx, org| {
+            Req::json("PATCH", format!("/api/v1/quotas/{}", new_quota(fx, org).await), json!({"name": support::unique("Quota")}))
+        }),
+        case!(entity "DELETE" "/quotas/{id}", Need::Perm("quotas.manage"), |fx, org| {
+            Req::delete(format!("/api/v1/quotas/{}", new_quota(fx, org).await))
+        }),
+        case!(entity "GET" "/usage", Need::Perm("usage.read"), |fx, org| {
+            Req::get(format!("/api/v1/usage?entity_type=assistant&entity_id={}&period=day", org.assistant_id))
+        }),
     ]
 }
 
@@ -861,6 +888,17 @@ async fn new_run(fx: &Fixture, org: &support::Org) -> String {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("the rule's run did not finish");
+}
+
+/// An alert-only quota on a fresh team (it never stops the fixture's actions).
+async fn new_quota(fx: &Fixture, org: &support::Org) -> String {
+    let actor = fx.owner_actor(side_of(fx, org)).await;
+    let team = new_team(fx, org).await;
+    let input: app::domain::spend::QuotaInput =
+        serde_json::from_value(json!({"entity_type": "team", "entity_id": team,
+        "metric": "count", "limit": 1000, "period": "day", "enforce": false}))
+        .unwrap();
+    app::services::spend::create(&fx.db, &actor, input).await.unwrap().id
 }
 
 fn new_email() -> String {

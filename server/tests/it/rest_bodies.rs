@@ -35,6 +35,9 @@ const BODIES: &[(&str, &str)] = &[
     ("PUT", "/api/v1/automation/rules/x"),
     ("POST", "/api/v1/automation/rules/x/test"),
     ("POST", "/api/v1/events"),
+    ("POST", "/api/v1/expenditures"),
+    ("POST", "/api/v1/quotas"),
+    ("PATCH", "/api/v1/quotas/x"),
 ];
 
 #[tokio::test]

@@ -251,13 +251,11 @@ pub async fn create(
 }
 
 /// Saves a new definition of `r` as its next version (audited, with the fields that
-/// changed); a save that changes nothing writes nothing. `extra` sets the failure count and
-/// pause reason that go with the change.
+/// changed); a save that changes nothing writes nothing. Switching a rule back on clears its
+/// run of failures and the pause reason.
 async fn save(
     tx: &WriteTx,
-    actor_label: &str,
-    audit_actor: &crate::domain::audit::AuditActor,
-    meta: &crate::services::RequestMeta,
+    actor: &Actor,
     r: rule::Model,
     d: &RuleDefinition,
     action: &str,
@@ -280,12 +278,12 @@ async fn save(
     am.updated_at = Set(now());
     let saved = am.update(tx).await?;
     let note = if note.is_empty() { format!("changed {}", changed.join(", ")) } else { note.to_string() };
-    save_version(tx, &saved, d, actor_label, &note).await?;
+    save_version(tx, &saved, d, &actor.label, &note).await?;
     audit::append(
         tx,
         &saved.org_id,
-        audit_actor,
-        meta,
+        &actor.audit_actor(),
+        &actor.meta,
         NewEvent::new(action, "automation_rule", Some(&saved.id))
             .before(snapshot(&r.id, r.version, &before))
             .after(snapshot(&saved.id, next, d)),
@@ -314,7 +312,7 @@ async fn change(
     }
     let tx = begin_write(db).await?;
     let r = load(&tx, &actor.org_id, id).await?;
-    let saved = save(&tx, &actor.label, &actor.audit_actor(), &actor.meta, r, &d, action, note).await?;
+    let saved = save(&tx, actor, r, &d, action, note).await?;
     tx.commit().await?;
     let stores = store_names(db, &actor.org_id).await?;
     let last = last_run(db, &saved.id).await?;

@@ -32,14 +32,20 @@ pub fn worker_name() -> String {
 /// Claims due events for `worker`: queued ones, and running ones whose lease ran out.
 pub async fn claim_events(gw: Gateway<'_>, worker: &str) -> Result<Vec<event::Model>, AppError> {
     let at = now();
+    let due = || {
+        Condition::any()
+            .add(event::Column::Status.eq("queued"))
+            .add(Condition::all().add(event::Column::Status.eq("running")).add(event::Column::ClaimedUntil.lt(at)))
+    };
+    // A plain read first: an idle worker never takes the write lock (SQLite has one).
+    if event::Entity::find().filter(due()).one(gw.db).await?.is_none() {
+        return Ok(Vec::new());
+    }
     let tx = begin_write(gw.db).await?;
-    let due = Condition::any()
-        .add(event::Column::Status.eq("queued"))
-        .add(Condition::all().add(event::Column::Status.eq("running")).add(event::Column::ClaimedUntil.lt(at)));
     let ids: Vec<String> = event::Entity::find()
         .select_only()
         .column(event::Column::Id)
-        .filter(due)
+        .filter(due())
         .order_by_asc(event::Column::CreatedAt)
         .limit(BATCH)
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
@@ -70,21 +76,29 @@ pub async fn claim_events(gw: Gateway<'_>, worker: &str) -> Result<Vec<event::Mo
 /// Claims waiting runs whose action has been decided (no longer pending).
 pub async fn claim_resumable(gw: Gateway<'_>) -> Result<Vec<rule_run::Model>, AppError> {
     let at = now();
+    let resumable = || {
+        let free =
+            Condition::any().add(rule_run::Column::ClaimedUntil.is_null()).add(rule_run::Column::ClaimedUntil.lt(at));
+        let decided = action::Entity::find()
+            .select_only()
+            .column(action::Column::Id)
+            .filter(action::Column::Status.ne("pending"))
+            .filter(action::Column::RuleRunId.is_not_null())
+            .into_query();
+        Condition::all()
+            .add(rule_run::Column::Status.eq("waiting"))
+            .add(free)
+            .add(rule_run::Column::WaitingActionId.in_subquery(decided))
+    };
+    // A plain read first, as for events.
+    if rule_run::Entity::find().filter(resumable()).one(gw.db).await?.is_none() {
+        return Ok(Vec::new());
+    }
     let tx = begin_write(gw.db).await?;
-    let free =
-        Condition::any().add(rule_run::Column::ClaimedUntil.is_null()).add(rule_run::Column::ClaimedUntil.lt(at));
-    let decided = action::Entity::find()
-        .select_only()
-        .column(action::Column::Id)
-        .filter(action::Column::Status.ne("pending"))
-        .filter(action::Column::RuleRunId.is_not_null())
-        .into_query();
     let ids: Vec<String> = rule_run::Entity::find()
         .select_only()
         .column(rule_run::Column::Id)
-        .filter(rule_run::Column::Status.eq("waiting"))
-        .filter(free)
-        .filter(rule_run::Column::WaitingActionId.in_subquery(decided))
+        .filter(resumable())
         .order_by_asc(rule_run::Column::UpdatedAt)
         .limit(BATCH)
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)

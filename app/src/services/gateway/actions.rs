@@ -25,6 +25,7 @@ use crate::services::gateway::check;
 use crate::services::gateway::executors::{self, ExecContext, ExecError};
 use crate::services::gateway::usage::{bucket_hour, to_e4};
 use crate::services::infra::db::{begin_write, is_unique_violation, new_id, now, rfc3339, WriteTx};
+use crate::services::spend::usage as spend_usage;
 use crate::services::stores::policy::PolicyCache;
 use crate::services::{Actor, RequestMeta};
 use chrono::{DateTime, Duration, Utc};
@@ -229,7 +230,43 @@ async fn release<C: ConnectionTrait>(conn: &C, a: &action::Model) -> Result<bool
         .filter(usage_counter::Column::BucketHour.eq(bucket))
         .exec(conn)
         .await?;
+    spend_usage::release_action(conn, &a.id).await?;
     Ok(true)
+}
+
+/// An allowed or pending action's use, recorded against its assistant (or, without one, its
+/// store's team or the org) as an `action` expenditure of its amount: what quotas count. It
+/// is removed with the reservation when the action is cancelled, fails or expires.
+async fn record_spend<C: ConnectionTrait>(
+    conn: &C,
+    s: &store::Model,
+    assistant_id: Option<&str>,
+    action_type: &str,
+    amount_e4: i64,
+    action_id: &str,
+    at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let (entity_type, entity_id) = match (assistant_id, &s.team_id) {
+        (Some(a), _) => ("assistant", Some(a)),
+        (None, Some(t)) => ("team", Some(t.as_str())),
+        (None, None) => ("org", None),
+    };
+    spend_usage::record(
+        conn,
+        spend_usage::NewRecord {
+            org_id: &s.org_id,
+            entity_type,
+            entity_id,
+            amount_e4,
+            currency: &s.currency,
+            item_type: "action",
+            item_id: Some(action_type),
+            action_id: Some(action_id),
+            occurred_at: at,
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// The API's view of an action (the invoke answer and the confirm/cancel/result answers).
@@ -336,22 +373,25 @@ async fn invoke_as(
     lock_org(&tx, &actor.org_id).await?;
     // A request with the same key that committed since the look-up above is caught by the
     // unique index on the insert below (then answered from its stored row).
-    let usage =
-        crate::services::gateway::usage::read(&tx, &s.id, &req.action_type, &policy.usage_keys(&req), at).await?;
-    let decision = decide(&req, &policy, &usage, &*catalog)?;
-    let status = status_for(&decision);
     let amount =
         def.as_ref().and_then(|d| d.amount_field.as_ref()).and_then(|f| decimal_field(&req.params, f).ok().flatten());
+    let amount_e4 = amount.map(to_e4).unwrap_or(0);
+    let mut usage =
+        crate::services::gateway::usage::read(&tx, &s.id, &req.action_type, &policy.usage_keys(&req), at).await?;
+    usage.quotas = spend_usage::quota_uses(&tx, &actor.org_id, &s, req.assistant_id.as_deref(), amount_e4, at).await?;
+    let decision = decide(&req, &policy, &usage, &*catalog)?;
+    let status = status_for(&decision);
     let redacted = redact(&req.params, def.as_ref().map(|d| d.redact_fields.as_slice()).unwrap_or_default());
     let reserved = status != "denied";
     let subjects = subjects(req.assistant_id.as_deref(), req.customer_ref.as_deref());
-    let amount_e4 = amount.map(to_e4).unwrap_or(0);
     let bucket = bucket_hour(at);
+    let action_id = new_id();
     if reserved {
         reserve(&tx, &actor.org_id, &s.id, &req.action_type, &subjects, bucket, amount_e4).await?;
+        record_spend(&tx, &s, req.assistant_id.as_deref(), &req.action_type, amount_e4, &action_id, at).await?;
     }
     let mut row = action::Model {
-        id: new_id(),
+        id: action_id,
         org_id: actor.org_id.clone(),
         store_id: s.id.clone(),
         assistant_id: req.assistant_id.clone(),

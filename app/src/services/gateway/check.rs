@@ -122,7 +122,17 @@ pub async fn check<C: ConnectionTrait>(
 ) -> Result<Checked, AppError> {
     let (s, policy, req) = prepare(db, cache, actor, input).await?;
     let catalog = cache.catalog(db).await?;
-    let usage = usage::read(db, &s.id, &req.action_type, &policy.usage_keys(&req), now()).await?;
+    let at = now();
+    let mut usage = usage::read(db, &s.id, &req.action_type, &policy.usage_keys(&req), at).await?;
+    let amount_e4 = catalog
+        .get(&req.action_type)
+        .and_then(|d| d.amount_field.as_ref())
+        .and_then(|f| crate::domain::catalog::decimal_field(&req.params, f).ok().flatten())
+        .map(usage::to_e4)
+        .unwrap_or(0);
+    usage.quotas =
+        crate::services::spend::usage::quota_uses(db, &actor.org_id, &s, req.assistant_id.as_deref(), amount_e4, at)
+            .await?;
     let decision = decide(&req, &policy, &usage, &*catalog)?;
     Ok(Checked { store_id: s.id, assistant_id: req.assistant_id, decision })
 }
