@@ -11,7 +11,7 @@ use crate::api::check::catalog_list;
 use crate::components::format::time_to_second;
 use crate::components::notice::{ChangeNotice, ErrorNotice};
 use crate::components::paged::{PagedEmpty, Pager};
-use crate::components::rule_editor::dry_run::{input_fields, ConditionResultItem, ParamList};
+use crate::components::rule_editor::dry_run::{error_in_words, input_fields, ConditionResultItem, ParamList};
 use crate::components::rule_editor::model::{field_words, run_status_badge, run_status_option, step_status_badge};
 use crate::domain::actions::url_encode;
 use crate::domain::catalog::ActionDef;
@@ -288,6 +288,7 @@ fn StepItem(s: StepRecord, ctx: RunsCtx) -> impl IntoView {
     let def = ctx.catalog.with_value(|c| c.iter().find(|d| d.id == s.kind).cloned());
     let name = def.as_ref().map(|d| d.name.clone()).unwrap_or_else(|| field_words(&s.kind));
     let fields = input_fields(def.as_ref());
+    let error = s.error.as_deref().map(|e| error_in_words(&fields, e));
     let (text, class) = step_status_badge(s.status);
     view! {
         <li class="dry-run-step" data-testid="run-step">
@@ -297,7 +298,7 @@ fn StepItem(s: StepRecord, ctx: RunsCtx) -> impl IntoView {
             </h4>
             <ParamList params=s.parameters.clone() fields/>
             {s.reason.clone().map(|r| view! { <p data-testid="run-step-reason"><strong>"Why: "</strong>{r}</p> })}
-            {s.error.clone().map(|e| view! { <p class="banner banner-error" data-testid="run-step-error">{e}</p> })}
+            {error.map(|e| view! { <p class="banner banner-error" data-testid="run-step-error">{e}</p> })}
             {s.action_id.clone().map(|a| view! {
                 <p><a href=format!("/audit/actions/{a}") data-testid="run-step-audit">"The action in the audit trail"</a></p>
             })}

@@ -67,6 +67,22 @@ pub fn param_text(fields: &[SchemaField], name: &str, value: &Value) -> (String,
     (title, text)
 }
 
+/// A step's error with the input it names in words: "body: The event carries no field …"
+/// → "Message: The event carries no field …" (other text as it is).
+pub fn error_in_words(fields: &[SchemaField], error: &str) -> String {
+    match error.split_once(": ") {
+        Some((path, rest)) => {
+            let top = path.split('.').next().unwrap_or(path);
+            match fields.iter().find(|f| f.path == top) {
+                Some(f) if path == top => format!("{}: {rest}", f.title),
+                Some(f) => format!("{} ({}): {rest}", f.title, super::model::field_words(&path[top.len() + 1..])),
+                None => error.to_string(),
+            }
+        }
+        None => error.to_string(),
+    }
+}
+
 /// Inputs as a list of label and value; `fields` are the action's top-level inputs.
 #[component]
 pub fn ParamList(params: Value, #[prop(optional)] fields: Vec<SchemaField>) -> impl IntoView {
@@ -113,6 +129,7 @@ fn DryRunStepItem(s: DryRunStep) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let name = ctx.def(&s.kind).map(|d| d.name).unwrap_or_else(|| s.kind.clone());
     let fields = input_fields(ctx.def(&s.kind).as_ref());
+    let error_fields = fields.clone();
     view! {
         <li class="dry-run-step" data-testid="dry-run-step">
             <h4>{format!("Step {}: {name}", s.index + 1)}</h4>
@@ -132,8 +149,31 @@ fn DryRunStepItem(s: DryRunStep) -> impl IntoView {
                     </details>
                 }
             })}
-            {s.error.map(|e| view! { <p class="banner banner-error" data-testid="dry-run-error">{e}</p> })}
+            {s.error.map(|e| view! { <p class="banner banner-error" data-testid="dry-run-error">{error_in_words(&error_fields, &e)}</p> })}
             {s.note.map(|n| view! { <p class="muted" data-testid="dry-run-step-note">{n}</p> })}
         </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_in_words;
+    use crate::components::schema_form::fields_of;
+    use serde_json::json;
+
+    #[test]
+    fn step_errors_name_inputs_by_their_titles() {
+        let fields = fields_of(
+            &json!({"type": "object", "properties": {
+                "body": {"title": "Message", "type": "string"},
+                "target": {"title": "Target", "type": "object", "properties": {"id": {"type": "string"}}}
+            }}),
+            "",
+        );
+        let missing = "The event carries no field \"opportunity_name\".";
+        assert_eq!(error_in_words(&fields, &format!("body: {missing}")), format!("Message: {missing}"));
+        assert_eq!(error_in_words(&fields, &format!("target.id: {missing}")), format!("Target (Id): {missing}"));
+        assert_eq!(error_in_words(&fields, "Refused: the action is turned off."), "Refused: the action is turned off.");
+        assert_eq!(error_in_words(&fields, "No colon here"), "No colon here");
     }
 }
