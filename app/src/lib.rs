@@ -86,6 +86,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/stores/:id/connector") view=pages::connector::StoreConnectorPage/>
                         <Route path=path!("/org/connector") view=pages::connector::OrgConnectorPage/>
                         <Route path=path!("/org/defaults") view=pages::org_defaults::OrgDefaultsPage/>
+                        <Route path=path!("/automation") view=pages::automation::AutomationPage/>
+                        <Route path=path!("/automation/rules/:id") view=pages::automation_rule::AutomationRulePage/>
+                        <Route path=path!("/automation/runs") view=pages::automation_runs::AutomationRunsPage/>
+                        <Route path=path!("/automation/runs/:id") view=pages::automation_runs::AutomationRunPage/>
                     </ParentRoute>
                 </Routes>
             </Router>

@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod assistants;
 pub mod audit_changes;
 pub mod auth;
+pub mod automation;
 pub mod check;
 pub mod connectors;
 pub mod inbox;

@@ -11,6 +11,7 @@ pub mod format;
 pub mod notice;
 pub mod page_data;
 pub mod paged;
+pub mod rule_editor;
 pub mod schema_form;
 pub mod shell;
 pub mod try_it;

@@ -1,9 +1,10 @@
-//! The signed-in layout: navigation (only sections that exist), organisation name, account
+//! The signed-in layout: navigation in named sections (each a heading and a list; entries
+//! filtered by permission, a section without entries left out), organisation name, account
 //! menu with sign-out, and the page outlet with an error boundary.
 
 use crate::api::auth::{get_session_state, CurrentUser, Logout};
 use leptos::prelude::*;
-use leptos_router::components::{Outlet, Redirect, A};
+use leptos_router::components::{Outlet, Redirect};
 use leptos_router::hooks::use_location;
 
 /// A navigation entry, shown when the user holds `permission` somewhere (None: everyone).
@@ -13,24 +14,66 @@ struct NavItem {
     permission: Option<&'static str>,
 }
 
+/// A named group of entries; a section with no entry the user may see is not shown.
+struct NavSection {
+    /// For the heading's id.
+    key: &'static str,
+    title: &'static str,
+    items: &'static [NavItem],
+}
+
+const fn item(href: &'static str, label: &'static str, permission: Option<&'static str>) -> NavItem {
+    NavItem { href, label, permission }
+}
+
 /// Navigation sections in order. Add an entry when its page exists.
-const NAV: &[NavItem] = &[
-    NavItem { href: "/", label: "Overview", permission: None },
-    NavItem { href: "/stores", label: "Stores", permission: None },
-    NavItem { href: "/approvals", label: "Approvals", permission: Some("actions.approve") },
-    NavItem { href: "/notifications", label: "Notifications", permission: None },
-    NavItem { href: "/tasks", label: "Tasks", permission: None },
-    NavItem { href: "/org/users", label: "People", permission: None },
-    NavItem { href: "/org/teams", label: "Teams", permission: None },
-    NavItem { href: "/org/roles", label: "Roles", permission: Some("roles.manage") },
-    NavItem { href: "/org/defaults", label: "Action defaults", permission: Some("permissions.manage") },
-    NavItem { href: "/org/api-keys", label: "API keys", permission: Some("api_keys.manage") },
-    NavItem { href: "/org/connector", label: "Connector", permission: Some("secrets.manage") },
-    NavItem { href: "/audit", label: "Audit", permission: Some("audit.read") },
-    NavItem { href: "/audit/changes", label: "Change log", permission: Some("audit.read") },
-    NavItem { href: "/org/settings", label: "Settings", permission: Some("org.manage") },
-    NavItem { href: "/org/outbox", label: "Outbox", permission: Some("users.manage") },
+const NAV: &[NavSection] = &[
+    NavSection {
+        key: "work",
+        title: "Work",
+        items: &[
+            item("/", "Overview", None),
+            item("/approvals", "Approvals", Some("actions.approve")),
+            item("/notifications", "Notifications", None),
+            item("/tasks", "Tasks", None),
+        ],
+    },
+    NavSection {
+        key: "stores",
+        title: "Stores & automation",
+        items: &[
+            item("/stores", "Stores", None),
+            item("/automation", "Automation", None),
+            item("/automation/runs", "Automation runs", Some("audit.read")),
+        ],
+    },
+    NavSection {
+        key: "org",
+        title: "Organisation",
+        items: &[
+            item("/org/users", "People", None),
+            item("/org/teams", "Teams", None),
+            item("/org/roles", "Roles", Some("roles.manage")),
+            item("/org/defaults", "Action defaults", Some("permissions.manage")),
+            item("/org/api-keys", "API keys", Some("api_keys.manage")),
+            item("/org/connector", "Connector", Some("secrets.manage")),
+            item("/org/settings", "Settings", Some("org.manage")),
+            item("/org/outbox", "Outbox", Some("users.manage")),
+        ],
+    },
+    NavSection {
+        key: "audit",
+        title: "Audit",
+        items: &[item("/audit", "Audit", Some("audit.read")), item("/audit/changes", "Change log", Some("audit.read"))],
+    },
 ];
+
+/// Whether `href` is the entry for `path`: the path is at or under it, and no longer entry
+/// matches too (/audit/changes is "Change log", not "Audit").
+fn is_current(path: &str, href: &str) -> bool {
+    let under = |h: &str| if h == "/" { path == "/" } else { path == h || path.starts_with(&format!("{h}/")) };
+    under(href) && !NAV.iter().flat_map(|s| s.items).any(|o| o.href.len() > href.len() && under(o.href))
+}
 
 #[component]
 pub fn AppShell() -> impl IntoView {
@@ -97,34 +140,74 @@ fn Sidebar(user: CurrentUser) -> impl IntoView {
             </div>
             <p class="org-name" title="Organisation">{org_name}</p>
             <nav aria-label="Main">
-                <ul class="nav">
-                    {NAV
-                        .iter()
-                        .filter(|item| item.permission.is_none_or(|p| user.has(p)))
-                        .map(|item| {
-                            let (href, label) = (item.href, item.label);
-                            let current = move || {
-                                let path = location.pathname.get();
-                                // The most specific entry wins: /audit/changes is "Change log", not "Audit".
-                                let under = |h: &str| if h == "/" { path == "/" } else { path == h || path.starts_with(&format!("{h}/")) };
-                                under(href) && !NAV.iter().any(|o| o.href.len() > href.len() && under(o.href))
-                            };
-                            view! {
-                                <li>
-                                    <A href=href attr:class="nav-link" attr:aria-current=move || current().then_some("page")>
-                                        {label}
-                                        {(href == "/approvals").then(|| view! { <crate::pages::approvals::ApprovalsBadge/> })}
-                                        {(href == "/notifications").then(|| view! { <crate::pages::notifications::NotificationsBadge/> })}
-                                    </A>
-                                </li>
-                            }
+                {NAV
+                    .iter()
+                    .filter_map(|section| {
+                        let items: Vec<&NavItem> =
+                            section.items.iter().filter(|item| item.permission.is_none_or(|p| user.has(p))).collect();
+                        if items.is_empty() {
+                            return None;
+                        }
+                        let heading = format!("nav-{}", section.key);
+                        Some(view! {
+                            <div class="nav-section">
+                                <h2 class="nav-heading" id=heading.clone()>{section.title}</h2>
+                                <ul class="nav" aria-labelledby=heading>
+                                    {items
+                                        .into_iter()
+                                        .map(|item| {
+                                            let (href, label) = (item.href, item.label);
+                                            let current = move || is_current(&location.pathname.get(), href);
+                                            view! {
+                                                <li>
+                                                    // A plain link (the router still navigates in place): the
+                                                    // router's <A> would mark every entry the path is under as
+                                                    // current, "Automation" on /automation/runs too.
+                                                    <a href=href class="nav-link" aria-current=move || current().then_some("page")>
+                                                        {label}
+                                                        {(href == "/approvals").then(|| view! { <crate::pages::approvals::ApprovalsBadge/> })}
+                                                        {(href == "/notifications").then(|| view! { <crate::pages::notifications::NotificationsBadge/> })}
+                                                    </a>
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            </div>
                         })
-                        .collect_view()}
-                </ul>
+                    })
+                    .collect_view()}
             </nav>
         </aside>
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_current, NAV};
+
+    #[test]
+    fn the_most_specific_entry_is_current() {
+        assert!(is_current("/", "/"));
+        assert!(!is_current("/stores", "/"));
+        assert!(is_current("/audit/changes", "/audit/changes"));
+        assert!(!is_current("/audit/changes", "/audit"));
+        assert!(is_current("/audit/actions/1", "/audit"));
+        assert!(is_current("/automation/rules/new", "/automation"));
+        assert!(is_current("/automation/runs/1", "/automation/runs"));
+        assert!(!is_current("/automation/runs", "/automation"));
+    }
+
+    #[test]
+    fn every_entry_is_in_exactly_one_section() {
+        let mut hrefs: Vec<&str> = NAV.iter().flat_map(|s| s.items).map(|i| i.href).collect();
+        let n = hrefs.len();
+        hrefs.sort();
+        hrefs.dedup();
+        assert_eq!(hrefs.len(), n);
+        assert!(NAV.iter().all(|s| !s.items.is_empty()));
+    }
 }
 
 #[component]

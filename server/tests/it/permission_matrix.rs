@@ -607,6 +607,49 @@ fn server_fn_cases() -> Vec<Case> {
         case!(entity "POST" "/api/tasks_set_status", Need::Perm("actions.approve"), |fx, org| {
             Req::form("/api/tasks_set_status", &[("id", &new_task(fx, org).await), ("status", "done")])
         }),
+        // Automation: rules, the editor's dry run, runs
+        case!("POST" "/api/automation_rules_list", Need::View, |fx, org| Req::form("/api/automation_rules_list", &[])),
+        case!("POST" "/api/automation_rule_editor", Need::View, |fx, org| Req::form("/api/automation_rule_editor", &[])),
+        case!(entity "POST" "/api/automation_rule_editor", Need::View, |fx, org| {
+            Req::form("/api/automation_rule_editor", &[("id", &new_rule(fx, org).await)])
+        }),
+        case!(entity "POST" "/api/automation_rule_create", Need::Perm("rules.manage"), |fx, org| {
+            Req::json("POST", "/api/automation_rule_create", json!({"input": rule_input(org)}))
+        }),
+        case!(entity "POST" "/api/automation_rule_update", Need::Perm("rules.manage"), |fx, org| {
+            Req::json(
+                "POST",
+                "/api/automation_rule_update",
+                json!({"id": new_rule(fx, org).await, "input": {"name": support::unique("Renamed rule")}}),
+            )
+        }),
+        case!(entity "POST" "/api/automation_rule_toggle", Need::Perm("rules.manage"), |fx, org| {
+            Req::form("/api/automation_rule_toggle", &[("id", &new_rule(fx, org).await), ("is_active", "false")])
+        }),
+        case!(entity "POST" "/api/automation_rule_delete", Need::Perm("rules.manage"), |fx, org| {
+            Req::form("/api/automation_rule_delete", &[("id", &new_rule(fx, org).await)])
+        }),
+        case!(entity "POST" "/api/automation_rule_versions", Need::View, |fx, org| {
+            Req::form("/api/automation_rule_versions", &[("id", &new_rule(fx, org).await)])
+        }),
+        case!(entity "POST" "/api/automation_rule_restore", Need::Perm("rules.manage"), |fx, org| {
+            Req::form("/api/automation_rule_restore", &[("id", &new_rule(fx, org).await), ("version", "1")])
+        }),
+        // A dry run changes nothing: anyone who may see the store may ask for one.
+        case!(entity "POST" "/api/automation_rule_preview", Need::View, |fx, org| {
+            Req::json(
+                "POST",
+                "/api/automation_rule_preview",
+                json!({"input": rule_input(org), "payload": r#"{"opportunity_name": "Acme", "value": 150000}"#, "store_id": null}),
+            )
+        }),
+        case!("POST" "/api/automation_runs_list", Need::Perm("audit.read"), |fx, org| Req::form("/api/automation_runs_list", &[])),
+        case!(entity "POST" "/api/automation_run_get", Need::Perm("audit.read"), |fx, org| {
+            Req::form("/api/automation_run_get", &[("id", &new_run(fx, org).await)])
+        }),
+        case!(entity "POST" "/api/automation_run_replay", Need::Perm("rules.manage"), |fx, org| {
+            Req::form("/api/automation_run_replay", &[("id", &new_run(fx, org).await)])
+        }),
     ]
 }
 
@@ -768,6 +811,22 @@ async fn new_notification(fx: &Fixture, org: &support::Org) -> String {
 async fn new_task(fx: &Fixture, org: &support::Org) -> String {
     let params = json!({"title": support::unique("Task")});
     run_internal(fx, org, "create_task", params).await["task_id"].as_str().unwrap().to_string()
+}
+
+/// The seed's high-value rule at the org's fixture store, as the editor sends it.
+fn rule_input(org: &support::Org) -> serde_json::Value {
+    json!({
+        "name": support::unique("Rule"),
+        "description": "",
+        "module_type": "sales",
+        "trigger_id": "high_value_opportunity",
+        "store_id": org.store_id,
+        "conditions": [{"type": "value_threshold", "field": "value", "value": 100000}],
+        "actions": [{"type": "send_notification", "parameters": {
+            "recipients": ["Owner"], "title": "Big deal", "channel": "in_app", "severity": "info",
+            "body": "New high-value opportunity: {{opportunity_name}} - ${{value}}"}}],
+        "is_active": true
+    })
 }
 
 /// A rule for every store that tells the Owner about new contacts (send_notification is

@@ -7,7 +7,9 @@
 
 pub mod model;
 
-pub use model::{build_object, error_path, example, fields_of, values_from, FieldKind, SchemaField};
+pub use model::{
+    build_object, choice_label, error_path, example, fields_of, missing_required, values_from, FieldKind, SchemaField,
+};
 
 use crate::components::form::{FieldError, FieldIds};
 use leptos::prelude::*;
@@ -15,24 +17,25 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// What every field of one form reads and writes.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct FormCtx {
     values: RwSignal<BTreeMap<String, String>>,
     errors: Signal<BTreeMap<String, String>>,
-    prefix: &'static str,
+    prefix: std::sync::Arc<str>,
 }
 
 /// The fields of the object schema `schema`, in its order (required first). Typed text goes
 /// into `values` under each field's dotted path; `errors` holds messages by the same paths.
-/// Ids are `{prefix}-field-{path}` (dots as dashes); names and test ids `{prefix}-{path}`.
+/// Ids are `{prefix}-field-{path}` (dots as dashes); names and test ids `{prefix}-{path}`
+/// (a page with several forms gives each its own prefix).
 #[component]
 pub fn SchemaForm(
     schema: Value,
     values: RwSignal<BTreeMap<String, String>>,
     #[prop(into)] errors: Signal<BTreeMap<String, String>>,
-    #[prop(default = "param")] prefix: &'static str,
+    #[prop(default = "param".into(), into)] prefix: String,
 ) -> impl IntoView {
-    provide_context(FormCtx { values, errors, prefix });
+    provide_context(FormCtx { values, errors, prefix: prefix.into() });
     view! { <SchemaFields fields=fields_of(&schema, "")/> }
 }
 
@@ -50,33 +53,39 @@ fn required_mark(required: bool) -> impl IntoView {
 #[component]
 fn SchemaInput(field: SchemaField) -> impl IntoView {
     let ctx = expect_context::<FormCtx>();
-    let prefix = ctx.prefix;
+    let prefix = ctx.prefix.clone();
+    let (values, errors) = (ctx.values, ctx.errors);
     let path = field.path.clone();
     let ids = FieldIds::new(format!("{prefix}-field-{}", path.replace('.', "-")));
     let id = ids.control.clone();
     let testid = format!("{prefix}-{path}");
     let message = {
         let path = path.clone();
-        Signal::derive(move || ctx.errors.with(|by| by.get(&path).cloned()))
+        Signal::derive(move || errors.with(|by| by.get(&path).cloned()))
     };
-    let has_hint = !field.description.is_empty();
+    let description = match (&field.kind, field.description.is_empty()) {
+        (FieldKind::TextList, true) => "One per line.".to_string(),
+        (FieldKind::TextList, false) => format!("{} One per line.", field.description),
+        _ => field.description.clone(),
+    };
+    let has_hint = !description.is_empty();
     let described = {
         let ids = ids.clone();
         move || Some(ids.described_by(has_hint, message.get().is_some())).filter(|d| !d.is_empty())
     };
     let value = {
         let path = path.clone();
-        move || ctx.values.with(|v| v.get(&path).cloned().unwrap_or_default())
+        move || values.with(|v| v.get(&path).cloned().unwrap_or_default())
     };
     let set = {
         let path = path.clone();
         move |v: String| {
-            ctx.values.update(|m| {
+            values.update(|m| {
                 m.insert(path.clone(), v);
             })
         }
     };
-    let hint = has_hint.then(|| view! { <p class="field-hint" id=ids.hint.clone()>{field.description.clone()}</p> });
+    let hint = has_hint.then(|| view! { <p class="field-hint" id=ids.hint.clone()>{description.clone()}</p> });
     let invalid = move || message.get().is_some();
     let input = match field.kind.clone() {
         FieldKind::Group(children) => {
@@ -93,7 +102,7 @@ fn SchemaInput(field: SchemaField) -> impl IntoView {
         FieldKind::Choice(options) => view! {
             <select id=id.clone() name=testid.clone() data-testid=testid.clone() aria-describedby=described aria-invalid=move || invalid().to_string() prop:value=value on:change=move |ev| set(event_target_value(&ev))>
                 <option value="">"—"</option>
-                {options.into_iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
+                {options.into_iter().map(|o| view! { <option value=o.clone()>{choice_label(&o)}</option> }).collect_view()}
             </select>
         }
         .into_any(),
@@ -107,6 +116,10 @@ fn SchemaInput(field: SchemaField) -> impl IntoView {
         .into_any(),
         FieldKind::Text { long: true } => view! {
             <textarea id=id.clone() name=testid.clone() data-testid=testid.clone() rows="3" aria-describedby=described aria-invalid=move || invalid().to_string() prop:value=value on:input=move |ev| set(event_target_value(&ev))></textarea>
+        }
+        .into_any(),
+        FieldKind::TextList => view! {
+            <textarea id=id.clone() name=testid.clone() data-testid=testid.clone() rows="2" aria-describedby=described aria-invalid=move || invalid().to_string() prop:value=value on:input=move |ev| set(event_target_value(&ev))></textarea>
         }
         .into_any(),
         FieldKind::Json => view! {

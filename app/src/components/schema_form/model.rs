@@ -22,7 +22,9 @@ pub enum FieldKind {
     Choice(Vec<String>),
     /// A nested object: its fields, grouped.
     Group(Vec<SchemaField>),
-    /// Lists and anything else: JSON typed by hand.
+    /// A list of texts (recipients, tags): one per line.
+    TextList,
+    /// Other lists and anything else: JSON typed by hand.
     Json,
 }
 
@@ -67,6 +69,8 @@ pub fn fields_of(schema: &Value, prefix: &str) -> Vec<SchemaField> {
                 )
             } else if has("object") && p.get("properties").is_some() {
                 FieldKind::Group(fields_of(p, &path))
+            } else if has("array") && p.get("items").is_some_and(|i| types_of(i) == ["string"]) {
+                FieldKind::TextList
             } else if has("string") && (has("number") || has("integer")) {
                 FieldKind::Decimal
             } else if has("integer") {
@@ -122,6 +126,9 @@ pub fn build_object(
                 _ => Value::String(raw.to_string()),
             }),
             FieldKind::Boolean => Some(Value::Bool(raw == "true")),
+            FieldKind::TextList => Some(Value::Array(
+                raw.lines().map(str::trim).filter(|l| !l.is_empty()).map(|l| Value::String(l.to_string())).collect(),
+            )),
             FieldKind::Json => match serde_json::from_str::<Value>(raw) {
                 Ok(v) => Some(v),
                 Err(e) => {
@@ -152,6 +159,10 @@ pub fn values_from(fields: &[SchemaField], params: &Value, values: &mut BTreeMap
             (_, None | Some(Value::Null)) => {
                 values.remove(&f.path);
             }
+            (FieldKind::TextList, Some(Value::Array(items))) if items.iter().all(Value::is_string) => {
+                let lines: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+                values.insert(f.path.clone(), lines.join("\n"));
+            }
             (_, Some(Value::String(s))) => {
                 values.insert(f.path.clone(), s.clone());
             }
@@ -176,9 +187,43 @@ pub fn example(fields: &[SchemaField]) -> Map<String, Value> {
             FieldKind::Number | FieldKind::Integer => Value::from(1),
             FieldKind::Boolean => Value::Bool(false),
             FieldKind::Choice(c) => Value::String(c.first().cloned().unwrap_or_default()),
+            FieldKind::TextList => Value::Array(vec![Value::String(format!("example {}", f.title.to_lowercase()))]),
             FieldKind::Json => Value::Array(Vec::new()),
         };
         out.insert(name, v);
+    }
+    out
+}
+
+/// A choice's value in words for its option: `in_app` → "In app" (the value sent stays).
+pub fn choice_label(value: &str) -> String {
+    let words = value.replace('_', " ");
+    let mut c = words.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => words,
+    }
+}
+
+/// Required fields left empty, as (path, message): the top level's, and inside a group
+/// that is required or partly filled in.
+pub fn missing_required(fields: &[SchemaField], values: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    fn filled(f: &SchemaField, values: &BTreeMap<String, String>) -> bool {
+        match &f.kind {
+            FieldKind::Group(children) => children.iter().any(|c| filled(c, values)),
+            _ => values.get(&f.path).is_some_and(|v| !v.trim().is_empty()),
+        }
+    }
+    let mut out = Vec::new();
+    for f in fields {
+        match &f.kind {
+            FieldKind::Group(children) if f.required || filled(f, values) => {
+                out.extend(missing_required(children, values));
+            }
+            FieldKind::Group(_) => {}
+            _ if f.required && !filled(f, values) => out.push((f.path.clone(), "Required: fill this in.".to_string())),
+            _ => {}
+        }
     }
     out
 }
@@ -284,6 +329,39 @@ mod tests {
         v.insert("count".to_string(), "three".to_string());
         v.remove("items");
         assert_eq!(build_object(&f, &v).unwrap()["count"], json!("three"));
+    }
+
+    #[test]
+    fn lists_of_texts_are_one_per_line() {
+        let schema = json!({"type": "object", "properties": {
+            "recipients": {"type": "array", "items": {"type": "string"}},
+            "items": {"type": "array", "items": {"type": "object"}}
+        }, "required": ["recipients"]});
+        let f = fields_of(&schema, "");
+        assert_eq!(f[0].kind, FieldKind::TextList);
+        assert_eq!(f[1].kind, FieldKind::Json);
+        let mut v = BTreeMap::new();
+        v.insert("recipients".to_string(), "Owner\n\n  sam@example.com \n".to_string());
+        let p = Value::Object(build_object(&f, &v).unwrap());
+        assert_eq!(p, json!({"recipients": ["Owner", "sam@example.com"]}));
+        let mut back = BTreeMap::new();
+        values_from(&f, &p, &mut back);
+        assert_eq!(back["recipients"], "Owner\nsam@example.com");
+    }
+
+    #[test]
+    fn required_fields_left_empty_are_named() {
+        let f = fields_of(&schema(), "");
+        let mut v = BTreeMap::new();
+        v.insert("amount".to_string(), "5".to_string());
+        let missing: Vec<String> = missing_required(&f, &v).into_iter().map(|(p, _)| p).collect();
+        assert_eq!(missing, vec!["order_id", "address.city"]);
+        v.insert("order_id".to_string(), "{{order_id}}".to_string());
+        v.insert("address.city".to_string(), " ".to_string());
+        assert_eq!(missing_required(&f, &v).len(), 1);
+        v.insert("address.city".to_string(), "Berlin".to_string());
+        assert!(missing_required(&f, &v).is_empty());
+        assert_eq!(choice_label("in_app"), "In app");
     }
 
     #[test]

@@ -530,3 +530,45 @@ pub fn error_text(e: &AppError) -> String {
         format!("{} {}", e.message, fields.join("; ")).trim().to_string()
     }
 }
+
+/// Dry run of a definition still being edited (the rule editor's "Dry run"): the input is
+/// resolved as a save would resolve it (every problem a field error naming where it is),
+/// then dry-run like a saved rule. A blank name is allowed here: nothing is saved.
+pub async fn preview(
+    db: &DatabaseConnection,
+    cache: &PolicyCache,
+    actor: &Actor,
+    mut input: RuleInput,
+    dry: DryRunInput,
+) -> Result<DryRun, AppError> {
+    authorize_somewhere(actor, Need::View)?;
+    if input.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
+        input.name = Some("Rule being edited".into());
+    }
+    let catalog = cache.catalog(db).await?;
+    let d = resolve(input, None, &catalog)?;
+    dry_run_definition(db, cache, actor, &d, dry).await
+}
+
+/// The stores the actor can see, by name, each with whether they may manage rules there;
+/// and whether they may make rules for every store (`rules.manage` at the org). For the
+/// editor's store picker and its dry run's store; saving checks again.
+pub async fn store_choices(
+    db: &DatabaseConnection,
+    actor: &Actor,
+) -> Result<(Vec<(crate::domain::actions::Choice, bool)>, bool), AppError> {
+    authorize_somewhere(actor, Need::View)?;
+    let people = actor.agent.is_none();
+    let mut stores: Vec<(crate::domain::actions::Choice, bool)> = store_names(db, &actor.org_id)
+        .await?
+        .into_iter()
+        .filter(|(id, _)| can_at(actor, Need::View, Some(id)))
+        .map(|(id, label)| {
+            let manage = people && can_at(actor, Permission::RulesManage, Some(&id));
+            (crate::domain::actions::Choice { id, label }, manage)
+        })
+        .collect();
+    stores.sort_by(|(a, _), (b, _)| a.label.to_lowercase().cmp(&b.label.to_lowercase()).then(a.id.cmp(&b.id)));
+    let org_wide = people && can_at(actor, Permission::RulesManage, None);
+    Ok((stores, org_wide))
+}
