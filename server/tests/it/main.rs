@@ -13,6 +13,7 @@ mod mfa_keys_audit_http;
 mod permission_matrix;
 mod permissions_api;
 mod rest_bodies;
+mod spend_http;
 mod stores_api;
 mod teams_roles_http;
 mod users_http;
