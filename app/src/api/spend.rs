@@ -163,12 +163,8 @@ pub async fn save_sms_provider(
         use crate::domain::notify::SmsProviderInput;
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        let input = SmsProviderInput {
-            url,
-            account_sid,
-            from_number,
-            auth_token: auth_token.filter(|t| !t.trim().is_empty()),
-        };
+        let input =
+            SmsProviderInput { url, account_sid, from_number, auth_token: auth_token.filter(|t| !t.trim().is_empty()) };
         crate::services::org::notify::sms_provider_set(&state.db, &state.secret_key, &actor, input)
             .await
             .map(|(_, view)| view)

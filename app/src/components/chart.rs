@@ -21,7 +21,7 @@ pub fn nice_top(max: f64) -> f64 {
     }
     let exp = max.log10().floor();
     let base = 10f64.powf(exp);
-    for step in [1.0, 2.0, 2.5, 5.0, 10.0] {
+    for step in [1.0, 2.0, 2.5, 4.0, 5.0, 6.0, 8.0, 10.0] {
         if step * base >= max {
             return step * base;
         }
@@ -50,7 +50,7 @@ fn axis(top: f64, unit: &str) -> impl IntoView {
         .map(|i| {
             let v = top * f64::from(i) / 4.0;
             let y = TOP + plot_h - plot_h * f64::from(i) / 4.0;
-            let label = if top >= 10.0 { format!("{v:.0}{unit}") } else { format!("{v:.1}{unit}") };
+            let label = if v.fract() == 0.0 { format!("{v:.0}{unit}") } else { format!("{v:.2}{unit}") };
             view! {
                 <line class="chart-grid" x1=LEFT.to_string() x2=(W - RIGHT).to_string() y1=y.to_string() y2=y.to_string()/>
                 <text class="chart-axis" x=(LEFT - 6.0).to_string() y=(y + 4.0).to_string() text-anchor="end">{label}</text>
@@ -166,7 +166,8 @@ pub fn RankBars(title: String, rows: Vec<(String, f64, String)>) -> impl IntoVie
 #[component]
 pub fn PairBars(title: String, labels: Vec<String>, values: Vec<(f64, f64)>, names: (String, String)) -> impl IntoView {
     let max = values.iter().map(|(a, b)| a.max(*b)).fold(0.0, f64::max);
-    let top = nice_top(max.max(1.0));
+    // Counts: a top divisible by 4 so every grid line is a whole number.
+    let top = (max / 4.0).ceil().max(1.0) * 4.0;
     let plot_h = H - TOP - BOTTOM;
     let n = labels.len().max(1);
     let slot = (W - LEFT - RIGHT) / n as f64;
@@ -214,7 +215,16 @@ pub fn PairBars(title: String, labels: Vec<String>, values: Vec<(f64, f64)>, nam
 /// A quota's burn-down: cumulative use per day (solid), the limit (a level line) and the
 /// forecast from today to the period's end (dashed), over all `days` of the period.
 #[component]
-pub fn BurnDown(title: String, days: usize, points: Vec<f64>, limit: f64, forecast: f64) -> impl IntoView {
+pub fn BurnDown(
+    title: String,
+    days: usize,
+    points: Vec<f64>,
+    limit: f64,
+    forecast: f64,
+    /// The first and the last day of `points` ("2026-12-01"), for the axis.
+    first: String,
+    last: String,
+) -> impl IntoView {
     let days = days.max(points.len()).max(1);
     let top = nice_top(limit.max(forecast).max(points.iter().copied().fold(0.0, f64::max)));
     let plot_h = H - TOP - BOTTOM;
@@ -241,6 +251,11 @@ pub fn BurnDown(title: String, days: usize, points: Vec<f64>, limit: f64, foreca
                 <line class="chart-limit" x1=LEFT.to_string() x2=(W - RIGHT).to_string() y1=y(limit).to_string() y2=y(limit).to_string()/>
                 <path class="chart-used" d=path/>
                 {forecast_line}
+                <text class="chart-axis" x=x(0.0).to_string() y=(H - 8.0).to_string() text-anchor="start">{short_date(&first)}</text>
+                {(points.len() > 1 && points.len() < days).then(|| view! {
+                    <text class="chart-axis" x=x(points.len() as f64).to_string() y=(H - 8.0).to_string() text-anchor="middle">{short_date(&last)}</text>
+                })}
+                <text class="chart-axis" x=x(days as f64).to_string() y=(H - 8.0).to_string() text-anchor="end">"End of period"</text>
             </svg>
             <ul class="chart-legend">
                 <li><span class="swatch swatch-used" aria-hidden="true"></span>"Used so far"</li>
@@ -261,6 +276,7 @@ mod tests {
         assert_eq!(nice_top(0.0), 1.0);
         assert_eq!(nice_top(85.0), 100.0);
         assert_eq!(nice_top(101.0), 200.0);
+        assert_eq!(nice_top(520.0), 600.0);
         assert_eq!(nice_top(2.2), 2.5);
         assert_eq!(scale_value("85.00"), 85.0);
         assert_eq!(scale_value("x"), 0.0);

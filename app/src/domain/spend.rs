@@ -467,7 +467,6 @@ pub struct ActionDay {
     pub denied: u64,
 }
 
-
 /// A choice of the quota editor's "Whose spend" picker: the organisation, a team, a person
 /// or an assistant, by name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

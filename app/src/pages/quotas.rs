@@ -143,6 +143,8 @@ fn QuotaCard(q: QuotaView, choices: Vec<EntityChoice>, can_manage: bool) -> impl
         }
     });
     let measure = quota_measure(q.item_type.as_deref(), &q.metric, &q.period);
+    let dec = |t: &str| t.trim().parse::<rust_decimal::Decimal>().ok();
+    let over = matches!((dec(&q.forecast), dec(&q.limit)), (Some(f), Some(l)) if f > l);
     let editable = can_manage && choices.iter().any(|c| c.entity_type == q.entity_type && c.entity_id == q.entity_id);
     let id = q.id.clone();
     let enforce = if q.enforce {
@@ -164,11 +166,12 @@ fn QuotaCard(q: QuotaView, choices: Vec<EntityChoice>, can_manage: bool) -> impl
                 <strong data-testid="quota-limit">{quota_amount(&q, &q.limit)}</strong>
             </p>
             <QuotaMeter q=q.clone()/>
-            <p class="muted small">
+            <p class="muted small" data-testid="quota-forecast">
                 {format!(
-                    "At this pace: {} by the end of the {}. {}.",
+                    "At this pace: {} by the end of the {}{}. {}.",
                     quota_amount(&q, &q.forecast),
                     q.period,
+                    if over { ", over the limit" } else { "" },
                     thresholds_text(&q.alert_thresholds),
                 )}
             </p>
@@ -227,7 +230,8 @@ fn QuotaForm(quota: Option<QuotaView>, choices: Vec<EntityChoice>) -> impl IntoV
     let items: Vec<(String, String)> = std::iter::once(("any".to_string(), "Everything".to_string()))
         .chain(ITEM_TYPES.iter().map(|t| (t.to_string(), item_type_name(Some(t)).to_string())))
         .collect();
-    let metrics = vec![("amount".to_string(), "Money spent".to_string()), ("count".to_string(), "How many times".to_string())];
+    let metrics =
+        vec![("amount".to_string(), "Money spent".to_string()), ("count".to_string(), "How many times".to_string())];
     let periods = vec![
         ("day".to_string(), "Day".to_string()),
         ("week".to_string(), "Week (from Monday)".to_string()),
@@ -294,9 +298,9 @@ fn TextInput(
     view! {
         <div class="field" class:field-invalid=move || message.get().is_some()>
             <label for=id.clone()>{label}</label>
+            {hint.map(|h| view! { <p class="field-hint" id=hint_id.clone()>{h}</p> })}
             <input id=id.clone() name=name type="text" value=value aria-invalid=move || message.get().is_some().to_string()
                 aria-describedby=described/>
-            {hint.map(|h| view! { <p class="field-hint" id=hint_id.clone()>{h}</p> })}
             <FieldError id=error_id message/>
         </div>
     }

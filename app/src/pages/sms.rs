@@ -41,13 +41,21 @@ pub fn SmsPage() -> impl IntoView {
 }
 
 #[component]
-fn SmsBody(p: SmsProviderView, save: ServerAction<SaveSmsProvider>, remove: ServerAction<DeleteSmsProvider>) -> impl IntoView {
+fn SmsBody(
+    p: SmsProviderView,
+    save: ServerAction<SaveSmsProvider>,
+    remove: ServerAction<DeleteSmsProvider>,
+) -> impl IntoView {
     let error = action_error(save.value());
     let remove_error = action_error(remove.value());
     let saved = move || save.value().get().is_some_and(|r| r.is_ok());
     let removed = move || remove.value().get().is_some_and(|r| r.is_ok());
     let status = if p.configured {
-        format!("Active: messages go from {} through {}.", p.from_number.clone().unwrap_or_default(), p.url.clone().unwrap_or_default())
+        format!(
+            "Active: messages go from {} through {}.",
+            p.from_number.clone().unwrap_or_default(),
+            p.url.clone().unwrap_or_default()
+        )
     } else {
         "Not set up: SMS notifications wait until a provider is set.".to_string()
     };

@@ -89,15 +89,24 @@ fn DashboardBody(d: Dashboard) -> impl IntoView {
     let labels: Vec<String> = d.days.iter().map(|x| x.date.clone()).collect();
     let values: Vec<Vec<f64>> = d.days.iter().map(|x| x.amounts.iter().map(|a| scale_value(a)).collect()).collect();
     let spend_title = format!("Spend per day {when} by what it was for, in {cur}; total {} {cur}", d.total);
+    // The table lists only what something was spent on this period (the chart's legend
+    // names every kind).
+    let used: Vec<usize> = (0..d.item_types.len())
+        .filter(|i| d.days.iter().any(|x| x.amounts.get(*i).is_some_and(|a| scale_value(a) > 0.0)))
+        .collect();
     let spend_rows = d
         .days
         .iter()
         .map(|day| {
-            let cells = day.amounts.iter().map(|a| view! { <td class="num">{a.clone()}</td> }).collect_view();
+            let cells = used
+                .iter()
+                .map(|i| view! { <td class="num">{day.amounts.get(*i).cloned().unwrap_or_default()}</td> })
+                .collect_view();
             view! { <tr><th scope="row">{short_date(&day.date)}</th>{cells}<td class="num"><strong>{day.total.clone()}</strong></td></tr> }
         })
         .collect_view();
-    let spend_head = series.iter().map(|s| view! { <th scope="col" class="num">{s.clone()}</th> }).collect_view();
+    let spend_head =
+        used.iter().map(|i| view! { <th scope="col" class="num">{series[*i].clone()}</th> }).collect_view();
     let actions_title = format!(
         "Actions executed and denied per day {when}: {} executed, {} denied",
         d.actions.iter().map(|a| a.executed).sum::<u64>(),
@@ -166,12 +175,17 @@ fn DashboardBody(d: Dashboard) -> impl IntoView {
 
     }
     .into_any();
-    view! { {part0} {part1} {part2} {part3} {part4} }
-    .into_any()
+    view! { {part0} {part1} {part2} {part3} {part4} }.into_any()
 }
 
 #[component]
-fn Ranking(title: &'static str, testid: &'static str, rows: Vec<Ranked>, cur: String, empty: &'static str) -> impl IntoView {
+fn Ranking(
+    title: &'static str,
+    testid: &'static str,
+    rows: Vec<Ranked>,
+    cur: String,
+    empty: &'static str,
+) -> impl IntoView {
     if rows.is_empty() {
         return view! {
             <section class="card" data-testid=testid><h2>{title}</h2><p class="muted">{empty}</p></section>
@@ -226,6 +240,8 @@ fn Burn(b: QuotaBurn) -> impl IntoView {
         q.period,
     );
     let points: Vec<f64> = b.points.iter().map(|(_, v)| scale_value(v)).collect();
+    let first = b.points.first().map(|(d, _)| d.clone()).unwrap_or_default();
+    let last = b.points.last().map(|(d, _)| d.clone()).unwrap_or_default();
     let rows = b
         .points
         .iter()
@@ -236,7 +252,7 @@ fn Burn(b: QuotaBurn) -> impl IntoView {
             <h3>{q.name.clone()} <span class="muted small">{format!(" {measure} for {}", q.owner)}</span></h3>
             <QuotaMeter q=q.clone()/>
             <div class="chart-with-table">
-                <BurnDown title days points limit=scale_value(&q.limit) forecast=scale_value(&q.forecast)/>
+                <BurnDown title days points limit=scale_value(&q.limit) forecast=scale_value(&q.forecast) first last/>
                 <div class="table-wrap">
                     <table class="table table-compact" data-testid="burn-table">
                         <thead><tr><th scope="col">"Day"</th><th scope="col" class="num">"Used by then"</th></tr></thead>

@@ -336,7 +336,11 @@ pub async fn editor(db: &DatabaseConnection, actor: &Actor) -> Result<crate::dom
     let mut choices = Vec::new();
     if can_manage {
         if can(actor, Permission::QuotasManage, &ScopeRef::Org) {
-            choices.push(EntityChoice { entity_type: "org".into(), entity_id: None, label: "The whole organisation".into() });
+            choices.push(EntityChoice {
+                entity_type: "org".into(),
+                entity_id: None,
+                label: "The whole organisation".into(),
+            });
         }
         let teams = team::Entity::find()
             .filter(team::Column::OrgId.eq(&actor.org_id))
