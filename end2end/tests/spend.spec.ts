@@ -115,10 +115,33 @@ test('a person chooses how to hear about quota alerts; SMS needs a number', asyn
   await page.getByLabel('Mobile number for SMS').fill('+49 151 23456789');
   await page.getByTestId('notify-save').click();
   await expect(page.getByTestId('notify-saved')).toBeVisible();
-  await section.screenshot({ path: 'test-results/review/account-notifications.png' });
+  await page.screenshot({ path: 'test-results/review/account-notifications.png', fullPage: true });
 
   await page.reload();
   await page.locator('#root[data-hydrated="true"]').waitFor();
   await expect(page.getByTestId('notify-quota_alert-sms')).toBeChecked();
   await expect(page.getByLabel('Mobile number for SMS')).toHaveValue('+4915123456789');
+});
+
+test('an admin sets the SMS provider; the token is write-only', async ({ page }) => {
+  await signInAsOwner(page);
+  await page.goto('/org/sms');
+  await page.locator('#root[data-hydrated="true"]').waitFor();
+  await expect(page.getByTestId('sms-status')).toContainText('Not set up');
+  const form = page.getByTestId('sms-form');
+  await form.getByLabel('Address', { exact: true }).fill('https://sms.example.com/Messages.json');
+  await form.getByLabel('Account id', { exact: true }).fill('AC123');
+  await form.getByLabel('Sending number', { exact: true }).fill('12345');
+  await page.getByTestId('sms-save').click();
+  await expect(page.locator('#field-from_number-error')).toContainText('international form');
+  await expect(page.locator('#field-auth_token-error')).toContainText('auth token');
+  await expect(form.getByLabel('Account id', { exact: true })).toHaveValue('AC123');
+  await form.getByLabel('Sending number', { exact: true }).fill('+15005550006');
+  await form.getByLabel('Auth token', { exact: true }).fill('secret-token-123');
+  await page.getByTestId('sms-save').click();
+  await expect(page.getByTestId('sms-notice')).toHaveText('SMS provider saved.');
+  await expect(page.getByTestId('sms-status')).toContainText('+15005550006');
+  await expect(page.getByLabel('Replace auth token', { exact: true })).toHaveValue('');
+  await expect(page.locator('body')).not.toContainText('secret-token-123');
+  await page.screenshot({ path: 'test-results/review/sms.png', fullPage: true });
 });

@@ -236,10 +236,10 @@ pub fn BurnDown(
     for (i, v) in points.iter().enumerate() {
         path.push_str(&format!(" L{:.1},{:.1}", x(i as f64 + 1.0), y(*v)));
     }
-    let last = points.last().copied().unwrap_or(0.0);
+    let last_value = points.last().copied().unwrap_or(0.0);
     let forecast_line = (points.len() < days).then(|| {
         view! {
-            <line class="chart-forecast" x1=x(points.len() as f64).to_string() y1=y(last).to_string()
+            <line class="chart-forecast" x1=x(points.len() as f64).to_string() y1=y(last_value).to_string()
                 x2=x(days as f64).to_string() y2=y(forecast).to_string()/>
         }
     });
