@@ -3,6 +3,9 @@
 //! (`/account`) and the org's SMS provider (`/org/sms`). Each calls one service of
 //! `services::spend` or `services::org::notify`, which check the permissions.
 
+// The quota form posts ten fields; the server macro's generated client repeats them.
+#![allow(clippy::too_many_arguments)]
+
 use crate::domain::notify::{NotificationChoices, SmsProviderView};
 use crate::domain::spend::{Dashboard, QuotaPage, QuotaView};
 use crate::domain::AppError;
@@ -25,7 +28,6 @@ pub async fn quotas_page() -> Result<QuotaPage, AppError> {
 /// picker's value (`org`, `team:<id>`, …); `item_type` `any` counts every kind of spend;
 /// `enforce` is `true` (block) or `false` (alert only); thresholds are typed "50, 80, 100".
 #[server(endpoint = "quota_save")]
-#[allow(clippy::too_many_arguments)]
 pub async fn save_quota(
     id: Option<String>,
     name: String,
