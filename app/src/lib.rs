@@ -86,6 +86,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/stores/:id/connector") view=pages::connector::StoreConnectorPage/>
                         <Route path=path!("/org/connector") view=pages::connector::OrgConnectorPage/>
                         <Route path=path!("/org/defaults") view=pages::org_defaults::OrgDefaultsPage/>
+                        <Route path=path!("/org/quotas") view=pages::quotas::QuotasPage/>
+                        <Route path=path!("/org/usage") view=pages::usage::UsagePage/>
+                        <Route path=path!("/org/sms") view=pages::sms::SmsPage/>
                         <Route path=path!("/automation") view=pages::automation::AutomationPage/>
                         <Route path=path!("/automation/rules/:id") view=pages::automation_rule::AutomationRulePage/>
                         <Route path=path!("/automation/runs") view=pages::automation_runs::AutomationRunsPage/>

@@ -83,6 +83,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/audit/export.csv", get(rest::action_views::export_csv))
+        .route("/org/usage/export.csv", get(rest::spend::export_csv))
         .nest("/api/v1", rest::router())
         .route("/api/{*fn_name}", get(server_fn_handler).post(server_fn_handler))
         .leptos_routes_with_context(&state, routes, context.clone(), {

@@ -16,6 +16,7 @@ pub mod org_settings;
 pub mod overview;
 pub mod permissions;
 pub mod roles;
+pub mod spend;
 pub mod stores;
 pub mod teams;
 pub mod users;

@@ -5,6 +5,7 @@
 
 pub mod action_settings;
 pub mod auth_card;
+pub mod chart;
 pub mod decision;
 pub mod form;
 pub mod format;

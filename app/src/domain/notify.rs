@@ -111,6 +111,51 @@ impl NotificationSettings {
     }
 }
 
+/// A kind of notification as the account page shows it: plain name, description and the
+/// channels this person gets it on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindChoice {
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    pub channels: Vec<String>,
+}
+
+/// The account page's notification section: every kind with this person's channels, and
+/// their mobile number.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationChoices {
+    pub kinds: Vec<KindChoice>,
+    pub sms_number: Option<String>,
+}
+
+impl NotificationChoices {
+    pub fn of(settings: &NotificationSettings, kinds: &[Kind]) -> NotificationChoices {
+        NotificationChoices {
+            kinds: kinds
+                .iter()
+                .map(|k| KindChoice {
+                    key: k.key.to_string(),
+                    name: k.name.to_string(),
+                    description: k.description.to_string(),
+                    channels: settings.channels_for(k.key),
+                })
+                .collect(),
+            sms_number: settings.sms_number.clone(),
+        }
+    }
+}
+
+/// A channel's name on the pages.
+pub fn channel_name(channel: &str) -> &'static str {
+    match channel {
+        "in_app" => "In app",
+        "email" => "Email",
+        "sms" => "SMS",
+        _ => "Other",
+    }
+}
+
 /// `PUT /api/v1/sms-provider`: a Twilio-style provider (form post with basic auth). The
 /// token is write-only: left out on a change, the stored one stays.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

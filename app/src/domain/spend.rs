@@ -467,6 +467,95 @@ pub struct ActionDay {
     pub denied: u64,
 }
 
+/// A choice of the quota editor's "Whose spend" picker: the organisation, a team, a person
+/// or an assistant, by name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntityChoice {
+    pub entity_type: String,
+    pub entity_id: Option<String>,
+    /// "Team “Support”", "Ana Lima (ana@example.com)", "Assistant “Helper” of Shop".
+    pub label: String,
+}
+
+impl EntityChoice {
+    /// The picker's value: `org`, or `team:<id>` and so on.
+    pub fn key(&self) -> String {
+        match &self.entity_id {
+            Some(id) => format!("{}:{id}", self.entity_type),
+            None => self.entity_type.clone(),
+        }
+    }
+}
+
+/// The picker's value back into (entity_type, entity_id).
+pub fn entity_from_key(key: &str) -> (String, Option<String>) {
+    match key.trim().split_once(':') {
+        Some((t, id)) => (t.to_string(), Some(id.to_string())),
+        None => (key.trim().to_string(), None),
+    }
+}
+
+/// `/org/quotas`: the quotas the viewer may read, whether they may change quotas anywhere,
+/// and whose spend they may cap.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuotaPage {
+    pub quotas: Vec<QuotaView>,
+    pub can_manage: bool,
+    pub choices: Vec<EntityChoice>,
+}
+
+/// What an item type is called on the pages ("Prompts"); None is every kind.
+pub fn item_type_name(item_type: Option<&str>) -> &'static str {
+    match item_type {
+        None => "Everything",
+        Some("agent") => "Agents",
+        Some("tool") => "Tools",
+        Some("assistant") => "Assistants",
+        Some("prompt") => "Prompts",
+        Some("action") => "Actions",
+        Some(_) => "Other",
+    }
+}
+
+/// "day" → "per day".
+pub fn period_words(period: &str) -> &'static str {
+    match period {
+        "day" => "per day",
+        "week" => "per week",
+        _ => "per month",
+    }
+}
+
+/// What a quota counts, in words: "Spend on prompts per month", "Actions per day",
+/// "Spend per week", "Records of any kind per day".
+pub fn quota_measure(item_type: Option<&str>, metric: &str, period: &str) -> String {
+    let per = period_words(period);
+    match (metric, item_type) {
+        ("amount", None) => format!("Spend {per}"),
+        ("amount", Some(t)) => format!("Spend on {} {per}", item_type_name(Some(t)).to_lowercase()),
+        (_, None) => format!("Records of any kind {per}"),
+        (_, Some(t)) => format!("{} {per}", item_type_name(Some(t))),
+    }
+}
+
+/// Alert thresholds typed as "50, 80, 100" (spaces, commas or semicolons; a trailing % is
+/// fine). Empty text means the defaults.
+pub fn parse_thresholds(text: &str) -> Result<Vec<u32>, String> {
+    let parts: Vec<&str> =
+        text.split(|c: char| c == ',' || c == ';' || c.is_whitespace()).filter(|p| !p.is_empty()).collect();
+    if parts.is_empty() {
+        return Ok(DEFAULT_THRESHOLDS.to_vec());
+    }
+    parts
+        .iter()
+        .map(|p| {
+            p.trim_end_matches('%')
+                .parse::<u32>()
+                .map_err(|_| format!("\u{201c}{p}\u{201d} is not a whole percentage. Write them like 50, 80, 100."))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -475,6 +564,20 @@ mod tests {
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn quotas_in_words() {
+        assert_eq!(quota_measure(Some("action"), "count", "day"), "Actions per day");
+        assert_eq!(quota_measure(Some("prompt"), "amount", "month"), "Spend on prompts per month");
+        assert_eq!(quota_measure(None, "amount", "week"), "Spend per week");
+        assert_eq!(quota_measure(None, "count", "day"), "Records of any kind per day");
+        assert_eq!(parse_thresholds("50, 80;100%").unwrap(), vec![50, 80, 100]);
+        assert_eq!(parse_thresholds("  ").unwrap(), DEFAULT_THRESHOLDS.to_vec());
+        assert!(parse_thresholds("50, lots").unwrap_err().contains("lots"));
+        let c = EntityChoice { entity_type: "team".into(), entity_id: Some("t1".into()), label: "x".into() };
+        assert_eq!(entity_from_key(&c.key()), ("team".to_string(), Some("t1".to_string())));
+        assert_eq!(entity_from_key("org"), ("org".to_string(), None));
     }
 
     #[test]

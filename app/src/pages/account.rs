@@ -16,12 +16,13 @@ pub fn AccountPage() -> impl IntoView {
         <Title text="Account"/>
         <div class="page-header">
             <h1>"Account"</h1>
-            <p class="muted">"Your profile, password and where you are signed in."</p>
+            <p class="muted">"Your profile, password, notifications and where you are signed in."</p>
         </div>
         <div class="account-sections">
             <ProfileSection/>
             <PasswordSection/>
             <super::account_mfa::MfaSection/>
+            <super::account_notifications::NotificationsSection/>
             <SessionsSection/>
         </div>
     }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod account_mfa;
+pub mod account_notifications;
 pub mod api_keys;
 pub mod approvals;
 pub mod audit;
@@ -21,11 +22,14 @@ pub mod org_settings;
 pub mod outbox;
 pub mod overview;
 pub mod password_reset;
+pub mod quotas;
 pub mod roles;
 pub mod setup;
+pub mod sms;
 pub mod store_actions;
 pub mod store_assistants;
 pub mod stores;
 pub mod tasks;
 pub mod teams;
+pub mod usage;
 pub mod users;

@@ -21,6 +21,7 @@ pub fn OverviewPage() -> impl IntoView {
             <p class="muted">{format!("Welcome, {first_name}.")}</p>
         </div>
         <OverviewActions/>
+        <OverviewQuotas/>
         <Suspense fallback=|| view! { <div class="page-loading" role="status">"Loading overview…"</div> }>
             {move || Suspend::new(async move { overview.await.map(|o| view! { <OverviewBody o/> }) })}
         </Suspense>
@@ -228,5 +229,39 @@ fn describe_action(action: &str) -> String {
         "auth.login_failed" => "Failed sign-in attempt".into(),
         "api_key.created" => "Created an API key".into(),
         other => other.to_string(),
+    }
+}
+
+/// Quota use: the quotas the viewer may read, each with its percent bar; nothing when there
+/// are none (or the viewer may not read usage).
+#[component]
+fn OverviewQuotas() -> impl IntoView {
+    let data = Resource::new(|| (), |_| crate::api::spend::overview_quotas());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                data.await.ok().filter(|q| !q.is_empty()).map(|quotas| {
+                    let rows = quotas
+                        .into_iter()
+                        .map(|q| {
+                            let measure = crate::domain::spend::quota_measure(q.item_type.as_deref(), &q.metric, &q.period);
+                            view! {
+                                <li class="overview-quota" data-testid="overview-quota">
+                                    <p><strong>{q.name.clone()}</strong>" "<span class="muted small">{format!("{measure} for {}", q.owner)}</span></p>
+                                    <super::quotas::QuotaMeter q/>
+                                </li>
+                            }
+                        })
+                        .collect_view();
+                    view! {
+                        <section class="card" aria-labelledby="quota-use-title" data-testid="overview-quotas">
+                            <h2 id="quota-use-title">"Quota use"</h2>
+                            <ul class="plain-list">{rows}</ul>
+                            <a href="/org/usage">"Usage dashboard"</a>
+                        </section>
+                    }
+                })
+            })}
+        </Suspense>
     }
 }

@@ -74,3 +74,41 @@ pub async fn usage(
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(spend::report(&state.app.db, &actor, q).await?)))
 }
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    period: Option<String>,
+}
+
+/// `GET /org/usage/export.csv?period=day|week|month`: the period's expenditure records as a
+/// CSV download for the signed-in person (`usage.read` at the org), like
+/// `/audit/export.csv`. Signed out → the sign-in page, back here afterwards.
+pub async fn export_csv(
+    State(state): State<ServerState>,
+    session: tower_sessions::Session,
+    meta: Option<axum::Extension<app::services::RequestMeta>>,
+    uri: axum::http::Uri,
+    axum::extract::Query(q): axum::extract::Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    use axum::http::header;
+    let meta = meta.map(|axum::Extension(m)| m).unwrap_or_default();
+    let app = &state.app;
+    let Some((actor, user, org)) = app::services::identity::auth::user_from_session(app, &session, &meta).await? else {
+        let next = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/org/usage/export.csv");
+        return Ok(axum::response::Redirect::to(&format!("/login?next={}", app::domain::actions::url_encode(next)))
+            .into_response());
+    };
+    app::services::identity::mfa::check_policy(&user, &org)?;
+    let period = q.period.filter(|p| !p.trim().is_empty()).unwrap_or_else(|| "month".into());
+    let body = spend::csv(&app.db, &actor, period.trim()).await?;
+    let filename = format!("mandate-usage-{}-{}.csv", period.trim(), app::services::infra::db::now().format("%Y%m%d"));
+    let mut res = (StatusCode::OK, body).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}

@@ -591,6 +591,33 @@ fn server_fn_cases() -> Vec<Case> {
         case!(entity "POST" "/api/connector_delete", Need::Perm("secrets.manage"), |fx, org| {
             Req::form("/api/connector_delete", &[("store_id", &new_store_with_connector(fx, org).await)])
         }),
+        // Spend pages: the quota editor, the usage dashboard, the overview's quota use, a
+        // person's notification choices, the SMS provider (its save is refused as invalid)
+        case!("POST" "/api/quotas_page", Need::Perm("usage.read"), |fx, org| Req::form("/api/quotas_page", &[])),
+        case!(entity "POST" "/api/quota_save", Need::Perm("quotas.manage"), |fx, org| {
+            let entity = format!("team:{}", new_team(fx, org).await);
+            Req::form(
+                "/api/quota_save",
+                &[("name", ""), ("entity", &entity), ("item_type", "any"), ("metric", "amount"), ("limit", "1000000"),
+                  ("currency", "EUR"), ("period", "month"), ("enforce", "false"), ("alert_thresholds", "50, 80, 100")],
+            )
+        }),
+        case!(entity "POST" "/api/quota_delete", Need::Perm("quotas.manage"), |fx, org| {
+            Req::form("/api/quota_delete", &[("id", &new_quota(fx, org).await)])
+        }),
+        case!("POST" "/api/usage_dashboard", Need::Perm("usage.read"), |fx, org| {
+            Req::form("/api/usage_dashboard", &[("period", "week")])
+        }),
+        case!("POST" "/api/overview_quotas", Need::View, |fx, org| Req::form("/api/overview_quotas", &[])),
+        case!("POST" "/api/notifications_settings", Need::View, |fx, org| Req::form("/api/notifications_settings", &[])),
+        case!("POST" "/api/notifications_settings_save", Need::View, |fx, org| {
+            Req::json("POST", "/api/notifications_settings_save", json!({"channels": {}, "sms_number": null}))
+        }),
+        case!("POST" "/api/sms_provider_get", Need::Perm("secrets.manage"), |fx, org| Req::form("/api/sms_provider_get", &[])),
+        case!("POST" "/api/sms_provider_save", Need::Perm("secrets.manage"), |fx, org| {
+            Req::form("/api/sms_provider_save", &[("url", "not a url"), ("account_sid", ""), ("from_number", "")])
+        }),
+        case!("POST" "/api/sms_provider_delete", Need::Perm("secrets.manage"), |fx, org| Req::form("/api/sms_provider_delete", &[])),
         // Notifications (each person's own) and tasks
         case!("POST" "/api/notifications_list", Need::View, |fx, org| Req::form("/api/notifications_list", &[])),
         case!("POST" "/api/notifications_unread_count", Need::View, |fx, org| {

@@ -325,6 +325,79 @@ pub async fn list(db: &DatabaseConnection, actor: &Actor) -> Result<Vec<QuotaVie
     Ok(out)
 }
 
+/// `/org/quotas`: the quotas the actor may read, and — when they hold `quotas.manage`
+/// somewhere — whose spend they may cap, by name (the org, teams, active or invited people,
+/// assistants), each only where they hold `quotas.manage`.
+pub async fn editor(db: &DatabaseConnection, actor: &Actor) -> Result<crate::domain::spend::QuotaPage, AppError> {
+    use crate::domain::spend::{EntityChoice, QuotaPage};
+    use crate::entities::{assistant, store, team};
+    let quotas = list(db, actor).await?;
+    let can_manage = authorize_somewhere(actor, Permission::QuotasManage).is_ok();
+    let mut choices = Vec::new();
+    if can_manage {
+        if can(actor, Permission::QuotasManage, &ScopeRef::Org) {
+            choices.push(EntityChoice {
+                entity_type: "org".into(),
+                entity_id: None,
+                label: "The whole organisation".into(),
+            });
+        }
+        let teams = team::Entity::find()
+            .filter(team::Column::OrgId.eq(&actor.org_id))
+            .order_by_asc(team::Column::Name)
+            .all(db)
+            .await?;
+        for t in &teams {
+            if can(actor, Permission::QuotasManage, &ScopeRef::Team(t.id.clone())) {
+                choices.push(EntityChoice {
+                    entity_type: "team".into(),
+                    entity_id: Some(t.id.clone()),
+                    label: format!("Team \u{201c}{}\u{201d}", t.name),
+                });
+            }
+        }
+        let people = user::Entity::find()
+            .filter(user::Column::OrgId.eq(&actor.org_id))
+            .filter(user::Column::Status.ne("suspended"))
+            .order_by_asc(user::Column::DisplayName)
+            .all(db)
+            .await?;
+        for u in &people {
+            let scope = u.team_id.clone().map(ScopeRef::Team).unwrap_or(ScopeRef::Org);
+            if can(actor, Permission::QuotasManage, &scope) {
+                choices.push(EntityChoice {
+                    entity_type: "user".into(),
+                    entity_id: Some(u.id.clone()),
+                    label: format!("{} ({})", u.display_name, u.email),
+                });
+            }
+        }
+        let stores: std::collections::HashMap<String, String> = store::Entity::find()
+            .filter(store::Column::OrgId.eq(&actor.org_id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect();
+        let assistants = assistant::Entity::find()
+            .filter(assistant::Column::OrgId.eq(&actor.org_id))
+            .order_by_asc(assistant::Column::Name)
+            .all(db)
+            .await?;
+        for a in &assistants {
+            if can(actor, Permission::QuotasManage, &ScopeRef::Store(a.store_id.clone())) {
+                let shop = stores.get(&a.store_id).cloned().unwrap_or_default();
+                choices.push(EntityChoice {
+                    entity_type: "assistant".into(),
+                    entity_id: Some(a.id.clone()),
+                    label: format!("Assistant \u{201c}{}\u{201d} of {shop}", a.name),
+                });
+            }
+        }
+    }
+    Ok(QuotaPage { quotas, can_manage, choices })
+}
+
 /// `POST /api/v1/quotas` → the quota with its use so far.
 pub async fn create(db: &DatabaseConnection, actor: &Actor, input: QuotaInput) -> Result<QuotaView, AppError> {
     let d = input.resolve(None)?;
