@@ -445,6 +445,18 @@ pub fn csv_record(r: &ActionRow) -> Vec<String> {
     ]
 }
 
+/// An `Idempotency-Key` header: 1 to 255 visible ASCII characters (the gateway's invoke,
+/// events and expenditure records all take one).
+pub fn check_idempotency_key(key: &str) -> Result<(), AppError> {
+    if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(AppError::invalid_fields(vec![FieldError {
+            field: "Idempotency-Key".into(),
+            message: "Use 1 to 255 visible ASCII characters, e.g. a UUID.".into(),
+        }]));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -96,9 +96,7 @@ pub async fn accept(
     }
     let key = idempotency_key.map(str::trim).filter(|k| !k.is_empty());
     if let Some(k) = key {
-        if k.len() > 255 || !k.chars().all(|c| c.is_ascii_graphic()) {
-            return Err(field("Idempotency-Key", "Use 1 to 255 visible ASCII characters, e.g. a UUID."));
-        }
+        crate::domain::actions::check_idempotency_key(k)?;
     }
     let hash = hex::encode(Sha256::digest(
         canonical_json(&json!({

@@ -12,6 +12,7 @@
 //! (webhooks) after the commit, never while holding the lock.
 
 use crate::domain::access::{Need, ScopeRef};
+use crate::domain::actions::check_idempotency_key;
 use crate::domain::audit::{canonical_json, AuditActor};
 use crate::domain::catalog::{decimal_field, redact, ActionDef, ConfirmationBy, Risk};
 use crate::domain::error::{ErrorCode, FieldError};
@@ -106,13 +107,6 @@ pub struct ResultInput {
 
 fn field(name: &str, message: impl Into<String>) -> AppError {
     AppError::invalid_fields(vec![FieldError { field: name.into(), message: message.into() }])
-}
-
-fn check_idempotency_key(key: &str) -> Result<(), AppError> {
-    if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(field("Idempotency-Key", "Use 1 to 255 visible ASCII characters, e.g. a UUID."));
-    }
-    Ok(())
 }
 
 /// SHA-256 of what makes two requests "the same" for an idempotency key.

@@ -146,12 +146,7 @@ pub async fn record(
     let key = idempotency_key.map(str::trim).filter(|k| !k.is_empty());
     let hash = hex::encode(Sha256::digest(canonical_json(&json!(records)).as_bytes()));
     if let Some(k) = key {
-        if k.len() > 255 || !k.chars().all(|c| c.is_ascii_graphic()) {
-            return Err(AppError::invalid_fields(vec![FieldError {
-                field: "Idempotency-Key".into(),
-                message: "Use 1 to 255 visible ASCII characters, e.g. a UUID.".into(),
-            }]));
-        }
+        crate::domain::actions::check_idempotency_key(k)?;
         if let Some(done) = stored_answer(db, actor, k).await? {
             return replay(done, &hash);
         }
