@@ -316,8 +316,8 @@ async fn finish(
         .await?;
     }
     match outcome {
-        Outcome::Succeeded => count_failures(&tx, &run, false).await?,
-        Outcome::Failed => count_failures(&tx, &run, true).await?,
+        Outcome::Succeeded => count_failures(&tx, &run, None).await?,
+        Outcome::Failed => count_failures(&tx, &run, Some(error.as_deref().unwrap_or("no reason recorded"))).await?,
         _ => {}
     }
     tx.commit().await?;
@@ -327,7 +327,8 @@ async fn finish(
 /// A success clears the rule's run of failures; a failure adds one and, at
 /// `PAUSE_AFTER_FAILURES`, switches the rule off (a new version, audited) and notifies its
 /// owner (who created it; the org's Owners when that was a key or they are gone).
-async fn count_failures(tx: &WriteTx, run: &rule_run::Model, failed: bool) -> Result<(), AppError> {
+async fn count_failures(tx: &WriteTx, run: &rule_run::Model, failed_with: Option<&str>) -> Result<(), AppError> {
+    let failed = failed_with.is_some();
     let Some(r) = rule::Entity::find_by_id(run.rule_id.clone()).one(tx).await? else { return Ok(()) };
     let failures = if failed { r.consecutive_failures + 1 } else { 0 };
     if failures == r.consecutive_failures {
@@ -342,7 +343,7 @@ async fn count_failures(tx: &WriteTx, run: &rule_run::Model, failed: bool) -> Re
     }
     let reason = format!(
         "Mandate switched this rule off after {failures} failed runs in a row. The last one: {}",
-        run_error(run, tx).await?
+        failed_with.unwrap_or_default()
     );
     let mut d = definition_of(&r);
     d.is_active = false;
@@ -387,11 +388,6 @@ async fn count_failures(tx: &WriteTx, run: &rule_run::Model, failed: bool) -> Re
         notify::notify(tx, &person, &notice).await?;
     }
     Ok(())
-}
-
-async fn run_error(run: &rule_run::Model, tx: &WriteTx) -> Result<String, AppError> {
-    let r = rule_run::Entity::find_by_id(run.id.clone()).one(tx).await?;
-    Ok(r.and_then(|r| r.error).unwrap_or_else(|| "no reason recorded".into()))
 }
 
 /// Who is told about a rule: its creator while active, else the org's active Owners.
