@@ -79,6 +79,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/org/outbox") view=pages::outbox::OutboxPage/>
                         <Route path=path!("/account") view=pages::account::AccountPage/>
                         <Route path=path!("/org/teams") view=pages::teams::TeamsPage/>
+                        <Route path=path!("/org/teams/:id") view=pages::team::TeamPage/>
+                        <Route path=path!("/org/users/:id") view=pages::person::PersonPage/>
                         <Route path=path!("/org/roles") view=pages::roles::RolesPage/>
                         <Route path=path!("/stores") view=pages::stores::StoresPage/>
                         <Route path=path!("/stores/:id/assistants") view=pages::store_assistants::StoreAssistantsPage/>

@@ -7,7 +7,7 @@
 #![allow(clippy::too_many_arguments)]
 
 use crate::domain::notify::{NotificationChoices, SmsProviderView};
-use crate::domain::spend::{Dashboard, QuotaPage, QuotaView};
+use crate::domain::spend::{Dashboard, QuotaPage, QuotaView, UsageReport};
 use crate::domain::AppError;
 use leptos::prelude::*;
 use server_fn::codec::Json;
@@ -89,6 +89,24 @@ pub async fn usage_dashboard(period: Option<String>) -> Result<Dashboard, AppErr
         let actor = super::ctx::actor().await?;
         let period = period.filter(|p| !p.trim().is_empty()).unwrap_or_else(|| "month".into());
         crate::services::spend::dashboard(&state.db, &actor, period.trim(), None).await
+    })
+    .await
+}
+
+/// An entity's spend by what it was for and the quotas over it, in the current `period`
+/// (day, week or month; month when empty): the team, person and assistant pages' section.
+/// `usage.read` over the entity; a person always sees their own.
+#[server(endpoint = "entity_usage")]
+pub async fn entity_usage(
+    entity_type: String,
+    entity_id: Option<String>,
+    period: Option<String>,
+) -> Result<UsageReport, AppError> {
+    super::ctx::run(async move {
+        let state = super::ctx::state()?;
+        let actor = super::ctx::actor().await?;
+        let q = crate::services::spend::UsageQuery { entity_type: Some(entity_type), entity_id, period };
+        crate::services::spend::report(&state.db, &actor, q).await
     })
     .await
 }

@@ -1,6 +1,6 @@
 //! Server functions of the teams page: the tree, create, rename, move, delete.
 
-use crate::domain::teams::{TeamList, TeamView};
+use crate::domain::teams::{TeamDetail, TeamList, TeamView};
 use crate::domain::AppError;
 use leptos::prelude::*;
 
@@ -15,6 +15,17 @@ pub async fn list_teams() -> Result<TeamList, AppError> {
         let state = ctx::state()?;
         let actor = ctx::actor().await?;
         crate::services::org::teams::list(&state.db, &actor, None, None).await
+    })
+    .await
+}
+
+/// A team's own page: the team, where it sits, its sub-teams and people.
+#[server(endpoint = "team_page")]
+pub async fn team_page(id: String) -> Result<TeamDetail, AppError> {
+    super::ctx::run(async move {
+        let state = super::ctx::state()?;
+        let actor = super::ctx::actor().await?;
+        crate::services::org::teams::page(&state.db, &actor, &id).await
     })
     .await
 }

@@ -1,7 +1,7 @@
 //! Server functions for people: the list, inviting, editing, suspending, deleting, the
 //! email outbox, and the public invitation and password-reset pages.
 
-use crate::domain::users::{InviteInfo, OutboxPage, UserFormOptions, UserPage, UserView};
+use crate::domain::users::{InviteInfo, OutboxPage, PersonDetail, UserFormOptions, UserPage, UserView};
 use crate::domain::AppError;
 use leptos::prelude::*;
 
@@ -18,6 +18,17 @@ pub async fn list_users(q: Option<String>, cursor: Option<String>, limit: Option
 }
 
 /// Roles and teams for the invite and edit forms.
+/// One person's page: who they are, and whether the viewer may read their spend.
+#[server(endpoint = "person_page")]
+pub async fn person_page(id: String) -> Result<PersonDetail, AppError> {
+    super::ctx::run(async move {
+        let state = super::ctx::state()?;
+        let actor = super::ctx::actor().await?;
+        crate::services::identity::users::page(&state.db, &actor, &id).await
+    })
+    .await
+}
+
 #[server(endpoint = "users_form_options")]
 pub async fn get_user_form_options() -> Result<UserFormOptions, AppError> {
     super::ctx::run(async move {

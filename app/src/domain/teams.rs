@@ -34,6 +34,27 @@ pub struct TeamList {
     pub next_cursor: Option<String>,
 }
 
+/// A team's own page (`/org/teams/:id`): the team, the teams above it (top first), its
+/// direct sub-teams and its people, and whether the viewer may read its spend.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TeamDetail {
+    pub team: TeamView,
+    pub ancestors: Vec<TeamView>,
+    pub sub_teams: Vec<TeamView>,
+    pub members: Vec<TeamMember>,
+    /// `usage.read` at the team: its spend and quotas are shown.
+    pub can_read_usage: bool,
+}
+
+/// One of the people whose team this is.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TeamMember {
+    pub id: String,
+    pub display_name: String,
+    pub email: String,
+    pub status: String,
+}
+
 /// A team name: 1 to 200 characters once trimmed, no control characters.
 pub fn check_team_name(name: &str) -> Result<(), String> {
     let name = name.trim();

@@ -69,6 +69,16 @@ pub struct UserView {
     pub updated_at: String,
 }
 
+/// A person's own page (`/org/users/:id`): who they are, and whether the viewer may read
+/// their spend (`usage.read` where they belong, or it is the viewer themself).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PersonDetail {
+    pub user: UserView,
+    pub can_read_usage: bool,
+    /// The viewer is this person.
+    pub is_self: bool,
+}
+
 /// A page of the org's people.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct UserPage {

@@ -16,15 +16,35 @@ pub fn AccountPage() -> impl IntoView {
         <Title text="Account"/>
         <div class="page-header">
             <h1>"Account"</h1>
-            <p class="muted">"Your profile, password, notifications and where you are signed in."</p>
+            <p class="muted">"Your profile, password, notifications, your spend and where you are signed in."</p>
         </div>
         <div class="account-sections">
             <ProfileSection/>
             <PasswordSection/>
             <super::account_mfa::MfaSection/>
             <super::account_notifications::NotificationsSection/>
+            <YourSpendSection/>
             <SessionsSection/>
         </div>
+    }
+}
+
+/// What the signed-in person spent and the quotas over it (a person always sees their own).
+#[component]
+fn YourSpendSection() -> impl IntoView {
+    let account = account_resource(|| 0);
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match account.await {
+                    Ok(a) => view! {
+                        <crate::components::spend::EntityUsage entity_type="user" entity_id=a.id whose="you".to_string()/>
+                    }
+                    .into_any(),
+                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 

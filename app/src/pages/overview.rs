@@ -248,7 +248,7 @@ fn OverviewQuotas() -> impl IntoView {
                             view! {
                                 <li class="overview-quota" data-testid="overview-quota">
                                     <p><strong>{q.name.clone()}</strong>" "<span class="muted small">{format!("{measure} for {}", q.owner)}</span></p>
-                                    <super::quotas::QuotaMeter q/>
+                                    <crate::components::spend::QuotaMeter q/>
                                 </li>
                             }
                         })

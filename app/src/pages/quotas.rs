@@ -8,6 +8,7 @@
 use crate::api::spend::{quotas_page, DeleteQuota, SaveQuota};
 use crate::components::form::{action_error, field_message, ActionError, ErrorBanner, FieldError, Submit};
 use crate::components::notice::ErrorNotice;
+use crate::components::spend::{quota_amount, QuotaMeter};
 use crate::domain::spend::{item_type_name, quota_measure, EntityChoice, QuotaView, ITEM_TYPES};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -97,38 +98,6 @@ fn thresholds_text(t: &[u32]) -> String {
         Some((last, rest)) => format!("Alert at {} and {last}", rest.join(", ")),
         None => String::new(),
     }
-}
-
-/// A quota's amounts with its currency ("85.00 EUR") or as a count ("12").
-pub fn quota_amount(q: &QuotaView, value: &str) -> String {
-    match (q.metric.as_str(), &q.currency) {
-        ("amount", Some(c)) => format!("{value} {c}"),
-        _ => value.to_string(),
-    }
-}
-
-/// The percent bar of a quota (a meter with its numbers in words for screen readers).
-#[component]
-pub fn QuotaMeter(q: QuotaView) -> impl IntoView {
-    let pct = q.percent;
-    let level = if pct >= 100 {
-        "meter-over"
-    } else if pct >= 80 {
-        "meter-high"
-    } else {
-        "meter-ok"
-    };
-    let label = format!("{} of {} used ({pct} %)", quota_amount(&q, &q.used), quota_amount(&q, &q.limit));
-    view! {
-        <div class="quota-meter">
-            <div class=format!("meter {level}") role="meter" aria-valuemin="0" aria-valuemax="100"
-                aria-valuenow=pct.min(100).to_string() aria-label=label.clone()>
-                <span style=format!("width: {}%", pct.min(100))></span>
-            </div>
-            <span class="meter-text" data-testid="quota-used">{label}</span>
-        </div>
-    }
-    .into_any()
 }
 
 #[component]

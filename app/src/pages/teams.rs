@@ -124,7 +124,7 @@ fn TeamNode(team: TeamView) -> impl IntoView {
     view! {
         <li class="team-node" data-testid="team-node" data-team-id=team.id.clone() data-team-name=team.name.clone()>
             <div class="team-row" data-testid="team-row">
-                <span class="team-name" data-testid="team-name">{team.name.clone()}</span>
+                <a class="team-name" data-testid="team-name" href=format!("/org/teams/{}", team.id)>{team.name.clone()}</a>
                 <span class="badge badge-muted" data-testid="team-members">{members}</span>
                 {(team.sub_team_count > 0).then(|| view! { <span class="muted team-subs">{subs}</span> })}
                 {controls}

@@ -5,10 +5,10 @@
 //! executed and denied per day. **Download CSV** is `/org/usage/export.csv?period=`.
 //! Spend in other currencies is named, never added in.
 
-use super::quotas::{quota_amount, QuotaMeter};
 use crate::api::spend::usage_dashboard;
 use crate::components::chart::{scale_value, short_date, BurnDown, PairBars, RankBars, StackedBars};
 use crate::components::notice::ErrorNotice;
+use crate::components::spend::{period_words, quota_amount, QuotaMeter};
 use crate::domain::spend::{item_type_name, quota_measure, Dashboard, QuotaBurn, Ranked};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -61,14 +61,6 @@ pub fn UsagePage() -> impl IntoView {
         </Transition>
     }
     .into_any()
-}
-
-fn period_words(p: &str) -> &'static str {
-    match p {
-        "day" => "today",
-        "week" => "this week",
-        _ => "this month",
-    }
 }
 
 #[component]
@@ -142,7 +134,7 @@ fn DashboardBody(d: Dashboard) -> impl IntoView {
     .into_any();
     let part2 = view! {
         <div class="usage-grid">
-            <Ranking title="Top teams" testid="usage-top-teams" rows=d.top_teams.clone() cur=cur.clone() empty="No team has spent anything yet."/>
+            <Ranking title="Top teams" testid="usage-top-teams" rows=d.top_teams.clone() cur=cur.clone() empty="No team has spent anything yet." link="/org/teams/"/>
             <Ranking title="Top assistants" testid="usage-top-assistants" rows=d.top_assistants.clone() cur=cur.clone() empty="No assistant has spent anything yet."/>
         </div>
     }
@@ -185,6 +177,9 @@ fn Ranking(
     rows: Vec<Ranked>,
     cur: String,
     empty: &'static str,
+    /// Each name links to `{link}{id}` (a team's page).
+    #[prop(optional)]
+    link: Option<&'static str>,
 ) -> impl IntoView {
     if rows.is_empty() {
         return view! {
@@ -200,7 +195,13 @@ fn Ranking(
     );
     let table_rows = rows
         .iter()
-        .map(|r| view! { <tr><th scope="row">{r.name.clone()}</th><td class="num">{r.amount.clone()}</td><td class="num">{r.count}</td></tr> })
+        .map(|r| {
+            let name = match link {
+                Some(l) => view! { <a href=format!("{l}{}", r.id)>{r.name.clone()}</a> }.into_any(),
+                None => view! { {r.name.clone()} }.into_any(),
+            };
+            view! { <tr><th scope="row">{name}</th><td class="num">{r.amount.clone()}</td><td class="num">{r.count}</td></tr> }
+        })
         .collect_view();
     view! {
         <section class="card" data-testid=testid>

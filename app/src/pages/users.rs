@@ -321,10 +321,13 @@ fn PersonRow(u: UserView, can_manage: bool, rows: RowActions, teams: Vec<Choice>
     let email_attr = u.email.clone();
     view! {
         <tr data-testid="person-row" data-email=email_attr>
-            <td>{u.display_name.clone()}</td>
+            <td><a href=format!("/org/users/{}", u.id)>{u.display_name.clone()}</a></td>
             <td>{email}</td>
             <td><StatusBadge status=u.status.clone()/></td>
-            <td>{u.team_name.clone().unwrap_or_else(|| "—".into())}</td>
+            <td>{match (u.team_id.clone(), u.team_name.clone()) {
+                (Some(id), Some(name)) => view! { <a href=format!("/org/teams/{id}")>{name}</a> }.into_any(),
+                _ => view! { "—" }.into_any(),
+            }}</td>
             <td>{if roles.is_empty() { "—".to_string() } else { roles }}</td>
             <td class="nowrap">{last}</td>
             {can_manage.then(|| view! { <td><RowControls u=u.clone() rows teams/></td> })}

@@ -467,3 +467,48 @@ crate::db_test!(unusual_activity_is_a_multiple_of_the_trailing_mean_once_a_day, 
     assert!(notes.iter().any(|n| n.title == "Unusual activity: team \u{201c}Growth\u{201d}"), "{notes:?}");
     assert!(notes.iter().any(|n| n.body.contains("35.00 EUR today")), "{notes:?}");
 });
+
+crate::db_test!(a_team_page_and_a_persons_own_spend, |db| async move {
+    use crate::common::people::{grant, member};
+    use app::domain::access::ScopeRef;
+    use app::domain::permission::BuiltInRole;
+    use app::services::identity::users;
+    let w = world(db, "entitypages").await;
+    let top = w.team("Support", None).await;
+    let eu = w.team("Support EU", Some(&top)).await;
+    let ana = member(&w.db, &w.org, "Ana", Some(&eu)).await;
+    grant(&w.db, &w.org, &ana, BuiltInRole::Viewer, ScopeRef::Team(eu.clone())).await;
+    let bo = member(&w.db, &w.org, "Bo", Some(&eu)).await;
+    let ana_actor = user_actor(&w.db, &w.org, &ana).await;
+    let record = |user: &str, amount: &str| json!({"entity_type": "user", "entity_id": user, "amount": amount, "currency": "EUR", "item_type": "tool"});
+    for (u, a) in [(&ana.id, "12.50"), (&ana.id, "7.50"), (&bo.id, "3.00")] {
+        let body: ExpenditureBody = serde_json::from_value(record(u, a)).unwrap();
+        spend::record(&w.db, &w.owner, body, None).await.unwrap();
+    }
+    w.quota(json!({"entity_type": "team", "entity_id": top, "metric": "amount", "limit": "100", "currency": "EUR",
+        "period": "month"}))
+        .await;
+
+    // The team page: where it sits, its people, and spend for whoever may read it.
+    let page = teams::page(&w.db, &w.owner, &eu).await.unwrap();
+    assert_eq!(page.ancestors.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["Support"]);
+    assert_eq!(page.members.iter().map(|m| m.display_name.as_str()).collect::<Vec<_>>(), ["Ana", "Bo"]);
+    assert!(page.can_read_usage);
+    let top_page = teams::page(&w.db, &w.owner, &top).await.unwrap();
+    assert_eq!(top_page.sub_teams.len(), 1);
+    assert!(top_page.members.is_empty());
+    assert!(!teams::page(&w.db, &ana_actor, &eu).await.unwrap().can_read_usage, "a Viewer has no usage.read");
+
+    // A person always reads their own spend (and the quotas over it), never another's
+    // without usage.read.
+    let own = |id: &str| UsageQuery { entity_type: Some("user".into()), entity_id: Some(id.into()), period: None };
+    let mine = spend::report(&w.db, &ana_actor, own(&ana.id)).await.unwrap();
+    assert_eq!((mine.totals[0].amount.as_str(), mine.totals[0].count), ("20.00", 2));
+    assert_eq!(mine.quotas.len(), 1, "the quota of the team above her");
+    assert_eq!(mine.quotas[0].used, "23.00", "the team quota counts everyone below it");
+    let refused = spend::report(&w.db, &ana_actor, own(&bo.id)).await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::PermissionDenied);
+    assert!(users::page(&w.db, &ana_actor, &ana.id).await.unwrap().can_read_usage);
+    assert!(!users::page(&w.db, &ana_actor, &bo.id).await.unwrap().can_read_usage);
+    assert!(users::page(&w.db, &w.owner, &bo.id).await.unwrap().can_read_usage);
+});

@@ -409,6 +409,9 @@ fn server_fn_cases() -> Vec<Case> {
         case!(entity "POST" "/api/teams_delete", Need::Perm("teams.manage"), |fx, org| {
             Req::form("/api/teams_delete", &[("id", &new_team(fx, org).await)])
         }),
+        case!(entity "POST" "/api/team_page", Need::View, |fx, org| {
+            Req::form("/api/team_page", &[("id", &new_team(fx, org).await)])
+        }),
         // Roles and assignments
         case!("POST" "/api/roles_list", Need::Perm("roles.manage"), |fx, org| Req::form("/api/roles_list", &[])),
         case!("POST" "/api/roles_create", Need::Perm("roles.manage"), |fx, org| {
@@ -442,6 +445,9 @@ fn server_fn_cases() -> Vec<Case> {
         }),
         // People and email
         case!("POST" "/api/users_list", Need::View, |fx, org| Req::form("/api/users_list", &[])),
+        case!(entity "POST" "/api/person_page", Need::View, |fx, org| {
+            Req::form("/api/person_page", &[("id", &new_user(fx, org).await)])
+        }),
         case!("POST" "/api/users_form_options", Need::Perm("users.manage"), |fx, org| Req::form("/api/users_form_options", &[])),
         case!("POST" "/api/users_invite", Need::Perm("users.manage"), |fx, org| {
             Req::form("/api/users_invite", &[("email", &new_email()), ("display_name", "Invited person")])
@@ -607,6 +613,10 @@ fn server_fn_cases() -> Vec<Case> {
         }),
         case!("POST" "/api/usage_dashboard", Need::Perm("usage.read"), |fx, org| {
             Req::form("/api/usage_dashboard", &[("period", "week")])
+        }),
+        // Another person's spend (a team's is the same rule; one's own needs nothing).
+        case!(entity "POST" "/api/entity_usage", Need::Perm("usage.read"), |fx, org| {
+            Req::form("/api/entity_usage", &[("entity_type", "user"), ("entity_id", &new_user(fx, org).await)])
         }),
         case!("POST" "/api/overview_quotas", Need::View, |fx, org| Req::form("/api/overview_quotas", &[])),
         case!("POST" "/api/notifications_settings", Need::View, |fx, org| Req::form("/api/notifications_settings", &[])),

@@ -324,6 +324,22 @@ pub async fn get(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<Use
     view_of(db, u).await
 }
 
+/// A person's own page: [`get`], and whether the viewer may read their spend.
+pub async fn page(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: &str,
+) -> Result<crate::domain::users::PersonDetail, AppError> {
+    let user = get(db, actor, id).await?;
+    let is_self = actor.kind == crate::services::ActorKind::User && actor.id == user.id;
+    let scope = user.team_id.clone().map(ScopeRef::Team).unwrap_or(ScopeRef::Org);
+    Ok(crate::domain::users::PersonDetail {
+        can_read_usage: is_self || can(actor, Permission::UsageRead, &scope),
+        is_self,
+        user,
+    })
+}
+
 /// The roles and teams the invite and edit forms offer (needs `users.manage`).
 pub async fn form_options(db: &DatabaseConnection, actor: &Actor) -> Result<UserFormOptions, AppError> {
     authorize(actor, Permission::UsersManage, &ScopeRef::Org)?;

@@ -10,7 +10,7 @@
 use crate::domain::access::{Need, OrgTree, ScopeRef};
 use crate::domain::error::{FieldError, Validator};
 use crate::domain::permission::Permission;
-use crate::domain::teams::{check_team_name, same_team_name, TeamList, TeamView};
+use crate::domain::teams::{check_team_name, same_team_name, TeamDetail, TeamList, TeamMember, TeamView};
 use crate::domain::AppError;
 use crate::entities::{api_key, team, user};
 use crate::services::access::assignments::end_assignments_at;
@@ -185,6 +185,48 @@ pub async fn get(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<Tea
     find_team(db, &actor.org_id, id).await?;
     authorize_somewhere(actor, Need::View)?;
     load_view(db, actor, id).await
+}
+
+/// A team's own page: the team, the teams above it, its sub-teams and its people (any role
+/// in the org may see them, as the tree), and whether the viewer may read its spend.
+pub async fn page(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<TeamDetail, AppError> {
+    use sea_orm::QueryOrder;
+    find_team(db, &actor.org_id, id).await?;
+    authorize_somewhere(actor, Need::View)?;
+    let teams = org_teams(db, &actor.org_id).await?;
+    let members = member_counts(db, &actor.org_id).await?;
+    let tree = tree_of(&teams);
+    let view_of = |t: &team::Model| view(t, &teams, &tree, &members, actor);
+    let t = teams.iter().find(|t| t.id == id).ok_or_else(|| AppError::not_found("Team"))?;
+    let mut ancestors = Vec::new();
+    let mut up = t.parent_team_id.clone();
+    while let Some(p) = up.and_then(|p| teams.iter().find(|x| x.id == p)) {
+        if ancestors.len() > teams.len() {
+            break;
+        }
+        ancestors.push(view_of(p));
+        up = p.parent_team_id.clone();
+    }
+    ancestors.reverse();
+    let mut sub_teams: Vec<TeamView> =
+        teams.iter().filter(|c| c.parent_team_id.as_deref() == Some(id)).map(view_of).collect();
+    sub_teams.sort_by_key(|c| c.name.to_lowercase());
+    let people = user::Entity::find()
+        .filter(user::Column::OrgId.eq(&actor.org_id))
+        .filter(user::Column::TeamId.eq(id))
+        .order_by_asc(user::Column::DisplayName)
+        .all(db)
+        .await?;
+    Ok(TeamDetail {
+        team: view_of(t),
+        ancestors,
+        sub_teams,
+        members: people
+            .into_iter()
+            .map(|u| TeamMember { id: u.id, display_name: u.display_name, email: u.email, status: u.status })
+            .collect(),
+        can_read_usage: can_in_tree(actor, Permission::UsageRead, &tree, &ScopeRef::Team(id.to_string())),
+    })
 }
 
 fn validate_name(name: &str) -> Result<(), AppError> {

@@ -29,7 +29,7 @@ use crate::services::access::authz::{authorize, authorize_somewhere, can};
 use crate::services::access::lookup::{find_assistant, find_team};
 use crate::services::audit::{self, lock_org, NewEvent};
 use crate::services::infra::db::{begin_write, is_unique_violation, new_id, now, rfc3339};
-use crate::services::Actor;
+use crate::services::{Actor, ActorKind};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -513,7 +513,8 @@ pub struct UsageQuery {
 }
 
 /// An entity's spend in the current period by item type, and the quotas over it (its own and
-/// those of the teams above it and the org) with use and forecast. `usage.read` there.
+/// those of the teams above it and the org) with use and forecast. `usage.read` there, or
+/// the signed-in person's own.
 pub async fn report(db: &DatabaseConnection, actor: &Actor, q: UsageQuery) -> Result<UsageReport, AppError> {
     let entity_type = q.entity_type.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).unwrap_or("org".into());
     let mut v = Validator::new();
@@ -528,7 +529,11 @@ pub async fn report(db: &DatabaseConnection, actor: &Actor, q: UsageQuery) -> Re
     v.check(PERIODS.contains(&period.as_str()), "period", "Choose day, week or month.");
     v.finish()?;
     let scope = scope_of(db, actor, &entity_type, entity_id.as_deref()).await?;
-    authorize(actor, Need::from(Permission::UsageRead), &scope)?;
+    // A person always sees their own spend; anything else needs `usage.read` over it.
+    let own = entity_type == "user" && actor.kind == ActorKind::User && entity_id.as_deref() == Some(actor.id.as_str());
+    if !own {
+        authorize(actor, Need::from(Permission::UsageRead), &scope)?;
+    }
     let at = now();
     let (start, end) = period_bounds(&period, at);
     // The entity's records, as a quota on it would count them (a team: its whole subtree).
