@@ -17,6 +17,7 @@ mod m20261123_000013_access_version;
 mod m20261206_000014_automation;
 mod m20261206_000015_spend;
 mod m20261206_000016_notify;
+mod m20261206_000017_org_profile;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000014_automation::Migration),
             Box::new(m20261206_000015_spend::Migration),
             Box::new(m20261206_000016_notify::Migration),
+            Box::new(m20261206_000017_org_profile::Migration),
         ]
     }
 }

@@ -15,6 +15,7 @@ pub mod mfa;
 pub mod org_settings;
 pub mod overview;
 pub mod permissions;
+pub mod preferences;
 pub mod roles;
 pub mod spend;
 pub mod stores;

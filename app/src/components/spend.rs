@@ -86,7 +86,7 @@ pub fn EntityUsage(entity_type: &'static str, entity_id: String, whose: String) 
                     <button type="submit" class="btn btn-small btn-secondary">"Show"</button>
                 </form>
             </div>
-            <p class="muted">{format!("What {whose} spent, and the quotas that cap it. Periods are calendar days, weeks and months (UTC).")}</p>
+            <p class="muted">{format!("What {whose} spent, and the quotas that cap it. Periods are calendar days, weeks and months in the organisation's time zone.")}</p>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match data.await {

@@ -21,6 +21,7 @@ pub mod password;
 pub mod patch;
 pub mod permission;
 pub mod policy;
+pub mod preferences;
 pub mod roles;
 pub mod rules;
 pub mod spend;

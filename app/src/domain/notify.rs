@@ -82,8 +82,18 @@ impl NotificationSettings {
     }
 
     /// Checks kinds, channels and the number (E.164: + and 8 to 15 digits); names each field
-    /// (`channels.quota_alert`, `sms_number`).
-    pub fn checked(mut self) -> Result<NotificationSettings, AppError> {
+    /// (`channels.quota_alert`, `sms_number`). SMS needs a number.
+    pub fn checked(self) -> Result<NotificationSettings, AppError> {
+        self.checked_with(true)
+    }
+
+    /// The same checks for a team's or the org's defaults, which hold no number (each person
+    /// gives their own; SMS goes only to those who did).
+    pub fn checked_defaults(self) -> Result<NotificationSettings, AppError> {
+        self.checked_with(false)
+    }
+
+    fn checked_with(mut self, sms_needs_number: bool) -> Result<NotificationSettings, AppError> {
         let mut v = Validator::new();
         for (k, chans) in self.channels.iter_mut() {
             let at = format!("channels.{k}");
@@ -105,7 +115,11 @@ impl NotificationSettings {
             );
         }
         let wants_sms = self.channels.values().any(|c| c.iter().any(|x| x == "sms"));
-        v.check(!wants_sms || self.sms_number.is_some(), "sms_number", "Give the mobile number SMS should go to.");
+        v.check(
+            !sms_needs_number || !wants_sms || self.sms_number.is_some(),
+            "sms_number",
+            "Give the mobile number SMS should go to.",
+        );
         v.finish()?;
         Ok(self)
     }

@@ -306,7 +306,14 @@ fn capital(s: &str) -> String {
 
 /// The calendar period (UTC) holding `now`: [start, end).
 pub fn period_bounds(period: &str, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-    let day = now.date_naive();
+    period_bounds_in(period, now, &Utc)
+}
+
+/// The calendar period holding `now` in the time zone `tz` (days from local midnight, weeks
+/// from Monday, months from the 1st), as UTC instants: [start, end). A midnight that a
+/// daylight-saving change skips starts at the first instant after it.
+pub fn period_bounds_in<Z: TimeZone>(period: &str, now: DateTime<Utc>, tz: &Z) -> (DateTime<Utc>, DateTime<Utc>) {
+    let day = now.with_timezone(tz).date_naive();
     let (start, end): (NaiveDate, NaiveDate) = match period {
         "day" => (day, day + Duration::days(1)),
         "week" => {
@@ -324,7 +331,17 @@ pub fn period_bounds(period: &str, now: DateTime<Utc>) -> (DateTime<Utc>, DateTi
             (first, next)
         }
     };
-    let at = |d: NaiveDate| Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default());
+    let at = |d: NaiveDate| {
+        let midnight = d.and_hms_opt(0, 0, 0).unwrap_or_default();
+        match tz.from_local_datetime(&midnight).earliest() {
+            Some(t) => t.with_timezone(&Utc),
+            // Midnight skipped by a clock change: the first hour that exists.
+            None => (1..=3)
+                .find_map(|h| tz.from_local_datetime(&(midnight + Duration::hours(h))).earliest())
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_else(|| Utc.from_utc_datetime(&midnight)),
+        }
+    };
     (at(start), at(end))
 }
 
@@ -587,6 +604,16 @@ mod tests {
         assert_eq!(period_bounds("week", now), (t("2026-11-30T00:00:00Z"), t("2026-12-07T00:00:00Z")));
         assert_eq!(period_bounds("month", now), (t("2026-12-01T00:00:00Z"), t("2027-01-01T00:00:00Z")));
         assert_eq!(period_bounds("month", t("2027-02-10T00:00:00Z")).1, t("2027-03-01T00:00:00Z"));
+        // In a time zone: Berlin's day and month start at its midnight (UTC+1 in winter); a
+        // late evening in New York is still the day before.
+        let berlin = chrono::FixedOffset::east_opt(3600).unwrap();
+        assert_eq!(
+            period_bounds_in("day", t("2026-12-05T23:30:00Z"), &berlin),
+            (t("2026-12-05T23:00:00Z"), t("2026-12-06T23:00:00Z"))
+        );
+        assert_eq!(period_bounds_in("month", t("2026-11-30T23:30:00Z"), &berlin).0, t("2026-11-30T23:00:00Z"));
+        let new_york = chrono::FixedOffset::west_opt(5 * 3600).unwrap();
+        assert_eq!(period_bounds_in("day", t("2026-12-06T02:00:00Z"), &new_york).0, t("2026-12-05T05:00:00Z"));
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub mod rule_run;
 pub mod sandbox_operation;
 pub mod sandbox_order;
 pub mod scheduled_run;
+pub mod secret;
 pub mod session;
 pub mod sms_outbox;
 pub mod sms_provider;

@@ -12,6 +12,15 @@ pub struct Model {
     pub require_mfa: bool,
     /// Moves on with every audited change to what API keys may do (see `services::access`).
     pub access_version: i64,
+    /// The profile: postal address (lines), contact email and phone.
+    #[sea_orm(column_type = "Text")]
+    pub address: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+    /// IANA name ("Europe/Berlin"); quota periods and reports use it.
+    pub time_zone: String,
+    /// ISO 4217, for new stores and amounts without one.
+    pub default_currency: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

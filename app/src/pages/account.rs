@@ -16,13 +16,14 @@ pub fn AccountPage() -> impl IntoView {
         <Title text="Account"/>
         <div class="page-header">
             <h1>"Account"</h1>
-            <p class="muted">"Your profile, password, notifications, your spend and where you are signed in."</p>
+            <p class="muted">"Your profile, password, notifications, preferences, your spend and where you are signed in."</p>
         </div>
         <div class="account-sections">
             <ProfileSection/>
             <PasswordSection/>
             <super::account_mfa::MfaSection/>
             <super::account_notifications::NotificationsSection/>
+            <super::preferences::PreferencesSection entity_type="user"/>
             <YourSpendSection/>
             <SessionsSection/>
         </div>

@@ -23,6 +23,7 @@ pub mod outbox;
 pub mod overview;
 pub mod password_reset;
 pub mod person;
+pub mod preferences;
 pub mod quotas;
 pub mod roles;
 pub mod setup;

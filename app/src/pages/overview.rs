@@ -20,10 +20,36 @@ pub fn OverviewPage() -> impl IntoView {
             <h1>"Overview"</h1>
             <p class="muted">{format!("Welcome, {first_name}.")}</p>
         </div>
+        <SectionOrder/>
+        <div class="overview-sections">
         <OverviewActions/>
         <OverviewQuotas/>
         <Suspense fallback=|| view! { <div class="page-loading" role="status">"Loading overview…"</div> }>
             {move || Suspend::new(async move { overview.await.map(|o| view! { <OverviewBody o/> }) })}
+        </Suspense>
+        </div>
+    }
+}
+
+/// Orders and hides the overview's sections as the viewer's preferences say (CSS `order`
+/// on the sections' `data-section`; a section not listed is not shown).
+#[component]
+fn SectionOrder() -> impl IntoView {
+    let order = Resource::new(|| (), |_| crate::api::preferences::overview_sections());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                order.await.ok().map(|list| {
+                    let mut css = String::new();
+                    for (key, _) in crate::domain::preferences::OVERVIEW_SECTIONS {
+                        match list.iter().position(|k| k == key) {
+                            Some(i) => css.push_str(&format!(".overview-sections > [data-section=\"{key}\"] {{ order: {i}; }}\n")),
+                            None => css.push_str(&format!(".overview-sections > [data-section=\"{key}\"] {{ display: none; }}\n")),
+                        }
+                    }
+                    view! { <style data-testid="overview-order">{css}</style> }
+                })
+            })}
         </Suspense>
     }
 }
@@ -52,7 +78,7 @@ fn ActionSections(o: ActionsOverview) -> impl IntoView {
             n => format!("{n} actions are waiting for your approval."),
         };
         view! {
-            <section class="card" aria-labelledby="waiting-title" data-testid="overview-waiting">
+            <section class="card" aria-labelledby="waiting-title" data-testid="overview-waiting" data-section="waiting">
                 <h2 id="waiting-title">"Waiting for approval"</h2>
                 <p><span class="stat-value" data-testid="overview-pending-count">{n}</span></p>
                 <p>{text}</p>
@@ -62,7 +88,7 @@ fn ActionSections(o: ActionsOverview) -> impl IntoView {
     });
     let recent = o.recent.map(|rows| {
         view! {
-            <section class="card" aria-labelledby="recent-actions-title" data-testid="overview-recent-actions">
+            <section class="card" aria-labelledby="recent-actions-title" data-testid="overview-recent-actions" data-section="recent_actions">
                 <h2 id="recent-actions-title">"Recent actions"</h2>
                 <ActionRows rows empty="No action has been carried out yet."/>
                 <a href="/audit?status=executed">"All executed actions"</a>
@@ -71,7 +97,7 @@ fn ActionSections(o: ActionsOverview) -> impl IntoView {
     });
     let denials = o.denials.map(|rows| {
         view! {
-            <section class="card" aria-labelledby="recent-denials-title" data-testid="overview-recent-denials">
+            <section class="card" aria-labelledby="recent-denials-title" data-testid="overview-recent-denials" data-section="recent_denials">
                 <h2 id="recent-denials-title">"Recent denials"</h2>
                 <ActionRows rows empty="Nothing has been refused."/>
                 <a href="/audit?decision=deny">"All denials"</a>
@@ -138,7 +164,7 @@ fn OverviewBody(o: Overview) -> impl IntoView {
     });
     let slug = o.org_slug.clone();
     view! {
-        <section class="stats" aria-label="Summary">
+        <section class="stats" aria-label="Summary" data-section="summary">
             <div class="stat card">
                 <span class="stat-label">"People"</span>
                 <span class="stat-value" data-testid="stat-users">{o.users}</span>
@@ -157,7 +183,7 @@ fn OverviewBody(o: Overview) -> impl IntoView {
             })}
         </section>
 
-        <section class="card" aria-labelledby="next-steps">
+        <section class="card" aria-labelledby="next-steps" data-section="next_steps">
             <h2 id="next-steps">"What to do next"</h2>
             <ol class="steps">
                 <li class:done=move || { o.api_keys > 0 }>
@@ -180,7 +206,7 @@ fn OverviewBody(o: Overview) -> impl IntoView {
         </section>
 
         {o.recent.map(|recent| view! {
-        <section class="card" aria-labelledby="recent">
+        <section class="card" aria-labelledby="recent" data-section="recent_activity">
             <h2 id="recent">"Recent activity"</h2>
             {if recent.is_empty() {
                 view! { <p class="muted">"Nothing has happened yet."</p> }.into_any()
@@ -254,7 +280,7 @@ fn OverviewQuotas() -> impl IntoView {
                         })
                         .collect_view();
                     view! {
-                        <section class="card" aria-labelledby="quota-use-title" data-testid="overview-quotas">
+                        <section class="card" aria-labelledby="quota-use-title" data-testid="overview-quotas" data-section="quotas">
                             <h2 id="quota-use-title">"Quota use"</h2>
                             <ul class="plain-list">{rows}</ul>
                             <a href="/org/usage">"Usage dashboard"</a>

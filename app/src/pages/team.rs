@@ -122,6 +122,7 @@ fn TeamBody(d: TeamData) -> impl IntoView {
             </section>
         </div>
         {d.can_read_usage.then(|| view! { <EntityUsage entity_type="team" entity_id=t.id.clone() whose="this team and everything below it".to_string()/> })}
+        <super::preferences::PreferencesSection entity_type="team" entity_id=t.id.clone()/>
     }
     .into_any()
 }

@@ -30,7 +30,7 @@ pub fn UsagePage() -> impl IntoView {
         <Title text="Usage"/>
         <div class="page-header">
             <h1>"Usage"</h1>
-            <p class="muted">"What the organisation spent and did in the current day, week or month (UTC), and how each quota is burning down. "
+            <p class="muted">"What the organisation spent and did in the current day, week or month (in the organisation's time zone), and how each quota is burning down. "
                 <a href="/org/quotas">"Quotas"</a></p>
         </div>
         <form method="get" action="/org/usage" class="filters usage-period" data-testid="usage-period">

@@ -20,6 +20,7 @@ mod gateway;
 mod inbox;
 mod mfa_keys_audit;
 mod permissions;
+mod preferences;
 mod services;
 mod spend;
 mod stores;

@@ -248,12 +248,22 @@ db_test!(org_requiring_mfa_blocks_members_without_it, |db| async move {
     // Only org.manage may change it, and only once the person uses MFA themselves.
     let admin_actor = session_actor(&db, &admin).await;
     assert_code(
-        settings::update(&db, &admin_actor, OrgSettingsPatch { name: None, require_mfa: Some(true) }).await,
+        settings::update(
+            &db,
+            &admin_actor,
+            OrgSettingsPatch { name: None, require_mfa: Some(true), ..Default::default() },
+        )
+        .await,
         ErrorCode::PermissionDenied,
     );
     assert_code(settings::get(&db, &admin_actor).await, ErrorCode::PermissionDenied);
     let e = assert_code(
-        settings::update(&db, &owner_actor, OrgSettingsPatch { name: None, require_mfa: Some(true) }).await,
+        settings::update(
+            &db,
+            &owner_actor,
+            OrgSettingsPatch { name: None, require_mfa: Some(true), ..Default::default() },
+        )
+        .await,
         ErrorCode::ValidationError,
     );
     assert!(e.field("require_mfa").is_some());
@@ -261,7 +271,7 @@ db_test!(org_requiring_mfa_blocks_members_without_it, |db| async move {
     let settings = settings::update(
         &db,
         &owner_actor,
-        OrgSettingsPatch { name: Some("Policy Inc".into()), require_mfa: Some(true) },
+        OrgSettingsPatch { name: Some("Policy Inc".into()), require_mfa: Some(true), ..Default::default() },
     )
     .await
     .unwrap();
@@ -285,16 +295,27 @@ db_test!(org_requiring_mfa_blocks_members_without_it, |db| async move {
 
     // Turning it off again is recorded; no change, no event.
     let before = events(&db, &o.id).await.len();
-    settings::update(&db, &owner_actor, OrgSettingsPatch { name: None, require_mfa: Some(true) }).await.unwrap();
+    settings::update(&db, &owner_actor, OrgSettingsPatch { name: None, require_mfa: Some(true), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(events(&db, &o.id).await.len(), before);
     assert!(
-        !settings::update(&db, &owner_actor, OrgSettingsPatch { name: None, require_mfa: Some(false) })
-            .await
-            .unwrap()
-            .require_mfa
+        !settings::update(
+            &db,
+            &owner_actor,
+            OrgSettingsPatch { name: None, require_mfa: Some(false), ..Default::default() }
+        )
+        .await
+        .unwrap()
+        .require_mfa
     );
     let e = assert_code(
-        settings::update(&db, &owner_actor, OrgSettingsPatch { name: Some(" ".into()), require_mfa: None }).await,
+        settings::update(
+            &db,
+            &owner_actor,
+            OrgSettingsPatch { name: Some(" ".into()), require_mfa: None, ..Default::default() },
+        )
+        .await,
         ErrorCode::ValidationError,
     );
     assert!(e.field("name").is_some());

@@ -512,3 +512,45 @@ crate::db_test!(a_team_page_and_a_persons_own_spend, |db| async move {
     assert!(!users::page(&w.db, &ana_actor, &bo.id).await.unwrap().can_read_usage);
     assert!(users::page(&w.db, &w.owner, &bo.id).await.unwrap().can_read_usage);
 });
+
+crate::db_test!(periods_and_the_profile_follow_the_org_time_zone, |db| async move {
+    use app::domain::spend::period_bounds_in;
+    use app::services::org::settings::{self, OrgSettingsPatch};
+    let w = world(db, "tzorg").await;
+    // The profile refuses an unknown zone and a bad currency, naming each field.
+    let bad = OrgSettingsPatch {
+        time_zone: Some("Mars/Olympus".into()),
+        default_currency: Some("euro".into()),
+        contact_phone: Some("call me".into()),
+        ..Default::default()
+    };
+    let err = settings::update(&w.db, &w.owner, bad).await.unwrap_err();
+    let fields: Vec<&str> = err.fields.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(fields, ["contact_phone", "time_zone", "default_currency"], "{err:?}");
+    let good = OrgSettingsPatch {
+        time_zone: Some("Pacific/Kiritimati".into()),
+        address: Some("1 Harbour Road\nLondon".into()),
+        default_currency: Some("gbp".into()),
+        ..Default::default()
+    };
+    let s = settings::update(&w.db, &w.owner, good).await.unwrap();
+    assert_eq!((s.time_zone.as_str(), s.default_currency.as_str()), ("Pacific/Kiritimati", "GBP"));
+
+    // A day quota counts from the org's midnight: a record a minute before it is yesterday's.
+    let team = w.team("Night shift", None).await;
+    w.quota(json!({"entity_type": "team", "entity_id": team, "metric": "count", "limit": 10, "period": "day"})).await;
+    let tz: chrono_tz::Tz = "Pacific/Kiritimati".parse().unwrap();
+    let (midnight, _) = period_bounds_in("day", chrono::Utc::now(), &tz);
+    for (i, at) in [midnight - chrono::Duration::minutes(1), midnight + chrono::Duration::minutes(1)].iter().enumerate()
+    {
+        let body: ExpenditureBody = serde_json::from_value(json!({"entity_type": "team", "entity_id": team,
+            "amount": "1", "currency": "EUR", "item_type": "tool", "occurred_at": at.to_rfc3339(), "item_id": format!("r{i}")}))
+        .unwrap();
+        spend::record(&w.db, &w.owner, body, None).await.unwrap();
+    }
+    let q = UsageQuery { entity_type: Some("team".into()), entity_id: Some(team.clone()), period: Some("day".into()) };
+    let report = spend::report(&w.db, &w.owner, q).await.unwrap();
+    assert_eq!(chrono::DateTime::parse_from_rfc3339(&report.period_start).unwrap(), midnight);
+    assert_eq!(report.totals[0].count, 1, "only the record after the org's midnight");
+    assert_eq!(report.quotas[0].used, "1");
+});

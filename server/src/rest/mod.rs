@@ -12,6 +12,7 @@ pub mod check;
 pub mod connectors;
 pub mod json;
 pub mod notify;
+pub mod org;
 pub mod permissions;
 pub mod problem;
 pub mod roles;
@@ -56,6 +57,10 @@ macro_rules! rest_routes {
 
 rest_routes! {
     GET "/me" => me,
+    GET "/org" => org::get,
+    PATCH "/org" => org::patch,
+    GET "/preferences/{entity_type}/{entity_id}" => org::get_preferences,
+    PUT "/preferences/{entity_type}/{entity_id}" => org::put_preferences,
     POST "/check" => check::check,
     GET "/actions/catalog" => check::catalog,
     POST "/actions" => actions::invoke,

@@ -75,6 +75,16 @@ macro_rules! case {
 fn rest_cases() -> Vec<Case> {
     vec![
         case!("GET" "/me", Need::View, |fx, org| Req::get("/api/v1/me")),
+        case!("GET" "/org", Need::View, |fx, org| Req::get("/api/v1/org")),
+        case!(entity "GET" "/preferences/{entity_type}/{entity_id}", Need::View, |fx, org| {
+            Req::get(&format!("/api/v1/preferences/team/{}", new_team(fx, org).await))
+        }),
+        case!(entity "PUT" "/preferences/{entity_type}/{entity_id}", Need::Perm("settings.manage"), |fx, org| {
+            Req::json("PUT", &format!("/api/v1/preferences/team/{}", new_team(fx, org).await), json!({"date_format": "dmy"}))
+        }),
+        case!("PATCH" "/org", Need::Perm("org.manage"), |fx, org| {
+            Req::json("PATCH", "/api/v1/org", json!({"contact_phone": "+49 30 1234567"}))
+        }),
         case!("GET" "/audit/verify", Need::Perm("audit.read"), |fx, org| Req::get("/api/v1/audit/verify")),
         // Teams
         case!("GET" "/teams", Need::View, |fx, org| Req::get("/api/v1/teams")),
@@ -496,9 +506,20 @@ fn server_fn_cases() -> Vec<Case> {
         case!("POST" "/api/login_mfa_pending", Need::Public, |fx, org| Req::form("/api/login_mfa_pending", &[])),
         case!("POST" "/api/login_mfa", Need::Public, |fx, org| Req::form("/api/login_mfa", &[("code", "123456")])),
         // Organisation settings, API keys, change log
-        case!("POST" "/api/org_settings_get", Need::Perm("org.manage"), |fx, org| Req::form("/api/org_settings_get", &[])),
+        case!("POST" "/api/overview_sections", Need::View, |fx, org| Req::form("/api/overview_sections", &[])),
+        case!("POST" "/api/preferences_page", Need::View, |fx, org| {
+            Req::form("/api/preferences_page", &[("entity_type", "org")])
+        }),
+        case!("POST" "/api/preferences_save", Need::Perm("settings.manage"), |fx, org| {
+            Req::json("POST", "/api/preferences_save", json!({"entity_type": "org", "entity_id": null, "settings": {"date_format": "dmy"}}))
+        }),
+        case!("POST" "/api/org_settings_get", Need::View, |fx, org| Req::form("/api/org_settings_get", &[])),
         case!("POST" "/api/org_settings_update", Need::Perm("org.manage"), |fx, org| {
-            Req::form("/api/org_settings_update", &[("name", &org.org.name)])
+            Req::form(
+                "/api/org_settings_update",
+                &[("name", &org.org.name), ("address", ""), ("contact_email", ""), ("contact_phone", ""),
+                  ("time_zone", "UTC"), ("default_currency", "EUR")],
+            )
         }),
         case!("POST" "/api/api_keys_list", Need::Perm("api_keys.manage"), |fx, org| Req::form("/api/api_keys_list", &[])),
         case!("POST" "/api/api_keys_options", Need::Perm("api_keys.manage"), |fx, org| Req::form("/api/api_keys_options", &[])),

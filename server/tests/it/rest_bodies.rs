@@ -10,6 +10,8 @@ use support::{Fixture, Req};
 /// (method, path) of every route with a JSON body; ids in paths need not exist. Not
 /// `POST /check`: its `ActionRequest` takes unknown fields today (not a rule this test sets).
 const BODIES: &[(&str, &str)] = &[
+    ("PATCH", "/api/v1/org"),
+    ("PUT", "/api/v1/preferences/team/x"),
     ("POST", "/api/v1/actions"),
     ("POST", "/api/v1/actions/x/confirm"),
     ("POST", "/api/v1/actions/x/result"),

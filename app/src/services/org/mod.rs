@@ -4,6 +4,7 @@
 pub mod notify;
 pub mod orgs;
 pub mod outbox;
+pub mod preferences;
 pub mod settings;
 pub mod setup;
 pub mod teams;

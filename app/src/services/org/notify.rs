@@ -56,7 +56,7 @@ pub struct Notice<'a> {
 /// Sends `n` to `person` on their channels for its kind, inside the caller's transaction.
 /// SMS goes out only when the org has a provider and the person a number.
 pub async fn notify<C: ConnectionTrait>(conn: &C, person: &user::Model, n: &Notice<'_>) -> Result<(), AppError> {
-    let settings = settings_of(conn, &person.id).await?;
+    let settings = super::preferences::notification_settings(conn, person).await?;
     for channel in settings.channels_for(n.kind) {
         match channel.as_str() {
             "in_app" => {
@@ -116,7 +116,8 @@ pub async fn my_settings(
     if actor.kind != ActorKind::User {
         return Err(AppError::permission_denied("Notification choices belong to people, not keys."));
     }
-    Ok((settings_of(db, &actor.id).await?, KINDS.to_vec()))
+    let me = user::Entity::find_by_id(actor.id.clone()).one(db).await?.ok_or_else(AppError::unauthenticated)?;
+    Ok((super::preferences::notification_settings(db, &me).await?, KINDS.to_vec()))
 }
 
 /// Saves a person's own choices (checked, audited).

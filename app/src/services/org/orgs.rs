@@ -104,6 +104,11 @@ pub async fn create_org_with_owner(
         created_at: Set(created),
         require_mfa: Set(false),
         access_version: Set(0),
+        address: Set(String::new()),
+        contact_email: Set(String::new()),
+        contact_phone: Set(String::new()),
+        time_zone: Set("UTC".into()),
+        default_currency: Set("EUR".into()),
     }
     .insert(&tx)
     .await

@@ -13,13 +13,13 @@
 
 use super::usage::{owner_of, team_of};
 use crate::domain::policy::money;
-use crate::domain::spend::{from_e4, is_unusual, period_bounds};
+use crate::domain::spend::{from_e4, is_unusual, period_bounds_in};
 use crate::domain::AppError;
 use crate::entities::{assistant, expenditure_record as record, org, quota, scheduled_run, team};
 use crate::services::access::load_tree;
 use crate::services::infra::db::{begin_write, is_unique_violation, new_id, now, WriteTx};
 use crate::services::org::notify::{self, Notice};
-use chrono::{DateTime, Datelike, Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use std::collections::BTreeMap;
@@ -54,12 +54,13 @@ async fn claim(tx: &WriteTx, job: &str, period_key: &str, worker: &str) -> Resul
 /// Sends last month's report to each org's Owners, once per org and month. Returns how many
 /// orgs got theirs in this round.
 pub async fn monthly_reports(db: &DatabaseConnection, at: DateTime<Utc>, worker: &str) -> Result<usize, AppError> {
-    let (this_month, _) = period_bounds("month", at);
-    let last = this_month - Duration::days(1);
-    let (start, end) = period_bounds("month", last);
-    let label = format!("{}-{:02}", start.year(), start.month());
     let mut sent = 0;
     for o in org::Entity::find().all(db).await? {
+        // Last month in the org's own time zone.
+        let tz: chrono_tz::Tz = o.time_zone.parse().unwrap_or(chrono_tz::UTC);
+        let (this_month, _) = period_bounds_in("month", at, &tz);
+        let (start, end) = period_bounds_in("month", this_month - Duration::hours(1), &tz);
+        let label = start.with_timezone(&tz).format("%Y-%m").to_string();
         let tx = begin_write(db).await?;
         if !claim(&tx, "monthly_report", &format!("{}:{label}", o.id), worker).await? {
             tx.rollback().await?;
@@ -131,11 +132,14 @@ pub async fn unusual_activity(
     worker: &str,
 ) -> Result<usize, AppError> {
     let multiple = Decimal::from(multiple);
-    let (today, _) = period_bounds("day", at);
-    let from = today - Duration::days(28);
-    let day = |t: &DateTime<Utc>| t.date_naive().to_string();
     let mut alerts = 0;
     for o in org::Entity::find().all(db).await? {
+        // Days in the org's own time zone.
+        let tz: chrono_tz::Tz = o.time_zone.parse().unwrap_or(chrono_tz::UTC);
+        let (today, _) = period_bounds_in("day", at, &tz);
+        let from = today - Duration::days(29);
+        let day = |t: &DateTime<Utc>| t.with_timezone(&tz).date_naive().to_string();
+        let today_local = at.with_timezone(&tz).date_naive();
         let rows = record::Entity::find()
             .filter(record::Column::OrgId.eq(&o.id))
             .filter(record::Column::OccurredAt.gte(from))
@@ -164,7 +168,7 @@ pub async fn unusual_activity(
                 *d.count.entry(day(&r.occurred_at)).or_default() += 10_000;
             }
         }
-        let trailing_days: Vec<String> = (1..=28).map(|i| day(&(today - Duration::days(i)))).collect();
+        let trailing_days: Vec<String> = (1..=28).map(|i| (today_local - Duration::days(i)).to_string()).collect();
         for ((entity, currency), d) in per {
             for (measure, values) in [("spend", &d.amount), ("records", &d.count)] {
                 let now_value = values.get(&day(&today)).copied().unwrap_or(0);

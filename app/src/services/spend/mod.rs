@@ -20,8 +20,8 @@ use crate::domain::audit::canonical_json;
 use crate::domain::error::{ErrorCode, FieldError, Validator};
 use crate::domain::permission::Permission;
 use crate::domain::spend::{
-    forecast_e4, from_e4, percent, period_bounds, NewExpenditure, QuotaDefinition, QuotaInput, QuotaView, UsageReport,
-    UsageTotal, MAX_BATCH, PERIODS,
+    forecast_e4, from_e4, percent, NewExpenditure, QuotaDefinition, QuotaInput, QuotaView, UsageReport, UsageTotal,
+    MAX_BATCH, PERIODS,
 };
 use crate::domain::AppError;
 use crate::entities::{api_idempotency, expenditure_record as record, quota, user};
@@ -262,7 +262,7 @@ fn shown(q: &quota::Model, e4: i64) -> String {
 
 async fn view<C: ConnectionTrait>(conn: &C, q: &quota::Model, at: DateTime<Utc>) -> Result<QuotaView, AppError> {
     let used = usage::used_e4(conn, q, at).await?;
-    let (start, end) = period_bounds(&q.period, at);
+    let (start, end) = usage::bounds(conn, &q.org_id, &q.period, at).await?;
     Ok(QuotaView {
         id: q.id.clone(),
         name: q.name.clone(),
@@ -535,7 +535,7 @@ pub async fn report(db: &DatabaseConnection, actor: &Actor, q: UsageQuery) -> Re
         authorize(actor, Need::from(Permission::UsageRead), &scope)?;
     }
     let at = now();
-    let (start, end) = period_bounds(&period, at);
+    let (start, end) = usage::bounds(db, &actor.org_id, &period, at).await?;
     // The entity's records, as a quota on it would count them (a team: its whole subtree).
     let probe = quota::Model {
         id: String::new(),
@@ -623,7 +623,7 @@ pub async fn dashboard(
         }]));
     }
     let at = now();
-    let (start, end) = period_bounds(period, at);
+    let (start, end) = usage::bounds(db, &actor.org_id, period, at).await?;
     let rows = records_in(db, actor, start, end).await?;
     let mut by_currency: BTreeMap<String, i64> = BTreeMap::new();
     for r in &rows {
@@ -636,12 +636,21 @@ pub async fn dashboard(
         .unwrap_or_else(|| "EUR".into());
     let rows: Vec<_> = rows.into_iter().filter(|r| r.currency == currency).collect();
     let item_types: Vec<String> = ITEM_TYPES.iter().map(|s| s.to_string()).collect();
-    let day_of = |t: &DateTime<Utc>| t.date_naive().to_string();
+    // Days are the org's calendar days (its time zone), like the periods.
+    let tz = crate::services::org::settings::time_zone_of(db, &actor.org_id).await?;
+    let day_of = |t: &DateTime<Utc>| t.with_timezone(&tz).date_naive().to_string();
+    let local_days = |from: DateTime<Utc>, to: DateTime<Utc>| -> Vec<String> {
+        let (mut d, last) = (from.with_timezone(&tz).date_naive(), to.with_timezone(&tz).date_naive());
+        let mut out = Vec::new();
+        while d <= last {
+            out.push(d.to_string());
+            d = d.succ_opt().unwrap_or(last + chrono::Duration::days(1));
+        }
+        out
+    };
     let mut days: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-    let mut d = start;
-    while d < end && d <= at {
-        days.insert(day_of(&d), vec![0; item_types.len()]);
-        d += chrono::Duration::days(1);
+    for d in local_days(start, at.min(end - chrono::Duration::seconds(1))) {
+        days.insert(d, vec![0; item_types.len()]);
     }
     let mut teams: BTreeMap<String, (i64, u64)> = BTreeMap::new();
     let mut assistants: BTreeMap<String, (i64, u64)> = BTreeMap::new();
@@ -696,7 +705,7 @@ pub async fn dashboard(
     let mut burn_down = Vec::new();
     for q in list(db, actor).await? {
         let Some(model) = quota::Entity::find_by_id(q.id.clone()).one(db).await? else { continue };
-        let (qs, qe) = period_bounds(&model.period, at);
+        let (qs, qe) = usage::bounds(db, &actor.org_id, &model.period, at).await?;
         let covered = usage::records_of(db, &model, qs, qe).await?;
         let mut per_day: BTreeMap<String, i64> = BTreeMap::new();
         for r in &covered {
@@ -704,11 +713,10 @@ pub async fn dashboard(
                 if model.metric == "count" { 10_000 } else { r.amount_e4 };
         }
         let mut points = Vec::new();
-        let (mut day, mut acc) = (qs, 0i64);
-        while day < qe && day <= at {
-            acc += per_day.get(&day_of(&day)).copied().unwrap_or(0);
-            points.push((day_of(&day), shown(&model, acc)));
-            day += chrono::Duration::days(1);
+        let mut acc = 0i64;
+        for day in local_days(qs, at.min(qe - chrono::Duration::seconds(1))) {
+            acc += per_day.get(&day).copied().unwrap_or(0);
+            points.push((day.clone(), shown(&model, acc)));
         }
         burn_down.push(QuotaBurn { quota: q, points });
     }
@@ -761,7 +769,7 @@ pub async fn csv(db: &DatabaseConnection, actor: &Actor, period: &str) -> Result
             message: "Choose day, week or month.".into(),
         }]));
     }
-    let (start, end) = period_bounds(period, now());
+    let (start, end) = usage::bounds(db, &actor.org_id, period, now()).await?;
     let rows = records_in(db, actor, start, end).await?;
     let cell = |s: &str| {
         let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };

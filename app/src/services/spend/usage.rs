@@ -8,7 +8,7 @@
 //! record that follows it are atomic like the limits.
 
 use crate::domain::policy::QuotaUse;
-use crate::domain::spend::{crossed, from_e4, percent, period_bounds};
+use crate::domain::spend::{crossed, from_e4, percent, period_bounds_in};
 use crate::domain::AppError;
 use crate::entities::{assistant, expenditure_record as record, quota, quota_alert, store, team, user};
 use crate::services::access::load_tree;
@@ -111,10 +111,21 @@ pub async fn records_of<C: ConnectionTrait>(
     Ok(covered(conn, q, start, end).await?.all(conn).await?)
 }
 
+/// The calendar `period` holding `at` in the org's time zone (its profile), as UTC instants.
+pub async fn bounds<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    period: &str,
+    at: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), AppError> {
+    let tz = crate::services::org::settings::time_zone_of(conn, org_id).await?;
+    Ok(period_bounds_in(period, at, &tz))
+}
+
 /// What `q` has used in the period holding `at`: the sum (amount) or number (count) of the
 /// records it covers, ×10 000 for counts so both compare with `limit_e4`.
 pub async fn used_e4<C: ConnectionTrait>(conn: &C, q: &quota::Model, at: DateTime<Utc>) -> Result<i64, AppError> {
-    let (start, end) = period_bounds(&q.period, at);
+    let (start, end) = bounds(conn, &q.org_id, &q.period, at).await?;
     let sel = covered(conn, q, start, end).await?;
     if q.metric == "count" {
         return Ok(i64::try_from(sel.count(conn).await?).unwrap_or(i64::MAX).saturating_mul(10_000));
@@ -315,7 +326,7 @@ async fn alert<C: ConnectionTrait>(
     threshold: u32,
     used_e4: i64,
 ) -> Result<(), AppError> {
-    let (start, _) = period_bounds(&q.period, at);
+    let (start, _) = bounds(conn, &q.org_id, &q.period, at).await?;
     let sent = quota_alert::Entity::find()
         .filter(quota_alert::Column::QuotaId.eq(&q.id))
         .filter(quota_alert::Column::PeriodStart.eq(start))
