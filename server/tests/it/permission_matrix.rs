@@ -77,10 +77,10 @@ fn rest_cases() -> Vec<Case> {
         case!("GET" "/me", Need::View, |fx, org| Req::get("/api/v1/me")),
         case!("GET" "/org", Need::View, |fx, org| Req::get("/api/v1/org")),
         case!(entity "GET" "/preferences/{entity_type}/{entity_id}", Need::View, |fx, org| {
-            Req::get(&format!("/api/v1/preferences/team/{}", new_team(fx, org).await))
+            Req::get(format!("/api/v1/preferences/team/{}", new_team(fx, org).await))
         }),
         case!(entity "PUT" "/preferences/{entity_type}/{entity_id}", Need::Perm("settings.manage"), |fx, org| {
-            Req::json("PUT", &format!("/api/v1/preferences/team/{}", new_team(fx, org).await), json!({"date_format": "dmy"}))
+            Req::json("PUT", format!("/api/v1/preferences/team/{}", new_team(fx, org).await), json!({"date_format": "dmy"}))
         }),
         case!("PATCH" "/org", Need::Perm("org.manage"), |fx, org| {
             Req::json("PATCH", "/api/v1/org", json!({"contact_phone": "+49 30 1234567"}))
