@@ -17,6 +17,8 @@ mod m20261123_000013_access_version;
 mod m20261206_000014_automation;
 mod m20261206_000015_spend;
 mod m20261206_000016_notify;
+// 000017 is left for the org profile, preferences and secrets migration (merged separately).
+mod m20261206_000018_sso;
 
 pub struct Migrator;
 
@@ -36,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000014_automation::Migration),
             Box::new(m20261206_000015_spend::Migration),
             Box::new(m20261206_000016_notify::Migration),
+            Box::new(m20261206_000018_sso::Migration),
         ]
     }
 }

@@ -17,6 +17,7 @@ pub mod overview;
 pub mod permissions;
 pub mod roles;
 pub mod spend;
+pub mod sso;
 pub mod stores;
 pub mod teams;
 pub mod users;

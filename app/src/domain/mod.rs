@@ -24,6 +24,7 @@ pub mod policy;
 pub mod roles;
 pub mod rules;
 pub mod spend;
+pub mod sso;
 pub mod stores;
 pub mod teams;
 pub mod totp;

@@ -22,6 +22,7 @@ mod mfa_keys_audit;
 mod permissions;
 mod services;
 mod spend;
+mod sso;
 mod stores;
 mod structure;
 mod teams_roles;
