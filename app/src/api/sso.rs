@@ -79,8 +79,9 @@ pub async fn delete_sso() -> Result<(), AppError> {
 }
 
 /// Public: what the sign-in page shows around its form: the message a refused single
-/// sign-on left (shown once) and the provider of the org named by `org` (its short name) or
-/// by that message.
+/// sign-on left (shown once) and the provider of the org named by `org` (a short name or a
+/// work email, as typed on the page) or by that message. An `org` with no single sign-on
+/// switched on answers with a message saying so.
 #[server(endpoint = "login_context")]
 pub async fn get_login_context(org: Option<String>) -> Result<LoginContext, AppError> {
     super::ctx::run(async move {
@@ -88,12 +89,19 @@ pub async fn get_login_context(org: Option<String>) -> Result<LoginContext, AppE
         let state = super::ctx::state()?;
         let session = super::ctx::session().await?;
         let notice = oidc::take_login_notice(&session).await?;
-        let org = org.filter(|o| !o.trim().is_empty()).or_else(|| notice.as_ref().and_then(|n| n.org_slug.clone()));
-        let sso = match org {
-            Some(o) => sso::sign_in_option(&state.db, &o).await?,
-            None => None,
-        };
-        Ok(LoginContext { notice: notice.map(|n| n.message), sso })
+        let mut context = LoginContext { notice: notice.as_ref().map(|n| n.message.clone()), sso: None };
+        match org.map(|o| o.trim().to_string()).filter(|o| !o.is_empty()) {
+            Some(who) => match oidc::resolve(&state.db, &who).await {
+                Ok((o, cfg)) => context.sso = Some(sso::sign_in_option_of(&o, &cfg, &who)),
+                Err(refusal) => context.notice = context.notice.or(Some(refusal.message())),
+            },
+            None => {
+                if let Some(slug) = notice.and_then(|n| n.org_slug) {
+                    context.sso = sso::sign_in_option(&state.db, &slug).await?;
+                }
+            }
+        }
+        Ok(context)
     })
     .await
 }

@@ -116,6 +116,9 @@ pub struct SsoSignInOption {
     pub provider_name: String,
     /// Password sign-in is for Owners only (break-glass).
     pub password_sign_in_disabled: bool,
+    /// What the "Sign in with …" link starts with: the short name, or the work email the
+    /// person typed (the provider then gets it as a login hint).
+    pub start_with: String,
 }
 
 /// A message a refused single sign-on leaves for the sign-in page (kept in the session, shown
@@ -127,7 +130,8 @@ pub struct LoginNotice {
 }
 
 /// What the sign-in page shows around its form: a message from a refused single sign-on,
-/// and the provider of the org it is for (from `?org=` or that message).
+/// and the provider of the org it is for (from `?org=`, a short name or a work email, or
+/// from that message).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginContext {
     pub notice: Option<String>,

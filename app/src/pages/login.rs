@@ -2,9 +2,11 @@
 //! several), and single sign-on. With `?org=<short name>` of an org whose identity provider
 //! is on, the page offers "Sign in with <provider>"; when that org has switched password
 //! sign-in off, the password form is folded away as the Owners' break-glass path. Without
-//! it, a second small form starts single sign-on from a work email or an org's short name
-//! (`/auth/oidc/start`, a plain GET that works before the page is interactive). A refused
-//! single sign-on comes back here with its message (`api::sso::login_context`).
+//! it, a second small form asks for a work email or an org's short name and comes back here
+//! as `?org=` (a plain GET that works before the page is interactive). The provider is then
+//! reached through a link, never a form: the page's CSP allows forms to post only to this
+//! site, and browsers apply that to a form's redirects too. A refused single sign-on comes
+//! back here with its message (`api::sso::get_login_context`).
 
 use crate::api::auth::Login;
 use crate::api::sso::get_login_context;
@@ -79,7 +81,7 @@ fn PasswordForm(next: String, org: Option<String>) -> impl IntoView {
 /// when the org has switched password sign-in off.
 #[component]
 fn SsoSignIn(option: SsoSignInOption, next: String) -> impl IntoView {
-    let mut href = format!("{START_PATH}?org={}", url_encode(&option.org_slug));
+    let mut href = format!("{START_PATH}?org={}", url_encode(&option.start_with));
     if !next.is_empty() {
         href.push_str(&format!("&next={}", url_encode(&next)));
     }
@@ -114,11 +116,12 @@ fn SsoSignIn(option: SsoSignInOption, next: String) -> impl IntoView {
     }
 }
 
-/// Starts single sign-on from a work email or an org's short name (a plain GET form).
+/// Finds the org's provider from a work email or an org's short name (a plain GET form back
+/// to this page).
 #[component]
 fn SsoStart(next: String) -> impl IntoView {
     view! {
-        <form method="get" action=START_PATH class="form sso-start" data-testid="sso-start">
+        <form method="get" action="/login" class="form sso-start" data-testid="sso-start">
             <p class="sso-divider"><span>"or"</span></p>
             <input type="hidden" name="next" value=next/>
             <div class="field">

@@ -140,7 +140,7 @@ pub struct CallbackParams {
 /// The org a sign-in is for and its enabled provider. `who` is the org's short name or an
 /// email: the org where that email has an account with single sign-on on, else the org
 /// with single sign-on on whose allowed domains contain the email's domain.
-async fn resolve(db: &DatabaseConnection, who: &str) -> Result<(org::Model, sso_config::Model), SignInRefusal> {
+pub async fn resolve(db: &DatabaseConnection, who: &str) -> Result<(org::Model, sso_config::Model), SignInRefusal> {
     let who = who.trim();
     let enabled_config = |o: org::Model| async move {
         match config_of(db, &o.id).await {

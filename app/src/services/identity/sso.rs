@@ -268,8 +268,19 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor) -> Result<(), AppErr
     Ok(())
 }
 
-/// What the sign-in page shows for an org short name before anyone signs in: its provider's
-/// name when single sign-on is on (public: anyone may start a sign-in there).
+/// What the sign-in page shows of an org and its provider (public: anyone may start a
+/// sign-in there). `start_with`: what the "Sign in with …" link passes to the start.
+pub fn sign_in_option_of(o: &org::Model, cfg: &sso_config::Model, start_with: &str) -> SsoSignInOption {
+    SsoSignInOption {
+        org_name: o.name.clone(),
+        org_slug: o.slug.clone(),
+        provider_name: cfg.display_name.clone(),
+        password_sign_in_disabled: cfg.password_sign_in_disabled,
+        start_with: start_with.to_string(),
+    }
+}
+
+/// The sign-in option of an org short name, when its single sign-on is on.
 pub async fn sign_in_option(db: &DatabaseConnection, org_slug: &str) -> Result<Option<SsoSignInOption>, AppError> {
     let slug = org_slug.trim().to_lowercase();
     if slug.is_empty() {
@@ -278,12 +289,7 @@ pub async fn sign_in_option(db: &DatabaseConnection, org_slug: &str) -> Result<O
     let Some(o) = org::Entity::find().filter(org::Column::Slug.eq(slug)).one(db).await? else {
         return Ok(None);
     };
-    Ok(config_of(db, &o.id).await?.filter(|c| c.enabled).map(|c| SsoSignInOption {
-        org_name: o.name,
-        org_slug: o.slug,
-        provider_name: c.display_name,
-        password_sign_in_disabled: c.password_sign_in_disabled,
-    }))
+    Ok(config_of(db, &o.id).await?.filter(|c| c.enabled).map(|c| sign_in_option_of(&o, &c, &o.slug)))
 }
 
 /// The refusal of a password sign-in (or of choosing a password on an invitation) by
