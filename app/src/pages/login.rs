@@ -110,7 +110,8 @@ fn SsoSignIn(option: SsoSignInOption, next: String) -> impl IntoView {
     };
     view! {
         <p class="muted">{format!("{} signs in with {provider}.", option.org_name)}</p>
-        <a class="btn btn-primary btn-block" href=href data-testid="sso-sign-in">{format!("Sign in with {provider}")}</a>
+        // rel="external": a full page load to the server, not the router's in-page navigation.
+        <a class="btn btn-primary btn-block" href=href rel="external" data-testid="sso-sign-in">{format!("Sign in with {provider}")}</a>
         {password}
         <p class="form-footer"><a href="/login">"Another organisation"</a></p>
     }

@@ -68,6 +68,24 @@ fn SsoBody(page: SsoPage, save: ServerAction<SaveSso>, remove: ServerAction<Dele
     } else {
         "Stored encrypted and never shown again."
     };
+    // The secret leaves the page once saved: the field is emptied after a successful save (a
+    // refused one keeps what was typed, like every other field).
+    let secret_node = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Ok(_))) {
+            if let Some(input) = secret_node.get() {
+                input.set_value("");
+            }
+        }
+    });
+    let secret_message = field_message(error, "client_secret");
+    let secret_described = move || {
+        if secret_message.get().is_some() {
+            "field-client_secret-hint field-client_secret-error"
+        } else {
+            "field-client_secret-hint"
+        }
+    };
     let roles: Vec<(String, String)> = page.roles.iter().map(|r| (r.id.clone(), r.name.clone())).collect();
     let domains_message = field_message(error, "allowed_domains");
     let domains_described = move || {
@@ -109,8 +127,22 @@ fn SsoBody(page: SsoPage, save: ServerAction<SaveSso>, remove: ServerAction<Dele
                 <Field label="Issuer URL" name="issuer_url" kind="url" value=c.issuer_url.clone().unwrap_or_default() error
                     hint="Exactly as the provider names it, e.g. https://your-company.okta.com or https://login.microsoftonline.com/<tenant id>/v2.0."/>
                 <Field label="Client id" name="client_id" value=c.client_id.clone().unwrap_or_default() error autocomplete="off"/>
-                <Field label=secret_label name="client_secret" kind="password" value=String::new() error required=!c.client_secret_set
-                    autocomplete="new-password" hint=secret_hint/>
+                <div class="field" class:field-invalid=move || secret_message.get().is_some()>
+                    <label for="field-client_secret">{secret_label}</label>
+                    <p class="field-hint" id="field-client_secret-hint">{secret_hint}</p>
+                    <input
+                        id="field-client_secret"
+                        name="client_secret"
+                        type="password"
+                        value=""
+                        required=!c.client_secret_set
+                        autocomplete="new-password"
+                        node_ref=secret_node
+                        aria-invalid=move || secret_message.get().is_some().to_string()
+                        aria-describedby=secret_described
+                    />
+                    <FieldError id="field-client_secret-error" message=secret_message/>
+                </div>
                 <div class="field" class:field-invalid=move || domains_message.get().is_some()>
                     <label for="field-allowed_domains">"Allowed email domains"</label>
                     <p class="field-hint" id="field-allowed_domains-hint">"Only people whose email ends in one of these may sign in, e.g. example.com (separate several with commas or lines)."</p>
