@@ -18,6 +18,7 @@ mod m20261206_000014_automation;
 mod m20261206_000015_spend;
 mod m20261206_000016_notify;
 mod m20261206_000017_org_profile;
+mod m20261206_000018_sso;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000015_spend::Migration),
             Box::new(m20261206_000016_notify::Migration),
             Box::new(m20261206_000017_org_profile::Migration),
+            Box::new(m20261206_000018_sso::Migration),
         ]
     }
 }

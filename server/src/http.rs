@@ -204,7 +204,12 @@ pub async fn page_guard(State(state): State<ServerState>, session: Session, req:
         (p, true) if mfa_setup_needed && p != app::services::identity::mfa::ENROL_PATH => {
             Redirect::to(app::services::identity::mfa::ENROL_PATH).into_response()
         }
-        (p, _) if p == "/forgot-password" || p.starts_with("/invite/") || p.starts_with("/reset-password/") => {
+        (p, _)
+            if p == "/forgot-password"
+                || p.starts_with("/invite/")
+                || p.starts_with("/reset-password/")
+                || p.starts_with("/auth/oidc/") =>
+        {
             next.run(req).await
         }
         (_, false) => login_redirect(&req),

@@ -7,6 +7,7 @@ pub mod http;
 pub mod mailer;
 pub mod rest;
 pub mod secret;
+pub mod sso;
 pub mod startup;
 
 /// Logs to stderr with the filter from MANDATE_LOG; every line inside a request carries

@@ -84,6 +84,8 @@ pub fn router(state: ServerState) -> Router {
         .route("/readyz", get(readyz))
         .route("/audit/export.csv", get(rest::action_views::export_csv))
         .route("/org/usage/export.csv", get(rest::spend::export_csv))
+        .route("/auth/oidc/start", get(crate::sso::start))
+        .route("/auth/oidc/callback", get(crate::sso::callback))
         .nest("/api/v1", rest::router())
         .route("/api/{*fn_name}", get(server_fn_handler).post(server_fn_handler))
         .leptos_routes_with_context(&state, routes, context.clone(), {

@@ -18,6 +18,7 @@ pub mod permissions;
 pub mod preferences;
 pub mod roles;
 pub mod spend;
+pub mod sso;
 pub mod stores;
 pub mod teams;
 pub mod users;

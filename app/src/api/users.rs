@@ -121,6 +121,18 @@ pub async fn delete_user(id: String) -> Result<(), AppError> {
 }
 
 /// The org's email outbox, newest first.
+/// Resets a person's two-step sign-in (lost phone and recovery codes); they are signed out
+/// and told by email.
+#[server(endpoint = "users_reset_mfa")]
+pub async fn reset_user_mfa(id: String) -> Result<UserView, AppError> {
+    super::ctx::run(async move {
+        let state = super::ctx::state()?;
+        let actor = super::ctx::actor().await?;
+        crate::services::identity::users::reset_mfa(&state.db, &actor, &id, &state.public_base_url).await
+    })
+    .await
+}
+
 #[server(endpoint = "outbox_list")]
 pub async fn list_outbox(cursor: Option<String>) -> Result<OutboxPage, AppError> {
     super::ctx::run(async move {

@@ -60,6 +60,7 @@ const NAV: &[NavSection] = &[
             item("/org/quotas", "Quotas", Some("usage.read")),
             item("/org/connector", "Connector", Some("secrets.manage")),
             item("/org/sms", "SMS provider", Some("secrets.manage")),
+            item("/org/sso", "Single sign-on", Some("org.manage")),
             item("/org/settings", "Settings", Some("org.manage")),
             item("/org/outbox", "Outbox", Some("users.manage")),
         ],

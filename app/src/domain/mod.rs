@@ -25,6 +25,7 @@ pub mod preferences;
 pub mod roles;
 pub mod rules;
 pub mod spend;
+pub mod sso;
 pub mod stores;
 pub mod teams;
 pub mod totp;

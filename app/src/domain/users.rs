@@ -232,6 +232,23 @@ pub fn invite_email(org_name: &str, invited_by: &str, link: &str) -> (String, St
     (subject, body)
 }
 
+/// The email telling someone an administrator reset their two-step sign-in.
+pub fn mfa_reset_email(org_name: &str, reset_by: &str, sign_in_link: &str, org_requires_mfa: bool) -> (String, String) {
+    let subject = format!("Your two-step sign-in for {org_name} was reset");
+    let next = if org_requires_mfa {
+        "Your organisation requires two-step sign-in, so you will set it up again with your authenticator app right after you sign in."
+    } else {
+        "You can set it up again with your authenticator app on your account page after you sign in."
+    };
+    let body = format!(
+        "Hello,\n\n{reset_by} reset the two-step sign-in of your account in {org_name} on Mandate. \
+         Your old authenticator entry and recovery codes no longer work, and you were signed out everywhere.\n\n\
+         Sign in here:\n\n{sign_in_link}\n\n{next}\n\n\
+         If you did not ask for this, tell your administrator at once.\n"
+    );
+    (subject, body)
+}
+
 /// The password-reset email: plain text with the full link.
 pub fn reset_email(org_name: &str, link: &str) -> (String, String) {
     let subject = "Reset your Mandate password".to_string();

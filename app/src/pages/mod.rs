@@ -28,6 +28,7 @@ pub mod quotas;
 pub mod roles;
 pub mod setup;
 pub mod sms;
+pub mod sso;
 pub mod store_actions;
 pub mod store_assistants;
 pub mod stores;

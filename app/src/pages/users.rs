@@ -1,6 +1,7 @@
 //! `/org/users`: the org's people. Everyone signed in sees the list (search, pages); those
 //! with `users.manage` also get the invite form and per-person actions (edit, suspend or
-//! reactivate, resend the invitation, delete after a confirmation step). The server decides
+//! reactivate, resend the invitation, reset the two-step sign-in of someone who lost their
+//! phone and recovery codes, delete; the last two after a confirmation step). The server decides
 //! every change again; hiding controls is only a courtesy.
 //!
 //! Search and paging live in the URL (`?q=&cursor=&trail=`), so they work before the page
@@ -9,7 +10,7 @@
 
 use crate::api::auth::CurrentUser;
 use crate::api::users::{
-    get_user_form_options, list_users, DeleteUser, InviteUser, ResendInvite, SetUserStatus, UpdateUser,
+    get_user_form_options, list_users, DeleteUser, InviteUser, ResendInvite, ResetUserMfa, SetUserStatus, UpdateUser,
 };
 use crate::components::form::{action_error, field_message, ActionError, ErrorBanner, Field, SelectField, Submit};
 use crate::components::format::time_to_minute;
@@ -41,6 +42,7 @@ struct RowActions {
     status: ServerAction<SetUserStatus>,
     resend: ServerAction<ResendInvite>,
     delete: ServerAction<DeleteUser>,
+    mfa: ServerAction<ResetUserMfa>,
 }
 
 #[component]
@@ -56,6 +58,7 @@ pub fn UsersPage() -> impl IntoView {
         status: ServerAction::<SetUserStatus>::new(),
         resend: ServerAction::<ResendInvite>::new(),
         delete: ServerAction::<DeleteUser>::new(),
+        mfa: ServerAction::<ResetUserMfa>::new(),
     };
     // Only the latest row action's error is shown: starting one clears the others'.
     Effect::new(move |_| {
@@ -64,6 +67,7 @@ pub fn UsersPage() -> impl IntoView {
             rows.status.input().with(Option::is_some),
             rows.resend.input().with(Option::is_some),
             rows.delete.input().with(Option::is_some),
+            rows.mfa.input().with(Option::is_some),
         ];
         if let Some(i) = started.iter().position(|s| *s) {
             if i != 0 {
@@ -78,6 +82,9 @@ pub fn UsersPage() -> impl IntoView {
             if i != 3 {
                 rows.delete.value().set(None)
             }
+            if i != 4 {
+                rows.mfa.value().set(None)
+            }
         }
     });
     let page = Resource::new(
@@ -90,6 +97,7 @@ pub fn UsersPage() -> impl IntoView {
                 rows.status.version().get(),
                 rows.delete.version().get(),
                 rows.resend.version().get(),
+                rows.mfa.version().get(),
             )
         },
         |(q, cursor, ..)| list_users(Some(q), cursor, Some(PAGE_SIZE)),
@@ -245,12 +253,14 @@ fn PeopleCard(
             format!("/org/users?{params}")
         }
     });
-    let errors: [ActionError; 4] = [
+    let errors: [ActionError; 5] = [
         action_error(rows.update.value()),
         action_error(rows.status.value()),
         action_error(rows.resend.value()),
         action_error(rows.delete.value()),
+        action_error(rows.mfa.value()),
     ];
+    let mfa_reset = move || rows.mfa.value().get().and_then(|r| r.ok());
     let empty = page.users.is_empty();
     let users = page.users;
     view! {
@@ -264,6 +274,11 @@ fn PeopleCard(
                 </form>
             </div>
             {errors.map(|error| view! { <ActionMessage error/> }).into_iter().collect_view()}
+            {move || mfa_reset().map(|u| view! {
+                <div class="banner banner-success" role="status" data-testid="mfa-reset-done">
+                    {format!("{}'s two-step sign-in was reset: they were signed out everywhere and told by email.", u.display_name)}
+                </div>
+            })}
             {if empty {
                 view! {
                     <p class="muted">{if q.is_empty() { "Nobody here yet.".to_string() } else { format!("Nobody matches \"{q}\".") }}</p>
@@ -346,8 +361,12 @@ fn RowControls(u: UserView, rows: RowActions, teams: Vec<Choice>) -> impl IntoVi
     let team_id = u.team_id.clone().unwrap_or_default();
     let (name_id, team_field_id) = (format!("name-{id}"), format!("team-{id}"));
     let (name_for, team_for) = (name_id.clone(), team_field_id.clone());
-    let (id_edit, id_status, id_resend, id_delete) = (id.clone(), id.clone(), id.clone(), id);
+    let (id_edit, id_status, id_resend, id_mfa, id_delete) = (id.clone(), id.clone(), id.clone(), id.clone(), id);
     let confirm_text = format!("Delete {name} permanently? Their roles go too. This can't be undone.");
+    let mfa_text = format!(
+        "Reset {name}'s two-step sign-in? Do this only when they lost both their phone and their recovery codes and you have checked it is really them. Their authenticator and recovery codes stop working, they are signed out everywhere and told by email; they set it up again at their next sign-in."
+    );
+    let uses_mfa = u.mfa_enabled;
     view! {
         <div class="row-actions">
             <details class="row-menu">
@@ -385,6 +404,18 @@ fn RowControls(u: UserView, rows: RowActions, teams: Vec<Choice>) -> impl IntoVi
                         <input type="hidden" name="id" value=id_resend/>
                         <button type="submit" class="btn btn-small">"Resend invite"</button>
                     </ActionForm>
+                }
+            })}
+            {uses_mfa.then(|| {
+                view! {
+                    <details class="row-menu">
+                        <summary class="btn btn-small" data-testid="mfa-reset-open">"Reset two-step sign-in…"</summary>
+                        <ActionForm action=rows.mfa attr:class="form compact">
+                            <input type="hidden" name="id" value=id_mfa/>
+                            <p>{mfa_text}</p>
+                            <button type="submit" class="btn btn-danger btn-small" data-testid="confirm-mfa-reset">"Reset two-step sign-in"</button>
+                        </ActionForm>
+                    </details>
                 }
             })}
             <details class="row-menu">

@@ -23,6 +23,7 @@ mod permissions;
 mod preferences;
 mod services;
 mod spend;
+mod sso;
 mod stores;
 mod structure;
 mod teams_roles;

@@ -152,10 +152,11 @@ db_test!(mfa_enrolment_then_login_needs_the_code_and_recovery_codes_work_once, |
     for wanted in ["mfa.enrolment_started", "mfa.enabled", "mfa.recovery_code_used", "auth.mfa_failed"] {
         assert!(actions.contains(&wanted), "{wanted} missing from {actions:?}");
     }
-    assert!(evs.iter().any(|e| e.action == "auth.login" && e.after_json.as_deref() == Some(r#"{"mfa":"totp"}"#)));
     assert!(evs
         .iter()
-        .any(|e| e.action == "auth.login" && e.after_json.as_deref() == Some(r#"{"mfa":"recovery_code"}"#)));
+        .any(|e| e.action == "auth.login" && e.after_json.as_deref() == Some(r#"{"method":"password","mfa":"totp"}"#)));
+    assert!(evs.iter().any(|e| e.action == "auth.login"
+        && e.after_json.as_deref() == Some(r#"{"method":"password","mfa":"recovery_code"}"#)));
     let b32 = totp::base32_encode(&secret);
     for e in &evs {
         let text = event_text(e);

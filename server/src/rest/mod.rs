@@ -17,6 +17,7 @@ pub mod permissions;
 pub mod problem;
 pub mod roles;
 pub mod spend;
+pub mod sso;
 pub mod stores;
 pub mod teams;
 pub mod users;
@@ -100,6 +101,7 @@ rest_routes! {
     GET "/users/{id}" => users::get,
     PATCH "/users/{id}" => users::update,
     DELETE "/users/{id}" => users::delete,
+    POST "/users/{id}/mfa-reset" => users::reset_mfa,
     GET "/stores" => stores::list,
     POST "/stores" => stores::create,
     GET "/stores/{id}" => stores::get,
@@ -142,6 +144,9 @@ rest_routes! {
     GET "/sms-provider" => notify::get,
     PUT "/sms-provider" => notify::put,
     DELETE "/sms-provider" => notify::delete,
+    GET "/sso" => sso::get,
+    PUT "/sso" => sso::put,
+    DELETE "/sso" => sso::delete,
 }
 
 /// Who the key is: its org, kind and role.

@@ -113,3 +113,14 @@ pub async fn delete(
     users::delete(&state.app.db, &actor, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+/// `POST /users/{id}/mfa-reset` (no body) → the person, two-step sign-in off. For someone
+/// who lost both their phone and their recovery codes: `users.manage` and every permission
+/// the person holds; never one's own (409). Their sessions end and they are told by email.
+pub async fn reset_mfa(
+    State(state): State<ServerState>,
+    ApiActor { actor, .. }: ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(users::reset_mfa(&state.app.db, &actor, &id, &state.app.public_base_url).await?)))
+}

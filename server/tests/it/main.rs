@@ -14,6 +14,7 @@ mod permission_matrix;
 mod permissions_api;
 mod rest_bodies;
 mod spend_http;
+mod sso_http;
 mod stores_api;
 mod teams_roles_http;
 mod users_http;

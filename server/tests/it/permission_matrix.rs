@@ -137,6 +137,10 @@ fn rest_cases() -> Vec<Case> {
         case!(entity "DELETE" "/users/{id}", Need::Perm("users.manage"), |fx, org| {
             Req::delete(format!("/api/v1/users/{}", new_user(fx, org).await))
         }),
+        // Resetting a fresh person's two-step sign-in: allowed roles get 409 (nothing to reset).
+        case!(entity "POST" "/users/{id}/mfa-reset", Need::Perm("users.manage"), |fx, org| {
+            Req::json("POST", format!("/api/v1/users/{}/mfa-reset", new_user(fx, org).await), json!({}))
+        }),
         // API keys
         case!("GET" "/api-keys", Need::Perm("api_keys.manage"), |fx, org| Req::get("/api/v1/api-keys")),
         case!("POST" "/api-keys", Need::Perm("api_keys.manage"), |fx, org| {
@@ -352,6 +356,10 @@ fn rest_cases() -> Vec<Case> {
             Req::json("PUT", "/api/v1/sms-provider", json!({"url": "not a url"}))
         }),
         case!("DELETE" "/sms-provider", Need::Perm("secrets.manage"), |fx, org| Req::delete("/api/v1/sms-provider")),
+        // Single sign-on: Owners only (org.manage); an invalid body is 422 for them.
+        case!("GET" "/sso", Need::Perm("org.manage"), |fx, org| Req::get("/api/v1/sso")),
+        case!("PUT" "/sso", Need::Perm("org.manage"), |fx, org| Req::json("PUT", "/api/v1/sso", json!({"issuer_url": "not a url"}))),
+        case!("DELETE" "/sso", Need::Perm("org.manage"), |fx, org| Req::delete("/api/v1/sso")),
         case!(entity "GET" "/usage", Need::Perm("usage.read"), |fx, org| {
             Req::get(format!("/api/v1/usage?entity_type=assistant&entity_id={}&period=day", org.assistant_id))
         }),
@@ -473,6 +481,9 @@ fn server_fn_cases() -> Vec<Case> {
         }),
         case!(entity "POST" "/api/users_delete", Need::Perm("users.manage"), |fx, org| {
             Req::form("/api/users_delete", &[("id", &new_user(fx, org).await)])
+        }),
+        case!(entity "POST" "/api/users_reset_mfa", Need::Perm("users.manage"), |fx, org| {
+            Req::form("/api/users_reset_mfa", &[("id", &new_user(fx, org).await)])
         }),
         case!("POST" "/api/outbox_list", Need::Perm("users.manage"), |fx, org| Req::form("/api/outbox_list", &[])),
         case!("POST" "/api/invite_info", Need::Public, |fx, org| Req::form("/api/invite_info", &[("token", "not-a-token")])),
@@ -649,6 +660,16 @@ fn server_fn_cases() -> Vec<Case> {
             Req::form("/api/sms_provider_save", &[("url", "not a url"), ("account_sid", ""), ("from_number", "")])
         }),
         case!("POST" "/api/sms_provider_delete", Need::Perm("secrets.manage"), |fx, org| Req::form("/api/sms_provider_delete", &[])),
+        // Single sign-on: the page (Owners) and the sign-in page's public question.
+        case!("POST" "/api/sso_get", Need::Perm("org.manage"), |fx, org| Req::form("/api/sso_get", &[])),
+        case!("POST" "/api/sso_save", Need::Perm("org.manage"), |fx, org| {
+            Req::form(
+                "/api/sso_save",
+                &[("display_name", ""), ("issuer_url", "not a url"), ("client_id", ""), ("allowed_domains", ""), ("provisioning", "invited")],
+            )
+        }),
+        case!("POST" "/api/sso_delete", Need::Perm("org.manage"), |fx, org| Req::form("/api/sso_delete", &[])),
+        case!("POST" "/api/login_context", Need::Public, |fx, org| Req::form("/api/login_context", &[("org", "org-a")])),
         // Notifications (each person's own) and tasks
         case!("POST" "/api/notifications_list", Need::View, |fx, org| Req::form("/api/notifications_list", &[])),
         case!("POST" "/api/notifications_unread_count", Need::View, |fx, org| {

@@ -41,6 +41,7 @@ const BODIES: &[(&str, &str)] = &[
     ("POST", "/api/v1/quotas"),
     ("PATCH", "/api/v1/quotas/x"),
     ("PUT", "/api/v1/sms-provider"),
+    ("PUT", "/api/v1/sso"),
 ];
 
 #[tokio::test]

@@ -100,6 +100,9 @@ pub struct MfaPending {
     pub expires_at: i64,
     /// Where to go once signed in (already checked to be a local path).
     pub next: Option<String>,
+    /// How the first step was done: None for a password, `oidc` for single sign-on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
 }
 
 /// The session key of a pending second step.
@@ -189,6 +192,22 @@ pub async fn login_step(db: &DatabaseConnection, input: LoginInput, meta: &Reque
         }]));
     }
     let (u, o) = active.into_iter().next().ok_or_else(AppError::internal)?;
+    // The org may sign in through its identity provider only (Owners keep passwords).
+    if let Some(message) = crate::services::identity::sso::password_sign_in_refusal(db, &o, &u.id).await? {
+        let tx = begin_write(db).await?;
+        let actor = AuditActor { kind: "anonymous".into(), id: None, label: email.clone() };
+        audit::append(
+            &tx,
+            &o.id,
+            &actor,
+            meta,
+            NewEvent::new("auth.login_failed", "user", Some(&u.id))
+                .after(serde_json::json!({"method": "password", "reason": "password sign-in is off"})),
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(AppError::permission_denied(message));
+    }
     if u.mfa_enabled {
         return Ok(LoginStep::MfaRequired(MfaPending {
             user_id: u.id.clone(),
@@ -196,14 +215,16 @@ pub async fn login_step(db: &DatabaseConnection, input: LoginInput, meta: &Reque
             email,
             expires_at: at.timestamp() + MFA_PENDING_MINUTES * 60,
             next: None,
+            method: None,
         }));
     }
-    let (session, u, o) = finish_login(db, u, o, &email, meta, None).await?;
+    let (session, u, o) = finish_login(db, u, o, &email, meta, None, "password").await?;
     Ok(LoginStep::Done(session, u, o))
 }
 
-/// Records a completed sign-in (`last_login_at`, the `auth.login` event naming the second
-/// factor if one was used) and clears the account's failure count.
+/// Records a completed sign-in (`last_login_at`, the `auth.login` event naming the method,
+/// `password` or `oidc`, and the second factor if one was used) and clears the account's
+/// failure count.
 pub(crate) async fn finish_login(
     db: &DatabaseConnection,
     u: user::Model,
@@ -211,6 +232,7 @@ pub(crate) async fn finish_login(
     email: &str,
     meta: &RequestMeta,
     second_factor: Option<&str>,
+    method: &str,
 ) -> Result<(SessionUser, user::Model, org::Model), AppError> {
     let at = now();
     let tx = begin_write(db).await?;
@@ -218,10 +240,11 @@ pub(crate) async fn finish_login(
     am.last_login_at = Set(Some(at));
     let u = am.update(&tx).await?;
     let actor = AuditActor { kind: "user".into(), id: Some(u.id.clone()), label: u.email.clone() };
-    let mut event = NewEvent::new("auth.login", "user", Some(&u.id));
-    if let Some(method) = second_factor {
-        event = event.after(serde_json::json!({"mfa": method}));
+    let mut after = serde_json::json!({"method": method});
+    if let Some(factor) = second_factor {
+        after["mfa"] = serde_json::json!(factor);
     }
+    let event = NewEvent::new("auth.login", "user", Some(&u.id)).after(after);
     audit::append(&tx, &o.id, &actor, meta, event).await?;
     tx.commit().await?;
     clear_account_throttle(db, email).await?;

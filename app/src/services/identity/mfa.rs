@@ -433,7 +433,8 @@ pub async fn complete_login(
         }]));
     };
     tx.commit().await?;
-    auth::finish_login(db, u, o, &pending.email, meta, Some(method)).await
+    let first = pending.method.as_deref().unwrap_or("password");
+    auth::finish_login(db, u, o, &pending.email, meta, Some(method), first).await
 }
 
 fn session_err(e: tower_sessions::session::Error) -> AppError {

@@ -21,11 +21,11 @@ use crate::domain::org::{check_display_name, check_email, normalize_email};
 use crate::domain::password::{check_confirmation, check_password};
 use crate::domain::permission::{BuiltInRole, Permission};
 use crate::domain::users::{
-    decode_user_cursor, encode_user_cursor, invite_email, invite_validity, normalize_search, Choice, InviteInfo,
-    RoleHeld, UserFormOptions, UserPage, UserView, TOKEN_INVITE,
+    decode_user_cursor, encode_user_cursor, invite_email, invite_validity, mfa_reset_email, normalize_search, Choice,
+    InviteInfo, RoleHeld, UserFormOptions, UserPage, UserView, TOKEN_INVITE,
 };
 use crate::domain::AppError;
-use crate::entities::{org, role, role_assignment, team, user, user_token};
+use crate::entities::{mfa_totp_step, org, recovery_code, role, role_assignment, team, user, user_token};
 use crate::services::access::assignments::insert_assignment;
 use crate::services::access::authz::{authorize, authorize_somewhere, can};
 use crate::services::access::guards::{
@@ -585,6 +585,10 @@ pub async fn accept_invite(
     if u.status != user::STATUS_INVITED {
         return Err(invalid_invite());
     }
+    let org = org::Entity::find_by_id(u.org_id.clone()).one(db).await?.ok_or_else(invalid_invite)?;
+    if let Some(message) = crate::services::identity::sso::password_sign_in_refusal(db, &org, &u.id).await? {
+        return Err(AppError::permission_denied(message));
+    }
     Validator::new()
         .add("password", check_password(password, &u.email))
         .add("password_confirm", check_confirmation(password, password_confirm))
@@ -730,6 +734,64 @@ pub async fn update(db: &DatabaseConnection, actor: &Actor, id: &str, patch: Use
     if suspended {
         end_sessions(db, id, None).await;
     }
+    Ok(view)
+}
+
+/// Resets a person's two-step sign-in when they lost both their phone and their recovery
+/// codes: `users.manage` at the org and outranking them (an Admin cannot reset an Owner's),
+/// never one's own (that is the account page's). Their TOTP secret, recovery codes and
+/// replay state go, their sessions end, they are told by email, and if the org requires
+/// two-step sign-in they must set it up again at their next sign-in. Audited `mfa.reset`.
+pub async fn reset_mfa(db: &DatabaseConnection, actor: &Actor, id: &str, base_url: &str) -> Result<UserView, AppError> {
+    find_user(db, &actor.org_id, id).await?;
+    authorize(actor, Permission::UsersManage, &ScopeRef::Org)?;
+    if id == actor.id {
+        return Err(AppError::conflict(
+            "You can't reset your own two-step sign-in here: change it on your account page, or ask another administrator.",
+        ));
+    }
+    let tx = begin_write(db).await?;
+    lock_org(&tx, &actor.org_id).await?;
+    let u = find_user(&tx, &actor.org_id, id).await?;
+    check_outranks(&tx, actor, &u, "reset the two-step sign-in of someone with").await?;
+    if !u.mfa_enabled && u.mfa_secret_enc.is_none() {
+        return Err(AppError::conflict(format!(
+            "{} doesn't use two-step sign-in: there is nothing to reset.",
+            u.display_name
+        )));
+    }
+    let org = org::Entity::find_by_id(actor.org_id.clone())
+        .one(&tx)
+        .await?
+        .ok_or_else(|| AppError::not_found("Organisation"))?;
+    let before = snapshot(&u);
+    let was_enabled = u.mfa_enabled;
+    let mut am: user::ActiveModel = u.into();
+    am.mfa_enabled = Set(false);
+    am.mfa_secret_enc = Set(None);
+    am.updated_at = Set(now());
+    let u = am.update(&tx).await?;
+    let codes =
+        recovery_code::Entity::delete_many().filter(recovery_code::Column::UserId.eq(u.id.as_str())).exec(&tx).await?;
+    mfa_totp_step::Entity::delete_by_id(u.id.clone()).exec(&tx).await?;
+    audit::append(
+        &tx,
+        &actor.org_id,
+        &actor.audit_actor(),
+        &actor.meta,
+        NewEvent::new("mfa.reset", "user", Some(&u.id))
+            .before(json!({"user": before, "mfa_enabled": was_enabled}))
+            .after(
+                json!({"user": snapshot(&u), "recovery_codes_removed": codes.rows_affected, "sessions_ended": true}),
+            ),
+    )
+    .await?;
+    let link = format!("{}/login", base_url.trim_end_matches('/'));
+    let (subject, body) = mfa_reset_email(&org.name, &actor.label, &link, org.require_mfa);
+    outbox::enqueue(&tx, &actor.org_id, &u.email, &subject, &body).await?;
+    let view = view_of(&tx, u).await?;
+    tx.commit().await?;
+    end_sessions(db, id, None).await;
     Ok(view)
 }
 

@@ -10,11 +10,13 @@
 //!
 //! What a test puts in its database: `orgs::make_org` (an org and its Owner) and `people`
 //! (members, grants, people with a role, their actors and request meta); `audit` reads
-//! an org's audit trail back.
+//! an org's audit trail back; `oidc_provider` is a real OpenID Connect provider on a local
+//! port for the single sign-on tests.
 
 #![allow(dead_code)]
 
 pub mod audit;
+pub mod oidc_provider;
 pub mod orgs;
 pub mod people;
 

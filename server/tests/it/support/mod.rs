@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+#[path = "../../../../app/tests/it/common/oidc_provider.rs"]
+pub mod oidc_provider;
 #[path = "../../../../app/tests/it/common/orgs.rs"]
 pub mod orgs;
 #[path = "../../../../app/tests/it/common/people.rs"]
@@ -99,6 +101,8 @@ pub struct Fixture {
     pub db: DatabaseConnection,
     pub org_a: Org,
     pub org_b: Org,
+    /// The database's URL, for a second server on it.
+    pub db_url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -106,27 +110,18 @@ impl Fixture {
     pub async fn start() -> Arc<Fixture> {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/t.db?mode=rwc", dir.path().display());
-        let cli = <server::cli::Cli as clap::Parser>::try_parse_from([
-            "mandate",
-            "--addr",
-            "127.0.0.1:0",
-            "--database-url",
-            &url,
-            "--data-dir",
-            &dir.path().display().to_string(),
-            "--site-root",
-            &dir.path().display().to_string(),
-            "--log",
-            "warn",
-        ])
-        .unwrap();
-        let app = server::startup::Application::build(cli.config).await.unwrap();
-        let base = format!("http://{}", app.addr());
-        tokio::spawn(app.run_until_stopped());
+        let base = serve(&url, dir.path(), None).await;
         let db = db::connect(&url).await.unwrap();
         let org_a = fixture_org(&db, &base, "Org A", "org-a").await;
         let org_b = fixture_org(&db, &base, "Org B", "org-b").await;
-        Arc::new(Fixture { base, db, org_a, org_b, _dir: dir })
+        Arc::new(Fixture { base, db, org_a, org_b, db_url: url, _dir: dir })
+    }
+
+    /// Another server on the same database and data directory (so the same secret key),
+    /// published under the first one's URL, as behind one load balancer. Returns its own
+    /// address.
+    pub async fn second_server(&self) -> String {
+        serve(&self.db_url, self._dir.path(), Some(&self.base)).await
     }
 
     pub fn org(&self, side: Side) -> &Org {
@@ -179,6 +174,32 @@ impl Fixture {
         let client = reqwest::Client::new();
         self.send(self.request(&client, req)).await
     }
+}
+
+/// Starts a server on `url` with `dir` as its data directory and site root.
+async fn serve(url: &str, dir: &std::path::Path, public_url: Option<&str>) -> String {
+    let dir = dir.display().to_string();
+    let mut args = vec![
+        "mandate",
+        "--addr",
+        "127.0.0.1:0",
+        "--database-url",
+        url,
+        "--data-dir",
+        &dir,
+        "--site-root",
+        &dir,
+        "--log",
+        "warn",
+    ];
+    if let Some(public) = public_url {
+        args.extend(["--public-url", public]);
+    }
+    let cli = <server::cli::Cli as clap::Parser>::try_parse_from(args).unwrap();
+    let app = server::startup::Application::build(cli.config).await.unwrap();
+    let base = format!("http://{}", app.addr());
+    tokio::spawn(app.run_until_stopped());
+    base
 }
 
 /// Creates an active user with a password and a built-in role at org scope.
