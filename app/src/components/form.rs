@@ -82,7 +82,11 @@ pub fn Field(
     #[prop(optional, into)] value: Option<String>,
     #[prop(default = true)] required: bool,
     #[prop(default = false)] autofocus: bool,
+    /// To reach the input from code (a write-only secret is emptied after a save).
+    #[prop(optional)]
+    node_ref: Option<NodeRef<leptos::html::Input>>,
 ) -> impl IntoView {
+    let node_ref = node_ref.unwrap_or_default();
     let ids = FieldIds::new(id.unwrap_or_else(|| format!("field-{name}")));
     let message = field_message(error, name);
     let described = {
@@ -102,6 +106,7 @@ pub fn Field(
                 required=required
                 autofocus=autofocus
                 autocomplete=autocomplete
+                node_ref=node_ref
                 aria-invalid=move || message.get().is_some().to_string()
                 aria-describedby=described
             />

@@ -59,6 +59,15 @@ fn SmsBody(
     } else {
         "Not set up: SMS notifications wait until a provider is set.".to_string()
     };
+    // The token leaves the page once saved (a refused save keeps what was typed).
+    let token_node = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Ok(_))) {
+            if let Some(input) = token_node.get() {
+                input.set_value("");
+            }
+        }
+    });
     let token_label = if p.token_set { "Replace auth token" } else { "Auth token" };
     let token_hint = if p.token_set {
         "A token is set (it is never shown). Leave this empty to keep it, or type a new one to replace it."
@@ -80,7 +89,7 @@ fn SmsBody(
                 <Field label="Sending number" name="from_number" kind="tel" value=p.from_number.clone().unwrap_or_default() error
                     hint="In international form, like +15005550006."/>
                 <Field label=token_label name="auth_token" kind="password" value=String::new() error required=!p.token_set
-                    autocomplete="new-password" hint=token_hint/>
+                    autocomplete="new-password" hint=token_hint node_ref=token_node/>
                 <Submit label="Save provider" busy_label="Saving…" pending=save.pending().into() testid="sms-save"/>
             </ActionForm>
             {p.configured.then(|| view! {

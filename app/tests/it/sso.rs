@@ -528,7 +528,7 @@ db_test!(an_admin_resets_the_two_step_sign_in_of_someone_who_lost_their_phone, |
     app::services::org::settings::update(
         &db,
         &owner,
-        app::services::org::settings::OrgSettingsPatch { name: None, require_mfa: Some(true) },
+        app::services::org::settings::OrgSettingsPatch { name: None, require_mfa: Some(true), ..Default::default() },
     )
     .await
     .unwrap();
