@@ -12,5 +12,9 @@ export class AppShell extends BasePage {
     await this.waitForHydration();
     await this.page.getByTestId('account-menu').click();
     await this.page.getByRole('button', { name: 'Sign out' }).click();
+    // Signing out ends on the sign-in page; a test that opens another page right away
+    // must not race the navigation still under way.
+    await expect(this.page).toHaveURL(/\/login/);
+    await this.page.locator('#root[data-hydrated="true"]').waitFor();
   }
 }
