@@ -13,7 +13,7 @@ use crate::domain::access::ScopeRef;
 use crate::domain::notify::{NotificationSettings, SmsProviderInput, SmsProviderView, KINDS};
 use crate::domain::permission::Permission;
 use crate::domain::AppError;
-use crate::entities::{notification, preference, sms_outbox, sms_provider, user};
+use crate::entities::{notification, sms_outbox, sms_provider, user};
 use crate::services::access::authz::authorize;
 use crate::services::audit::{self, NewEvent};
 use crate::services::infra::crypto;
@@ -28,18 +28,11 @@ use sea_orm::{
 };
 use serde_json::json;
 
-/// A person's notification choices (defaults when they made none).
+/// A person's own notification choices (empty when they made none; what applies to them,
+/// inherited, is `preferences::notification_settings`).
 pub async fn settings_of<C: ConnectionTrait>(conn: &C, user_id: &str) -> Result<NotificationSettings, AppError> {
-    let row = preference::Entity::find()
-        .filter(preference::Column::EntityType.eq("user"))
-        .filter(preference::Column::EntityId.eq(user_id))
-        .one(conn)
-        .await?;
-    Ok(row
-        .and_then(|r| serde_json::from_str::<serde_json::Value>(&r.settings).ok())
-        .and_then(|v| v.get("notifications").cloned())
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default())
+    let own = super::preferences::own_settings(conn, "user", user_id).await?;
+    Ok(own.get("notifications").cloned().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default())
 }
 
 /// What to tell a person.
@@ -132,33 +125,9 @@ pub async fn set_my_settings(
     let settings = settings.checked()?;
     let before = settings_of(db, &actor.id).await?;
     let tx = begin_write(db).await?;
-    let row = preference::Entity::find()
-        .filter(preference::Column::EntityType.eq("user"))
-        .filter(preference::Column::EntityId.eq(&actor.id))
-        .one(&tx)
-        .await?;
-    match row {
-        Some(r) => {
-            let mut all: serde_json::Value = serde_json::from_str(&r.settings).unwrap_or(json!({}));
-            all["notifications"] = json!(settings);
-            let mut am: preference::ActiveModel = r.into();
-            am.settings = Set(all.to_string());
-            am.updated_at = Set(now());
-            am.update(&tx).await?;
-        }
-        None => {
-            preference::ActiveModel {
-                id: Set(new_id()),
-                org_id: Set(actor.org_id.clone()),
-                entity_type: Set("user".into()),
-                entity_id: Set(actor.id.clone()),
-                settings: Set(json!({"notifications": settings}).to_string()),
-                updated_at: Set(now()),
-            }
-            .insert(&tx)
-            .await?;
-        }
-    }
+    let mut all = super::preferences::own_settings(&tx, "user", &actor.id).await?;
+    all["notifications"] = json!(settings);
+    super::preferences::write_own(&tx, &actor.org_id, "user", &actor.id, &all).await?;
     audit::append(
         &tx,
         &actor.org_id,

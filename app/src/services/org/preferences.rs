@@ -145,6 +145,42 @@ async fn layers<C: ConnectionTrait>(
     Ok(out)
 }
 
+/// An entity's own settings object (`{}` when it set nothing).
+pub async fn own_settings<C: ConnectionTrait>(conn: &C, entity_type: &str, entity_id: &str) -> Result<Value, AppError> {
+    Ok(parsed(own(conn, entity_type, entity_id).await?.as_ref()))
+}
+
+/// Stores an entity's own settings object (checked by the caller), inside its transaction.
+pub async fn write_own<C: ConnectionTrait>(
+    conn: &C,
+    org_id: &str,
+    entity_type: &str,
+    entity_id: &str,
+    settings: &Value,
+) -> Result<(), AppError> {
+    match own(conn, entity_type, entity_id).await? {
+        Some(r) => {
+            let mut am: preference::ActiveModel = r.into();
+            am.settings = Set(settings.to_string());
+            am.updated_at = Set(now());
+            am.update(conn).await?;
+        }
+        None => {
+            preference::ActiveModel {
+                id: Set(new_id()),
+                org_id: Set(org_id.to_string()),
+                entity_type: Set(entity_type.to_string()),
+                entity_id: Set(entity_id.to_string()),
+                settings: Set(settings.to_string()),
+                updated_at: Set(now()),
+            }
+            .insert(conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 /// Every value in effect for an entity, with its source.
 pub async fn effective<C: ConnectionTrait>(
     conn: &C,
@@ -326,26 +362,7 @@ pub async fn put(
     }
     let before = parsed(own(db, entity_type, entity_id).await?.as_ref());
     let tx = begin_write(db).await?;
-    match own(&tx, entity_type, entity_id).await? {
-        Some(r) => {
-            let mut am: preference::ActiveModel = r.into();
-            am.settings = Set(settings.to_string());
-            am.updated_at = Set(now());
-            am.update(&tx).await?;
-        }
-        None => {
-            preference::ActiveModel {
-                id: Set(new_id()),
-                org_id: Set(actor.org_id.clone()),
-                entity_type: Set(entity_type.to_string()),
-                entity_id: Set(entity_id.to_string()),
-                settings: Set(settings.to_string()),
-                updated_at: Set(now()),
-            }
-            .insert(&tx)
-            .await?;
-        }
-    }
+    write_own(&tx, &actor.org_id, entity_type, entity_id, &settings).await?;
     audit::append(
         &tx,
         &actor.org_id,
