@@ -35,4 +35,6 @@ test('an owner sets the org profile and a preference; a person sees it inherited
     .toHaveText('Inherit (31.12.2026, from the organisation)');
   await expect(mine.getByLabel('Time zone', { exact: true }).locator('option').first())
     .toHaveText("Inherit (Europe/London, from the organisation's profile)");
+  // Times on the pages are now written that way: day first, in London time.
+  await expect(page.getByTestId('session-row').first()).toContainText(/\d\d\.\d\d\.\d{4} \d\d:\d\d/);
 });

@@ -17,6 +17,8 @@ pub struct CurrentUser {
     /// Permission keys the user holds at some scope: the pages use them to show or hide
     /// navigation and controls. The server checks again on every request.
     pub permissions: Vec<String>,
+    /// How the pages write their times (date format, time zone).
+    pub display: crate::domain::preferences::DisplayPrefs,
 }
 
 impl CurrentUser {
@@ -41,25 +43,30 @@ pub async fn get_session_state() -> Result<SessionState, AppError> {
         let needs_setup = needs_setup(&state.db, &state.setup).await?;
         let session = ctx::session().await?;
         let meta = ctx::meta().await;
-        let user = user_from_session(&state, &session, &meta).await?.map(|(actor, u, o)| CurrentUser {
-            id: u.id,
-            email: u.email,
-            display_name: u.display_name,
-            org_name: o.name,
-            org_slug: o.slug,
-            role: actor.access.role_names().join(", "),
-            permissions: {
-                let mut keys: Vec<String> = actor
+        let user = match user_from_session(&state, &session, &meta).await? {
+            None => None,
+            Some((actor, u, o)) => {
+                let display = crate::services::org::preferences::display_for(&state.db, &u).await?;
+                let mut permissions: Vec<String> = actor
                     .access
                     .grants
                     .iter()
                     .flat_map(|g| g.permissions.iter().map(|p| p.key().to_string()))
                     .collect();
-                keys.sort();
-                keys.dedup();
-                keys
-            },
-        });
+                permissions.sort();
+                permissions.dedup();
+                Some(CurrentUser {
+                    id: u.id,
+                    email: u.email,
+                    display_name: u.display_name,
+                    org_name: o.name,
+                    org_slug: o.slug,
+                    role: actor.access.role_names().join(", "),
+                    permissions,
+                    display,
+                })
+            }
+        };
         Ok(SessionState { needs_setup, user })
     })
     .await

@@ -1,21 +1,26 @@
-//! How pages write times, money, levels and status badges. Pure functions over the strings
-//! the server sends (RFC 3339 times in UTC, decimal amounts as text); nothing here reads
-//! signals or renders. A page that shows one of these things uses the function here, so
+//! How pages write times, money, levels and status badges. Functions over the strings the
+//! server sends (RFC 3339 times in UTC, decimal amounts as text); times read the signed-in
+//! person's display preferences from context, nothing here reads signals or renders. A page that shows one of these things uses the function here, so
 //! the same thing reads the same everywhere.
 
 use crate::domain::catalog::Level;
 
-/// An RFC 3339 time to the second: "2026-11-23 14:05:09" (UTC, no zone written). Used where
-/// events are told apart by the second: the audit trail, the change log, approvals,
-/// notifications, the overview.
+/// An RFC 3339 time to the second: "2026-11-23 14:05:09", in the signed-in person's time
+/// zone and date format (their preferences, from the shell's context; UTC and year first on
+/// the public pages). Used where events are told apart by the second: the audit trail, the
+/// change log, approvals, notifications, the overview.
 pub fn time_to_second(t: &str) -> String {
-    t.get(..19).unwrap_or(t).replace('T', " ")
+    written(t, true).unwrap_or_else(|| t.get(..19).unwrap_or(t).replace('T', " "))
 }
 
-/// An RFC 3339 time to the minute: "2026-11-23 10:04" (UTC, no zone written). Used for
+/// An RFC 3339 time to the minute: "2026-11-23 10:04", like `time_to_second`. Used for
 /// people, sessions, keys and mail, where the second says nothing.
 pub fn time_to_minute(t: &str) -> String {
-    t.get(..16).unwrap_or(t).replace('T', " ")
+    written(t, false).unwrap_or_else(|| t.get(..16).unwrap_or(t).replace('T', " "))
+}
+
+fn written(t: &str, seconds: bool) -> Option<String> {
+    leptos::prelude::use_context::<crate::api::auth::CurrentUser>()?.display.write(t, seconds)
 }
 
 /// "120.00 EUR" (always two decimals), the amount alone without a currency, or "—" without

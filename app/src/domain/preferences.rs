@@ -280,3 +280,61 @@ mod tests {
         assert_eq!(user["properties"]["notifications"]["properties"]["channels"]["additionalProperties"], json!(false));
     }
 }
+
+/// How the pages write a signed-in person's times: their effective date format and time
+/// zone, with the zone's UTC offsets as `(from, offset)` pairs (Unix seconds from which the
+/// offset in seconds applies, ascending), worked out on the server for the years around now
+/// so the browser needs no time-zone database and writes exactly what the server wrote.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisplayPrefs {
+    pub date_format: String,
+    pub time_zone: String,
+    pub offsets: Vec<(i64, i32)>,
+}
+
+impl DisplayPrefs {
+    /// The offset in force at `at` (Unix seconds); before the first known change, the first.
+    pub fn offset_at(&self, at: i64) -> i32 {
+        match self.offsets.partition_point(|(from, _)| *from <= at) {
+            0 => self.offsets.first().map(|o| o.1).unwrap_or(0),
+            i => self.offsets[i - 1].1,
+        }
+    }
+
+    /// An RFC 3339 time in the person's zone and date format, to the minute or the second;
+    /// text that is not a time comes back as it was.
+    pub fn write(&self, t: &str, seconds: bool) -> Option<String> {
+        let utc = chrono::DateTime::parse_from_rfc3339(t).ok()?.with_timezone(&chrono::Utc);
+        let offset = chrono::FixedOffset::east_opt(self.offset_at(utc.timestamp()))?;
+        let local = utc.with_timezone(&offset);
+        let date = match self.date_format.as_str() {
+            "dmy" => "%d.%m.%Y",
+            "dmy_slash" => "%d/%m/%Y",
+            "mdy" => "%m/%d/%Y",
+            _ => "%Y-%m-%d",
+        };
+        let time = if seconds { "%H:%M:%S" } else { "%H:%M" };
+        Some(local.format(&format!("{date} {time}")).to_string())
+    }
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::*;
+
+    #[test]
+    fn times_are_written_in_the_persons_zone_and_format() {
+        // Berlin: +1 h, then +2 h from 2027-03-28 01:00 UTC.
+        let p = DisplayPrefs {
+            date_format: "dmy".into(),
+            time_zone: "Europe/Berlin".into(),
+            offsets: vec![(0, 3600), (1_806_195_600, 7200)],
+        };
+        assert_eq!(p.write("2026-12-06T23:30:00Z", false).unwrap(), "07.12.2026 00:30");
+        assert_eq!(p.write("2027-03-28T01:00:00Z", true).unwrap(), "28.03.2027 03:00:00");
+        assert_eq!(p.write("2027-03-28T00:59:59Z", true).unwrap(), "28.03.2027 01:59:59");
+        let iso = DisplayPrefs { date_format: "iso".into(), ..Default::default() };
+        assert_eq!(iso.write("2026-12-06T10:04:09.123Z", true).unwrap(), "2026-12-06 10:04:09");
+        assert!(iso.write("not a time", false).is_none());
+    }
+}

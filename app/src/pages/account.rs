@@ -157,8 +157,8 @@ pub fn SessionsSection() -> impl IntoView {
                                     <table class="table" data-testid="sessions-table">
                                         <thead>
                                             <tr>
-                                                <th scope="col">"Signed in (UTC)"</th>
-                                                <th scope="col">"Ends if unused (UTC)"</th>
+                                                <th scope="col">"Signed in"</th>
+                                                <th scope="col">"Ends if unused"</th>
                                                 <th scope="col"><span class="sr-only">"This session"</span></th>
                                             </tr>
                                         </thead>

@@ -222,7 +222,7 @@ fn ActionsTable(p: ActionPage, v: View) -> impl IntoView {
             label="Actions"
             class="audit-table"
             testid="audit-table"
-            headers=&["When (UTC)", "Store", "Assistant", "Action", "Amount", "Decision", "Status", "Reason"]
+            headers=&["When", "Store", "Assistant", "Action", "Amount", "Decision", "Status", "Reason"]
             newest
             older
         >

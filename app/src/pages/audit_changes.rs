@@ -225,7 +225,7 @@ fn ChangesTable(p: EventPage, f: Filters) -> impl IntoView {
         .into_any();
     }
     view! {
-        <PagedTable label="Changes" class="changes" testid="changes-table" headers=&["When (UTC)", "Who", "What", "Entity"] newest older>
+        <PagedTable label="Changes" class="changes" testid="changes-table" headers=&["When", "Who", "What", "Entity"] newest older>
             {p.events.into_iter().map(|e| view! { <ChangeRow e/> }).collect_view()}
         </PagedTable>
     }

@@ -117,7 +117,7 @@ fn ActionRows(rows: Vec<ActionRow>, empty: &'static str) -> impl IntoView {
             <table class="table">
                 <thead>
                     <tr>
-                        <th scope="col">"When (UTC)"</th>
+                        <th scope="col">"When"</th>
                         <th scope="col">"Store"</th>
                         <th scope="col">"Action"</th>
                         <th scope="col">"Amount"</th>
@@ -216,7 +216,7 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                     <table class="table">
                         <thead>
                             <tr>
-                                <th scope="col">"When (UTC)"</th>
+                                <th scope="col">"When"</th>
                                 <th scope="col">"Who"</th>
                                 <th scope="col">"What"</th>
                             </tr>
@@ -227,7 +227,7 @@ fn OverviewBody(o: Overview) -> impl IntoView {
                                 .map(|e| {
                                     view! {
                                         <tr>
-                                            <td class="nowrap">{e.occurred_at.get(..19).unwrap_or(&e.occurred_at).replace('T', " ")}</td>
+                                            <td class="nowrap">{time_to_second(&e.occurred_at)}</td>
                                             <td>{e.actor}</td>
                                             <td>{describe_action(&e.action)}</td>
                                         </tr>

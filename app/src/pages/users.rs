@@ -295,7 +295,7 @@ fn PeopleCard(
                                     <th scope="col">"Status"</th>
                                     <th scope="col">"Team"</th>
                                     <th scope="col">"Roles"</th>
-                                    <th scope="col">"Last sign-in (UTC)"</th>
+                                    <th scope="col">"Last sign-in"</th>
                                     {can_manage.then(|| view! { <th scope="col">"Actions"</th> })}
                                 </tr>
                             </thead>

@@ -71,7 +71,7 @@ pub(super) fn History(
                         <tr>
                             <th scope="col">"Version"</th>
                             <th scope="col">"Saved by"</th>
-                            <th scope="col">"When (UTC)"</th>
+                            <th scope="col">"When"</th>
                             <th scope="col">"What changed"</th>
                             {can_restore.then(|| view! { <th scope="col"><span class="sr-only">"Restore"</span></th> })}
                         </tr>

@@ -13,7 +13,9 @@ use crate::domain::access::{Need, ScopeRef};
 use crate::domain::error::{FieldError, Validator};
 use crate::domain::notify::NotificationSettings;
 use crate::domain::permission::Permission;
-use crate::domain::preferences::{resolve, schema, Effective, PreferencesForm, PreferencesView, Source, ENTITY_TYPES};
+use crate::domain::preferences::{
+    resolve, schema, value_of, DisplayPrefs, Effective, PreferencesForm, PreferencesView, Source, ENTITY_TYPES,
+};
 use crate::domain::AppError;
 use crate::entities::{org, preference, store, team, user};
 use crate::services::access::authz::{authorize, authorize_somewhere, can};
@@ -213,6 +215,52 @@ pub async fn notification_settings<C: ConnectionTrait>(
     Ok(s)
 }
 
+/// How the pages write this person's times: their effective date format and time zone, with
+/// the zone's offsets from two years back to two years ahead.
+pub async fn display_for<C: ConnectionTrait>(conn: &C, u: &user::Model) -> Result<DisplayPrefs, AppError> {
+    let eff = effective(conn, &u.org_id, "user", &u.id, None).await?;
+    let text = |k: &str| value_of(&eff, k).and_then(Value::as_str).map(str::to_string);
+    let time_zone = text("time_zone").unwrap_or_else(|| "UTC".into());
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::UTC);
+    Ok(DisplayPrefs {
+        date_format: text("date_format").unwrap_or_else(|| "iso".into()),
+        offsets: offsets(&tz, now()),
+        time_zone,
+    })
+}
+
+/// The zone's UTC offsets from two years before `around` to two years after: each change
+/// found day by day, then to the second.
+fn offsets(tz: &chrono_tz::Tz, around: chrono::DateTime<chrono::Utc>) -> Vec<(i64, i32)> {
+    use chrono::{Offset, TimeZone};
+    let at = |secs: i64| {
+        tz.offset_from_utc_datetime(&chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default().naive_utc())
+            .fix()
+            .local_minus_utc()
+    };
+    let (start, end) = (around.timestamp() - 2 * 366 * 86_400, around.timestamp() + 2 * 366 * 86_400);
+    let mut out = vec![(start, at(start))];
+    let mut day = start;
+    while day < end {
+        let next = day + 86_400;
+        if at(next) != at(day) {
+            // The change lies in (day, next]: narrow it to the second.
+            let (mut lo, mut hi) = (day, next);
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                if at(mid) == at(lo) {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            out.push((hi, at(hi)));
+        }
+        day = next;
+    }
+    out
+}
+
 /// An entity's own settings and the values in effect for it.
 pub async fn get(
     db: &DatabaseConnection,
@@ -374,4 +422,17 @@ pub async fn put(
     let out = view(&tx, actor, entity_type, entity_id, true).await?;
     tx.commit().await?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_zones_offsets_change_at_its_clock_changes() {
+        let tz: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+        let around = chrono::DateTime::parse_from_rfc3339("2026-12-06T00:00:00Z").unwrap().with_timezone(&chrono::Utc);
+        let o = super::offsets(&tz, around);
+        // Summer time starts 2027-03-28 01:00 UTC.
+        assert!(o.contains(&(1_806_195_600, 7200)), "{o:?}");
+        assert_eq!(super::offsets(&chrono_tz::UTC, around).len(), 1);
+    }
 }
