@@ -110,12 +110,15 @@ async fn layers<C: ConnectionTrait>(
 ) -> Result<Vec<(Source, Value)>, AppError> {
     let mut out = vec![(
         Source { entity_type: "org".into(), entity_id: Some(org_id.to_string()), name: "the organisation".into() },
-        parsed(own(conn, "org", org_id).await?.as_ref()),
+        own_settings(conn, "org", org_id).await?,
     )];
+    let person = match entity_type {
+        "user" => user::Entity::find_by_id(entity_id.to_string()).one(conn).await?,
+        _ => None,
+    };
     let team_id = match entity_type {
         "team" => Some(entity_id.to_string()),
-        "user" => user::Entity::find_by_id(entity_id.to_string()).one(conn).await?.and_then(|u| u.team_id),
-        _ => None,
+        _ => person.as_ref().and_then(|u| u.team_id.clone()),
     };
     if let Some(t) = team_id {
         let tree = load_tree(conn, org_id).await?;
@@ -129,7 +132,7 @@ async fn layers<C: ConnectionTrait>(
                     entity_id: Some(id.clone()),
                     name: format!("team \u{201c}{name}\u{201d}"),
                 },
-                parsed(own(conn, "team", &id).await?.as_ref()),
+                own_settings(conn, "team", &id).await?,
             ));
         }
     }
@@ -137,11 +140,11 @@ async fn layers<C: ConnectionTrait>(
         let name = if viewer_id == Some(entity_id) {
             "you".to_string()
         } else {
-            user::Entity::find_by_id(entity_id.to_string()).one(conn).await?.map(|u| u.display_name).unwrap_or_default()
+            person.map(|u| u.display_name).unwrap_or_default()
         };
         out.push((
             Source { entity_type: "user".into(), entity_id: Some(entity_id.to_string()), name },
-            parsed(own(conn, "user", entity_id).await?.as_ref()),
+            own_settings(conn, "user", entity_id).await?,
         ));
     }
     Ok(out)
@@ -282,7 +285,7 @@ async fn view<C: ConnectionTrait>(
     Ok(PreferencesView {
         entity_type: entity_type.to_string(),
         entity_id: entity_id.to_string(),
-        settings: parsed(own(conn, entity_type, entity_id).await?.as_ref()),
+        settings: own_settings(conn, entity_type, entity_id).await?,
         effective: effective(conn, &actor.org_id, entity_type, entity_id, Some(&actor.id)).await?,
         can_edit,
     })
@@ -408,7 +411,7 @@ pub async fn put(
         }
         settings["notifications"] = out;
     }
-    let before = parsed(own(db, entity_type, entity_id).await?.as_ref());
+    let before = own_settings(db, entity_type, entity_id).await?;
     let tx = begin_write(db).await?;
     write_own(&tx, &actor.org_id, entity_type, entity_id, &settings).await?;
     audit::append(
