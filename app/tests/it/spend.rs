@@ -227,17 +227,18 @@ crate::db_test!(usage_rolls_up_random_trees_like_a_plain_sum, |db| async move {
             .sum()
     };
     let at = chrono::Utc::now();
+    let tz = app::services::org::settings::time_zone_of(&w.db, &w.org.id).await.unwrap();
     for (i, (id, _)) in teams.iter().enumerate() {
         let qid = w
             .quota(json!({"entity_type": "team", "entity_id": id, "metric": "amount", "limit": 1_000_000,
             "period": "month", "enforce": false}))
             .await;
         let q = quota::Entity::find_by_id(qid).one(&w.db).await.unwrap().unwrap();
-        assert_eq!(usage::used_e4(&w.db, &q, at).await.unwrap(), under(i) * 100, "team T{i}");
+        assert_eq!(usage::used_e4(&w.db, &q, &tz, at).await.unwrap(), under(i) * 100, "team T{i}");
     }
     let qid = w.quota(json!({"entity_type": "org", "metric": "amount", "limit": 1_000_000, "period": "month"})).await;
     let q = quota::Entity::find_by_id(qid).one(&w.db).await.unwrap().unwrap();
-    assert_eq!(usage::used_e4(&w.db, &q, at).await.unwrap(), (per_team.iter().sum::<i64>() + org_only) * 100);
+    assert_eq!(usage::used_e4(&w.db, &q, &tz, at).await.unwrap(), (per_team.iter().sum::<i64>() + org_only) * 100);
 });
 
 crate::db_test!(concurrent_invokes_never_overshoot_an_enforced_quota, |db| async move {

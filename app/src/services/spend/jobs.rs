@@ -89,7 +89,7 @@ pub async fn monthly_reports(db: &DatabaseConnection, at: DateTime<Utc>, worker:
         if !quotas.is_empty() {
             body.push_str("\nQuotas now:\n");
             for q in &quotas {
-                let used = super::usage::used_e4(&tx, q, at).await?;
+                let used = super::usage::used_e4(&tx, q, &tz, at).await?;
                 body.push_str(&format!(
                     "- {} of {}: {}% used {}\n",
                     q.name,

@@ -261,8 +261,9 @@ fn shown(q: &quota::Model, e4: i64) -> String {
 }
 
 async fn view<C: ConnectionTrait>(conn: &C, q: &quota::Model, at: DateTime<Utc>) -> Result<QuotaView, AppError> {
-    let used = usage::used_e4(conn, q, at).await?;
-    let (start, end) = usage::bounds(conn, &q.org_id, &q.period, at).await?;
+    let tz = crate::services::org::settings::time_zone_of(conn, &q.org_id).await?;
+    let used = usage::used_e4(conn, q, &tz, at).await?;
+    let (start, end) = crate::domain::spend::period_bounds_in(&q.period, at, &tz);
     Ok(QuotaView {
         id: q.id.clone(),
         name: q.name.clone(),

@@ -124,8 +124,13 @@ pub async fn bounds<C: ConnectionTrait>(
 
 /// What `q` has used in the period holding `at`: the sum (amount) or number (count) of the
 /// records it covers, ×10 000 for counts so both compare with `limit_e4`.
-pub async fn used_e4<C: ConnectionTrait>(conn: &C, q: &quota::Model, at: DateTime<Utc>) -> Result<i64, AppError> {
-    let (start, end) = bounds(conn, &q.org_id, &q.period, at).await?;
+pub async fn used_e4<C: ConnectionTrait>(
+    conn: &C,
+    q: &quota::Model,
+    tz: &chrono_tz::Tz,
+    at: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    let (start, end) = period_bounds_in(&q.period, at, tz);
     let sel = covered(conn, q, start, end).await?;
     if q.metric == "count" {
         return Ok(i64::try_from(sel.count(conn).await?).unwrap_or(i64::MAX).saturating_mul(10_000));
@@ -229,9 +234,11 @@ pub async fn quota_uses<C: ConnectionTrait>(
             None => covering(conn, org_id, "org", None, "action", &s.currency).await?,
         },
     };
+    // The org's time zone, read once for all its quotas.
+    let tz = crate::services::org::settings::time_zone_of(conn, org_id).await?;
     let mut out = Vec::new();
     for q in quotas {
-        let used = used_e4(conn, &q, at).await?;
+        let used = used_e4(conn, &q, &tz, at).await?;
         let adds = if q.metric == "count" { 10_000 } else { amount_e4 };
         out.push(QuotaUse {
             name: q.name.clone(),
@@ -264,9 +271,10 @@ pub struct NewRecord<'a> {
 /// quota, period and threshold). Returns the record's id.
 pub async fn record<C: ConnectionTrait>(conn: &C, r: NewRecord<'_>) -> Result<String, AppError> {
     let (quotas, _) = covering(conn, r.org_id, r.entity_type, r.entity_id, r.item_type, r.currency).await?;
+    let tz = crate::services::org::settings::time_zone_of(conn, r.org_id).await?;
     let mut before = Vec::new();
     for q in &quotas {
-        before.push(used_e4(conn, q, r.occurred_at).await?);
+        before.push(used_e4(conn, q, &tz, r.occurred_at).await?);
     }
     let team_id = team_of(conn, r.org_id, r.entity_type, r.entity_id).await?;
     let row = record::ActiveModel {
@@ -288,7 +296,7 @@ pub async fn record<C: ConnectionTrait>(conn: &C, r: NewRecord<'_>) -> Result<St
     for (q, used_before) in quotas.iter().zip(before) {
         let adds = if q.metric == "count" { 10_000 } else { r.amount_e4 };
         for threshold in crossed(&alert_thresholds(q), q.limit_e4, used_before, used_before + adds) {
-            alert(conn, q, r.occurred_at, threshold, used_before + adds).await?;
+            alert(conn, q, &tz, r.occurred_at, threshold, used_before + adds).await?;
         }
     }
     Ok(row.id)
@@ -322,11 +330,12 @@ async fn admins<C: ConnectionTrait>(conn: &C, q: &quota::Model) -> Result<Vec<us
 async fn alert<C: ConnectionTrait>(
     conn: &C,
     q: &quota::Model,
+    tz: &chrono_tz::Tz,
     at: DateTime<Utc>,
     threshold: u32,
     used_e4: i64,
 ) -> Result<(), AppError> {
-    let (start, _) = bounds(conn, &q.org_id, &q.period, at).await?;
+    let (start, _) = period_bounds_in(&q.period, at, tz);
     let sent = quota_alert::Entity::find()
         .filter(quota_alert::Column::QuotaId.eq(&q.id))
         .filter(quota_alert::Column::PeriodStart.eq(start))
