@@ -16,6 +16,7 @@ pub mod org;
 pub mod permissions;
 pub mod problem;
 pub mod roles;
+pub mod secrets;
 pub mod spend;
 pub mod sso;
 pub mod stores;
@@ -147,6 +148,10 @@ rest_routes! {
     GET "/sso" => sso::get,
     PUT "/sso" => sso::put,
     DELETE "/sso" => sso::delete,
+    GET "/secrets" => secrets::list,
+    POST "/secrets" => secrets::put,
+    PATCH "/secrets/{id}" => secrets::patch,
+    DELETE "/secrets/{id}" => secrets::delete,
 }
 
 /// Who the key is: its org, kind and role.

@@ -876,6 +876,7 @@ async fn run_internal(
         params: &params,
         idempotency_key: None,
         customer_ref: None,
+        rule_run_id: None,
     };
     app::services::gateway::executors::run(&ctx).await.expect("an internal executor").expect("the action runs")
 }
