@@ -319,13 +319,7 @@ async fn find_managed<C: ConnectionTrait>(conn: &C, actor: &Actor, id: &str) -> 
     let user_team: HashMap<String, Option<String>> =
         l.users.iter().map(|(id, (_, team))| (id.clone(), team.clone())).collect();
     if !may_manage(actor, &row, &user_team) {
-        // Someone else's secret is none of the actor's business: the same answer as a
-        // missing one, unless they hold secrets.manage somewhere (then they are told why).
-        return Err(if authorize_somewhere(actor, Permission::SecretsManage).is_ok() {
-            AppError::new(ErrorCode::PermissionDenied, "You can't manage secrets kept at that place.")
-        } else {
-            AppError::not_found("secret")
-        });
+        return Err(AppError::new(ErrorCode::PermissionDenied, "You can't manage secrets kept at that place."));
     }
     if is_integration_name(&row.name) {
         let place = view(&row, &l).manage_at.unwrap_or_default();

@@ -28,3 +28,4 @@ mod stores;
 mod structure;
 mod teams_roles;
 mod users;
+mod vault;
