@@ -36,7 +36,13 @@ async fn back_to_login(session: &Session, notice: LoginNotice) -> Response {
 }
 
 /// `GET /auth/oidc/start?org=<short name or email>&next=` → 303 to the provider.
-pub async fn start(State(state): State<ServerState>, session: Session, Query(p): Query<StartParams>) -> Response {
+pub async fn start(
+    State(state): State<ServerState>,
+    session: Session,
+    meta: Option<Extension<RequestMeta>>,
+    Query(p): Query<StartParams>,
+) -> Response {
+    let meta = meta.map(|Extension(m)| m).unwrap_or_default();
     let who = p.org.unwrap_or_default();
     if who.trim().is_empty() {
         let message = "Enter your work email or your organisation's short name to sign in with single sign-on.";
@@ -44,7 +50,7 @@ pub async fn start(State(state): State<ServerState>, session: Session, Query(p):
     }
     let next = p.next.filter(|n| !n.is_empty()).map(|n| safe_next(Some(&n)));
     let app = &state.app;
-    match oidc::start(&app.db, &app.secret_key, &app.public_base_url, &who, next).await {
+    match oidc::start(&app.db, &app.secret_key, &app.public_base_url, &who, next, &meta).await {
         Ok(started) => match session.insert(STATE_SESSION_KEY, &started.state).await {
             Ok(()) => Redirect::to(&started.authorize_url).into_response(),
             Err(e) => {

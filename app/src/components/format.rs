@@ -23,11 +23,21 @@ fn written(t: &str, seconds: bool) -> Option<String> {
     leptos::prelude::use_context::<crate::api::auth::CurrentUser>()?.display.write(t, seconds)
 }
 
-/// "120.00 EUR" (always two decimals), the amount alone without a currency, or "—" without
-/// an amount. Text that is not a number is shown as it came.
+/// "1,120.00 EUR" (always two decimals, grouped and marked as the signed-in person's locale
+/// writes numbers: "1.120,00 EUR" in German), the amount alone without a currency, or "—"
+/// without an amount. Text that is not a number is shown as it came.
 pub fn money(amount: &Option<String>, currency: &str) -> String {
     let Some(a) = amount else { return "—".into() };
-    let a = a.parse().map(crate::domain::policy::money).unwrap_or_else(|_| a.clone());
+    let a = match a.parse() {
+        Ok(n) => {
+            let plain = crate::domain::policy::money(n);
+            match leptos::prelude::use_context::<crate::api::auth::CurrentUser>() {
+                Some(u) => u.display.number(&plain),
+                None => plain,
+            }
+        }
+        Err(_) => a.clone(),
+    };
     if currency.is_empty() {
         a
     } else {

@@ -290,6 +290,9 @@ pub struct DisplayPrefs {
     pub date_format: String,
     pub time_zone: String,
     pub offsets: Vec<(i64, i32)>,
+    /// The effective locale (`LOCALES`): how amounts are written. Empty on public pages.
+    #[serde(default)]
+    pub locale: String,
 }
 
 impl DisplayPrefs {
@@ -316,6 +319,37 @@ impl DisplayPrefs {
         let time = if seconds { "%H:%M:%S" } else { "%H:%M" };
         Some(local.format(&format!("{date} {time}")).to_string())
     }
+
+    /// A plain decimal ("-1234.50") with the locale's digit grouping and decimal mark
+    /// ("-1,234.50" in English, "-1.234,50" in German, Spanish and Dutch, "-1 234,50" with
+    /// narrow spaces in French); without a locale, or for text that is not a plain decimal,
+    /// as it came.
+    pub fn number(&self, plain: &str) -> String {
+        let (group, mark) = match self.locale.as_str() {
+            "en-GB" | "en-US" => (",", "."),
+            "de-DE" | "es-ES" | "nl-NL" => (".", ","),
+            "fr-FR" => ("\u{202f}", ","),
+            _ => return plain.to_string(),
+        };
+        let (sign, digits) = plain.strip_prefix('-').map_or(("", plain), |d| ("-", d));
+        let (int, frac) = digits.split_once('.').map_or((digits, None), |(i, f)| (i, Some(f)));
+        let plain_digits = |x: &str| !x.is_empty() && x.chars().all(|c| c.is_ascii_digit());
+        if !plain_digits(int) || frac.is_some_and(|f| !plain_digits(f)) {
+            return plain.to_string();
+        }
+        let mut out = String::from(sign);
+        for (i, c) in int.chars().enumerate() {
+            if i > 0 && (int.len() - i) % 3 == 0 {
+                out.push_str(group);
+            }
+            out.push(c);
+        }
+        if let Some(f) = frac {
+            out.push_str(mark);
+            out.push_str(f);
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -329,6 +363,7 @@ mod display_tests {
             date_format: "dmy".into(),
             time_zone: "Europe/Berlin".into(),
             offsets: vec![(0, 3600), (1_806_195_600, 7200)],
+            ..Default::default()
         };
         assert_eq!(p.write("2026-12-06T23:30:00Z", false).unwrap(), "07.12.2026 00:30");
         assert_eq!(p.write("2027-03-28T01:00:00Z", true).unwrap(), "28.03.2027 03:00:00");
@@ -336,5 +371,19 @@ mod display_tests {
         let iso = DisplayPrefs { date_format: "iso".into(), ..Default::default() };
         assert_eq!(iso.write("2026-12-06T10:04:09.123Z", true).unwrap(), "2026-12-06 10:04:09");
         assert!(iso.write("not a time", false).is_none());
+    }
+
+    #[test]
+    fn amounts_follow_the_locale() {
+        let with = |locale: &str| DisplayPrefs { locale: locale.into(), ..Default::default() };
+        assert_eq!(with("en-GB").number("1234567.50"), "1,234,567.50");
+        assert_eq!(with("en-US").number("-1200.00"), "-1,200.00");
+        assert_eq!(with("de-DE").number("1234.50"), "1.234,50");
+        assert_eq!(with("nl-NL").number("999.99"), "999,99");
+        assert_eq!(with("fr-FR").number("12345.00"), "12\u{202f}345,00");
+        assert_eq!(with("es-ES").number("50"), "50");
+        assert_eq!(with("").number("1234.50"), "1234.50", "public pages keep the plain form");
+        assert_eq!(with("de-DE").number("about 12"), "about 12");
+        assert_eq!(with("de-DE").number("1e5"), "1e5");
     }
 }

@@ -26,6 +26,7 @@ use app::services::identity::{mfa, passwords, sso};
 use app::services::infra::db;
 use app::services::vault;
 use app::services::Actor;
+use app::services::RequestMeta;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 const KEY: [u8; 32] = [9u8; 32];
@@ -70,7 +71,7 @@ async fn sign_in(
     person: Person,
 ) -> Result<(LoginStep, Option<String>), Refused> {
     p.sign_in_as(person);
-    let started = oidc::start(db, &KEY, BASE, who, Some("/approvals".into())).await.unwrap();
+    let started = oidc::start(db, &KEY, BASE, who, Some("/approvals".into()), &meta()).await.unwrap();
     let (location, state, code) = p.authorize(&started.authorize_url).await;
     assert!(location.starts_with(&format!("{BASE}/auth/oidc/callback?")), "{location}");
     assert_eq!(state, started.state, "the provider sends the state back");
@@ -256,7 +257,7 @@ db_test!(a_replayed_state_is_refused, |db: DatabaseConnection| async move {
     let p = Provider::start().await;
     let (o, _, _) = sso_org(&db, &p, "sso-replay", PROVISIONING_JIT).await;
     p.sign_in_as(Person::new("ann@acme.test", "Ann"));
-    let started = oidc::start(&db, &KEY, BASE, "sso-replay", None).await.unwrap();
+    let started = oidc::start(&db, &KEY, BASE, "sso-replay", None, &meta()).await.unwrap();
     let (_, state, code) = p.authorize(&started.authorize_url).await;
     let params = CallbackParams { state: Some(state.clone()), code: Some(code), error: None };
     signed_in(oidc::finish(&db, &KEY, BASE, params.clone(), Some(&state), &meta()).await);
@@ -274,7 +275,7 @@ db_test!(a_replayed_state_is_refused, |db: DatabaseConnection| async move {
 
     // A state from another browser (login CSRF): refused, and used up.
     p.sign_in_as(Person::new("ann@acme.test", "Ann"));
-    let theirs = oidc::start(&db, &KEY, BASE, "sso-replay", None).await.unwrap();
+    let theirs = oidc::start(&db, &KEY, BASE, "sso-replay", None, &meta()).await.unwrap();
     let (_, state, code) = p.authorize(&theirs.authorize_url).await;
     let params = CallbackParams { state: Some(state), code: Some(code), error: None };
     let message = refused(oidc::finish(&db, &KEY, BASE, params, Some("the victim's own state"), &meta()).await);
@@ -332,7 +333,7 @@ db_test!(unverified_emails_missing_emails_and_suspended_people_are_refused, |db:
     off.enabled = false;
     off.client_secret = None;
     sso::set(&db, &KEY, &owner, BASE, off).await.unwrap();
-    let e = assert_code(oidc::start(&db, &KEY, BASE, "sso-more", None).await, ErrorCode::Unauthenticated);
+    let e = assert_code(oidc::start(&db, &KEY, BASE, "sso-more", None, &meta()).await, ErrorCode::Unauthenticated);
     assert_eq!(e.message, SignInRefusal::NotConfigured.message());
     chain_ok(&db, &o.id).await;
 });
@@ -590,4 +591,19 @@ db_test!(an_admin_resets_the_two_step_sign_in_of_someone_who_lost_their_phone, |
     enable_mfa(&db, &admin_user).await;
     users::reset_mfa(&db, &owner, &admin_user.id, BASE).await.unwrap();
     chain_ok(&db, &o.id).await;
+});
+
+db_test!(starting_sign_ins_is_limited_per_client_address, |db| async move {
+    let (_o, _u) = make_org(&db, "sso-flood").await;
+    let from = RequestMeta { ip: Some("198.51.100.7".into()), request_id: None };
+    for _ in 0..30 {
+        // No provider configured: refused, but counted all the same.
+        let e = oidc::start(&db, &KEY, BASE, "sso-flood", None, &from).await.unwrap_err();
+        assert_ne!(e.code, ErrorCode::RateLimited);
+    }
+    let e = assert_code(oidc::start(&db, &KEY, BASE, "sso-flood", None, &from).await, ErrorCode::RateLimited);
+    assert!(e.message.contains("Too many single sign-on attempts"), "{e:?}");
+    let elsewhere = RequestMeta { ip: Some("198.51.100.8".into()), request_id: None };
+    let e = oidc::start(&db, &KEY, BASE, "sso-flood", None, &elsewhere).await.unwrap_err();
+    assert_ne!(e.code, ErrorCode::RateLimited, "another address is not held up");
 });

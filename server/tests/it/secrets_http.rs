@@ -221,3 +221,50 @@ async fn secret_values_never_come_back() {
     assert!(text.contains("secret") && text.len() > 10_000, "the log was captured ({} bytes)", text.len());
     assert_absent("the server's log", &text);
 }
+
+/// `mandate secrets rotate-key` with the key in the data directory: everything re-encrypted
+/// under a new key, the file replaced and the previous key kept beside it; the same key
+/// again is refused with nothing changed.
+#[tokio::test]
+async fn rotate_key_from_the_command_line() {
+    use app::services::infra::{crypto, db};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/t.db?mode=rwc", dir.path().display());
+    let (old, _) = server::secret::load_or_create(None, dir.path()).unwrap();
+    let conn = db::connect(&url).await.unwrap();
+    db::migrate(&conn).await.unwrap();
+    let (_org, owner) = support::orgs::make_org_named(&conn, "Rotate", "rotate").await;
+    let actor = support::people::session_actor(&conn, &owner).await;
+    let input = app::domain::secrets::SecretInput {
+        name: "API_TOKEN".into(),
+        value: VAULT_SECRET.into(),
+        ..Default::default()
+    };
+    let (view, _) = app::services::vault::put(&conn, &old, &actor, input).await.unwrap();
+    let mandate = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mandate"))
+            .args(["--database-url", &url, "--data-dir", &dir.path().display().to_string(), "--log", "warn"])
+            .args(["secrets", "rotate-key"])
+            .args(extra)
+            .output()
+            .expect("run mandate")
+    };
+    let out = mandate(&[]);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("Re-encrypted 1 secrets"), "{stdout}");
+    let (new, _) = server::secret::load_or_create(None, dir.path()).unwrap();
+    assert_ne!(new, old);
+    let previous = std::fs::read_to_string(dir.path().join("secret.key.previous")).unwrap();
+    assert_eq!(server::secret::decode(&previous), Some(old));
+    let row = app::entities::secret::Entity::find_by_id(view.id.clone()).one(&conn).await.unwrap().unwrap();
+    let context = app::services::vault::context(&row.id);
+    assert_eq!(crypto::decrypt(&new, &row.value_enc, &context).unwrap(), VAULT_SECRET.as_bytes());
+    assert!(crypto::decrypt(&old, &row.value_enc, &context).is_err());
+    assert_absent("the command's output", &stdout);
+
+    let again = mandate(&["--new-key", &server::secret::encode(&new)]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("nothing to rotate"));
+    assert_eq!(server::secret::load_or_create(None, dir.path()).unwrap().0, new, "unchanged");
+}

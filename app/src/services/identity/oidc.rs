@@ -31,6 +31,7 @@ use crate::services::access::assignments::insert_assignment;
 use crate::services::audit::{self, lock_org, NewEvent};
 use crate::services::identity::auth::{self, LoginStep, MfaPending, MFA_PENDING_MINUTES};
 use crate::services::identity::sso::{config_of, domains_of, redirect_url};
+use crate::services::identity::throttle::{self, Limit};
 use crate::services::identity::users::snapshot;
 use crate::services::infra::crypto;
 use crate::services::infra::db::{begin_write, is_unique_violation, new_id, now};
@@ -235,6 +236,10 @@ async fn provider_client(
     Ok(if post_only { client.set_auth_type(AuthType::RequestBody) } else { client })
 }
 
+/// How many sign-ins one client address may start per window.
+const START_PER_WINDOW: i32 = 30;
+const START_WINDOW_MINUTES: i64 = 10;
+
 /// Starts a sign-in through the provider of the org named by `who` (short name or email).
 /// `next`: where to go afterwards (already checked to be a path on this site).
 pub async fn start(
@@ -243,7 +248,15 @@ pub async fn start(
     base_url: &str,
     who: &str,
     next: Option<String>,
+    meta: &RequestMeta,
 ) -> Result<Started, AppError> {
+    // Each start asks the provider for its discovery document and stores a sign-in in
+    // flight: counted per client address, so nobody can make Mandate do that endlessly.
+    let at = now();
+    let limits: Vec<Limit> =
+        meta.ip.iter().map(|ip| Limit::new(format!("sso-start:ip:{ip}"), START_PER_WINDOW)).collect();
+    throttle::check(db, &limits, at, "Too many single sign-on attempts from this address.").await?;
+    throttle::record(db, &limits, Duration::minutes(START_WINDOW_MINUTES), at).await?;
     let (o, cfg) = resolve(db, who).await.map_err(|r| r.error())?;
     let client = provider_client(base_url, &cfg, None).await.map_err(|r| r.error())?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -257,7 +270,6 @@ pub async fn start(
     }
     let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
 
-    let at = now();
     let state_hash = hash_state(state.secret());
     let in_flight =
         serde_json::to_vec(&InFlight { nonce: nonce.secret().clone(), pkce_verifier: verifier.secret().clone() })

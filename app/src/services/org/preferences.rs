@@ -229,6 +229,7 @@ pub async fn display_for<C: ConnectionTrait>(conn: &C, u: &user::Model) -> Resul
         date_format: text("date_format").unwrap_or_else(|| "iso".into()),
         offsets: offsets(&tz, now()),
         time_zone,
+        locale: text("locale").unwrap_or_else(|| "en-GB".into()),
     })
 }
 
