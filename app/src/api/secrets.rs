@@ -1,7 +1,7 @@
 //! Server functions of `/org/secrets`, the secrets vault (write-only: nothing here returns a
 //! value). `secrets.manage` at a secret's place; a person always manages their own.
 
-use crate::domain::secrets::{SecretInput, SecretPatch, SecretView, SecretsPage};
+use crate::domain::secrets::{SecretView, SecretsPage};
 use crate::domain::AppError;
 use leptos::prelude::*;
 
@@ -30,7 +30,7 @@ pub async fn set_secret(
             Some((kind, id)) => (kind.to_string(), Some(id.to_string())),
             None => (place.clone(), None),
         };
-        let input = SecretInput { scope_type: Some(scope_type), scope_id, name, description, value };
+        let input = crate::domain::secrets::SecretInput { scope_type: Some(scope_type), scope_id, name, description, value };
         crate::services::vault::put(&state.db, &state.secret_key, &actor, input).await.map(|(view, _)| view)
     })
     .await
@@ -42,7 +42,7 @@ pub async fn replace_secret(id: String, value: String, description: Option<Strin
     super::ctx::run(async move {
         let state = super::ctx::state()?;
         let actor = super::ctx::actor().await?;
-        let patch = SecretPatch { value: Some(value), description };
+        let patch = crate::domain::secrets::SecretPatch { value: Some(value), description };
         crate::services::vault::update(&state.db, &state.secret_key, &actor, &id, patch).await
     })
     .await
