@@ -30,7 +30,8 @@ pub async fn set_secret(
             Some((kind, id)) => (kind.to_string(), Some(id.to_string())),
             None => (place.clone(), None),
         };
-        let input = crate::domain::secrets::SecretInput { scope_type: Some(scope_type), scope_id, name, description, value };
+        let input =
+            crate::domain::secrets::SecretInput { scope_type: Some(scope_type), scope_id, name, description, value };
         crate::services::vault::put(&state.db, &state.secret_key, &actor, input).await.map(|(view, _)| view)
     })
     .await

@@ -20,12 +20,9 @@ use app::services::gateway::actions::{self, Gateway};
 use app::services::gateway::connectors::{self, ConnectorScope};
 use app::services::stores::policy::PolicyCache;
 use app::services::{stores, stores::permissions, Actor};
-use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 const KEY: [u8; 32] = [7u8; 32];
 
@@ -251,30 +248,20 @@ db_test!(loop_protection_drops_events_past_depth_three, |db| async move {
     assert_eq!(tasks, 4, "the dropped event ran nothing");
 });
 
-/// A connector that answers each business-operations action like a help desk would and
-/// records what it was sent.
-async fn help_desk() -> (String, Arc<Mutex<Vec<Value>>>) {
-    async fn answer(State(seen): State<Arc<Mutex<Vec<Value>>>>, Json(body): Json<Value>) -> Json<Value> {
-        seen.lock().unwrap().push(body.clone());
-        Json(match body["action_type"].as_str().unwrap_or_default() {
-            "clients.find" => json!({"client": {"id": "C-17", "name": "Acme GmbH", "status": "active"}}),
-            "tickets.create" => json!({"ticket_id": "T-4711", "number": "4711", "url": "https://desk.example/4711",
-                "created_at": "2026-12-05T10:00:00Z"}),
-            "tickets.add_comment" => json!({"comment_id": "CM-1", "created_at": "2026-12-05T10:00:01Z"}),
-            _ => json!({}),
-        })
+/// Answers each business-operations action like a help desk would.
+fn help_desk(body: &Value) -> Value {
+    match body["action_type"].as_str().unwrap_or_default() {
+        "clients.find" => json!({"client": {"id": "C-17", "name": "Acme GmbH", "status": "active"}}),
+        "tickets.create" => json!({"ticket_id": "T-4711", "number": "4711", "url": "https://desk.example/4711",
+            "created_at": "2026-12-05T10:00:00Z"}),
+        "tickets.add_comment" => json!({"comment_id": "CM-1", "created_at": "2026-12-05T10:00:01Z"}),
+        _ => json!({}),
     }
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = Router::new().route("/hook", post(answer)).with_state(seen.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/hook"), seen)
 }
 
 db_test!(a_three_step_rule_passes_outputs_from_step_to_step, |db| async move {
     let w = world(db, "steps").await;
-    let (url, seen) = help_desk().await;
+    let (url, seen) = crate::common::desk::desk(help_desk).await;
     let input = ConnectorInput {
         url,
         secret: Some("whsec-test-0123456789abcdef".into()),

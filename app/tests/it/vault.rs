@@ -5,6 +5,7 @@
 //! before the vault moved into it.
 
 use crate::common::audit::{chain_ok, events};
+use crate::common::desk::{desk, echoing_ticket};
 use crate::common::orgs::make_org;
 use crate::common::people::{member, member_with_role, user_actor};
 use app::domain::access::ScopeRef;
@@ -26,12 +27,9 @@ use app::services::infra::crypto;
 use app::services::org::teams::{self, NewTeam};
 use app::services::stores::policy::PolicyCache;
 use app::services::{keys, stores, stores::permissions, vault, Actor};
-use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 const KEY: [u8; 32] = [9u8; 32];
 const TOKEN: &str = "carrier-token-7f3a9c1e55";
@@ -137,21 +135,6 @@ db_test!(who_may_manage_which_secrets, |db| async move {
     assert_eq!(places, ["Only me"]);
 });
 
-/// A connector that records what it was sent and echoes the ticket's description back.
-async fn echoing_desk() -> (String, Arc<Mutex<Vec<Value>>>) {
-    async fn answer(State(seen): State<Arc<Mutex<Vec<Value>>>>, Json(body): Json<Value>) -> Json<Value> {
-        seen.lock().unwrap().push(body.clone());
-        Json(json!({"ticket_id": "T-1", "number": "1", "url": "https://desk.example/1",
-            "created_at": "2026-12-06T10:00:00Z", "echo": body["params"]["description"]}))
-    }
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = Router::new().route("/hook", post(answer)).with_state(seen.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/hook"), seen)
-}
-
 struct World {
     db: DatabaseConnection,
     cache: Arc<PolicyCache>,
@@ -198,7 +181,7 @@ db_test!(a_rule_step_gets_the_secret_only_when_sent, |db| async move {
     let team = teams::create(&db, &owner, NewTeam { name: "EU".into(), parent_team_id: None }).await.unwrap();
     let new_store = NewStore { name: "Shop".into(), currency: "EUR".into(), ..Default::default() };
     let id = stores::create(&db, &cache, &owner, new_store).await.unwrap().id;
-    let (url, seen) = echoing_desk().await;
+    let (url, seen) = desk(echoing_ticket).await;
     let hook = ConnectorInput { url, secret: Some(HOOK_SECRET.into()), timeout_ms: Some(5000), max_attempts: Some(1) };
     connectors::set(&db, &KEY, &owner, &ConnectorScope::Org, hook).await.unwrap();
     let catalog = cache.catalog(&db).await.unwrap();

@@ -7,11 +7,8 @@
 
 use crate::support;
 
-use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -50,21 +47,6 @@ fn assert_absent(what: &str, text: &str) {
     }
 }
 
-/// A connector that records what it gets and echoes the ticket's description back.
-async fn echoing_desk() -> (String, Arc<Mutex<Vec<Value>>>) {
-    async fn answer(State(seen): State<Arc<Mutex<Vec<Value>>>>, Json(body): Json<Value>) -> Json<Value> {
-        seen.lock().unwrap().push(body.clone());
-        Json(json!({"ticket_id": "T-9", "number": "9", "url": "https://desk.example/9",
-            "created_at": "2026-12-06T10:00:00Z", "echo": body["params"]["description"]}))
-    }
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = Router::new().route("/hook", post(answer)).with_state(seen.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/hook"), seen)
-}
-
 #[tokio::test]
 async fn secret_values_never_come_back() {
     let logs = Logs::default();
@@ -82,7 +64,7 @@ async fn secret_values_never_come_back() {
     };
 
     // The credentials, through the API.
-    let (url, seen) = echoing_desk().await;
+    let (url, seen) = support::desk::desk(support::desk::echoing_ticket).await;
     let res = call(Req::json("PUT", "/api/v1/connector", json!({"url": url, "secret": CONNECTOR_SECRET}))).await;
     assert_eq!(res.status, 201, "{:?}", res.body);
     let sms = json!({"url": "http://127.0.0.1:9/sms", "account_sid": "AC1", "from_number": "+15005550006",

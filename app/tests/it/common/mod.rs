@@ -16,6 +16,7 @@
 #![allow(dead_code)]
 
 pub mod audit;
+pub mod desk;
 pub mod oidc_provider;
 pub mod orgs;
 pub mod people;

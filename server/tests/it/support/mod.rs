@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+#[path = "../../../../app/tests/it/common/desk.rs"]
+pub mod desk;
 #[path = "../../../../app/tests/it/common/oidc_provider.rs"]
 pub mod oidc_provider;
 #[path = "../../../../app/tests/it/common/orgs.rs"]
