@@ -7,13 +7,14 @@
 //! Grouped by capability. Dependencies between the groups point one way (a test,
 //! `app/tests/it/structure.rs`, fails on an import circle between service modules):
 //! `infra` (database, encryption) ← `actor` ← `access` (grants, look-ups, authorize, roles,
-//! assignments, keys) and `audit` (the chain) ← `identity`, `org`, `stores` ← `gateway` ← `automation`;
+//! assignments, keys) and `audit` (the chain) ← `identity`, `org`, `stores` ← `gateway` ← `automation` ← `config`;
 //! `state` and `demo` put them together.
 
 pub mod access;
 pub mod actor;
 pub mod audit;
 pub mod automation;
+pub mod config;
 pub mod demo;
 pub mod gateway;
 pub mod identity;
