@@ -286,6 +286,16 @@ pub fn parse_value(value: Value) -> Result<ConfigDocument, AppError> {
     let Some(obj) = value.as_object() else {
         return Err(invalid("format", "This is not a Mandate configuration file (expected a JSON object)."));
     };
+    // A newer version may hold fields this one does not know: its version is the error.
+    if let Some(v) = obj.get("version").and_then(Value::as_u64).filter(|v| *v != u64::from(VERSION)) {
+        return Err(invalid(
+            "version",
+            format!("This file is version {v} of the configuration format; this Mandate reads version {VERSION}."),
+        ));
+    }
+    if let Some(k) = obj.keys().find(|k| !TOP_LEVEL.contains(&k.as_str())) {
+        return Err(invalid(k, format!("{k}: unknown field `{k}`, expected one of {}", TOP_LEVEL.join(", "))));
+    }
     if obj.get("format").and_then(Value::as_str) != Some(FORMAT) {
         return Err(invalid(
             "format",
@@ -323,6 +333,20 @@ pub fn parse_value(value: Value) -> Result<ConfigDocument, AppError> {
     check_document(&doc)?;
     Ok(doc)
 }
+
+/// The fields of a document's top level.
+const TOP_LEVEL: [&str; 10] = [
+    "format",
+    "version",
+    "org",
+    "teams",
+    "roles",
+    "defaults",
+    "stores",
+    "automation_rules",
+    "quotas",
+    "people_preferences",
+];
 
 /// The name in serde's "unknown field `x`, expected …".
 fn unknown_field_name(message: &str) -> Option<String> {

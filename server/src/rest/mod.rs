@@ -9,6 +9,7 @@ pub mod audit_events;
 pub mod auth;
 pub mod automation;
 pub mod check;
+pub mod config;
 pub mod connectors;
 pub mod json;
 pub mod notify;
@@ -147,6 +148,8 @@ rest_routes! {
     GET "/sso" => sso::get,
     PUT "/sso" => sso::put,
     DELETE "/sso" => sso::delete,
+    GET "/config/export" => config::export,
+    POST "/config/import" => config::import,
 }
 
 /// Who the key is: its org, kind and role.

@@ -360,6 +360,17 @@ fn rest_cases() -> Vec<Case> {
         case!("GET" "/sso", Need::Perm("org.manage"), |fx, org| Req::get("/api/v1/sso")),
         case!("PUT" "/sso", Need::Perm("org.manage"), |fx, org| Req::json("PUT", "/api/v1/sso", json!({"issuer_url": "not a url"}))),
         case!("DELETE" "/sso", Need::Perm("org.manage"), |fx, org| Req::delete("/api/v1/sso")),
+        // Configuration templates: Owners only (org.manage). The import is a dry run of a
+        // file that changes nothing but the org's address.
+        case!("GET" "/config/export", Need::Perm("org.manage"), |fx, org| Req::get("/api/v1/config/export")),
+        case!("POST" "/config/import", Need::Perm("org.manage"), |fx, org| {
+            Req::json(
+                "POST",
+                "/api/v1/config/import?dry_run=true",
+                json!({"format": "mandate.config", "version": 1,
+                       "org": {"name": "Org A", "address": "Somewhere 1", "time_zone": "UTC", "default_currency": "EUR"}}),
+            )
+        }),
         case!(entity "GET" "/usage", Need::Perm("usage.read"), |fx, org| {
             Req::get(format!("/api/v1/usage?entity_type=assistant&entity_id={}&period=day", org.assistant_id))
         }),

@@ -68,6 +68,30 @@ struct Ids {
     limits: HashMap<(String, String), HashMap<(String, String, String, bool), String>>,
 }
 
+/// The operator of the server acting on `org` from the command line: every permission at
+/// the org (the operator owns the server, as with `create-admin`), audited as the system
+/// with `label` ("mandate config import").
+pub async fn operator(db: &DatabaseConnection, org: &org::Model, label: &str) -> Result<Actor, AppError> {
+    let grant = crate::domain::access::Grant {
+        role_name: "Operator".into(),
+        permissions: Permission::ALL.into_iter().collect(),
+        scope: ScopeRef::Org,
+    };
+    Ok(Actor {
+        org_id: org.id.clone(),
+        org_slug: org.slug.clone(),
+        kind: crate::services::ActorKind::Operator,
+        id: "operator".into(),
+        label: label.to_string(),
+        access: std::sync::Arc::new(crate::services::access::Access {
+            grants: vec![grant],
+            tree: crate::services::access::load_tree(db, &org.id).await?,
+        }),
+        agent: None,
+        meta: crate::services::RequestMeta { ip: None, request_id: Some("cli".into()) },
+    })
+}
+
 /// `GET /api/v1/config/export`, `mandate config export`: the org's configuration.
 pub async fn export(db: &DatabaseConnection, actor: &Actor) -> Result<ConfigDocument, AppError> {
     authorize(actor, Permission::OrgManage, &ScopeRef::Org)?;
