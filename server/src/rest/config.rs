@@ -49,3 +49,29 @@ pub async fn import(
     let out = config::import(&state.app.db, &state.app.policy, &actor, doc, q.dry_run.unwrap_or(false)).await?;
     Ok(Json(serde_json::to_value(out).unwrap_or_default()))
 }
+
+/// `GET /org/settings/config/export.json`: the page's download, with the session (not a
+/// key), like `/audit/export.csv`. Signed out → the sign-in page.
+pub async fn export_download(
+    State(state): State<ServerState>,
+    session: tower_sessions::Session,
+    meta: Option<axum::Extension<app::services::RequestMeta>>,
+) -> Result<Response, ApiError> {
+    let meta = meta.map(|axum::Extension(m)| m).unwrap_or_default();
+    let app = &state.app;
+    let Some((actor, user, org)) = app::services::identity::auth::user_from_session(app, &session, &meta).await? else {
+        return Ok(axum::response::Redirect::to("/login?next=%2Forg%2Fsettings%2Fconfig").into_response());
+    };
+    app::services::identity::mfa::check_policy(&user, &org)?;
+    let doc = config::export(&app.db, &actor).await?;
+    let name = format!("attachment; filename=\"mandate-config-{}.json\"", actor.org_slug);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_string()),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        doc.to_pretty_json(),
+    )
+        .into_response())
+}

@@ -680,6 +680,14 @@ fn server_fn_cases() -> Vec<Case> {
             )
         }),
         case!("POST" "/api/sso_delete", Need::Perm("org.manage"), |fx, org| Req::form("/api/sso_delete", &[])),
+        // Configuration templates (Owners): what the export holds, and a dry-run import.
+        case!("POST" "/api/config_contents", Need::Perm("org.manage"), |fx, org| Req::form("/api/config_contents", &[])),
+        case!("POST" "/api/config_import", Need::Perm("org.manage"), |fx, org| {
+            Req::form(
+                "/api/config_import",
+                &[("text", r#"{"format": "mandate.config", "version": 1, "org": {"name": "Org A", "time_zone": "UTC", "default_currency": "EUR"}}"#), ("dry_run", "true")],
+            )
+        }),
         case!("POST" "/api/login_context", Need::Public, |fx, org| Req::form("/api/login_context", &[("org", "org-a")])),
         // Notifications (each person's own) and tasks
         case!("POST" "/api/notifications_list", Need::View, |fx, org| Req::form("/api/notifications_list", &[])),
