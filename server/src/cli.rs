@@ -344,7 +344,8 @@ impl Cli {
                             std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)?;
                             s
                         } else {
-                            std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?
+                            std::fs::read_to_string(&file)
+                                .map_err(|e| format!("cannot read {}: {e}", file.display()))?
                         };
                         let doc = app::domain::config::parse_document(&text).map_err(show_app_error)?;
                         let actor = app::services::config::operator(&db, &o, "mandate config import")

@@ -276,8 +276,8 @@ pub fn path_key(path: &[String]) -> Vec<String> {
 /// refused before anything else is read), then every field, an unknown one named with its
 /// path (`stores[0].limits[1].max`).
 pub fn parse_document(text: &str) -> Result<ConfigDocument, AppError> {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| AppError::bad_request(format!("The file is not valid JSON: {e}.")))?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| AppError::bad_request(format!("The file is not valid JSON: {e}.")))?;
     parse_value(value)
 }
 
@@ -401,7 +401,11 @@ pub fn check_document(doc: &ConfigDocument) -> Result<(), AppError> {
             if !teams.contains(&path_key(team)) {
                 err(
                     format!("stores[{i}].team"),
-                    format!("Store {} is in team {}, which the file does not list.", quoted(&s.name), quoted(&path_text(team))),
+                    format!(
+                        "Store {} is in team {}, which the file does not list.",
+                        quoted(&s.name),
+                        quoted(&path_text(team))
+                    ),
                 );
             }
         }
@@ -438,7 +442,10 @@ pub fn check_document(doc: &ConfigDocument) -> Result<(), AppError> {
     let mut quotas = BTreeSet::new();
     for (i, q) in doc.quotas.iter().enumerate() {
         if !quotas.insert((owner_key(&q.owner), name_key(&q.name))) {
-            err(format!("quotas[{i}].name"), format!("Quota {} of {} is listed twice.", quoted(&q.name), q.owner.words()));
+            err(
+                format!("quotas[{i}].name"),
+                format!("Quota {} of {} is listed twice.", quoted(&q.name), q.owner.words()),
+            );
         }
         let known = match &q.owner {
             OwnerDoc::Org | OwnerDoc::User { .. } => true,
@@ -686,10 +693,28 @@ pub fn diff(current: &ConfigDocument, incoming: &ConfigDocument, names: &Names) 
     let mut fields = Vec::new();
     field(&mut fields, "org.name", "Name", a.name.clone(), b.name.clone());
     field(&mut fields, "org.address", "Address", text_or_none(&a.address), text_or_none(&b.address));
-    field(&mut fields, "org.contact_email", "Contact email", text_or_none(&a.contact_email), text_or_none(&b.contact_email));
-    field(&mut fields, "org.contact_phone", "Contact phone", text_or_none(&a.contact_phone), text_or_none(&b.contact_phone));
+    field(
+        &mut fields,
+        "org.contact_email",
+        "Contact email",
+        text_or_none(&a.contact_email),
+        text_or_none(&b.contact_email),
+    );
+    field(
+        &mut fields,
+        "org.contact_phone",
+        "Contact phone",
+        text_or_none(&a.contact_phone),
+        text_or_none(&b.contact_phone),
+    );
     field(&mut fields, "org.time_zone", "Time zone", a.time_zone.clone(), b.time_zone.clone());
-    field(&mut fields, "org.default_currency", "Default currency", a.default_currency.clone(), b.default_currency.clone());
+    field(
+        &mut fields,
+        "org.default_currency",
+        "Default currency",
+        a.default_currency.clone(),
+        b.default_currency.clone(),
+    );
     fields.extend(preference_fields("org.preferences", &a.preferences, &b.preferences));
     if !fields.is_empty() {
         out.push(ObjectDiff {
@@ -708,7 +733,13 @@ pub fn diff(current: &ConfigDocument, incoming: &ConfigDocument, names: &Names) 
         |t| path_key(&t.path),
         "team",
         |t| format!("Team {}", quoted(&path_text(&t.path))),
-        |a, b| preference_fields("preferences", a.map_or(&Value::Null, |t| &t.preferences), b.map_or(&Value::Null, |t| &t.preferences)),
+        |a, b| {
+            preference_fields(
+                "preferences",
+                a.map_or(&Value::Null, |t| &t.preferences),
+                b.map_or(&Value::Null, |t| &t.preferences),
+            )
+        },
     );
 
     // Roles.
@@ -722,7 +753,9 @@ pub fn diff(current: &ConfigDocument, incoming: &ConfigDocument, names: &Names) 
         |a, b| {
             let mut f = Vec::new();
             let desc = |r: Option<&RoleDoc>| r.map(|r| text_or_none(&r.description));
-            let perms = |r: Option<&RoleDoc>| r.map(|r| if r.permissions.is_empty() { "none".into() } else { r.permissions.join(", ") });
+            let perms = |r: Option<&RoleDoc>| {
+                r.map(|r| if r.permissions.is_empty() { "none".into() } else { r.permissions.join(", ") })
+            };
             opt_field(&mut f, "description", "Description", desc(a), desc(b));
             opt_field(&mut f, "permissions", "Permissions", perms(a), perms(b));
             f
@@ -827,10 +860,20 @@ pub fn diff(current: &ConfigDocument, incoming: &ConfigDocument, names: &Names) 
                     "limit" => quota_limit_text(q),
                     "period" => format!("per {}", q.period),
                     "item_type" => q.item_type.clone().unwrap_or_else(|| "any spend".into()),
-                    "enforce" => if q.enforce { "blocks when reached".into() } else { "alerts only".into() },
+                    "enforce" => {
+                        if q.enforce {
+                            "blocks when reached".into()
+                        } else {
+                            "alerts only".into()
+                        }
+                    }
                     _ => {
                         let t: Vec<String> = q.alert_thresholds.iter().map(|t| format!("{t} %")).collect();
-                        if t.is_empty() { "none".into() } else { t.join(", ") }
+                        if t.is_empty() {
+                            "none".into()
+                        } else {
+                            t.join(", ")
+                        }
                     }
                 })
             };
@@ -855,7 +898,13 @@ pub fn diff(current: &ConfigDocument, incoming: &ConfigDocument, names: &Names) 
         |p| name_key(&p.email),
         "person_preferences",
         |p| format!("Preferences of {}", p.email),
-        |a, b| preference_fields("preferences", a.map_or(&Value::Null, |p| &p.preferences), b.map_or(&Value::Null, |p| &p.preferences)),
+        |a, b| {
+            preference_fields(
+                "preferences",
+                a.map_or(&Value::Null, |p| &p.preferences),
+                b.map_or(&Value::Null, |p| &p.preferences),
+            )
+        },
     );
     out
 }
@@ -953,7 +1002,13 @@ fn assistant_fields(
     let get = |x: Option<&AssistantDoc>, what: &str| {
         x.map(|x| match what {
             "description" => text_or_none(&x.description),
-            "status" => if x.status == "active" { "active".into() } else { "switched off".into() },
+            "status" => {
+                if x.status == "active" {
+                    "active".into()
+                } else {
+                    "switched off".into()
+                }
+            }
             _ => names.actions_text(&x.allowed_actions),
         })
     };
@@ -972,7 +1027,13 @@ fn permission_fields(a: &[PermissionDoc], b: &[PermissionDoc], names: &Names) ->
         let name = names.action(&p.action_type);
         let o = old.get(p.action_type.as_str());
         let key = |what: &str| format!("permissions.{}.{what}", p.action_type);
-        opt_field(&mut f, &key("enabled"), &format!("{name}: allowed"), o.map(|o| on_off(o.enabled)), Some(on_off(p.enabled)));
+        opt_field(
+            &mut f,
+            &key("enabled"),
+            &format!("{name}: allowed"),
+            o.map(|o| on_off(o.enabled)),
+            Some(on_off(p.enabled)),
+        );
         opt_field(
             &mut f,
             &key("requires_confirmation"),
@@ -1020,7 +1081,15 @@ fn limit_fields(a: &[LimitDoc], b: &[LimitDoc], names: &Names, currency: Option<
     let old: BTreeMap<_, &LimitDoc> = a.iter().map(|l| (l.key(), l)).collect();
     let new: BTreeMap<_, &LimitDoc> = b.iter().map(|l| (l.key(), l)).collect();
     let mut f = Vec::new();
-    let key = |l: &LimitDoc| format!("limits.{}.{}.{}{}", l.action_type, l.limit_type, l.on_exceed, if l.per_customer { ".per_customer" } else { "" });
+    let key = |l: &LimitDoc| {
+        format!(
+            "limits.{}.{}.{}{}",
+            l.action_type,
+            l.limit_type,
+            l.on_exceed,
+            if l.per_customer { ".per_customer" } else { "" }
+        )
+    };
     for (k, l) in &new {
         match old.get(k) {
             Some(o) if same_limit(o, l) => {}
@@ -1173,7 +1242,8 @@ mod tests {
     fn references_inside_the_document_are_checked() {
         let mut d = doc();
         d["stores"][0]["team"] = json!(["Nowhere"]);
-        d["automation_rules"] = json!([{"name": "r", "module_type": "crm", "trigger_id": "t", "store": "Gone", "is_active": true}]);
+        d["automation_rules"] =
+            json!([{"name": "r", "module_type": "crm", "trigger_id": "t", "store": "Gone", "is_active": true}]);
         let e = parse_value(d).unwrap_err();
         let fields: Vec<&str> = e.fields.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, vec!["stores[0].team", "automation_rules[0].store"]);

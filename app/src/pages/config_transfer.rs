@@ -100,9 +100,8 @@ fn ImportCard() -> impl IntoView {
             busy.set(false);
         });
     };
-    let can_apply = move || {
-        ready.get() && !busy.get() && matches!(preview.get(), Some(Ok(ref o)) if !o.diff.is_empty())
-    };
+    let can_apply =
+        move || ready.get() && !busy.get() && matches!(preview.get(), Some(Ok(ref o)) if !o.diff.is_empty());
 
     view! {
         <section class="card" aria-labelledby="import-title" data-testid="config-import">
@@ -155,8 +154,12 @@ fn DiffView(o: ImportOutcome) -> impl IntoView {
         }
         .into_any();
     }
-    let summary = format!("Importing this file adds {}, changes {} and removes {}.",
-        count(d.added, "thing", "things"), count(d.changed, "thing", "things"), count(d.removed, "thing", "things"));
+    let summary = format!(
+        "Importing this file adds {}, changes {} and removes {}.",
+        count(d.added, "thing", "things"),
+        count(d.changed, "thing", "things"),
+        count(d.removed, "thing", "things")
+    );
     view! {
         <div data-testid="config-diff">
             <h3>"What changes"</h3>

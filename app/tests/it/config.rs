@@ -36,8 +36,9 @@ async fn furnish(db: &DatabaseConnection, cache: &PolicyCache, owner: &Actor, or
     };
     settings::update(db, owner, patch).await.unwrap();
     let support = teams::create(db, owner, NewTeam { name: "Support".into(), parent_team_id: None }).await.unwrap();
-    let tier1 =
-        teams::create(db, owner, NewTeam { name: "Tier 1".into(), parent_team_id: Some(support.id.clone()) }).await.unwrap();
+    let tier1 = teams::create(db, owner, NewTeam { name: "Tier 1".into(), parent_team_id: Some(support.id.clone()) })
+        .await
+        .unwrap();
     roles::create(
         db,
         owner,
@@ -124,9 +125,15 @@ async fn furnish(db: &DatabaseConnection, cache: &PolicyCache, owner: &Actor, or
     preferences::put(db, owner, "org", &org.id, json!({"date_format": "dmy", "default_store_id": store.id}))
         .await
         .unwrap();
-    preferences::put(db, owner, "team", &support.id, json!({"notifications": {"channels": {"quota_alert": ["email"]}}}))
-        .await
-        .unwrap();
+    preferences::put(
+        db,
+        owner,
+        "team",
+        &support.id,
+        json!({"notifications": {"channels": {"quota_alert": ["email"]}}}),
+    )
+    .await
+    .unwrap();
     preferences::put(
         db,
         owner,
@@ -197,8 +204,7 @@ crate::db_test!(config_dry_run_and_refused_import_change_nothing, |db| async mov
     let out = config::import(&db, &cache, &owner, doc.clone(), true).await.unwrap();
     assert!(out.dry_run && !out.applied);
     assert_eq!((out.diff.added, out.diff.changed, out.diff.removed), (1, 1, 1), "{:?}", out.diff);
-    let kinds: Vec<(ChangeKind, &str)> =
-        out.diff.objects.iter().map(|o| (o.kind, o.object.as_str())).collect();
+    let kinds: Vec<(ChangeKind, &str)> = out.diff.objects.iter().map(|o| (o.kind, o.object.as_str())).collect();
     assert!(kinds.contains(&(ChangeKind::Added, "Team \u{201c}Sales\u{201d}")), "{kinds:?}");
     assert!(kinds.contains(&(ChangeKind::Removed, "Role \u{201c}Refunder\u{201d}")), "{kinds:?}");
     let store = out.diff.objects.iter().find(|o| o.object_type == "store").unwrap();
@@ -329,7 +335,9 @@ crate::db_test!(config_export_never_holds_secret_material, |db| async move {
     .await
     .unwrap();
     let text = exported(&db, &owner).await;
-    for secret in [sms, hook, sso_secret, key.secret.as_str(), "SECRET", "AC123", "hooks.example.com", "idp.example.com"] {
+    for secret in
+        [sms, hook, sso_secret, key.secret.as_str(), "SECRET", "AC123", "hooks.example.com", "idp.example.com"]
+    {
         assert!(!text.contains(secret), "{secret} leaked into the export");
     }
     assert!(!text.contains("password") && !text.contains("\"ci\""), "{text}");

@@ -7,12 +7,8 @@ use crate::support::{Fixture, Req};
 use serde_json::{json, Value};
 
 async fn export(fx: &Fixture, key: &str) -> (Value, String) {
-    let res = reqwest::Client::new()
-        .get(format!("{}/api/v1/config/export", fx.base))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
+    let res =
+        reqwest::Client::new().get(format!("{}/api/v1/config/export", fx.base)).bearer_auth(key).send().await.unwrap();
     assert_eq!(res.status().as_u16(), 200);
     let disposition = res.headers()["content-disposition"].to_str().unwrap().to_string();
     assert_eq!(disposition, "attachment; filename=\"mandate-config-org-a.json\"");
@@ -31,7 +27,8 @@ async fn export_then_import_with_a_diff_over_rest() {
 
     // A limit is added to the store in the file: the dry run shows it and saves nothing.
     let store = doc["stores"][0]["name"].as_str().unwrap().to_string();
-    doc["stores"][0]["limits"] = json!([{"action_type": "process_refund", "limit_type": "max_amount", "limit_value": "80"}]);
+    doc["stores"][0]["limits"] =
+        json!([{"action_type": "process_refund", "limit_type": "max_amount", "limit_value": "80"}]);
     let res = fx.call_with_key(&owner, &Req::json("POST", "/api/v1/config/import?dry_run=true", doc.clone())).await;
     assert_eq!(res.status, 200, "{:?}", res.body);
     assert_eq!((res.body["dry_run"].as_bool(), res.body["applied"].as_bool()), (Some(true), Some(false)));
@@ -77,7 +74,11 @@ async fn the_cli_exports_and_imports_with_a_diff() {
             .args(args)
             .output()
             .expect("run mandate");
-        (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string(), String::from_utf8_lossy(&out.stderr).to_string())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
     };
     let (code, _, err) = run(&["config", "export", "--org", "org-a", "--out", &file.display().to_string()]);
     assert_eq!(code, Some(0), "{err}");

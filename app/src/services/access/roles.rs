@@ -20,7 +20,7 @@ use crate::services::access::authz::{authorize, authorize_somewhere, can};
 use crate::services::access::guards::{escalation_error, not_held};
 use crate::services::access::lookup::find_role;
 use crate::services::audit::{self, lock_org, NewEvent};
-use crate::services::infra::db::{WriteConn, begin_write, new_id, now};
+use crate::services::infra::db::{begin_write, new_id, now, WriteConn};
 use crate::services::Actor;
 use sea_orm::sea_query::Condition;
 use sea_orm::{

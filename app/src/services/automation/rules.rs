@@ -24,7 +24,7 @@ use crate::services::access::authz::authorize_somewhere;
 use crate::services::access::lookup::find_store;
 use crate::services::audit::{self, NewEvent};
 use crate::services::gateway::check;
-use crate::services::infra::db::{WriteConn, begin_write, new_id, now, rfc3339, WriteTx};
+use crate::services::infra::db::{begin_write, new_id, now, rfc3339, WriteConn, WriteTx};
 use crate::services::stores::catalog::Catalog;
 use crate::services::stores::policy::PolicyCache;
 use crate::services::{Actor, ActorKind};

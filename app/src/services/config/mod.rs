@@ -39,9 +39,9 @@ use crate::services::access::roles::{self, NewRole, RolePatch};
 use crate::services::audit::{self, lock_org, NewEvent};
 use crate::services::automation::rules;
 use crate::services::infra::db::{begin_write, WriteTx};
+use crate::services::org::preferences;
 use crate::services::org::settings::{self, OrgSettingsPatch};
 use crate::services::org::teams::{self, NewTeam};
-use crate::services::org::preferences;
 use crate::services::spend;
 use crate::services::stores::assistants;
 use crate::services::stores::permissions;
@@ -137,7 +137,9 @@ pub async fn import(
         _ => true,
     });
     let mut compared = current.clone();
-    compared.people_preferences.retain(|p| doc.people_preferences.iter().any(|d| name_key(&d.email) == name_key(&p.email)));
+    compared
+        .people_preferences
+        .retain(|p| doc.people_preferences.iter().any(|d| name_key(&d.email) == name_key(&p.email)));
     let mut diff: ConfigDiff = config::diff(&compared, &doc, &names);
     diff.warnings = warnings;
 
@@ -216,13 +218,18 @@ fn prefs_out(settings: &str, store_names: &HashMap<String, String>) -> Value {
 
 async fn read<C: ConnectionTrait>(conn: &C, org_id: &str) -> Result<(ConfigDocument, Ids), AppError> {
     let mut ids = Ids::default();
-    let o = org::Entity::find_by_id(org_id.to_string()).one(conn).await?.ok_or_else(|| AppError::not_found("Organisation"))?;
+    let o = org::Entity::find_by_id(org_id.to_string())
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Organisation"))?;
     let prefs = preference::Entity::find().filter(preference::Column::OrgId.eq(org_id)).all(conn).await?;
-    let pref_of = |t: &str, id: &str| prefs.iter().find(|p| p.entity_type == t && p.entity_id == id).map(|p| p.settings.clone());
+    let pref_of =
+        |t: &str, id: &str| prefs.iter().find(|p| p.entity_type == t && p.entity_id == id).map(|p| p.settings.clone());
 
     let stores = store::Entity::find().filter(store::Column::OrgId.eq(org_id)).all(conn).await?;
     let store_names: HashMap<String, String> = stores.iter().map(|s| (s.id.clone(), s.name.clone())).collect();
-    let prefs_doc = |t: &str, id: &str| pref_of(t, id).map(|s| prefs_out(&s, &store_names)).unwrap_or_else(|| json!({}));
+    let prefs_doc =
+        |t: &str, id: &str| pref_of(t, id).map(|s| prefs_out(&s, &store_names)).unwrap_or_else(|| json!({}));
 
     // Teams by path.
     let team_rows = team::Entity::find().filter(team::Column::OrgId.eq(org_id)).all(conn).await?;
@@ -265,7 +272,8 @@ async fn read<C: ConnectionTrait>(conn: &C, org_id: &str) -> Result<(ConfigDocum
     }
 
     // Permissions and limits of every scope.
-    let perm_rows = action_permission::Entity::find().filter(action_permission::Column::OrgId.eq(org_id)).all(conn).await?;
+    let perm_rows =
+        action_permission::Entity::find().filter(action_permission::Column::OrgId.eq(org_id)).all(conn).await?;
     let limit_rows = action_limit::Entity::find().filter(action_limit::Column::OrgId.eq(org_id)).all(conn).await?;
     for l in &limit_rows {
         ids.limits
@@ -354,7 +362,8 @@ async fn read<C: ConnectionTrait>(conn: &C, org_id: &str) -> Result<(ConfigDocum
             _ => continue,
         };
         ids.quotas.insert((config::owner_key(&owner), name_key(&q.name)), q.id.clone());
-        let limit = if q.metric == "count" { (q.limit_e4 / 10_000).to_string() } else { from_e4(q.limit_e4).to_string() };
+        let limit =
+            if q.metric == "count" { (q.limit_e4 / 10_000).to_string() } else { from_e4(q.limit_e4).to_string() };
         let mut alert_thresholds: Vec<u32> = serde_json::from_str(&q.alert_thresholds).unwrap_or_default();
         alert_thresholds.sort();
         quotas_out.push(QuotaDoc {
@@ -456,7 +465,8 @@ async fn apply(
     for (i, r) in doc.roles.iter().enumerate() {
         let at = format!("roles[{i}]");
         let what = format!("Role {}", quoted(&r.name));
-        match (ids.roles.get(&name_key(&r.name)), current.roles.iter().find(|c| name_key(&c.name) == name_key(&r.name))) {
+        match (ids.roles.get(&name_key(&r.name)), current.roles.iter().find(|c| name_key(&c.name) == name_key(&r.name)))
+        {
             (Some(id), Some(c)) => {
                 let mut want = r.permissions.clone();
                 want.sort();
@@ -470,8 +480,11 @@ async fn apply(
                 }
             }
             _ => {
-                let input =
-                    NewRole { name: r.name.clone(), description: r.description.clone(), permissions: r.permissions.clone() };
+                let input = NewRole {
+                    name: r.name.clone(),
+                    description: r.description.clone(),
+                    permissions: r.permissions.clone(),
+                };
                 roles::create(tx, actor, input).await.map_err(|e| within(e, &at, &what))?;
             }
         }
@@ -479,7 +492,9 @@ async fn apply(
     for r in &current.roles {
         if !doc.roles.iter().any(|d| name_key(&d.name) == name_key(&r.name)) {
             if let Some(id) = ids.roles.get(&name_key(&r.name)) {
-                roles::delete(tx, actor, id).await.map_err(|e| within(e, "roles", &format!("Role {}", quoted(&r.name))))?;
+                roles::delete(tx, actor, id)
+                    .await
+                    .map_err(|e| within(e, "roles", &format!("Role {}", quoted(&r.name))))?;
             }
         }
     }
@@ -510,8 +525,18 @@ async fn apply(
             .await
             .map_err(|e| within(e, &format!("defaults.permissions[{i}]"), &what))?;
     }
-    apply_limits(tx, &catalog, actor, ids, ("org", &actor.org_id), &current.defaults.limits, &doc.defaults.limits, "defaults.limits", "Limits for every store")
-        .await?;
+    apply_limits(
+        tx,
+        &catalog,
+        actor,
+        ids,
+        ("org", &actor.org_id),
+        &current.defaults.limits,
+        &doc.defaults.limits,
+        "defaults.limits",
+        "Limits for every store",
+    )
+    .await?;
 
     // Stores, their settings and assistants.
     let mut store_ids: HashMap<String, String> = ids.stores.clone();
@@ -546,7 +571,11 @@ async fn apply(
                 }
                 let mut defaults = s.default_allowed_actions.clone();
                 defaults.sort();
-                if c.name != s.name || c.currency != s.currency || c.team != s.team || c.default_allowed_actions != defaults {
+                if c.name != s.name
+                    || c.currency != s.currency
+                    || c.team != s.team
+                    || c.default_allowed_actions != defaults
+                {
                     let patch = StorePatch {
                         name: Some(s.name.clone()),
                         currency: Some(s.currency.clone()),
@@ -554,7 +583,9 @@ async fn apply(
                         actions_paused: None,
                         default_allowed_actions: Some(s.default_allowed_actions.clone()),
                     };
-                    crate::services::stores::update(tx, cache, actor, &id, patch).await.map_err(|e| within(e, &at, &what))?;
+                    crate::services::stores::update(tx, cache, actor, &id, patch)
+                        .await
+                        .map_err(|e| within(e, &at, &what))?;
                 }
                 id
             }
@@ -566,8 +597,9 @@ async fn apply(
                     team_id: team_id.clone(),
                     default_allowed_actions: Some(s.default_allowed_actions.clone()),
                 };
-                let created =
-                    crate::services::stores::create(tx, cache, actor, input).await.map_err(|e| within(e, &at, &what))?;
+                let created = crate::services::stores::create(tx, cache, actor, input)
+                    .await
+                    .map_err(|e| within(e, &at, &what))?;
                 store_ids.insert(key.clone(), created.id.clone());
                 created.id
             }
@@ -593,8 +625,18 @@ async fn apply(
         }
         let empty = Vec::new();
         let old_limits = before.map_or(&empty, |c| &c.limits);
-        apply_limits(tx, &catalog, actor, ids, ("store", &store_id), old_limits, &s.limits, &format!("{at}.limits"), &what)
-            .await?;
+        apply_limits(
+            tx,
+            &catalog,
+            actor,
+            ids,
+            ("store", &store_id),
+            old_limits,
+            &s.limits,
+            &format!("{at}.limits"),
+            &what,
+        )
+        .await?;
 
         // Assistants.
         let empty_assistants = Vec::new();
@@ -630,7 +672,8 @@ async fn apply(
                         description: Some(a.description.clone()),
                         allowed_actions: Some(a.allowed_actions.clone()),
                     };
-                    let created = assistants::create(tx, cache, actor, input).await.map_err(|e| within(e, &at, &what))?;
+                    let created =
+                        assistants::create(tx, cache, actor, input).await.map_err(|e| within(e, &at, &what))?;
                     if a.status != "active" {
                         let patch = AssistantPatch { status: Some(a.status.clone()), ..Default::default() };
                         assistants::update(tx, actor, &created.id, patch).await.map_err(|e| within(e, &at, &what))?;
@@ -639,8 +682,18 @@ async fn apply(
                 }
             };
             let empty = Vec::new();
-            apply_limits(tx, &catalog, actor, ids, ("assistant", &id), old.map_or(&empty, |o| &o.limits), &a.limits, &format!("{at}.limits"), &what)
-                .await?;
+            apply_limits(
+                tx,
+                &catalog,
+                actor,
+                ids,
+                ("assistant", &id),
+                old.map_or(&empty, |o| &o.limits),
+                &a.limits,
+                &format!("{at}.limits"),
+                &what,
+            )
+            .await?;
         }
         for o in old_assistants {
             if !s.assistants.iter().any(|a| name_key(&a.name) == name_key(&o.name)) {
@@ -850,7 +903,9 @@ async fn apply_limits(
 ) -> Result<(), AppError> {
     let (scope_type, scope_id) = scope;
     for (i, l) in new.iter().enumerate() {
-        if old.iter().any(|o| o.key() == l.key() && o.limit_value == l.limit_value && o.time_window_hours == l.time_window_hours)
+        if old
+            .iter()
+            .any(|o| o.key() == l.key() && o.limit_value == l.limit_value && o.time_window_hours == l.time_window_hours)
         {
             continue;
         }
@@ -866,7 +921,9 @@ async fn apply_limits(
             on_exceed: Some(l.on_exceed.clone()),
             per_customer: Some(l.per_customer),
         };
-        permissions::upsert_limit(tx, catalog, actor, input).await.map_err(|e| within(e, &format!("{at}[{i}]"), what))?;
+        permissions::upsert_limit(tx, catalog, actor, input)
+            .await
+            .map_err(|e| within(e, &format!("{at}[{i}]"), what))?;
     }
     let existing = ids.limits.get(&(scope_type.to_string(), scope_id.to_string()));
     for o in old {

@@ -86,12 +86,16 @@ impl WriteConn for DatabaseConnection {
     async fn write_tx(&self) -> Result<WriteTx, AppError> {
         let gate = if self.get_database_backend() == DbBackend::Sqlite {
             let wait = tokio::time::timeout(SQLITE_BUSY_TIMEOUT, SQLITE_WRITE_GATE.clone().lock_owned()).await;
-            Some(wait.map_err(|_| AppError::from(DbErr::Custom("database is locked: waited too long to write".into())))?)
+            Some(
+                wait.map_err(|_| AppError::from(DbErr::Custom("database is locked: waited too long to write".into())))?,
+            )
         } else {
             None
         };
-        let options =
-            TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
         let tx = self.begin_with_options(options).await?;
         Ok(WriteTx { tx, _gate: gate })
     }

@@ -18,7 +18,7 @@ use crate::services::access::authz::can_in_tree;
 use crate::services::access::authz::{authorize, authorize_somewhere};
 use crate::services::access::lookup::find_team;
 use crate::services::audit::{self, lock_org, NewEvent};
-use crate::services::infra::db::{WriteConn, begin_write, new_id, now};
+use crate::services::infra::db::{begin_write, new_id, now, WriteConn};
 use crate::services::Actor;
 use sea_orm::sea_query::Expr;
 use sea_orm::{

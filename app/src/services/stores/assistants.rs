@@ -22,7 +22,7 @@ use crate::entities::{action_limit, api_key, assistant, store};
 use crate::services::access::authz::{authorize_agent_or, authorize_at_store, can_at_store};
 use crate::services::access::lookup::{find_assistant, find_store};
 use crate::services::audit::{self, NewEvent};
-use crate::services::infra::db::{WriteConn, begin_write, new_id, now, rfc3339 as time};
+use crate::services::infra::db::{begin_write, new_id, now, rfc3339 as time, WriteConn};
 use crate::services::stores::catalog::Catalog;
 use crate::services::stores::policy::{self, PolicyCache};
 use crate::services::stores::{in_catalog_order, load_view, normalize_action_ids};

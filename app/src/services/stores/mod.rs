@@ -32,7 +32,7 @@ use crate::services::access::assignments::end_assignments_at;
 use crate::services::access::authz::{authorize, authorize_at_store, authorize_somewhere, can_at_store};
 use crate::services::access::lookup::{self, find_store, team_paths};
 use crate::services::audit::{self, NewEvent};
-use crate::services::infra::db::{WriteConn, begin_write, new_id, now, rfc3339 as time};
+use crate::services::infra::db::{begin_write, new_id, now, rfc3339 as time, WriteConn};
 use crate::services::stores::catalog::Catalog;
 use crate::services::stores::policy::{action_ids, resolve_permission, PolicyCache};
 use crate::services::Actor;

@@ -28,7 +28,7 @@ use crate::services::access::authz::{authorize, authorize_agent_or, can};
 use crate::services::access::authz::{authorize_at_store, can_at_store};
 use crate::services::access::lookup::{find_assistant, find_store};
 use crate::services::audit::{self, lock_org, NewEvent};
-use crate::services::infra::db::{WriteConn, begin_write, is_unique_violation, new_id, now, rfc3339};
+use crate::services::infra::db::{begin_write, is_unique_violation, new_id, now, rfc3339, WriteConn};
 use crate::services::stores::catalog::Catalog;
 use crate::services::stores::policy::{self, limit_of, resolve_permission};
 use crate::services::Actor;
