@@ -136,9 +136,13 @@ fn deny() -> String {
     "deny".into()
 }
 
+/// What identifies a limit in its scope: (action, kind, when exceeded, per customer), the
+/// service's upsert key.
+pub type LimitKey = (String, String, String, bool);
+
 impl LimitDoc {
     /// What identifies a limit in its scope (the service's upsert key).
-    pub fn key(&self) -> (String, String, String, bool) {
+    pub fn key(&self) -> LimitKey {
         (self.action_type.clone(), self.limit_type.clone(), self.on_exceed.clone(), self.per_customer)
     }
 }
@@ -1138,8 +1142,8 @@ fn preference_fields(prefix: &str, a: &Value, b: &Value) -> Vec<FieldDiff> {
             f.push(FieldDiff {
                 field: format!("{prefix}.{k}"),
                 label: preference_label(k),
-                old: o.map(|v| show(v)).or(Some("inherited".into())),
-                new: n.map(|v| show(v)).or(Some("inherited".into())),
+                old: o.map(show).or(Some("inherited".into())),
+                new: n.map(show).or(Some("inherited".into())),
             });
         }
     }

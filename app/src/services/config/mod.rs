@@ -22,7 +22,8 @@ use crate::domain::action_settings::{LimitInput, PermissionPatch};
 use crate::domain::assistants::{AssistantPatch, NewAssistant};
 use crate::domain::config::{
     self, name_key, path_key, path_text, AssistantDoc, ConfigDiff, ConfigDocument, DefaultsDoc, ImportOutcome,
-    LimitDoc, Names, OrgDoc, OwnerDoc, PermissionDoc, PersonPrefsDoc, QuotaDoc, RoleDoc, RuleDoc, StoreDoc, TeamDoc,
+    LimitDoc, LimitKey, Names, OrgDoc, OwnerDoc, PermissionDoc, PersonPrefsDoc, QuotaDoc, RoleDoc, RuleDoc, StoreDoc,
+    TeamDoc,
 };
 use crate::domain::error::FieldError;
 use crate::domain::permission::Permission;
@@ -65,7 +66,7 @@ struct Ids {
     /// Email key → user id (every person of the org).
     people: HashMap<String, String>,
     /// (scope_type, scope_id) → limit key → limit id.
-    limits: HashMap<(String, String), HashMap<(String, String, String, bool), String>>,
+    limits: HashMap<(String, String), HashMap<LimitKey, String>>,
 }
 
 /// The operator of the server acting on `org` from the command line: every permission at
