@@ -93,6 +93,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/org/usage") view=pages::usage::UsagePage/>
                         <Route path=path!("/org/sms") view=pages::sms::SmsPage/>
                         <Route path=path!("/org/sso") view=pages::sso::SsoPage/>
+                        <Route path=path!("/org/secrets") view=pages::secrets::SecretsVaultPage/>
                         <Route path=path!("/automation") view=pages::automation::AutomationPage/>
                         <Route path=path!("/automation/rules/:id") view=pages::automation_rule::AutomationRulePage/>
                         <Route path=path!("/automation/runs") view=pages::automation_runs::AutomationRunsPage/>

@@ -56,6 +56,9 @@ pub enum Command {
     /// with a diff (never secrets, keys, people or audit).
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The secrets vault's key.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
     /// Create a demo organisation ("demo") with a sandbox store, orders, settings, an
     /// assistant with an agent key and some history; print the logins and the key. The
     /// password comes from MANDATE_ADMIN_PASSWORD or is generated. Does nothing when the
@@ -86,6 +89,20 @@ pub enum ApiKeyCommand {
         /// Print {"id": ..., "key": ...} instead of text.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SecretsCommand {
+    /// Re-encrypt every secret kept at rest (the vault, the integrations' credentials, the
+    /// people's authenticator secrets, single sign-ons in flight) under a new key, in one
+    /// transaction. With the key in <data dir>/secret.key the file is replaced (the old key
+    /// stays beside it as secret.key.previous); with MANDATE_SECRET_KEY the new key is
+    /// printed for you to set. Restart every server with the new key afterwards.
+    RotateKey {
+        /// The new key (32 bytes, base64 or hex); default: a new random one.
+        #[arg(long, env = "MANDATE_NEW_SECRET_KEY", hide_env_values = true)]
+        new_key: Option<String>,
     },
 }
 
@@ -301,6 +318,42 @@ impl Cli {
                     println!("API key \"{}\" ({} in {}):", created.key.name, role.name, o.slug);
                     println!("{}", created.secret);
                     println!("Store it now: it is not shown again.");
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Secrets(SecretsCommand::RotateKey { new_key }) => {
+                use crate::secret;
+                let (old, source) = secret::load_or_create(config.secret_key.as_deref(), &config.data_dir)?;
+                let new = match new_key.as_deref() {
+                    Some(text) => secret::decode(text).ok_or(secret::SecretKeyError::BadFormat)?,
+                    None => secret::generate(),
+                };
+                if new == old {
+                    return Err("the new key is the current key: nothing to rotate".into());
+                }
+                let db = connect_and_migrate(&config).await?;
+                let from_file = config.secret_key.is_none();
+                let staged = if from_file { Some(secret::stage_next(&config.data_dir, &new)?) } else { None };
+                let done = match app::services::keys::rotate_key(&db, &old, &new).await {
+                    Ok(done) => done,
+                    Err(e) => {
+                        if let Some(path) = staged {
+                            let _ = std::fs::remove_file(path);
+                        }
+                        return Err(format!("nothing was changed: {}", show_app_error(e)).into());
+                    }
+                };
+                println!(
+                    "Re-encrypted {} secrets, {} authenticator secrets and {} sign-ins in flight under the new key.",
+                    done.secrets, done.totp_secrets, done.sign_ins_in_flight
+                );
+                if from_file {
+                    let previous = secret::promote_next(&config.data_dir)?;
+                    println!("The new key is in {source}; the previous one is kept in {}.", previous.display());
+                    println!("Restart every server; delete the previous key once they all run with the new one.");
+                } else {
+                    println!("Set MANDATE_SECRET_KEY on every server to the new key and restart them:");
+                    println!("  {}", secret::encode(&new));
                 }
                 Ok(ExitCode::SUCCESS)
             }

@@ -18,7 +18,8 @@ pub enum SecretKeyError {
     Io { path: String, source: std::io::Error },
 }
 
-fn decode(text: &str) -> Option<[u8; 32]> {
+/// A key from its text (base64 or 64 hex characters).
+pub fn decode(text: &str) -> Option<[u8; 32]> {
     let text = text.trim();
     let bytes = if text.len() == 64 && text.chars().all(|c| c.is_ascii_hexdigit()) {
         hex::decode(text).ok()?
@@ -45,13 +46,56 @@ pub fn load_or_create(configured: Option<&str>, data_dir: &Path) -> Result<([u8;
         return Ok((key, path.display().to_string()));
     }
     std::fs::create_dir_all(data_dir).map_err(io)?;
-    let mut key = [0u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut key);
+    let key = generate();
     let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path).map_err(io)?;
-    file.write_all(base64::engine::general_purpose::STANDARD.encode(key).as_bytes()).map_err(io)?;
+    file.write_all(encode(&key).as_bytes()).map_err(io)?;
     file.sync_all().map_err(io)?;
     tracing::info!(path = %path.display(), "generated a new secret key; back it up with the database");
     Ok((key, format!("{} (generated)", path.display())))
+}
+
+/// A new random key.
+pub fn generate() -> [u8; 32] {
+    let mut key = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut key);
+    key
+}
+
+/// The key as it is written in a key file or MANDATE_SECRET_KEY.
+pub fn encode(key: &[u8; 32]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(key)
+}
+
+fn write_new(path: &Path, key: &[u8; 32]) -> Result<(), SecretKeyError> {
+    let io = |source| SecretKeyError::Io { path: path.display().to_string(), source };
+    let _ = std::fs::remove_file(path);
+    let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(io)?;
+    file.write_all(encode(key).as_bytes()).map_err(io)?;
+    file.sync_all().map_err(io)
+}
+
+/// Key rotation with a key file, step 1: the new key written beside the current one
+/// (`secret.key.next`), before anything is re-encrypted, so it is on disk whatever happens.
+pub fn stage_next(data_dir: &Path, key: &[u8; 32]) -> Result<std::path::PathBuf, SecretKeyError> {
+    let path = data_dir.join(format!("{KEY_FILE}.next"));
+    write_new(&path, key)?;
+    Ok(path)
+}
+
+/// Key rotation with a key file, step 2 (after everything was re-encrypted): the current key
+/// becomes `secret.key.previous` and the staged one `secret.key`. Returns the previous key's
+/// path.
+pub fn promote_next(data_dir: &Path) -> Result<std::path::PathBuf, SecretKeyError> {
+    let current = data_dir.join(KEY_FILE);
+    let previous = data_dir.join(format!("{KEY_FILE}.previous"));
+    let next = data_dir.join(format!("{KEY_FILE}.next"));
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| SecretKeyError::Io { path, source }
+    };
+    std::fs::rename(&current, &previous).map_err(io(&current))?;
+    std::fs::rename(&next, &current).map_err(io(&next))?;
+    Ok(previous)
 }
 
 #[cfg(test)]
@@ -66,6 +110,19 @@ mod tests {
         assert_eq!(mode & 0o777, 0o600);
         let (k2, _) = load_or_create(None, dir.path()).unwrap();
         assert_eq!(k1, k2);
+    }
+
+    #[test]
+    fn a_staged_key_replaces_the_current_one_which_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (old, _) = load_or_create(None, dir.path()).unwrap();
+        let new = generate();
+        let staged = stage_next(dir.path(), &new).unwrap();
+        assert_eq!(std::fs::metadata(&staged).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(load_or_create(None, dir.path()).unwrap().0, old, "staging changes nothing yet");
+        let previous = promote_next(dir.path()).unwrap();
+        assert_eq!(load_or_create(None, dir.path()).unwrap().0, new);
+        assert_eq!(decode(&std::fs::read_to_string(previous).unwrap()), Some(old));
     }
 
     #[test]

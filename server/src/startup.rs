@@ -135,6 +135,10 @@ impl Application {
         let (secret_key, key_source) = crate::secret::load_or_create(config.secret_key.as_deref(), &config.data_dir)?;
         tracing::info!(source = %key_source, "secret key loaded");
         let conn = connect_and_migrate(&config).await?;
+        let moved = app::services::vault::adopt_legacy(&conn, &secret_key).await?;
+        if moved > 0 {
+            tracing::info!(moved, "moved integration credentials into the secrets vault");
+        }
         let listener =
             TcpListener::bind(config.addr).await.map_err(|source| StartError::Bind { addr: config.addr, source })?;
         let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.addr, source })?;

@@ -18,6 +18,7 @@ pub mod overview;
 pub mod permissions;
 pub mod preferences;
 pub mod roles;
+pub mod secrets;
 pub mod spend;
 pub mod sso;
 pub mod stores;

@@ -58,6 +58,7 @@ const NAV: &[NavSection] = &[
             item("/org/api-keys", "API keys", Some("api_keys.manage")),
             item("/org/usage", "Usage", Some("usage.read")),
             item("/org/quotas", "Quotas", Some("usage.read")),
+            item("/org/secrets", "Secrets", Some("secrets.manage")),
             item("/org/connector", "Connector", Some("secrets.manage")),
             item("/org/sms", "SMS provider", Some("secrets.manage")),
             item("/org/sso", "Single sign-on", Some("org.manage")),

@@ -281,6 +281,14 @@ pub fn render(template: &str, payload: &Value, vars: &Map<String, Value>) -> Res
         match piece {
             Piece::Text(t) => out.push_str(t),
             Piece::Field(name) => {
+                // A secret stays a reference: the vault fills it in only when the action
+                // executes (`domain::secrets::fill`), so runs, dry runs and audit never hold it.
+                if name.starts_with(super::secrets::TEMPLATE_PREFIX) {
+                    out.push_str("{{");
+                    out.push_str(name);
+                    out.push_str("}}");
+                    continue;
+                }
                 let found = match name.strip_prefix("vars.") {
                     Some(path) => {
                         let (step, field) = path.split_once('.').unwrap_or((path, ""));
@@ -290,8 +298,8 @@ pub fn render(template: &str, payload: &Value, vars: &Map<String, Value>) -> Res
                 };
                 match found {
                     Some(Value::Null) | None => return Err(TemplateError::Missing { field: name.to_string() }),
-                    Some(Value::String(s)) => out.push_str(s),
-                    Some(v) => out.push_str(&v.to_string()),
+                    Some(Value::String(s)) => out.push_str(&super::secrets::defuse(s)),
+                    Some(v) => out.push_str(&super::secrets::defuse(&v.to_string())),
                 }
             }
         }

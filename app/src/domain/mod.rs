@@ -25,6 +25,7 @@ pub mod policy;
 pub mod preferences;
 pub mod roles;
 pub mod rules;
+pub mod secrets;
 pub mod spend;
 pub mod sso;
 pub mod stores;

@@ -273,6 +273,16 @@ fn check_actions<'a>(
         if def.is_none() {
             v.check(false, &format!("{at}.type"), format!("\"{}\" is not an action of the catalog.", a.kind));
         }
+        if let Some(d) = def.filter(|d| d.executor == "internal") {
+            v.check(
+                super::secrets::refs_in(&a.parameters).is_empty(),
+                &format!("{at}.parameters"),
+                format!(
+                    "Secrets are only sent to your platform or connector; \"{}\" runs inside Mandate, so its parameters cannot use {{{{secrets.…}}}}.",
+                    d.name
+                ),
+            );
+        }
         if !a.parameters.is_object() {
             v.check(false, &format!("{at}.parameters"), "Give the parameters as an object of named values.");
         } else if let Some(t) = trigger {

@@ -215,6 +215,13 @@ pub fn check_templates(trigger: &TriggerDef, at: &str, params: &Value, saved: &[
                 Err(e) => out.push(FieldError { field: path, message: e.to_string() }),
                 Ok(fields) => {
                     for name in fields {
+                        if let Some(secret) = name.strip_prefix(super::secrets::TEMPLATE_PREFIX) {
+                            if let Err(why) = super::secrets::check_name(secret) {
+                                let message = format!("\"{name}\" cannot name a secret: {why}");
+                                out.push(FieldError { field: path.clone(), message });
+                            }
+                            continue;
+                        }
                         let known = match name.strip_prefix("vars.") {
                             Some(rest) => saved.contains(&rest.split('.').next().unwrap_or("")),
                             None => trigger.carries(&name),

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-/// An org's OpenID Connect identity provider (one per org). The client secret is encrypted
-/// at rest (`services::identity::sso::seal_client_secret`); `allowed_domains` is a JSON array
+/// An org's OpenID Connect identity provider (one per org). The client secret is in the
+/// vault (`services::vault`; `client_secret_enc` is empty since it moved); `allowed_domains` is a JSON array
 /// of lower-case domains; `provisioning`: jit | invited.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sso_configs")]

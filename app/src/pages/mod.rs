@@ -27,6 +27,7 @@ pub mod person;
 pub mod preferences;
 pub mod quotas;
 pub mod roles;
+pub mod secrets;
 pub mod setup;
 pub mod sms;
 pub mod sso;

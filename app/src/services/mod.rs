@@ -7,8 +7,9 @@
 //! Grouped by capability. Dependencies between the groups point one way (a test,
 //! `app/tests/it/structure.rs`, fails on an import circle between service modules):
 //! `infra` (database, encryption) ← `actor` ← `access` (grants, look-ups, authorize, roles,
-//! assignments, keys) and `audit` (the chain) ← `identity`, `org`, `stores` ← `gateway` ← `automation` ← `config`;
-//! `state` and `demo` put them together.
+//! assignments, keys) and `audit` (the chain) ← `vault` (secrets) ← `identity`, `org`, `stores` ←
+//! `gateway` ← `automation` ← `config`; `keys` (rotating the instance key), `state` and `demo`
+//! put them together.
 
 pub mod access;
 pub mod actor;
@@ -19,10 +20,12 @@ pub mod demo;
 pub mod gateway;
 pub mod identity;
 pub mod infra;
+pub mod keys;
 pub mod org;
 pub mod spend;
 pub mod state;
 pub mod stores;
+pub mod vault;
 
 pub use actor::{Actor, ActorKind, AgentBinding, RequestMeta};
 pub use state::AppState;

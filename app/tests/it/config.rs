@@ -334,9 +334,25 @@ crate::db_test!(config_export_never_holds_secret_material, |db| async move {
     )
     .await
     .unwrap();
+    let vaulted = "vault-value-SECRET-4242";
+    app::services::vault::put(
+        &db,
+        &KEY,
+        &owner,
+        app::domain::secrets::SecretInput {
+            scope_type: None,
+            scope_id: None,
+            name: "CARRIER_TOKEN".into(),
+            description: Some("carrier".into()),
+            value: vaulted.into(),
+        },
+    )
+    .await
+    .unwrap();
     let text = exported(&db, &owner).await;
+    assert!(!text.contains("CARRIER_TOKEN"), "no secret names either");
     for secret in
-        [sms, hook, sso_secret, key.secret.as_str(), "SECRET", "AC123", "hooks.example.com", "idp.example.com"]
+        [sms, hook, sso_secret, vaulted, key.secret.as_str(), "SECRET", "AC123", "hooks.example.com", "idp.example.com"]
     {
         assert!(!text.contains(secret), "{secret} leaked into the export");
     }

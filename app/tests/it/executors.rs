@@ -113,6 +113,7 @@ impl World {
             params: &params,
             idempotency_key: key,
             customer_ref: None,
+            rule_run_id: None,
         };
         executors::run(&ctx).await
     }
@@ -420,7 +421,14 @@ db_test!(connector_secret_is_write_only, |db| async move {
     assert!(!serde_json::to_string(&view).unwrap().contains(SECRET));
     let row =
         connector::Entity::find().filter(connector::Column::OrgId.eq(&w.org.id)).one(&w.db).await.unwrap().unwrap();
-    assert!(row.secret_enc.starts_with("v1:") && !row.secret_enc.contains(SECRET), "encrypted at rest");
+    assert!(row.secret_enc.is_empty(), "kept in the vault, not on the connector");
+    let kept = app::entities::secret::Entity::find()
+        .filter(app::entities::secret::Column::OrgId.eq(&w.org.id))
+        .one(&w.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(kept.value_enc.starts_with("v1:") && !kept.value_enc.contains(SECRET), "encrypted at rest");
 
     // A change without a secret keeps the stored one (requests still verify with it).
     let change = ConnectorInput { url: url.clone(), secret: None, timeout_ms: Some(2000), max_attempts: Some(2) };

@@ -73,6 +73,7 @@ impl World {
             params: &params,
             idempotency_key: None,
             customer_ref: None,
+            rule_run_id: None,
         };
         executors::run(&ctx).await.expect("an internal executor").expect("the action runs")
     }

@@ -29,3 +29,4 @@ mod stores;
 mod structure;
 mod teams_roles;
 mod users;
+mod vault;

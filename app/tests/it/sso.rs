@@ -13,16 +13,18 @@ use crate::common::orgs::{make_org, make_org_named, PASSWORD};
 use crate::common::people::{self, meta, session_actor};
 use app::domain::access::ScopeRef;
 use app::domain::permission::BuiltInRole;
+use app::domain::secrets::SSO_CLIENT_SECRET_NAME;
 use app::domain::sso::{
     password_sign_in_off_message, SignInRefusal, SsoConfigInput, PROVISIONING_INVITED, PROVISIONING_JIT,
 };
 use app::domain::{totp, AppError, ErrorCode};
-use app::entities::{audit_event, org, outbox, recovery_code, session, sso_config, user, user_token};
+use app::entities::{audit_event, org, outbox, recovery_code, secret, session, sso_config, user, user_token};
 use app::services::identity::auth::{self, LoginInput, LoginStep};
 use app::services::identity::oidc::{self, CallbackParams, Refused};
 use app::services::identity::users::{self, InviteInput};
 use app::services::identity::{mfa, passwords, sso};
 use app::services::infra::db;
+use app::services::vault;
 use app::services::Actor;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
@@ -468,24 +470,30 @@ db_test!(only_owners_configure_single_sign_on_and_the_secret_never_comes_back, |
     assert!(view.client_secret_set && view.enabled && view.configured);
     assert_eq!(view.default_role_name.as_deref(), Some("Approver"));
     assert!(!serde_json::to_string(&view).unwrap().contains(CLIENT_SECRET));
+    let reveal = |key: [u8; 32]| {
+        let (db, org_id) = (db.clone(), o.id.clone());
+        async move { vault::reveal_integration(&db, &key, &org_id, SSO_CLIENT_SECRET_NAME, "test").await }
+    };
     let row = sso_config::Entity::find().one(&db).await.unwrap().unwrap();
-    assert!(!row.client_secret_enc.contains(CLIENT_SECRET));
-    assert_eq!(sso::open_client_secret(&KEY, &row).unwrap(), CLIENT_SECRET);
-    assert!(sso::open_client_secret(&[1u8; 32], &row).is_err(), "another key can't read it");
+    assert!(row.client_secret_enc.is_empty(), "the secret lives in the vault");
+    let kept = secret::Entity::find().one(&db).await.unwrap().unwrap();
+    assert!(!kept.value_enc.contains(CLIENT_SECRET));
+    assert_eq!(reveal(KEY).await.unwrap().as_deref(), Some(CLIENT_SECRET));
+    assert!(reveal([1u8; 32]).await.is_err(), "another key can't read it");
 
     // A change without the secret keeps it; a new one replaces it.
     let (created, _) = sso::set(&db, &KEY, &owner, BASE, no_secret).await.unwrap();
     assert!(!created);
     let row = sso_config::Entity::find().one(&db).await.unwrap().unwrap();
-    assert_eq!(sso::open_client_secret(&KEY, &row).unwrap(), CLIENT_SECRET);
+    assert_eq!(reveal(KEY).await.unwrap().as_deref(), Some(CLIENT_SECRET));
     assert_eq!(row.default_role_id, None, "invited-only keeps no default role");
     let replaced =
         SsoConfigInput { client_secret: Some("a-new-secret-value".into()), ..input(&p, PROVISIONING_INVITED, None) };
     sso::set(&db, &KEY, &owner, BASE, replaced).await.unwrap();
-    let row = sso_config::Entity::find().one(&db).await.unwrap().unwrap();
-    assert_eq!(sso::open_client_secret(&KEY, &row).unwrap(), "a-new-secret-value");
+    assert_eq!(reveal(KEY).await.unwrap().as_deref(), Some("a-new-secret-value"));
 
     sso::delete(&db, &owner).await.unwrap();
+    assert_eq!(secret::Entity::find().count(&db).await.unwrap(), 0, "removed with its provider");
     assert!(!sso::get(&db, &owner, BASE).await.unwrap().configured);
     assert_code(sso::delete(&db, &owner).await, ErrorCode::NotFound);
 

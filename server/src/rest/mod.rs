@@ -17,6 +17,7 @@ pub mod org;
 pub mod permissions;
 pub mod problem;
 pub mod roles;
+pub mod secrets;
 pub mod spend;
 pub mod sso;
 pub mod stores;
@@ -150,6 +151,10 @@ rest_routes! {
     DELETE "/sso" => sso::delete,
     GET "/config/export" => config::export,
     POST "/config/import" => config::import,
+    GET "/secrets" => secrets::list,
+    POST "/secrets" => secrets::put,
+    PATCH "/secrets/{id}" => secrets::patch,
+    DELETE "/secrets/{id}" => secrets::delete,
 }
 
 /// Who the key is: its org, kind and role.

@@ -14,6 +14,7 @@ mod mfa_keys_audit_http;
 mod permission_matrix;
 mod permissions_api;
 mod rest_bodies;
+mod secrets_http;
 mod spend_http;
 mod sso_http;
 mod stores_api;

@@ -371,6 +371,16 @@ fn rest_cases() -> Vec<Case> {
                        "org": {"name": "Org A", "address": "Somewhere 1", "time_zone": "UTC", "default_currency": "EUR"}}),
             )
         }),
+        case!("GET" "/secrets", Need::View, |fx, org| Req::get("/api/v1/secrets")),
+        case!("POST" "/secrets", Need::Perm("secrets.manage"), |fx, org| {
+            Req::json("POST", "/api/v1/secrets", json!({"name": secret_name(), "value": "v"}))
+        }),
+        case!(entity "PATCH" "/secrets/{id}", Need::Perm("secrets.manage"), |fx, org| {
+            Req::json("PATCH", format!("/api/v1/secrets/{}", new_secret(fx, org).await), json!({"description": "changed"}))
+        }),
+        case!(entity "DELETE" "/secrets/{id}", Need::Perm("secrets.manage"), |fx, org| {
+            Req::delete(format!("/api/v1/secrets/{}", new_secret(fx, org).await))
+        }),
         case!(entity "GET" "/usage", Need::Perm("usage.read"), |fx, org| {
             Req::get(format!("/api/v1/usage?entity_type=assistant&entity_id={}&period=day", org.assistant_id))
         }),
@@ -688,6 +698,16 @@ fn server_fn_cases() -> Vec<Case> {
                 &[("text", r#"{"format": "mandate.config", "version": 1, "org": {"name": "Org A", "time_zone": "UTC", "default_currency": "EUR"}}"#), ("dry_run", "true")],
             )
         }),
+        case!("POST" "/api/secrets_page", Need::View, |fx, org| Req::form("/api/secrets_page", &[])),
+        case!("POST" "/api/secrets_set", Need::Perm("secrets.manage"), |fx, org| {
+            Req::form("/api/secrets_set", &[("place", "org"), ("name", &secret_name()), ("value", "v")])
+        }),
+        case!(entity "POST" "/api/secrets_replace", Need::Perm("secrets.manage"), |fx, org| {
+            Req::form("/api/secrets_replace", &[("id", &new_secret(fx, org).await), ("value", "new")])
+        }),
+        case!(entity "POST" "/api/secrets_delete", Need::Perm("secrets.manage"), |fx, org| {
+            Req::form("/api/secrets_delete", &[("id", &new_secret(fx, org).await)])
+        }),
         case!("POST" "/api/login_context", Need::Public, |fx, org| Req::form("/api/login_context", &[("org", "org-a")])),
         // Notifications (each person's own) and tasks
         case!("POST" "/api/notifications_list", Need::View, |fx, org| Req::form("/api/notifications_list", &[])),
@@ -755,6 +775,17 @@ async fn new_team(fx: &Fixture, org: &support::Org) -> String {
     let actor = fx.owner_actor(side_of(fx, org)).await;
     let input = app::services::org::teams::NewTeam { name: support::unique("Team"), parent_team_id: None };
     app::services::org::teams::create(&fx.db, &actor, input).await.unwrap().id
+}
+
+fn secret_name() -> String {
+    format!("S_{}", uuid::Uuid::new_v4().simple()).to_uppercase()
+}
+
+/// An org-wide secret (set with a key of its own: only its metadata matters here).
+async fn new_secret(fx: &Fixture, org: &support::Org) -> String {
+    let actor = fx.owner_actor(side_of(fx, org)).await;
+    let input = app::domain::secrets::SecretInput { name: secret_name(), value: "v".into(), ..Default::default() };
+    app::services::vault::put(&fx.db, &[3u8; 32], &actor, input).await.unwrap().0.id
 }
 
 async fn new_role(fx: &Fixture, org: &support::Org) -> String {
@@ -895,6 +926,7 @@ async fn run_internal(
         params: &params,
         idempotency_key: None,
         customer_ref: None,
+        rule_run_id: None,
     };
     app::services::gateway::executors::run(&ctx).await.expect("an internal executor").expect("the action runs")
 }

@@ -43,6 +43,8 @@ const BODIES: &[(&str, &str)] = &[
     ("PUT", "/api/v1/sms-provider"),
     ("PUT", "/api/v1/sso"),
     ("POST", "/api/v1/config/import?dry_run=true"),
+    ("POST", "/api/v1/secrets"),
+    ("PATCH", "/api/v1/secrets/x"),
 ];
 
 #[tokio::test]

@@ -246,7 +246,10 @@ async fn take_steps(
                         return Ok((Outcome::Cancelled, done, Some(format!("Step {} was cancelled.", i + 1))))
                     }
                     StepStatus::Failed => {
-                        return Ok((Outcome::Failed, done, Some(format!("Step {} failed: {reason}", i + 1))))
+                        // An allowed step that failed to execute: say why it failed, not why
+                        // it was allowed.
+                        let why = done.last().and_then(|s| s.error.clone()).unwrap_or(reason);
+                        return Ok((Outcome::Failed, done, Some(format!("Step {} failed: {why}", i + 1))));
                     }
                 }
             }

@@ -538,6 +538,7 @@ fn exec_context<'a>(
         params,
         idempotency_key: row.idempotency_key.as_deref(),
         customer_ref: row.customer_ref.as_deref(),
+        rule_run_id: row.rule_run_id.as_deref(),
     }
 }
 

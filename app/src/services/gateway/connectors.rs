@@ -1,8 +1,8 @@
 //! Webhook connectors: a store's platform webhook and the org's connector (see
 //! `executors::webhook` for what is sent). `secrets.manage` at the store (a store's) or at
 //! the org (the org's) reads, sets and removes them. The signing secret is write-only: it is
-//! encrypted at rest (AES-256-GCM, bound to the connector's id), never returned, and audit
-//! events only say whether it was set or replaced.
+//! kept in the vault (`services::vault`, named after the connector), never returned, and
+//! audit events only say whether it was set or replaced.
 
 use crate::domain::access::ScopeRef;
 use crate::domain::connectors::{
@@ -11,14 +11,15 @@ use crate::domain::connectors::{
 };
 use crate::domain::error::Validator;
 use crate::domain::permission::Permission;
+use crate::domain::secrets::connector_name;
 use crate::domain::{AppError, ErrorCode};
 use crate::entities::{connector, store};
 use crate::services::access::authz::authorize;
 use crate::services::access::authz::authorize_at_store;
 use crate::services::access::lookup::find_store;
 use crate::services::audit::{self, NewEvent};
-use crate::services::infra::crypto;
 use crate::services::infra::db::{begin_write, is_unique_violation, new_id, now, rfc3339};
+use crate::services::vault;
 use crate::services::Actor;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde_json::{json, Value};
@@ -43,10 +44,6 @@ impl ConnectorScope {
     }
 }
 
-fn context(id: &str) -> String {
-    format!("connector:{id}")
-}
-
 /// The connector configured for `store_id` (a store's platform webhook) or, with None, the
 /// org's connector.
 pub async fn find<C: ConnectionTrait>(
@@ -62,14 +59,19 @@ pub async fn find<C: ConnectionTrait>(
         .map_err(AppError::from)
 }
 
-/// The connector's signing secret, decrypted (for signing requests only).
-pub fn decrypt_secret(c: &connector::Model, key: &[u8; 32]) -> Result<Vec<u8>, AppError> {
-    crypto::decrypt(key, &c.secret_enc, &context(&c.id)).map_err(|_| {
+/// The connector's signing secret from the vault (for signing requests only; the read is
+/// audited).
+pub async fn reveal_secret(db: &DatabaseConnection, key: &[u8; 32], c: &connector::Model) -> Result<Vec<u8>, AppError> {
+    let unreadable = || {
         AppError::new(
             ErrorCode::InternalError,
             "The connector's signing secret can't be read (was the server's secret key changed?). Set the secret again.",
         )
-    })
+    };
+    match vault::reveal_integration(db, key, &c.org_id, &connector_name(&c.id), "signing a webhook request").await {
+        Ok(Some(secret)) => Ok(secret.into_bytes()),
+        Ok(None) | Err(_) => Err(unreadable()),
+    }
 }
 
 /// Authorizes `secrets.manage` where the connector lives; the store (org-filtered) for a
@@ -106,7 +108,7 @@ fn view(scope: &ConnectorScope, s: Option<&store::Model>, c: Option<&connector::
         url: c.map(|c| c.url.clone()),
         timeout_ms: c.map(|c| i64::from(c.timeout_ms)).unwrap_or(TIMEOUT_MS_DEFAULT),
         max_attempts: c.map(|c| i64::from(c.max_attempts)).unwrap_or(MAX_ATTEMPTS_DEFAULT),
-        secret_set: c.is_some_and(|c| !c.secret_enc.is_empty()),
+        secret_set: c.is_some(),
         updated_at: c.map(|c| rfc3339(&c.updated_at)),
     }
 }
@@ -118,7 +120,7 @@ fn snapshot(c: &connector::Model) -> Value {
         "url": c.url,
         "timeout_ms": c.timeout_ms,
         "max_attempts": c.max_attempts,
-        "secret_set": !c.secret_enc.is_empty(),
+        "secret_set": true,
     })
 }
 
@@ -178,9 +180,6 @@ pub async fn set(
             am.url = Set(url);
             am.timeout_ms = Set(timeout_ms as i32);
             am.max_attempts = Set(max_attempts as i32);
-            if let Some(x) = &secret {
-                am.secret_enc = Set(crypto::encrypt(secret_key, x.as_bytes(), &context(&c.id))?);
-            }
             am.updated_at = Set(at);
             let saved = am.update(&tx).await?;
             let mut after = snapshot(&saved);
@@ -193,14 +192,14 @@ pub async fn set(
         }
         None => {
             let id = new_id();
-            let x = secret.as_deref().ok_or_else(AppError::internal)?;
+            secret.as_deref().ok_or_else(AppError::internal)?;
             let saved = connector::ActiveModel {
                 id: Set(id.clone()),
                 org_id: Set(actor.org_id.clone()),
                 store_id: Set(store_id.clone()),
                 scope_key: Set(store_id.clone().unwrap_or_else(|| ORG_SCOPE.to_string())),
                 url: Set(url),
-                secret_enc: Set(crypto::encrypt(secret_key, x.as_bytes(), &context(&id))?),
+                secret_enc: Set(String::new()),
                 timeout_ms: Set(timeout_ms as i32),
                 max_attempts: Set(max_attempts as i32),
                 created_at: Set(at),
@@ -222,6 +221,10 @@ pub async fn set(
             )
         }
     };
+    if let Some(x) = &secret {
+        vault::put_integration(&tx, secret_key, &actor.org_id, &connector_name(&saved.id), x, "", &actor.audit_actor())
+            .await?;
+    }
     audit::append(&tx, &actor.org_id, &actor.audit_actor(), &actor.meta, event).await?;
     tx.commit().await?;
     Ok((view(scope, s.as_ref(), Some(&saved)), created))
@@ -234,6 +237,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, scope: &ConnectorSco
     let tx = begin_write(db).await?;
     let c = find(&tx, &actor.org_id, store_id.as_deref()).await?.ok_or_else(|| AppError::not_found("connector"))?;
     connector::Entity::delete_by_id(c.id.clone()).exec(&tx).await?;
+    vault::remove_integration(&tx, &actor.org_id, &connector_name(&c.id)).await?;
     audit::append(
         &tx,
         &actor.org_id,

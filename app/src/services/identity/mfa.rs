@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 /// Where a person sets up MFA (the page the org policy sends them to).
 pub const ENROL_PATH: &str = "/account/mfa";
 
-fn totp_context(user_id: &str) -> String {
+pub fn totp_context(user_id: &str) -> String {
     format!("totp:{user_id}")
 }
 

@@ -22,6 +22,7 @@
 
 use crate::domain::audit::AuditActor;
 use crate::domain::org::normalize_email;
+use crate::domain::secrets::SSO_CLIENT_SECRET_NAME;
 use crate::domain::sso::{domain_allowed, email_domain, LoginNotice, SignInRefusal, PROVISIONING_JIT, SCOPES};
 use crate::domain::users::TOKEN_INVITE;
 use crate::domain::AppError;
@@ -29,10 +30,11 @@ use crate::entities::{oidc_login, org, role, sso_config, user, user_token};
 use crate::services::access::assignments::insert_assignment;
 use crate::services::audit::{self, lock_org, NewEvent};
 use crate::services::identity::auth::{self, LoginStep, MfaPending, MFA_PENDING_MINUTES};
-use crate::services::identity::sso::{config_of, domains_of, open_client_secret, redirect_url};
+use crate::services::identity::sso::{config_of, domains_of, redirect_url};
 use crate::services::identity::users::snapshot;
 use crate::services::infra::crypto;
 use crate::services::infra::db::{begin_write, is_unique_violation, new_id, now};
+use crate::services::vault;
 use crate::services::RequestMeta;
 use chrono::Duration;
 use openidconnect::core::{
@@ -80,7 +82,7 @@ fn hash_state(state: &str) -> String {
     hex::encode(Sha256::digest(state.as_bytes()))
 }
 
-fn secrets_context(state_hash: &str) -> String {
+pub fn secrets_context(state_hash: &str) -> String {
     format!("oidc-login:{state_hash}")
 }
 
@@ -200,11 +202,12 @@ pub async fn resolve(db: &DatabaseConnection, who: &str) -> Result<(org::Model, 
     }
 }
 
-/// Reads the provider's discovery document and keys and builds the client for `cfg`.
+/// Reads the provider's discovery document and keys and builds the client for `cfg` (with
+/// the client secret for the token request; none is needed to send people to the provider).
 async fn provider_client(
-    key: &[u8; 32],
     base_url: &str,
     cfg: &sso_config::Model,
+    secret: Option<String>,
 ) -> Result<ProviderClient, SignInRefusal> {
     let unreachable = || SignInRefusal::ProviderUnreachable { provider: cfg.display_name.clone() };
     let issuer = IssuerUrl::new(cfg.issuer_url.clone()).map_err(|e| {
@@ -219,7 +222,6 @@ async fn provider_client(
     let post_only = metadata.token_endpoint_auth_methods_supported().is_some_and(|m| {
         m.contains(&CoreClientAuthMethod::ClientSecretPost) && !m.contains(&CoreClientAuthMethod::ClientSecretBasic)
     });
-    let secret = open_client_secret(key, cfg).map_err(|_| unreachable())?;
     let redirect = RedirectUrl::new(redirect_url(base_url)).map_err(|e| {
         tracing::error!(error = %e, "single sign-on: the redirect URL does not parse");
         unreachable()
@@ -227,7 +229,7 @@ async fn provider_client(
     let client = CoreClient::from_provider_metadata(
         metadata,
         ClientId::new(cfg.client_id.clone()),
-        Some(ClientSecret::new(secret)),
+        secret.map(ClientSecret::new),
     )
     .set_redirect_uri(redirect);
     Ok(if post_only { client.set_auth_type(AuthType::RequestBody) } else { client })
@@ -243,7 +245,7 @@ pub async fn start(
     next: Option<String>,
 ) -> Result<Started, AppError> {
     let (o, cfg) = resolve(db, who).await.map_err(|r| r.error())?;
-    let client = provider_client(key, base_url, &cfg).await.map_err(|r| r.error())?;
+    let client = provider_client(base_url, &cfg, None).await.map_err(|r| r.error())?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut request =
         client.authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random);
@@ -568,7 +570,16 @@ pub async fn finish(
             tracing::error!("single sign-on: the sign-in in flight can't be read");
             AppError::internal()
         })?;
-    let client = match provider_client(key, base_url, &cfg).await {
+    let secret =
+        match vault::reveal_integration(db, key, &o.id, SSO_CLIENT_SECRET_NAME, "single sign-on token request").await {
+            Ok(Some(secret)) => secret,
+            Ok(None) | Err(_) => {
+                tracing::error!("single sign-on: the client secret can't be read from the vault");
+                let unreadable = SignInRefusal::ProviderUnreachable { provider: cfg.display_name.clone() };
+                return refuse(unreadable, None, None).await;
+            }
+        };
+    let client = match provider_client(base_url, &cfg, Some(secret)).await {
         Ok(c) => c,
         Err(r) => return refuse(r, None, None).await,
     };

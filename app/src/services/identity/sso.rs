@@ -8,13 +8,13 @@
 //! is an Owner's decision, not an Admin's (`settings.manage` would let an Admin make
 //! themselves Owner through an identity provider of their own).
 //!
-//! The client secret is AES-256-GCM encrypted with the instance key, bound to the org
-//! (`oidc:<org id>`); `seal_client_secret` / `open_client_secret` are the only two places
-//! that know how, so moving it into a secrets vault later changes those two functions.
+//! The client secret is kept in the vault (`services::vault`, the org's `sso:client-secret`),
+//! read only for the token request of a sign-in in flight (an audited read).
 
 use crate::domain::access::ScopeRef;
 use crate::domain::error::FieldError;
 use crate::domain::permission::{BuiltInRole, Permission};
+use crate::domain::secrets::SSO_CLIENT_SECRET_NAME;
 use crate::domain::sso::{
     password_sign_in_off_message, RoleChoice, SsoConfigInput, SsoConfigView, SsoSignInOption, CALLBACK_PATH,
     PROVISIONING_INVITED, PROVISIONING_JIT, START_PATH,
@@ -26,31 +26,13 @@ use crate::services::access::guards::{escalation_error, not_held};
 use crate::services::access::lookup::find_role;
 use crate::services::access::roles::role_permissions;
 use crate::services::audit::{self, NewEvent};
-use crate::services::infra::crypto;
 use crate::services::infra::db::{begin_write, new_id, now, rfc3339};
+use crate::services::vault;
 use crate::services::Actor;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
 };
 use serde_json::{json, Value};
-
-fn secret_context(org_id: &str) -> String {
-    format!("oidc:{org_id}")
-}
-
-/// Encrypts an org's client secret for storage.
-pub fn seal_client_secret(key: &[u8; 32], org_id: &str, secret: &str) -> Result<String, AppError> {
-    crypto::encrypt(key, secret.as_bytes(), &secret_context(org_id))
-}
-
-/// The stored client secret of `cfg` in plain text (for the token request only).
-pub fn open_client_secret(key: &[u8; 32], cfg: &sso_config::Model) -> Result<String, AppError> {
-    let bytes = crypto::decrypt(key, &cfg.client_secret_enc, &secret_context(&cfg.org_id))?;
-    String::from_utf8(bytes).map_err(|_| {
-        tracing::error!(org_id = %cfg.org_id, "stored client secret is not text");
-        AppError::internal()
-    })
-}
 
 /// The org's provider settings, if any.
 pub async fn config_of<C: ConnectionTrait>(conn: &C, org_id: &str) -> Result<Option<sso_config::Model>, AppError> {
@@ -182,10 +164,6 @@ pub async fn set(
         check_default_role(db, actor, r).await?;
     }
     let domains = serde_json::to_string(&input.allowed_domains).map_err(|_| AppError::internal())?;
-    let sealed = match &input.client_secret {
-        Some(s) => Some(seal_client_secret(key, &actor.org_id, s)?),
-        None => None,
-    };
     let at = now();
     let tx = begin_write(db).await?;
     let (created, before, saved) = match current {
@@ -195,9 +173,6 @@ pub async fn set(
             am.display_name = Set(input.display_name.clone());
             am.issuer_url = Set(input.issuer_url.clone());
             am.client_id = Set(input.client_id.clone());
-            if let Some(s) = sealed {
-                am.client_secret_enc = Set(s);
-            }
             am.allowed_domains = Set(domains);
             am.provisioning = Set(input.provisioning.clone());
             am.default_role_id = Set(default_role_id);
@@ -215,7 +190,7 @@ pub async fn set(
                 display_name: Set(input.display_name.clone()),
                 issuer_url: Set(input.issuer_url.clone()),
                 client_id: Set(input.client_id.clone()),
-                client_secret_enc: Set(sealed.ok_or_else(AppError::internal)?),
+                client_secret_enc: Set(String::new()),
                 allowed_domains: Set(domains),
                 provisioning: Set(input.provisioning.clone()),
                 default_role_id: Set(default_role_id),
@@ -228,6 +203,12 @@ pub async fn set(
             .await?,
         ),
     };
+    if let Some(secret) = &input.client_secret {
+        vault::put_integration(&tx, key, &actor.org_id, SSO_CLIENT_SECRET_NAME, secret, "", &actor.audit_actor())
+            .await?;
+    } else if created {
+        return Err(AppError::internal());
+    }
     let mut after = snapshot(&saved);
     after["client_secret"] = json!(match (&input.client_secret, created) {
         (Some(_), true) => "set",
@@ -256,6 +237,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor) -> Result<(), AppErr
     };
     let tx = begin_write(db).await?;
     sso_config::Entity::delete_by_id(cfg.id.clone()).exec(&tx).await?;
+    vault::remove_integration(&tx, &actor.org_id, SSO_CLIENT_SECRET_NAME).await?;
     audit::append(
         &tx,
         &actor.org_id,

@@ -12,13 +12,14 @@
 use crate::domain::access::ScopeRef;
 use crate::domain::notify::{NotificationSettings, SmsProviderInput, SmsProviderView, KINDS};
 use crate::domain::permission::Permission;
+use crate::domain::secrets::SMS_TOKEN_NAME;
 use crate::domain::AppError;
 use crate::entities::{notification, sms_outbox, sms_provider, user};
 use crate::services::access::authz::authorize;
 use crate::services::audit::{self, NewEvent};
-use crate::services::infra::crypto;
 use crate::services::infra::db::{begin_write, new_id, now, rfc3339};
 use crate::services::org::outbox;
+use crate::services::vault;
 use crate::services::{Actor, ActorKind};
 use chrono::Duration;
 use sea_orm::sea_query::Condition;
@@ -27,6 +28,7 @@ use sea_orm::{
     QuerySelect, Set,
 };
 use serde_json::json;
+use std::collections::HashMap;
 
 /// A person's own notification choices (empty when they made none; what applies to them,
 /// inherited, is `preferences::notification_settings`).
@@ -142,10 +144,6 @@ pub async fn set_my_settings(
     Ok(settings)
 }
 
-fn token_context(org_id: &str) -> String {
-    format!("sms-provider:{org_id}")
-}
-
 fn provider_view(p: Option<&sms_provider::Model>) -> SmsProviderView {
     SmsProviderView {
         configured: p.is_some(),
@@ -186,9 +184,6 @@ pub async fn sms_provider_set(
             am.url = Set(input.url.trim().to_string());
             am.account_sid = Set(input.account_sid.trim().to_string());
             am.from_number = Set(input.from_number.trim().to_string());
-            if let Some(t) = token {
-                am.token_enc = Set(crypto::encrypt(key, t.as_bytes(), &token_context(&actor.org_id))?);
-            }
             am.updated_at = Set(at);
             (false, am.update(&tx).await?)
         }
@@ -200,11 +195,7 @@ pub async fn sms_provider_set(
                 url: Set(input.url.trim().to_string()),
                 account_sid: Set(input.account_sid.trim().to_string()),
                 from_number: Set(input.from_number.trim().to_string()),
-                token_enc: Set(crypto::encrypt(
-                    key,
-                    token.unwrap_or_default().as_bytes(),
-                    &token_context(&actor.org_id),
-                )?),
+                token_enc: Set(String::new()),
                 created_at: Set(at),
                 updated_at: Set(at),
             }
@@ -212,6 +203,9 @@ pub async fn sms_provider_set(
             .await?,
         ),
     };
+    if let Some(t) = token {
+        vault::put_integration(&tx, key, &actor.org_id, SMS_TOKEN_NAME, t, "", &actor.audit_actor()).await?;
+    }
     audit::append(
         &tx,
         &actor.org_id,
@@ -233,6 +227,7 @@ pub async fn sms_provider_delete(db: &DatabaseConnection, actor: &Actor) -> Resu
     let Some(p) = provider(db, &actor.org_id).await? else { return Err(AppError::not_found("SMS provider")) };
     let tx = begin_write(db).await?;
     sms_provider::Entity::delete_by_id(p.id.clone()).exec(&tx).await?;
+    vault::remove_integration(&tx, &actor.org_id, SMS_TOKEN_NAME).await?;
     audit::append(
         &tx,
         &actor.org_id,
@@ -278,10 +273,26 @@ pub async fn deliver_sms_due(db: &DatabaseConnection, key: &[u8; 32], limit: u64
     }
     tx.commit().await?;
     let (mut sent, mut failed) = (0, 0);
+    // Each org's provider and token, read from the vault once per batch (an audited read).
+    let mut providers: HashMap<String, Result<(sms_provider::Model, String), String>> = HashMap::new();
     for r in rows {
-        let result = match provider(db, &r.org_id).await? {
+        if !providers.contains_key(&r.org_id) {
+            let found = match provider(db, &r.org_id).await? {
+                None => Err("The organisation has no SMS provider any more.".to_string()),
+                Some(p) => {
+                    match vault::reveal_integration(db, key, &p.org_id, SMS_TOKEN_NAME, "sending text messages").await {
+                        Ok(Some(token)) => Ok((p, token)),
+                        Ok(None) => Err("The SMS provider has no token; set it on the SMS provider page.".to_string()),
+                        Err(e) => Err(e.message),
+                    }
+                }
+            };
+            providers.insert(r.org_id.clone(), found);
+        }
+        let result = match providers.get(&r.org_id) {
+            Some(Ok((p, token))) => send(client, p, token, &r).await,
+            Some(Err(why)) => Err((true, why.clone())),
             None => Err((true, "The organisation has no SMS provider any more.".to_string())),
-            Some(p) => send(client, key, &p, &r).await,
         };
         let mut am: sms_outbox::ActiveModel = r.clone().into();
         match result {
@@ -326,13 +337,10 @@ fn backoff(attempts: i32) -> Duration {
 
 async fn send(
     client: &reqwest::Client,
-    key: &[u8; 32],
     p: &sms_provider::Model,
+    token: &str,
     m: &sms_outbox::Model,
 ) -> Result<(), (bool, String)> {
-    let token = crypto::decrypt(key, &p.token_enc, &token_context(&p.org_id))
-        .map_err(|_| (true, "The SMS provider's token can't be read with this server's key.".to_string()))?;
-    let token = String::from_utf8(token).map_err(|_| (true, "The SMS provider's token is not text.".to_string()))?;
     let res = client
         .post(&p.url)
         .basic_auth(&p.account_sid, Some(token))

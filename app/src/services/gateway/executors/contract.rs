@@ -22,6 +22,9 @@ pub struct ExecContext<'a> {
     pub params: &'a Value,
     pub idempotency_key: Option<&'a str>,
     pub customer_ref: Option<&'a str>,
+    /// Set when an automation rule's step asked for the action: only then may its parameters'
+    /// `{{secrets.NAME}}` be filled in from the vault (by a remote executor, at execution).
+    pub rule_run_id: Option<&'a str>,
 }
 
 /// Why an execution failed, in the error taxonomy of DESIGN.md §4.

@@ -49,6 +49,11 @@ pub async fn run_in(tx: &WriteTx, ctx: &ExecContext<'_>) -> Option<Result<Value,
     if !is_local(ctx.def, ctx.store) {
         return None;
     }
+    if ctx.rule_run_id.is_some() && !crate::domain::secrets::refs_in(ctx.params).is_empty() {
+        return Some(Err(ExecError::invalid(
+            "This action runs inside Mandate, so its parameters can't use {{secrets.…}}: secrets are only sent to your platform or connector.",
+        )));
+    }
     let savepoint = match tx.savepoint().await {
         Ok(sp) => sp,
         Err(e) => return Some(Err(AppError::from(e).into())),

@@ -20,10 +20,13 @@
 //! logs name the connector id, not its URL (URLs can carry tokens).
 
 use super::contract::{ExecContext, ExecError};
+use crate::domain::secrets;
 use crate::domain::ErrorCode;
 use crate::entities::connector;
 use crate::services::gateway::connectors;
+use crate::services::vault;
 use hmac::{Hmac, KeyInit, Mac};
+use sea_orm::DatabaseConnection;
 use serde_json::{json, Value};
 use sha2_011::Sha256;
 use std::sync::OnceLock;
@@ -49,9 +52,9 @@ pub struct Target {
 }
 
 impl Target {
-    /// The connector's delivery settings, its secret decrypted with the at-rest key.
-    pub fn from_model(c: &connector::Model, key: &[u8; 32]) -> Result<Target, ExecError> {
-        let secret = connectors::decrypt_secret(c, key)?;
+    /// The connector's delivery settings, its secret read from the vault.
+    pub async fn load(db: &DatabaseConnection, key: &[u8; 32], c: &connector::Model) -> Result<Target, ExecError> {
+        let secret = connectors::reveal_secret(db, key, c).await?;
         Ok(Target {
             connector_id: c.id.clone(),
             url: c.url.clone(),
@@ -103,11 +106,35 @@ pub async fn run_configured(ctx: &ExecContext<'_>, store_id: Option<&str>) -> Op
         Ok(found) => found?,
         Err(e) => return Some(Err(e.into())),
     };
-    let target = match Target::from_model(&found, ctx.secret_key) {
+    let target = match Target::load(ctx.db, ctx.secret_key, &found).await {
         Ok(t) => t,
         Err(e) => return Some(Err(e)),
     };
-    Some(deliver(&target, &payload(ctx), &idempotency_key(ctx), ctx.def.retryable).await)
+    // An automation rule's step may name secrets: filled in here, just before sending, and
+    // scrubbed from whatever comes back (a receiver echoing a header must not put it into
+    // the action's record). Anyone else's `{{secrets.…}}` is sent as the text it is.
+    let names = if ctx.rule_run_id.is_some() { secrets::refs_in(ctx.params) } else { Default::default() };
+    if names.is_empty() {
+        return Some(deliver(&target, &payload(ctx), &idempotency_key(ctx), ctx.def.retryable).await);
+    }
+    let purpose = format!("sending action {} to the connector", ctx.action_id);
+    let values = match vault::reveal_for_step(ctx.db, ctx.secret_key, ctx.store, &names, &purpose).await {
+        Ok(v) => v,
+        Err(why) => return Some(Err(ExecError::invalid(why))),
+    };
+    let mut body = payload(ctx);
+    match secrets::fill(ctx.params, &values) {
+        Ok(filled) => body["params"] = filled,
+        Err(why) => return Some(Err(ExecError::invalid(why))),
+    }
+    let out = deliver(&target, &body, &idempotency_key(ctx), ctx.def.retryable).await;
+    Some(match out {
+        Ok(v) => Ok(secrets::scrub(&v, &values)),
+        Err(mut e) => {
+            e.message = secrets::scrub_text(&e.message, &values);
+            Err(e)
+        }
+    })
 }
 
 fn client() -> &'static reqwest::Client {
