@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/account/mfa") view=pages::account_mfa::AccountMfaPage/>
                         <Route path=path!("/org/api-keys") view=pages::api_keys::ApiKeysPage/>
                         <Route path=path!("/org/settings") view=pages::org_settings::OrgSettingsPage/>
+                        <Route path=path!("/org/settings/config") view=pages::config_transfer::ConfigTransferPage/>
                         <Route path=path!("/audit/changes") view=pages::audit_changes::AuditChangesPage/>
                         <Route path=path!("/audit") view=pages::audit::AuditPage/>
                         <Route path=path!("/audit/actions/:id") view=pages::audit_action::AuditActionPage/>

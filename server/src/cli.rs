@@ -52,6 +52,10 @@ pub enum Command {
     /// Audit trail tools.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Configuration templates: export an organisation's configuration as JSON, import one
+    /// with a diff (never secrets, keys, people or audit).
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// The secrets vault's key.
     #[command(subcommand)]
     Secrets(SecretsCommand),
@@ -109,6 +113,53 @@ pub enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Write the organisation's configuration (one JSON document) to standard output or --out.
+    Export {
+        #[arg(long)]
+        org: String,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Show what importing FILE changes (added / changed / removed, per object) and apply it
+    /// in one transaction; with --dry-run only show it. `-` reads standard input.
+    Import {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the outcome as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        file: std::path::PathBuf,
+    },
+}
+
+/// The diff as text, one object a line and one field change an indented line.
+fn print_diff(out: &app::domain::config::ImportOutcome) {
+    let d = &out.diff;
+    if d.is_empty() {
+        println!("Nothing to change: the organisation already has this configuration.");
+    }
+    for o in &d.objects {
+        println!("{}: {}", o.kind.label(), o.object);
+        for f in &o.fields {
+            println!("    {}", f.sentence());
+        }
+    }
+    for w in &d.warnings {
+        println!("Note: {w}");
+    }
+    println!("{} added, {} changed, {} removed.", d.added, d.changed, d.removed);
+    if out.dry_run {
+        println!("Dry run: nothing was saved.");
+    } else if out.applied {
+        println!("Applied.");
+    }
 }
 
 type CliResult = Result<ExitCode, Box<dyn std::error::Error>>;
@@ -316,6 +367,53 @@ impl Cli {
                         println!("The demo organisation \"{org_slug}\" already exists; nothing changed.");
                     }
                     demo::DemoOutcome::Created(seed) => print_demo(&seed),
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Config(cmd) => {
+                let db = connect_and_migrate(&config).await?;
+                let slug = match &cmd {
+                    ConfigCommand::Export { org, .. } | ConfigCommand::Import { org, .. } => org.clone(),
+                };
+                let o = orgs::find_by_slug(&db, &slug)
+                    .await
+                    .map_err(show_app_error)?
+                    .ok_or_else(|| format!("no organisation with the short name \"{slug}\""))?;
+                match cmd {
+                    ConfigCommand::Export { out, .. } => {
+                        let actor = app::services::config::operator(&db, &o, "mandate config export")
+                            .await
+                            .map_err(show_app_error)?;
+                        let doc = app::services::config::export(&db, &actor).await.map_err(show_app_error)?;
+                        match out {
+                            Some(path) => std::fs::write(&path, doc.to_pretty_json())
+                                .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+                            None => print!("{}", doc.to_pretty_json()),
+                        }
+                    }
+                    ConfigCommand::Import { dry_run, json, file, .. } => {
+                        let text = if file.as_os_str() == "-" {
+                            let mut s = String::new();
+                            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)?;
+                            s
+                        } else {
+                            std::fs::read_to_string(&file)
+                                .map_err(|e| format!("cannot read {}: {e}", file.display()))?
+                        };
+                        let doc = app::domain::config::parse_document(&text).map_err(show_app_error)?;
+                        let actor = app::services::config::operator(&db, &o, "mandate config import")
+                            .await
+                            .map_err(show_app_error)?;
+                        let policy = app::services::stores::policy::PolicyCache::new();
+                        let outcome = app::services::config::import(&db, &policy, &actor, doc, dry_run)
+                            .await
+                            .map_err(show_app_error)?;
+                        if json {
+                            println!("{}", serde_json::to_string_pretty(&outcome)?);
+                        } else {
+                            print_diff(&outcome);
+                        }
+                    }
                 }
                 Ok(ExitCode::SUCCESS)
             }

@@ -84,6 +84,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/readyz", get(readyz))
         .route("/audit/export.csv", get(rest::action_views::export_csv))
         .route("/org/usage/export.csv", get(rest::spend::export_csv))
+        .route("/org/settings/config/export.json", get(rest::config::export_download))
         .route("/auth/oidc/start", get(crate::sso::start))
         .route("/auth/oidc/callback", get(crate::sso::callback))
         .nest("/api/v1", rest::router())

@@ -9,6 +9,7 @@ pub mod audit_changes;
 pub mod auth;
 pub mod automation;
 pub mod check;
+pub mod config_transfer;
 pub mod connectors;
 pub mod inbox;
 pub mod mfa;

@@ -63,6 +63,7 @@ const NAV: &[NavSection] = &[
             item("/org/sms", "SMS provider", Some("secrets.manage")),
             item("/org/sso", "Single sign-on", Some("org.manage")),
             item("/org/settings", "Settings", Some("org.manage")),
+            item("/org/settings/config", "Export and import", Some("org.manage")),
             item("/org/outbox", "Outbox", Some("users.manage")),
         ],
     },

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod automation;
 pub mod catalog;
 pub mod changes;
+pub mod config;
 pub mod connectors;
 pub mod error;
 pub mod inbox;

@@ -11,6 +11,7 @@ pub mod audit_changes;
 pub mod automation;
 pub mod automation_rule;
 pub mod automation_runs;
+pub mod config_transfer;
 pub mod connector;
 pub mod invite;
 pub mod login;

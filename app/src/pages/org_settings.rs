@@ -24,6 +24,7 @@ pub fn OrgSettingsPage() -> impl IntoView {
         <div class="page-header">
             <h1>"Organisation settings"</h1>
             <p class="muted">"Who you are, how to reach you, and the time zone quota periods and reports count in."</p>
+            <p><a href="/org/settings/config" data-testid="config-link">"Export or import the configuration"</a></p>
         </div>
         <Transition fallback=|| view! { <div class="page-loading" role="status">"Loading…"</div> }>
             {move || Suspend::new(async move {

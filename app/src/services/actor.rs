@@ -12,6 +12,9 @@ pub enum ActorKind {
     /// An automation rule running its actions (`id` is the rule's): bound to the event's
     /// store like an agent key, holding no role grants.
     Rule,
+    /// The operator at the command line (`mandate config import`): holds every permission
+    /// at the org and is audited as the system, `label` naming the command.
+    Operator,
 }
 
 /// The request's origin, recorded in audit events and logs.
@@ -53,9 +56,10 @@ impl Actor {
                 ActorKind::User => "user",
                 ActorKind::ApiKey => "api_key",
                 ActorKind::Rule => "rule",
+                ActorKind::Operator => "system",
             }
             .to_string(),
-            id: Some(self.id.clone()),
+            id: (self.kind != ActorKind::Operator).then(|| self.id.clone()),
             label: self.label.clone(),
         }
     }

@@ -8,13 +8,14 @@
 //! `app/tests/it/structure.rs`, fails on an import circle between service modules):
 //! `infra` (database, encryption) ← `actor` ← `access` (grants, look-ups, authorize, roles,
 //! assignments, keys) and `audit` (the chain) ← `vault` (secrets) ← `identity`, `org`, `stores` ←
-//! `gateway` ← `automation`; `keys` (rotating the instance key), `state` and `demo` put them
-//! together.
+//! `gateway` ← `automation` ← `config`; `keys` (rotating the instance key), `state` and `demo`
+//! put them together.
 
 pub mod access;
 pub mod actor;
 pub mod audit;
 pub mod automation;
+pub mod config;
 pub mod demo;
 pub mod gateway;
 pub mod identity;

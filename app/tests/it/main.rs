@@ -14,6 +14,7 @@ mod common;
 
 mod action_views;
 mod automation;
+mod config;
 mod decide_properties;
 mod executors;
 mod gateway;

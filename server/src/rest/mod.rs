@@ -9,6 +9,7 @@ pub mod audit_events;
 pub mod auth;
 pub mod automation;
 pub mod check;
+pub mod config;
 pub mod connectors;
 pub mod json;
 pub mod notify;
@@ -148,6 +149,8 @@ rest_routes! {
     GET "/sso" => sso::get,
     PUT "/sso" => sso::put,
     DELETE "/sso" => sso::delete,
+    GET "/config/export" => config::export,
+    POST "/config/import" => config::import,
     GET "/secrets" => secrets::list,
     POST "/secrets" => secrets::put,
     PATCH "/secrets/{id}" => secrets::patch,

@@ -8,6 +8,7 @@ mod support;
 mod actions_views_http;
 mod automation_http;
 mod check_api;
+mod config_http;
 mod http;
 mod mfa_keys_audit_http;
 mod permission_matrix;

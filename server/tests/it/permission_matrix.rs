@@ -360,6 +360,17 @@ fn rest_cases() -> Vec<Case> {
         case!("GET" "/sso", Need::Perm("org.manage"), |fx, org| Req::get("/api/v1/sso")),
         case!("PUT" "/sso", Need::Perm("org.manage"), |fx, org| Req::json("PUT", "/api/v1/sso", json!({"issuer_url": "not a url"}))),
         case!("DELETE" "/sso", Need::Perm("org.manage"), |fx, org| Req::delete("/api/v1/sso")),
+        // Configuration templates: Owners only (org.manage). The import is a dry run of a
+        // file that changes nothing but the org's address.
+        case!("GET" "/config/export", Need::Perm("org.manage"), |fx, org| Req::get("/api/v1/config/export")),
+        case!("POST" "/config/import", Need::Perm("org.manage"), |fx, org| {
+            Req::json(
+                "POST",
+                "/api/v1/config/import?dry_run=true",
+                json!({"format": "mandate.config", "version": 1,
+                       "org": {"name": "Org A", "address": "Somewhere 1", "time_zone": "UTC", "default_currency": "EUR"}}),
+            )
+        }),
         case!("GET" "/secrets", Need::View, |fx, org| Req::get("/api/v1/secrets")),
         case!("POST" "/secrets", Need::Perm("secrets.manage"), |fx, org| {
             Req::json("POST", "/api/v1/secrets", json!({"name": secret_name(), "value": "v"}))
@@ -679,6 +690,14 @@ fn server_fn_cases() -> Vec<Case> {
             )
         }),
         case!("POST" "/api/sso_delete", Need::Perm("org.manage"), |fx, org| Req::form("/api/sso_delete", &[])),
+        // Configuration templates (Owners): what the export holds, and a dry-run import.
+        case!("POST" "/api/config_contents", Need::Perm("org.manage"), |fx, org| Req::form("/api/config_contents", &[])),
+        case!("POST" "/api/config_import", Need::Perm("org.manage"), |fx, org| {
+            Req::form(
+                "/api/config_import",
+                &[("text", r#"{"format": "mandate.config", "version": 1, "org": {"name": "Org A", "time_zone": "UTC", "default_currency": "EUR"}}"#), ("dry_run", "true")],
+            )
+        }),
         case!("POST" "/api/secrets_page", Need::View, |fx, org| Req::form("/api/secrets_page", &[])),
         case!("POST" "/api/secrets_set", Need::Perm("secrets.manage"), |fx, org| {
             Req::form("/api/secrets_set", &[("place", "org"), ("name", &secret_name()), ("value", "v")])

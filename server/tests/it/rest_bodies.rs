@@ -42,6 +42,7 @@ const BODIES: &[(&str, &str)] = &[
     ("PATCH", "/api/v1/quotas/x"),
     ("PUT", "/api/v1/sms-provider"),
     ("PUT", "/api/v1/sso"),
+    ("POST", "/api/v1/config/import?dry_run=true"),
     ("POST", "/api/v1/secrets"),
     ("PATCH", "/api/v1/secrets/x"),
 ];

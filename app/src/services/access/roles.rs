@@ -20,7 +20,7 @@ use crate::services::access::authz::{authorize, authorize_somewhere, can};
 use crate::services::access::guards::{escalation_error, not_held};
 use crate::services::access::lookup::find_role;
 use crate::services::audit::{self, lock_org, NewEvent};
-use crate::services::infra::db::{begin_write, new_id, now};
+use crate::services::infra::db::{begin_write, new_id, now, WriteConn};
 use crate::services::Actor;
 use sea_orm::sea_query::Condition;
 use sea_orm::{
@@ -218,7 +218,7 @@ async fn replace_permissions<C: ConnectionTrait>(
 }
 
 /// Creates a custom role in the actor's org.
-pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewRole) -> Result<RoleView, AppError> {
+pub async fn create(db: &impl WriteConn, actor: &Actor, input: NewRole) -> Result<RoleView, AppError> {
     authorize(actor, Permission::RolesManage, &ScopeRef::Org)?;
     let mut v = Validator::new();
     v.add("name", check_role_name(&input.name)).add("description", check_role_description(&input.description));
@@ -265,7 +265,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewRole) -> R
 }
 
 /// Changes a custom role's name, description and/or permissions. Built-ins answer CONFLICT.
-pub async fn update(db: &DatabaseConnection, actor: &Actor, id: &str, patch: RolePatch) -> Result<RoleView, AppError> {
+pub async fn update(db: &impl WriteConn, actor: &Actor, id: &str, patch: RolePatch) -> Result<RoleView, AppError> {
     let current = find_role(db, &actor.org_id, id).await?;
     authorize(actor, Permission::RolesManage, &ScopeRef::Org)?;
     if current.built_in || current.org_id.is_none() {
@@ -385,7 +385,7 @@ pub async fn set_permission(
 
 /// Deletes a custom role that nobody holds. Built-ins, and roles still assigned or used by
 /// an active API key, answer CONFLICT saying why.
-pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<(), AppError> {
+pub async fn delete(db: &impl WriteConn, actor: &Actor, id: &str) -> Result<(), AppError> {
     let current = find_role(db, &actor.org_id, id).await?;
     authorize(actor, Permission::RolesManage, &ScopeRef::Org)?;
     if current.built_in || current.org_id.is_none() {

@@ -24,7 +24,7 @@ use crate::services::access::authz::authorize_somewhere;
 use crate::services::access::lookup::find_store;
 use crate::services::audit::{self, NewEvent};
 use crate::services::gateway::check;
-use crate::services::infra::db::{begin_write, new_id, now, rfc3339, WriteTx};
+use crate::services::infra::db::{begin_write, new_id, now, rfc3339, WriteConn, WriteTx};
 use crate::services::stores::catalog::Catalog;
 use crate::services::stores::policy::PolicyCache;
 use crate::services::{Actor, ActorKind};
@@ -209,7 +209,7 @@ fn snapshot(id: &str, version: i32, d: &RuleDefinition) -> Value {
 
 /// Creates a rule (active unless `is_active: false`), version 1.
 pub async fn create(
-    db: &DatabaseConnection,
+    db: &impl WriteConn,
     cache: &PolicyCache,
     actor: &Actor,
     input: RuleInput,
@@ -293,7 +293,7 @@ async fn save(
 }
 
 async fn change(
-    db: &DatabaseConnection,
+    db: &impl WriteConn,
     actor: &Actor,
     id: &str,
     action: &str,
@@ -321,7 +321,7 @@ async fn change(
 
 /// Changes what the input names; the rest stays.
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &impl WriteConn,
     cache: &PolicyCache,
     actor: &Actor,
     id: &str,
@@ -385,7 +385,7 @@ pub async fn restore(
 }
 
 /// Deletes a rule and its versions; its runs stay in the history.
-pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<(), AppError> {
+pub async fn delete(db: &impl WriteConn, actor: &Actor, id: &str) -> Result<(), AppError> {
     refuse_agents(actor)?;
     let r = load(db, &actor.org_id, id).await?;
     authorize_at(actor, Permission::RulesManage, r.store_id.as_deref())?;

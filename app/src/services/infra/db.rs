@@ -66,17 +66,47 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// until commit or rollback; the busy timeout stays for writers of other processes (the CLI).
 /// A writer that waits longer than the busy timeout for the gate gets the same transient
 /// error as a busy database.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTx, AppError> {
-    let gate = if db.get_database_backend() == DbBackend::Sqlite {
-        let wait = tokio::time::timeout(SQLITE_BUSY_TIMEOUT, SQLITE_WRITE_GATE.clone().lock_owned()).await;
-        Some(wait.map_err(|_| AppError::from(DbErr::Custom("database is locked: waited too long to write".into())))?)
-    } else {
-        None
-    };
-    let options =
-        TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
-    let tx = db.begin_with_options(options).await?;
-    Ok(WriteTx { tx, _gate: gate })
+///
+/// Called on a `WriteTx` (a service run inside a bigger change, like a configuration import)
+/// it opens a savepoint of that transaction instead: the service's commit releases the
+/// savepoint, and the outer transaction decides whether anything is kept.
+pub async fn begin_write<C: WriteConn + ?Sized>(db: &C) -> Result<WriteTx, AppError> {
+    db.write_tx().await
+}
+
+/// What a service that writes takes as its database handle: the pool (a transaction of its
+/// own) or a transaction already under way (a savepoint of it, see `begin_write`).
+#[async_trait::async_trait]
+pub trait WriteConn: ConnectionTrait + Send + Sync {
+    async fn write_tx(&self) -> Result<WriteTx, AppError>;
+}
+
+#[async_trait::async_trait]
+impl WriteConn for DatabaseConnection {
+    async fn write_tx(&self) -> Result<WriteTx, AppError> {
+        let gate = if self.get_database_backend() == DbBackend::Sqlite {
+            let wait = tokio::time::timeout(SQLITE_BUSY_TIMEOUT, SQLITE_WRITE_GATE.clone().lock_owned()).await;
+            Some(
+                wait.map_err(|_| AppError::from(DbErr::Custom("database is locked: waited too long to write".into())))?,
+            )
+        } else {
+            None
+        };
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        let tx = self.begin_with_options(options).await?;
+        Ok(WriteTx { tx, _gate: gate })
+    }
+}
+
+#[async_trait::async_trait]
+impl WriteConn for WriteTx {
+    async fn write_tx(&self) -> Result<WriteTx, AppError> {
+        // The outer transaction holds the gate (SQLite) and its locks: a savepoint needs neither.
+        Ok(WriteTx { tx: self.tx.begin().await?, _gate: None })
+    }
 }
 
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(15);

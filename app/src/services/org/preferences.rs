@@ -21,7 +21,7 @@ use crate::entities::{org, preference, store, team, user};
 use crate::services::access::authz::{authorize, authorize_somewhere, can};
 use crate::services::access::load_tree;
 use crate::services::audit::{self, NewEvent};
-use crate::services::infra::db::{begin_write, new_id, now};
+use crate::services::infra::db::{begin_write, new_id, now, WriteConn};
 use crate::services::{Actor, ActorKind};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde_json::{json, Value};
@@ -349,7 +349,7 @@ fn schema_errors(entity_type: &str, settings: &Value) -> Vec<FieldError> {
 
 /// Replaces an entity's own settings (an empty object clears them: everything inherited).
 pub async fn put(
-    db: &DatabaseConnection,
+    db: &impl WriteConn,
     actor: &Actor,
     entity_type: &str,
     entity_id: &str,

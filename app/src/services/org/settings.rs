@@ -11,7 +11,7 @@ use crate::domain::AppError;
 use crate::entities::{org, user};
 use crate::services::access::authz::authorize;
 use crate::services::audit::{self, NewEvent};
-use crate::services::infra::db::begin_write;
+use crate::services::infra::db::{begin_write, WriteConn};
 use crate::services::{Actor, ActorKind};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set,
@@ -82,11 +82,11 @@ fn check_phone(phone: &str) -> Result<(), String> {
     }
 }
 
-async fn load(db: &DatabaseConnection, actor: &Actor) -> Result<org::Model, AppError> {
+async fn load<C: ConnectionTrait>(db: &C, actor: &Actor) -> Result<org::Model, AppError> {
     org::Entity::find_by_id(actor.org_id.clone()).one(db).await?.ok_or_else(|| AppError::not_found("Organisation"))
 }
 
-async fn view(db: &DatabaseConnection, o: &org::Model) -> Result<OrgSettings, AppError> {
+async fn view<C: ConnectionTrait>(db: &C, o: &org::Model) -> Result<OrgSettings, AppError> {
     let members_without_mfa = user::Entity::find()
         .filter(user::Column::OrgId.eq(o.id.as_str()))
         .filter(user::Column::Status.eq(user::STATUS_ACTIVE))
@@ -123,7 +123,7 @@ pub async fn get(db: &DatabaseConnection, actor: &Actor) -> Result<OrgSettings, 
 /// Renames the org and/or turns the MFA requirement on or off (`org.updated` event). A
 /// person turning the requirement on must use MFA themselves, so they are not the first
 /// one locked out of the pages.
-pub async fn update(db: &DatabaseConnection, actor: &Actor, patch: OrgSettingsPatch) -> Result<OrgSettings, AppError> {
+pub async fn update(db: &impl WriteConn, actor: &Actor, patch: OrgSettingsPatch) -> Result<OrgSettings, AppError> {
     authorize(actor, Permission::OrgManage, &ScopeRef::Org)?;
     let before = load(db, actor).await?;
     let mut v = Validator::new();

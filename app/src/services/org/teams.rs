@@ -18,7 +18,7 @@ use crate::services::access::authz::can_in_tree;
 use crate::services::access::authz::{authorize, authorize_somewhere};
 use crate::services::access::lookup::find_team;
 use crate::services::audit::{self, lock_org, NewEvent};
-use crate::services::infra::db::{begin_write, new_id, now};
+use crate::services::infra::db::{begin_write, new_id, now, WriteConn};
 use crate::services::Actor;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -240,7 +240,7 @@ fn blank_to_none(id: Option<String>) -> Option<String> {
 
 /// Creates a team at the top level (`teams.manage` at the org) or under a parent
 /// (`teams.manage` at the parent).
-pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewTeam) -> Result<TeamView, AppError> {
+pub async fn create(db: &impl WriteConn, actor: &Actor, input: NewTeam) -> Result<TeamView, AppError> {
     let parent = blank_to_none(input.parent_team_id);
     if let Some(p) = &parent {
         find_team(db, &actor.org_id, p).await.map_err(|e| field_error(e, "parent_team_id"))?;
@@ -283,7 +283,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewTeam) -> R
 
 /// Renames and/or moves a team. A move needs `teams.manage` at the team and where it lands,
 /// and is refused when the new parent is the team itself or one of its sub-teams.
-pub async fn update(db: &DatabaseConnection, actor: &Actor, id: &str, patch: TeamPatch) -> Result<TeamView, AppError> {
+pub async fn update(db: &impl WriteConn, actor: &Actor, id: &str, patch: TeamPatch) -> Result<TeamView, AppError> {
     let current = find_team(db, &actor.org_id, id).await?;
     authorize(actor, Permission::TeamsManage, &ScopeRef::Team(current.id.clone()))?;
     let new_parent = patch.parent_team_id.map(blank_to_none);
@@ -380,7 +380,7 @@ pub async fn update(db: &DatabaseConnection, actor: &Actor, id: &str, patch: Tea
 /// go, in the same transaction); otherwise it is refused with CONFLICT saying what is in
 /// it. Role assignments at the team end with it (each recorded). Refused while an active
 /// API key acts at the team.
-pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: &str, reassign: Reassign) -> Result<(), AppError> {
+pub async fn delete(db: &impl WriteConn, actor: &Actor, id: &str, reassign: Reassign) -> Result<(), AppError> {
     let current = find_team(db, &actor.org_id, id).await?;
     authorize(actor, Permission::TeamsManage, &ScopeRef::Team(current.id.clone()))?;
     let reassign = reassign.map(blank_to_none);

@@ -28,7 +28,7 @@ use crate::entities::{api_idempotency, expenditure_record as record, quota, user
 use crate::services::access::authz::{authorize, authorize_somewhere, can};
 use crate::services::access::lookup::{find_assistant, find_team};
 use crate::services::audit::{self, lock_org, NewEvent};
-use crate::services::infra::db::{begin_write, is_unique_violation, new_id, now, rfc3339};
+use crate::services::infra::db::{begin_write, is_unique_violation, new_id, now, rfc3339, WriteConn};
 use crate::services::{Actor, ActorKind};
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -395,7 +395,7 @@ pub async fn editor(db: &DatabaseConnection, actor: &Actor) -> Result<crate::dom
 }
 
 /// `POST /api/v1/quotas` → the quota with its use so far.
-pub async fn create(db: &DatabaseConnection, actor: &Actor, input: QuotaInput) -> Result<QuotaView, AppError> {
+pub async fn create(db: &impl WriteConn, actor: &Actor, input: QuotaInput) -> Result<QuotaView, AppError> {
     let d = input.resolve(None)?;
     let scope = scope_of(db, actor, &d.entity_type, d.entity_id.as_deref()).await?;
     authorize(actor, Permission::QuotasManage, &scope)?;
@@ -432,12 +432,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: QuotaInput) -
 }
 
 /// `PATCH /api/v1/quotas/{id}`: what the input names changes.
-pub async fn update(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: &str,
-    input: QuotaInput,
-) -> Result<QuotaView, AppError> {
+pub async fn update(db: &impl WriteConn, actor: &Actor, id: &str, input: QuotaInput) -> Result<QuotaView, AppError> {
     let q = load(db, actor, id).await?;
     let before = definition_of(&q);
     authorize(actor, Permission::QuotasManage, &scope_of(db, actor, &q.entity_type, q.entity_id.as_deref()).await?)?;
@@ -481,7 +476,7 @@ pub async fn update(
 }
 
 /// `DELETE /api/v1/quotas/{id}`.
-pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<(), AppError> {
+pub async fn delete(db: &impl WriteConn, actor: &Actor, id: &str) -> Result<(), AppError> {
     let q = load(db, actor, id).await?;
     authorize(actor, Permission::QuotasManage, &scope_of(db, actor, &q.entity_type, q.entity_id.as_deref()).await?)?;
     let tx = begin_write(db).await?;

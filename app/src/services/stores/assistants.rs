@@ -22,7 +22,7 @@ use crate::entities::{action_limit, api_key, assistant, store};
 use crate::services::access::authz::{authorize_agent_or, authorize_at_store, can_at_store};
 use crate::services::access::lookup::{find_assistant, find_store};
 use crate::services::audit::{self, NewEvent};
-use crate::services::infra::db::{begin_write, new_id, now, rfc3339 as time};
+use crate::services::infra::db::{begin_write, new_id, now, rfc3339 as time, WriteConn};
 use crate::services::stores::catalog::Catalog;
 use crate::services::stores::policy::{self, PolicyCache};
 use crate::services::stores::{in_catalog_order, load_view, normalize_action_ids};
@@ -130,7 +130,7 @@ fn with_field(e: AppError, field: &str) -> AppError {
 
 /// Creates an assistant at a store (`stores.manage` there).
 pub async fn create(
-    db: &DatabaseConnection,
+    db: &impl WriteConn,
     cache: &PolicyCache,
     actor: &Actor,
     input: NewAssistant,
@@ -192,7 +192,7 @@ fn allowed_json(json: &str) -> Vec<String> {
 
 /// Renames, describes, disables or enables an assistant (`stores.manage` at its store).
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &impl WriteConn,
     actor: &Actor,
     id: &str,
     patch: AssistantPatch,
@@ -250,7 +250,7 @@ pub async fn update(
 
 /// Deletes an assistant and its own limits (`stores.manage` at its store). Refused with
 /// CONFLICT while agent keys act as it.
-pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<(), AppError> {
+pub async fn delete(db: &impl WriteConn, actor: &Actor, id: &str) -> Result<(), AppError> {
     let (current, s) = load(db, actor, id).await?;
     authorize_at_store(actor, Permission::StoresManage, &s)?;
 
@@ -298,7 +298,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<
 /// answer 422 on `allowed_actions` naming them; duplicates are dropped; the list is kept in
 /// catalog order.
 pub async fn set_allowed_actions(
-    db: &DatabaseConnection,
+    db: &impl WriteConn,
     cache: &PolicyCache,
     actor: &Actor,
     id: &str,

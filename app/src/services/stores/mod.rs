@@ -32,7 +32,7 @@ use crate::services::access::assignments::end_assignments_at;
 use crate::services::access::authz::{authorize, authorize_at_store, authorize_somewhere, can_at_store};
 use crate::services::access::lookup::{self, find_store, team_paths};
 use crate::services::audit::{self, NewEvent};
-use crate::services::infra::db::{begin_write, new_id, now, rfc3339 as time};
+use crate::services::infra::db::{begin_write, new_id, now, rfc3339 as time, WriteConn};
 use crate::services::stores::catalog::Catalog;
 use crate::services::stores::policy::{action_ids, resolve_permission, PolicyCache};
 use crate::services::Actor;
@@ -233,7 +233,7 @@ async fn org_default_rows<C: ConnectionTrait>(
 /// action (the org's own rows where set, else the catalog's built-in defaults), copied into
 /// rows of the store so later changes of the org defaults never change an existing store.
 pub async fn create(
-    db: &DatabaseConnection,
+    db: &impl WriteConn,
     cache: &PolicyCache,
     actor: &Actor,
     input: NewStore,
@@ -321,7 +321,7 @@ pub async fn create(
 /// Changes a store (PATCH semantics). Pausing and resuming are recorded as their own events
 /// (`store.paused`, `store.resumed`); the other fields as `store.updated`.
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &impl WriteConn,
     cache: &PolicyCache,
     actor: &Actor,
     id: &str,
@@ -493,7 +493,7 @@ async fn active_keys<C: ConnectionTrait>(
 
 /// Deletes a store with its assistants, permissions, limits, usage counters and the role
 /// assignments at it (each recorded). Refused with CONFLICT while API keys act for it.
-pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<(), AppError> {
+pub async fn delete(db: &impl WriteConn, actor: &Actor, id: &str) -> Result<(), AppError> {
     let current = find_store(db, &actor.org_id, id).await?;
     authorize_at_store(actor, Permission::StoresManage, &current)?;
 

@@ -28,7 +28,7 @@ use crate::services::access::authz::{authorize, authorize_agent_or, can};
 use crate::services::access::authz::{authorize_at_store, can_at_store};
 use crate::services::access::lookup::{find_assistant, find_store};
 use crate::services::audit::{self, lock_org, NewEvent};
-use crate::services::infra::db::{begin_write, is_unique_violation, new_id, now, rfc3339};
+use crate::services::infra::db::{begin_write, is_unique_violation, new_id, now, rfc3339, WriteConn};
 use crate::services::stores::catalog::Catalog;
 use crate::services::stores::policy::{self, limit_of, resolve_permission};
 use crate::services::Actor;
@@ -403,7 +403,7 @@ fn write_err(e: DbErr) -> AppError {
 /// requires_confirmation / confirmation_by for the store. `permissions.manage` at the store.
 /// Returns the action as it now applies at the store.
 pub async fn set(
-    db: &DatabaseConnection,
+    db: &impl WriteConn,
     catalog: &Catalog,
     actor: &Actor,
     store_id: &str,
@@ -431,7 +431,7 @@ pub async fn set(
 /// `PUT /permissions/defaults/{action_type}`: the org's default for stores created from now
 /// on (existing stores keep their own settings). `permissions.manage` at the org.
 pub async fn set_org_default(
-    db: &DatabaseConnection,
+    db: &impl WriteConn,
     catalog: &Catalog,
     actor: &Actor,
     action_type: &str,
@@ -701,7 +701,7 @@ async fn saved_view<C: ConnectionTrait>(conn: &C, row: &action_limit::Model) -> 
 /// action, kind, on_exceed and per-customer flag. `permissions.manage` at the store (the
 /// assistant's store for assistant limits, the org for org-wide ones).
 pub async fn upsert_limit(
-    db: &DatabaseConnection,
+    db: &impl WriteConn,
     catalog: &Catalog,
     actor: &Actor,
     input: LimitInput,
@@ -784,7 +784,7 @@ pub async fn upsert_limit(
 }
 
 /// `DELETE /permissions/limits/{id}`. `permissions.manage` where the limit is set.
-pub async fn delete_limit(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<(), AppError> {
+pub async fn delete_limit(db: &impl WriteConn, actor: &Actor, id: &str) -> Result<(), AppError> {
     let row = action_limit::Entity::find_by_id(id.trim().to_string())
         .filter(action_limit::Column::OrgId.eq(&actor.org_id))
         .one(db)
