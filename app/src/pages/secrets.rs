@@ -28,6 +28,24 @@ pub fn SecretsVaultPage() -> impl IntoView {
         }
     });
     let data = Resource::new(move || refresh.get(), |_| load_vault());
+    // One notice at a time: what the last replace or remove did.
+    let notice = RwSignal::new(None::<Result<String, String>>);
+    Effect::new(move |_| {
+        if let Some(r) = replace.value().get() {
+            notice.set(Some(r.map(|s| format!("New value saved for {}.", s.name)).map_err(|e| e.message)));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(r) = remove.value().get() {
+            let done = "Secret removed. Rules that use it stop at that step until it is set again.".to_string();
+            notice.set(Some(r.map(|_| done).map_err(|e| e.message)));
+        }
+    });
+    Effect::new(move |_| {
+        if set.value().get().is_some() {
+            notice.set(None);
+        }
+    });
     view! {
         <Title text="Secrets"/>
         <div class="page-header">
@@ -39,22 +57,10 @@ pub fn SecretsVaultPage() -> impl IntoView {
             </p>
         </div>
         {move || {
-            replace.value().get().and_then(|r| r.ok()).map(|s| view! {
-                <div class="banner banner-success" role="status" data-testid="secrets-notice">
-                    {format!("New value saved for {}.", s.name)}
-                </div>
+            notice.get().map(|n| match n {
+                Ok(text) => view! { <div class="banner banner-success" role="status" data-testid="secrets-notice">{text}</div> }.into_any(),
+                Err(text) => view! { <div class="banner banner-error" role="alert">{text}</div> }.into_any(),
             })
-        }}
-        {move || {
-            remove.value().get().and_then(|r| r.ok()).map(|_| view! {
-                <div class="banner banner-success" role="status" data-testid="secrets-notice">
-                    "Secret removed. Rules that use it stop at that step until it is set again."
-                </div>
-            })
-        }}
-        {move || {
-            let failed = replace.value().get().and_then(|r| r.err()).or_else(|| remove.value().get().and_then(|r| r.err()));
-            failed.map(|e| view! { <div class="banner banner-error" role="alert">{e.message}</div> })
         }}
         <Transition fallback=|| view! { <div class="page-loading" role="status">"Loading…"</div> }>
             {move || Suspend::new(async move {
