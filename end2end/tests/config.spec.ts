@@ -2,8 +2,8 @@ import { test, expect } from '@playwright/test';
 import { signInAsOwner, serverFn } from '../helpers';
 import { StoreActionsPage } from '../pages/store-actions';
 
-// The configuration as a file: an Owner sets the org's time zone and a person's notification
-// channel (on the person's page), downloads the configuration, changes a limit, then imports the file: the preview
+// The configuration as a file: an Owner sets the org's time zone and their own notification
+// channel, downloads the configuration, changes a limit, then imports the file: the preview
 // says, in plain words, that the limit goes back; applying it brings it back.
 test('an owner exports the configuration, changes a limit and imports the file to undo it', async ({ page }) => {
   await signInAsOwner(page);
@@ -13,27 +13,20 @@ test('an owner exports the configuration, changes a limit and imports the file t
     input: { scope_type: 'store', scope_id: store.id, action_type: 'process_refund', limit_type: 'max_amount', limit_value: '50' },
   });
 
-  // The org's time zone (Europe/London, as the settings journey leaves it).
+  // The org's time zone (Europe/London, as the settings journey leaves it) and a channel of the Owner's.
   await page.goto('/org/settings');
   await page.locator('#root[data-hydrated="true"]').waitFor();
   const profile = page.getByTestId('org-profile');
   await profile.getByLabel('Time zone', { exact: true }).selectOption('Europe/London');
   await profile.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByTestId('settings-notice')).toBeVisible();
-  // A person's channel for approvals, set by the admin on their page.
-  const person = await serverFn(page, 'users_invite', {
-    email: `config-${Date.now()}@example.com`, display_name: 'Casey Config', role_id: 'role-approver', scope: 'org',
-  });
-  await page.goto(`/org/users/${person.id}`);
+  await page.goto('/account');
   await page.locator('#root[data-hydrated="true"]').waitFor();
-  const prefs = page.getByTestId('preferences');
-  const inherit = prefs.getByTestId('pref-notify-approval_waiting-inherit');
-  await expect(inherit).toBeEnabled();
-  await inherit.uncheck();
-  const email = prefs.getByTestId('pref-notify-approval_waiting-email');
+  const email = page.getByTestId('notify-approval_waiting-email');
+  await expect(email).toBeEnabled();
   if (!(await email.isChecked())) await email.check();
-  await page.getByTestId('prefs-save').click();
-  await expect(page.getByTestId('prefs-saved')).toBeVisible();
+  await page.getByTestId('notify-save').click();
+  await expect(page.getByTestId('notify-saved')).toBeVisible();
 
   // Download the configuration from Settings → Export and import.
   await page.goto('/org/settings');

@@ -75,10 +75,6 @@ pub struct UserView {
 pub struct PersonDetail {
     pub user: UserView,
     pub can_read_usage: bool,
-    /// The viewer may set this person's preferences (`users.manage` at the org): their
-    /// notification channels, date format and so on, shown on the page.
-    #[serde(default)]
-    pub can_manage_preferences: bool,
     /// The viewer is this person.
     pub is_self: bool,
 }

@@ -69,7 +69,6 @@ fn PersonBody(d: PersonData) -> impl IntoView {
             </dl>
         </section>
         {d.can_read_usage.then(|| view! { <EntityUsage entity_type="user" entity_id=u.id.clone() whose/> })}
-        {d.can_manage_preferences.then(|| view! { <super::preferences::PreferencesSection entity_type="user" entity_id=u.id.clone()/> })}
     }
     .into_any()
 }

@@ -21,10 +21,9 @@ pub fn PreferencesSection(entity_type: &'static str, #[prop(optional)] entity_id
     view! {
         <section class="card" aria-labelledby="prefs-title" data-testid="preferences">
             <h2 id="prefs-title">"Preferences"</h2>
-            <p class="muted">{match (entity_type, entity_id.is_some()) {
-                ("org", _) => "What everyone in the organisation starts with. Teams and people may choose otherwise.",
-                ("team", _) => "What the people of this team and its sub-teams start with, unless they choose otherwise.",
-                ("user", true) => "This person's choices, such as where they are told about approvals. Anything left on Inherit follows their team and the organisation.",
+            <p class="muted">{match entity_type {
+                "org" => "What everyone in the organisation starts with. Teams and people may choose otherwise.",
+                "team" => "What the people of this team and its sub-teams start with, unless they choose otherwise.",
                 _ => "Your own choices. Anything you leave on Inherit follows your team and the organisation.",
             }}</p>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -174,11 +173,9 @@ fn PrefsForm(p: PreferencesForm, entity_type: &'static str, entity_id: Option<St
         }
     };
     let overview = view! { <OverviewOrder own effective editable/> };
-    // Teams and the org set default channels here, and so does an admin for a person on
-    // their page; a person sets their own in the Notifications section of their account.
-    let for_person = entity_type == "user" && entity_id.is_some();
-    let channels =
-        (entity_type != "user" || for_person).then(|| view! { <ChannelDefaults own effective editable for_person/> });
+    // Teams and the org set default channels here; a person sets theirs in the
+    // Notifications section of their account.
+    let channels = (entity_type != "user").then(|| view! { <ChannelDefaults own effective editable/> });
     let entity_id_for_submit = entity_id.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -321,15 +318,9 @@ fn OverviewOrder(own: RwSignal<Value>, effective: RwSignal<Vec<Effective>>, edit
     .into_any()
 }
 
-/// Channels per kind of notification, inherit or choose: defaults for the people below (the
-/// org, a team) or one person's (`for_person`, set by an admin).
+/// Default channels per kind of notification for the people below: inherit, or choose.
 #[component]
-fn ChannelDefaults(
-    own: RwSignal<Value>,
-    effective: RwSignal<Vec<Effective>>,
-    editable: bool,
-    for_person: bool,
-) -> impl IntoView {
+fn ChannelDefaults(own: RwSignal<Value>, effective: RwSignal<Vec<Effective>>, editable: bool) -> impl IntoView {
     let ready = hydrated();
     let rows = KINDS
         .iter()
@@ -406,11 +397,7 @@ fn ChannelDefaults(
         .collect_view();
     view! {
         <h3>"Notification channels"</h3>
-        <p class="muted small">{if for_person {
-            "How each kind of notification reaches this person (they can change it on their account page)."
-        } else {
-            "How each kind of notification reaches people, unless they choose otherwise on their account page."
-        }}</p>
+        <p class="muted small">"How each kind of notification reaches people, unless they choose otherwise on their account page."</p>
         {rows}
     }
     .into_any()

@@ -512,10 +512,6 @@ crate::db_test!(a_team_page_and_a_persons_own_spend, |db| async move {
     assert!(users::page(&w.db, &ana_actor, &ana.id).await.unwrap().can_read_usage);
     assert!(!users::page(&w.db, &ana_actor, &bo.id).await.unwrap().can_read_usage);
     assert!(users::page(&w.db, &w.owner, &bo.id).await.unwrap().can_read_usage);
-    // Only someone managing people sets another person's preferences from their page.
-    assert!(users::page(&w.db, &w.owner, &bo.id).await.unwrap().can_manage_preferences);
-    assert!(!users::page(&w.db, &ana_actor, &bo.id).await.unwrap().can_manage_preferences);
-    assert!(!users::page(&w.db, &ana_actor, &ana.id).await.unwrap().can_manage_preferences, "their own is /account");
 });
 
 crate::db_test!(periods_and_the_profile_follow_the_org_time_zone, |db| async move {

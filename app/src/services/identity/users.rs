@@ -335,7 +335,6 @@ pub async fn page(
     let scope = user.team_id.clone().map(ScopeRef::Team).unwrap_or(ScopeRef::Org);
     Ok(crate::domain::users::PersonDetail {
         can_read_usage: is_self || can(actor, Permission::UsageRead, &scope),
-        can_manage_preferences: !is_self && can(actor, Permission::UsersManage, &ScopeRef::Org),
         is_self,
         user,
     })
