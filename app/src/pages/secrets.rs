@@ -20,9 +20,9 @@ pub fn SecretsVaultPage() -> impl IntoView {
     // Reload only after a success, so a refused save keeps what was typed.
     let refresh = RwSignal::new(0u32);
     Effect::new(move |_| {
-        let ok = matches!(set.value().get(), Some(Ok(_)))
-            || matches!(replace.value().get(), Some(Ok(_)))
-            || matches!(remove.value().get(), Some(Ok(())));
+        // Read all three before combining: an effect follows only the signals it read.
+        let (saved, replaced, removed) = (set.value().get(), replace.value().get(), remove.value().get());
+        let ok = matches!(saved, Some(Ok(_))) || matches!(replaced, Some(Ok(_))) || matches!(removed, Some(Ok(())));
         if ok {
             refresh.update(|n| *n += 1);
         }

@@ -21,7 +21,9 @@ pub fn SsoPage() -> impl IntoView {
     // Reload only after a success, so a refused save keeps what was typed.
     let refresh = RwSignal::new(0u32);
     Effect::new(move |_| {
-        if matches!(save.value().get(), Some(Ok(_))) || matches!(remove.value().get(), Some(Ok(()))) {
+        // Read both before combining: an effect follows only the signals it read.
+        let (saved, removed) = (save.value().get(), remove.value().get());
+        if matches!(saved, Some(Ok(_))) || matches!(removed, Some(Ok(()))) {
             refresh.update(|n| *n += 1);
         }
     });
