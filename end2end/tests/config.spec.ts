@@ -20,13 +20,12 @@ test('an owner exports the configuration, changes a limit and imports the file t
   await profile.getByLabel('Time zone', { exact: true }).selectOption('Europe/London');
   await profile.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByTestId('settings-notice')).toBeVisible();
-  await page.goto('/account');
-  await page.locator('#root[data-hydrated="true"]').waitFor();
-  const email = page.getByTestId('notify-approval_waiting-email');
-  await expect(email).toBeEnabled();
-  if (!(await email.isChecked())) await email.check();
-  await page.getByTestId('notify-save').click();
-  await expect(page.getByTestId('notify-saved')).toBeVisible();
+  // The Owner's channel for approvals (through the account page's server function: the
+  // /account page itself is the known-flaky one right after sign-in, see spend.spec.ts).
+  await serverFn(page, 'preferences_save', {}, {
+    entity_type: 'user', entity_id: null,
+    settings: { notifications: { channels: { approval_waiting: ['in_app', 'email'] } } },
+  });
 
   // Download the configuration from Settings → Export and import.
   await page.goto('/org/settings');
