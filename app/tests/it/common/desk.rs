@@ -8,13 +8,11 @@ use serde_json::Value;
 use std::sync::{Arc, Mutex};
 
 type Seen = Arc<Mutex<Vec<Value>>>;
+type Answer = fn(&Value) -> Value;
 
 /// Starts the endpoint; returns its URL and what it has been sent so far.
-pub async fn desk(answer: fn(&Value) -> Value) -> (String, Seen) {
-    async fn receive(
-        State((seen, answer)): State<(Seen, fn(&Value) -> Value)>,
-        Json(body): Json<Value>,
-    ) -> Json<Value> {
+pub async fn desk(answer: Answer) -> (String, Seen) {
+    async fn receive(State((seen, answer)): State<(Seen, Answer)>, Json(body): Json<Value>) -> Json<Value> {
         seen.lock().unwrap().push(body.clone());
         Json(answer(&body))
     }
