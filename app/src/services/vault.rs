@@ -22,7 +22,7 @@ use crate::domain::secrets::{
 };
 use crate::domain::{AppError, ErrorCode};
 use crate::entities::{connector, secret, sms_provider, sso_config, store, team, user};
-use crate::services::access::authz::{authorize, authorize_somewhere};
+use crate::services::access::authz::authorize;
 use crate::services::access::load_tree;
 use crate::services::actor::system_actor;
 use crate::services::audit::{self, lock_org, NewEvent};
@@ -30,7 +30,8 @@ use crate::services::infra::crypto;
 use crate::services::infra::db::{begin_write, is_unique_violation, new_id, now, rfc3339};
 use crate::services::{Actor, ActorKind, RequestMeta};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -228,11 +229,6 @@ pub async fn page(db: &DatabaseConnection, actor: &Actor) -> Result<SecretsPage,
         });
     }
     Ok(SecretsPage { secrets, places })
-}
-
-/// Whether the actor may see the vault page at all (any place to manage secrets).
-pub fn may_open(actor: &Actor) -> bool {
-    actor.kind == ActorKind::User || authorize_somewhere(actor, Permission::SecretsManage).is_ok()
 }
 
 /// Sets a secret: creates it, or gives the one of the same name at the same place a new
@@ -562,9 +558,9 @@ pub async fn reveal_for_step(
 /// columns. Idempotent and safe with several servers starting at once (one transaction; a
 /// server finding the columns empty has nothing to do). Returns how many moved.
 pub async fn adopt_legacy(db: &DatabaseConnection, key: &[u8; 32]) -> Result<usize, AppError> {
-    let pending = connector::Entity::find().filter(connector::Column::SecretEnc.ne("")).all(db).await?.len()
-        + sms_provider::Entity::find().filter(sms_provider::Column::TokenEnc.ne("")).all(db).await?.len()
-        + sso_config::Entity::find().filter(sso_config::Column::ClientSecretEnc.ne("")).all(db).await?.len();
+    let pending = connector::Entity::find().filter(connector::Column::SecretEnc.ne("")).count(db).await?
+        + sms_provider::Entity::find().filter(sms_provider::Column::TokenEnc.ne("")).count(db).await?
+        + sso_config::Entity::find().filter(sso_config::Column::ClientSecretEnc.ne("")).count(db).await?;
     if pending == 0 {
         return Ok(0);
     }

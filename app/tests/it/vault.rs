@@ -99,8 +99,6 @@ db_test!(secrets_are_write_only_and_audited, |db| async move {
 db_test!(who_may_manage_which_secrets, |db| async move {
     let (o, owner) = make_org(&db, "vault-who").await;
     let owner = user_actor(&db, &o, &owner).await;
-    let cache = PolicyCache::new();
-    let _ = &cache;
     let team = teams::create(&db, &owner, NewTeam { name: "Support".into(), parent_team_id: None }).await.unwrap();
     let viewer = member_with_role(&db, &o, "Vera", BuiltInRole::Viewer, ScopeRef::Org).await;
     let viewer = user_actor(&db, &o, &viewer).await;
